@@ -1,0 +1,267 @@
+"""Datasets: the lecture's four samples, seeded 2-D presets, and CSV import/export.
+
+Pure Python (no NumPy): every preset is made from one `random.Random(seed)`, so the
+same arguments give the same floats on every machine.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import csv
+import io
+import math
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.files import atomic_write_text, read_text_limited
+
+MAX_SAMPLES = 100_000
+MAX_CSV_BYTES = 50 * 1024 * 1024
+
+
+class DataError(ValueError):
+    """Bad dataset input, with a message a user can act on."""
+
+
+@dataclass
+class Dataset:
+    """n samples: `inputs` is n rows of d numbers, `targets` one number per row."""
+
+    inputs: list[list[float]]
+    targets: list[float]
+    name: str = "custom"
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs[0]) if self.inputs else 0
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def validate(self) -> None:
+        """Raise DataError unless this is a non-empty table of finite numbers."""
+        if not self.inputs:
+            raise DataError("the dataset is empty: add at least one sample")
+        if len(self.targets) != len(self.inputs):
+            raise DataError(f"there are {len(self.inputs)} samples but {len(self.targets)} targets")
+        width = self.n_inputs
+        if width == 0:
+            raise DataError("each sample needs at least one input")
+        for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
+            if len(row) != width:
+                raise DataError(f"sample {i} has {len(row)} inputs, expected {width}")
+            for j, value in enumerate([*row, target], start=1):
+                where = "target" if j > width else f"input {j}"
+                if not _is_number(value):
+                    raise DataError(f"sample {i}, {where}: {value!r} is not a number")
+                if not math.isfinite(value):
+                    raise DataError(f"sample {i}, {where}: {value!r} is not a finite number")
+
+    def copy(self) -> Dataset:
+        return _copy.deepcopy(self)
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass, but True as a coordinate is a mistake, not a number
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------- presets
+
+
+def lecture(**_ignored: object) -> Dataset:
+    """The lecture's four samples of three inputs, targets +1/-1."""
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    return Dataset(xs, [1.0, -1.0, -1.0, 1.0], name="lecture")
+
+
+def _check_args(n_samples: int, noise: float) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int):
+        raise DataError(f"the number of samples must be a whole number, not {n_samples!r}")
+    if not 1 <= n_samples <= MAX_SAMPLES:
+        raise DataError(f"the number of samples must be between 1 and {MAX_SAMPLES:,}, not {n_samples}")
+    if not (_is_number(noise) and math.isfinite(noise) and noise >= 0):
+        raise DataError(f"noise must be a finite number of 0 or more, not {noise!r}")
+
+
+PointFn = Callable[[random.Random, int, int, int], tuple[float, float]]
+
+
+def _build(name: str, n_samples: int, noise: float, seed: int, point: PointFn) -> Dataset:
+    """Make ceil(n/2) samples of class +1 and floor(n/2) of class -1, then shuffle them.
+
+    `point(rng, label, i, count)` gives the noise-free (x, y) of the i-th of `count`
+    samples of one class; Gaussian noise of std `noise` is added to both coordinates.
+    """
+    _check_args(n_samples, noise)
+    rng = random.Random(seed)
+    samples = []
+    for label, count in ((1, (n_samples + 1) // 2), (-1, n_samples // 2)):
+        for i in range(count):
+            x, y = point(rng, label, i, count)
+            samples.append(([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)], float(label)))
+    # shuffled so that any prefix (a minibatch, the first rows of the table) holds both classes
+    rng.shuffle(samples)
+    return Dataset([s[0] for s in samples], [s[1] for s in samples], name=name)
+
+
+def _fraction(i: int, count: int) -> float:
+    """i / (count - 1), like one step of numpy.linspace(0, 1, count)."""
+    return i / (count - 1) if count > 1 else 0.0
+
+
+def _moon(rng: random.Random, label: int, i: int, count: int) -> tuple[float, float]:
+    # sklearn's make_moons geometry, with its inner moon as +1 (as in micrograd's demo: y*2 - 1)
+    t = math.pi * _fraction(i, count)
+    return (1 - math.cos(t), 0.5 - math.sin(t)) if label == 1 else (math.cos(t), math.sin(t))
+
+
+def _circle(rng: random.Random, label: int, i: int, count: int) -> tuple[float, float]:
+    t = 2 * math.pi * i / count
+    radius = 0.5 if label == 1 else 1.0
+    return radius * math.cos(t), radius * math.sin(t)
+
+
+def _xor(rng: random.Random, label: int, i: int, count: int) -> tuple[float, float]:
+    # a random quadrant of the class (sign(x * y) == label), 0.1 clear of the axes so noise=0 has a margin
+    sx = rng.choice((1, -1))
+    return sx * rng.uniform(0.1, 1.0), sx * label * rng.uniform(0.1, 1.0)
+
+
+def _spiral(rng: random.Random, label: int, i: int, count: int) -> tuple[float, float]:
+    # one and a half turns growing out from the middle; class -1 is class +1 turned by half a turn
+    s = _fraction(i, count)
+    radius, angle = 0.1 + 0.9 * s, 3 * math.pi * s + (0.0 if label == 1 else math.pi)
+    return radius * math.cos(angle), radius * math.sin(angle)
+
+
+def _blob(rng: random.Random, label: int, i: int, count: int) -> tuple[float, float]:
+    # a blob has its own spread (std 0.3) even at noise=0; centres (1, 1) and (-1, -1)
+    return label + rng.gauss(0.0, 0.3), label + rng.gauss(0.0, 0.3)
+
+
+def moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles (as sklearn's make_moons): x in [-1, 2], y in [-0.5, 1]."""
+    return _build("moons", n_samples, noise, seed, _moon)
+
+
+def circles(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """An inner circle of radius 0.5 (+1) inside a unit circle (-1)."""
+    return _build("circles", n_samples, noise, seed, _circle)
+
+
+def xor(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Points in the four quadrants of [-1, 1]^2, labelled by the sign of x*y (before noise)."""
+    return _build("xor", n_samples, noise, seed, _xor)
+
+
+def spiral(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaved spirals within the unit disc."""
+    return _build("spiral", n_samples, noise, seed, _spiral)
+
+
+def blobs(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two Gaussian blobs around (1, 1) (+1) and (-1, -1) (-1), split by the line x + y = 0."""
+    return _build("blobs", n_samples, noise, seed, _blob)
+
+
+PRESETS: dict[str, Callable[..., Dataset]] = {
+    f.__name__: f for f in (lecture, moons, circles, xor, spiral, blobs)
+}
+
+
+def make_preset(name: str, n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """The preset called `name`; the lecture preset ignores the other arguments."""
+    if name not in PRESETS:
+        raise DataError(f"unknown dataset preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    _check_args(n_samples, noise)
+    return PRESETS[name](n_samples=n_samples, noise=noise, seed=seed)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def dataset_to_csv_text(dataset: Dataset) -> str:
+    """A header `x1,...,xd,y`, then one row per sample, the target last."""
+    dataset.validate()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*(f"x{j}" for j in range(1, dataset.n_inputs + 1)), "y"])
+    for row, target in zip(dataset.inputs, dataset.targets):
+        # repr() is the shortest text that reads back as the very same float
+        writer.writerow([repr(float(v)) for v in (*row, target)])
+    return out.getvalue()
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _parse_number(text: str, row: int, column: str) -> float:
+    if not text.strip():
+        raise DataError(f"row {row}, column {column!r} is empty")
+    value = _to_float(text)
+    if value is None:
+        raise DataError(f"row {row}, column {column!r}: {text!r} is not a number")
+    if not math.isfinite(value):
+        raise DataError(f"row {row}, column {column!r}: {text.strip()} is not a finite number")
+    return value
+
+
+def dataset_from_csv_text(text: str, name: str = "custom") -> Dataset:
+    """Parse CSV text: a header row, then rows of numbers whose last column is the target.
+
+    Rows in messages are counted as lines of the file (the header is row 1), as a text
+    editor or a spreadsheet shows them. Blank lines are skipped.
+    """
+    text = text.removeprefix("\ufeff")  # the byte-order mark Excel puts before UTF-8 CSV
+    if not text.strip():
+        raise DataError("the file is empty")
+    reader = csv.reader(io.StringIO(text), strict=True)  # strict: an unclosed quote is an error
+    header: list[str] | None = None
+    inputs: list[list[float]] = []
+    targets: list[float] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            row = reader.line_num
+            if header is None:
+                header = [c.strip() or f"column {j}" for j, c in enumerate(cells, start=1)]
+                if len(header) < 2:
+                    raise DataError("the file has only 1 column; it needs the inputs, then the target last")
+                if all(_to_float(c) is not None for c in cells):
+                    raise DataError("the first row must be a header naming the columns (e.g. x1,x2,y)")
+                continue
+            if len(cells) != len(header):
+                raise DataError(f"row {row} has {len(cells)} values, expected {len(header)}")
+            values = [_parse_number(c, row, col) for c, col in zip(cells, header)]
+            inputs.append(values[:-1])
+            targets.append(values[-1])
+    except csv.Error as exc:
+        raise DataError(f"row {reader.line_num} is not valid CSV: {exc}") from None
+    if not inputs:
+        raise DataError("the file has a header but no data rows")
+    dataset = Dataset(inputs, targets, name=name)
+    dataset.validate()
+    return dataset
+
+
+def read_csv(path: str | os.PathLike) -> Dataset:
+    """Read a dataset CSV (see `dataset_from_csv_text`); the dataset is named after the file."""
+    try:
+        text = read_text_limited(path, MAX_CSV_BYTES, what="dataset CSV")
+    except ValueError as exc:  # too large, or not UTF-8
+        raise DataError(str(exc)) from None
+    return dataset_from_csv_text(text, name=Path(path).stem)
+
+
+def write_csv(dataset: Dataset, path: str | os.PathLike) -> None:
+    """Write `dataset` as CSV atomically: on any failure the old file stays as it was."""
+    atomic_write_text(path, dataset_to_csv_text(dataset))

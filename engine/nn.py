@@ -1,0 +1,147 @@
+"""Neuron, Layer and MLP on top of `Value`, as built in the lecture.
+
+`parameters()` lists weights in micrograd's order: layer by layer, neuron by
+neuron, each neuron's weights then its bias. Weights are drawn uniformly from
+[-1, 1] (the lecture's initialisation) by a `random.Random(seed)`, so the same
+seed always gives the same network.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from engine.value import Value, _neuron, as_values
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+def activate(v: Value, activation: str) -> Value:
+    """Apply an activation by name; "linear" returns `v` itself (no node)."""
+    if activation == "tanh":
+        return v.tanh()
+    if activation == "relu":
+        return v.relu()
+    if activation == "sigmoid":
+        return v.sigmoid()
+    if activation == "linear":
+        return v
+    raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+class Module:
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """act(w · x + b), as one `Value.neuron` node (the graph view can expand it)."""
+
+    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        rng = rng or random.Random()
+        self.w = [Value(rng.uniform(-1, 1), label="w") for _ in range(nin)]
+        self.b = Value(rng.uniform(-1, 1), label="b")
+        self.activation = activation
+        self._op = f"neuron:{activation}"
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        xs = as_values(x)
+        return _neuron(self.w, xs, self.b, self._op, [v.data for v in xs])
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same inputs."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None):
+        rng = rng or random.Random()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.nin, self.nout, self.activation = nin, nout, activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(f"this layer takes {self.nin} inputs, got {len(x)}")
+        # Once per layer, not per neuron: every neuron shares the same input nodes
+        # and reads their data from one list (the hot loop of training).
+        x = as_values(x)
+        xd = [v.data for v in x]
+        out = [_neuron(n.w, x, n.b, n._op, xd) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} -> {self.nout}, {self.activation})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `MLP(3, [4, 4, 1])` is the lecture's network.
+
+    `activation` is used by the hidden layers and `output_activation` (default:
+    the same) by the last one; `activations` instead names one per layer.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        seed: int | None = None,
+        activations: Sequence[str] | None = None,
+    ):
+        if nin < 1 or not nouts or any(n < 1 for n in nouts):
+            raise ValueError(f"layer sizes must be positive integers, got inputs={nin}, layers={list(nouts)}")
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        acts = [activation] * (len(nouts) - 1) + [output_activation or activation]
+        if activations is not None:  # one per layer, overriding the two above
+            if len(activations) != len(nouts):
+                raise ValueError(f"{len(activations)} activations for {len(nouts)} layers")
+            acts = list(activations)
+        self.layers = [Layer(sizes[i], sizes[i + 1], acts[i], rng) for i in range(len(nouts))]
+        self.nin = nin
+        self._label_parameters()
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+            if isinstance(x, Value):
+                x = [x]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Output size of each layer, e.g. [4, 4, 1]."""
+        return [layer.nout for layer in self.layers]
+
+    def _label_parameters(self) -> None:
+        # Names the graph view shows: w[layer][neuron][input], b[layer][neuron], 1-based
+        for li, layer in enumerate(self.layers, 1):
+            for ni, neuron in enumerate(layer.neurons, 1):
+                for wi, w in enumerate(neuron.w, 1):
+                    w.label = f"w{li}.{ni}.{wi}"
+                neuron.b.label = f"b{li}.{ni}"
+
+    def __repr__(self) -> str:
+        acts = [layer.activation for layer in self.layers]
+        return f"MLP({self.nin}, {self.sizes}, activations={acts})"

@@ -1,0 +1,161 @@
+"""Gradient descent, one step at a time, so the GUI (or a script) can drive it.
+
+A step is the lecture's loop body: forward pass over the batch, loss, zero the
+gradients, backward, and nudge every parameter against its gradient. Switching
+`zero_grad` off skips the zeroing on purpose: gradients then pile up across
+steps, the bug the lecture makes (and warns about) live.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import asdict, dataclass, field
+
+from engine.data import Dataset
+from engine.losses import LOSSES, accuracy, l2, loss_function
+from engine.nn import MLP
+from engine.value import Value
+
+
+@dataclass
+class TrainSettings:
+    learning_rate: float = 0.05
+    decay: bool = False  # linear decay to 10% over `steps`, as micrograd's demo does
+    steps: int = 100
+    batch_size: int = 0  # 0: the whole dataset every step
+    loss: str = "sse"
+    l2: float = 0.0
+    zero_grad: bool = True
+    seed: int = 0  # for drawing mini-batches
+
+    def validate(self) -> None:
+        """Raise ValueError with a message a user can act on if a setting is unusable."""
+        if not isinstance(self.learning_rate, (int, float)) or not math.isfinite(self.learning_rate):
+            raise ValueError(f"learning rate must be a finite number, got {self.learning_rate!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning rate must be positive, got {self.learning_rate!r}")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"number of steps must be a positive integer, got {self.steps!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 0:
+            raise ValueError(f"batch size must be 0 (full batch) or positive, got {self.batch_size!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if not isinstance(self.l2, (int, float)) or not math.isfinite(self.l2) or self.l2 < 0:
+            raise ValueError(f"L2 strength must be a finite number ≥ 0, got {self.l2!r}")
+
+    def learning_rate_at(self, step_index: int) -> float:
+        """The learning rate of step `step_index` (0-based), after any decay."""
+        if not self.decay:
+            return self.learning_rate
+        return self.learning_rate * (1.0 - 0.9 * min(step_index, self.steps) / self.steps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class StepResult:
+    step: int  # steps completed, counting this one
+    loss: float
+    accuracy: float | None  # None when the targets are not classes (+1 / -1)
+    learning_rate: float
+    grad_norm: float  # length of the gradient used for the update: it grows without zero_grad
+
+
+@dataclass
+class Trainer:
+    """Trains `model` on `dataset`; call `step()` until `done`."""
+
+    model: MLP
+    dataset: Dataset
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    history: list[StepResult] = field(default_factory=list)
+    diverged: str | None = None  # why training stopped by itself, in plain words
+
+    def __post_init__(self) -> None:
+        self.settings.validate()
+        self.dataset.validate()
+        if self.dataset.n_inputs != self.model.nin:
+            raise ValueError(
+                f"the model takes {self.model.nin} inputs but the data has {self.dataset.n_inputs} columns"
+            )
+        self._rng = random.Random(self.settings.seed)
+        self._is_classification = all(y in (1.0, -1.0) for y in self.dataset.targets)
+        last = self.model.layers[-1]
+        self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
+
+    @property
+    def step_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def done(self) -> bool:
+        return self.diverged is not None or self.step_count >= self.settings.steps
+
+    def _batch(self) -> tuple[list[list[float]], list[float]]:
+        xs, ys = self.dataset.inputs, self.dataset.targets
+        size = self.settings.batch_size
+        if not size or size >= len(xs):
+            return xs, ys
+        chosen = self._rng.sample(range(len(xs)), size)
+        return [xs[i] for i in chosen], [ys[i] for i in chosen]
+
+    def loss_on(self, xs: list[list[float]], ys: list[float]) -> tuple[Value, list[Value]]:
+        """The training loss on a batch (with L2), and the model's outputs."""
+        scores = [self.model(x) for x in xs]
+        loss = loss_function(self.settings.loss)(scores, ys)
+        if self.settings.l2:
+            loss = loss + l2(self.model.parameters(), self.settings.l2)
+        return loss, scores
+
+    def step(self) -> StepResult | None:
+        """One step of gradient descent; None once training is done or has diverged."""
+        if self.done:
+            return None
+        k = self.step_count
+        learning_rate = self.settings.learning_rate_at(k)
+        params = self.model.parameters()
+        try:
+            xs, ys = self._batch()
+            loss, scores = self.loss_on(xs, ys)
+            if self.settings.zero_grad:
+                self.model.zero_grad()
+            loss.backward()
+        except (ArithmeticError, ValueError) as exc:  # math range error, log of 0, 0 ** -1 ...
+            self._diverge(k + 1, f"a number left the range of floats ({exc})", learning_rate)
+            return None
+        grad_norm = math.sqrt(sum(p.grad * p.grad for p in params))
+        if not math.isfinite(loss.data) or not math.isfinite(grad_norm):
+            what = (
+                f"the loss became {loss.data}" if not math.isfinite(loss.data) else "the gradients overflowed"
+            )
+            self._diverge(k + 1, what, learning_rate)
+            return None
+        for p in params:
+            p.data -= learning_rate * p.grad
+        acc = accuracy([s.data for s in scores], ys, self._threshold) if self._is_classification else None
+        result = StepResult(k + 1, loss.data, acc, learning_rate, grad_norm)
+        self.history.append(result)
+        return result
+
+    def _diverge(self, step: int, what: str, learning_rate: float) -> None:
+        self.diverged = (
+            f"Training diverged at step {step}: {what} with learning rate {learning_rate:g}. "
+            "Reset and try a smaller learning rate."
+        )
+
+    def run(self, callback=None) -> list[StepResult]:
+        """Step until done; `callback(result)` after each step (for progress bars)."""
+        while (result := self.step()) is not None:
+            if callback:
+                callback(result)
+        return self.history
+
+    def evaluate(self) -> tuple[float, float | None]:
+        """Loss and accuracy on the whole dataset with the current weights, without training."""
+        loss, scores = self.loss_on(self.dataset.inputs, self.dataset.targets)
+        acc = None
+        if self._is_classification:
+            acc = accuracy([s.data for s in scores], self.dataset.targets, self._threshold)
+        return loss.data, acc

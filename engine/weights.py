@@ -1,0 +1,417 @@
+"""Weights as plain floats, and the files they are exported to: JSON, NumPy .npz, PyTorch.
+
+The JSON file is the canonical export (see README):
+
+    {"format": "micrograd-studio/weights", "version": 1, "inputs": 3,
+     "layers": [{"activation": "tanh", "weight": [[w11, w12, w13], ...], "bias": [b1, ...]}, ...],
+     "metadata": {}}
+
+`weight` rows are output neurons and columns are inputs, the `torch.nn.Linear`
+layout: ``weight[j][i]`` is ``layer.neurons[j].w[i]`` and ``bias[j]`` is
+``layer.neurons[j].b``. Every loader checks everything, so a bad or hostile file
+gives a `WeightsError` saying why, never a crash. NumPy and torch are imported
+only inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import add, mul
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.files import atomic_write_bytes, atomic_write_text, read_text_limited
+from engine.nn import ACTIVATIONS, MLP
+from engine.value import _relu, _sigmoid
+
+if TYPE_CHECKING:
+    import numpy
+    import torch
+
+FORMAT = "micrograd-studio/weights"
+VERSION = 1
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_NEURONS = 4096  # per layer, and for the inputs: a hostile file cannot ask for more
+MAX_LAYERS = 64
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used, with a message saying why."""
+
+
+# The engine's own activation functions, so `predict` matches it bit for bit
+_ACTIVATION_FUNCTIONS = {"tanh": math.tanh, "relu": _relu, "sigmoid": _sigmoid, "linear": lambda z: z}
+_TORCH_MODULES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Identity"}
+
+
+@dataclass
+class LayerWeights:
+    activation: str
+    weight: list[list[float]]  # one row per output neuron, one column per input
+    bias: list[float]
+
+
+@dataclass
+class ModelWeights:
+    """A plain-float snapshot of an MLP's weights: what views and files use, never the live model."""
+
+    inputs: int
+    layers: list[LayerWeights]
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model: MLP, metadata: dict | None = None) -> ModelWeights:
+        layers = [
+            LayerWeights(
+                layer.activation,
+                [[w.data for w in n.w] for n in layer.neurons],
+                [n.b.data for n in layer.neurons],
+            )
+            for layer in model.layers
+        ]
+        return cls(model.nin, layers, dict(metadata or {}))
+
+    def to_model(self) -> MLP:
+        """A new MLP with exactly these weights (bit for bit) and these per-layer activations."""
+        model = MLP(self.inputs, self.sizes, activations=self.activations, seed=0)
+        self.apply_to(model)
+        return model
+
+    def apply_to(self, model: MLP) -> None:
+        """Copy these weights into `model` (data only; grads stay as they are).
+
+        Raises WeightsError, with the model untouched, if the architecture differs.
+        """
+        checked = ModelWeights.from_dict(self.to_dict())  # a hand-made snapshot could be ragged
+        problem = checked.matches(model)
+        if problem:
+            raise WeightsError(f"these weights do not fit this network: {problem}")
+        for layer, saved in zip(model.layers, checked.layers):
+            for neuron, row, b in zip(layer.neurons, saved.weight, saved.bias):
+                for w, value in zip(neuron.w, row):
+                    w.data = value
+                neuron.b.data = b
+
+    @property
+    def sizes(self) -> list[int]:
+        """Output size of each layer, e.g. [4, 4, 1]."""
+        return [len(layer.bias) for layer in self.layers]
+
+    @property
+    def activations(self) -> list[str]:
+        return [layer.activation for layer in self.layers]
+
+    def matches(self, model: MLP) -> str | None:
+        """None if `model` has this architecture, else what differs (layers counted from 1)."""
+        if model.nin != self.inputs:
+            return f"the weights take {self.inputs} inputs, the network takes {model.nin}"
+        if len(model.layers) != len(self.layers):
+            return f"the weights have {len(self.layers)} layers, the network has {len(model.layers)}"
+        for i, (layer, saved) in enumerate(zip(model.layers, self.layers), 1):
+            if layer.nout != len(saved.bias):
+                return f"layer {i} has {len(saved.bias)} neurons in the weights, {layer.nout} in the network"
+            if layer.activation != saved.activation:
+                return f"layer {i} uses {saved.activation} in the weights, {layer.activation} in the network"
+        return None
+
+    def predict(self, x: Sequence[float]) -> float | list[float]:
+        """The network's output for one sample, equal bit for bit to the engine's ``model(x).data``."""
+        if len(x) != self.inputs:
+            raise ValueError(f"these weights take {self.inputs} inputs, got {len(x)}")
+        h = [float(v) for v in x]
+        for layer in self.layers:
+            act = _ACTIVATION_FUNCTIONS[layer.activation]
+            # bias + w1*x1 + ... + wn*xn, left to right: the engine's order of float additions
+            h = [act(reduce(add, map(mul, row, h), b)) for row, b in zip(layer.weight, layer.bias)]
+        return h[0] if len(h) == 1 else h
+
+    def predict_numpy(self, X: Any) -> numpy.ndarray:
+        """Outputs for an (n, inputs) array: shape (n,) for one output, else (n, outputs).
+
+        Vectorised for decision-boundary grids; matrix products add in another order,
+        so results are within about 1e-12 of `predict`, not bit for bit.
+        """
+        import numpy as np
+
+        h = np.asarray(X, dtype=np.float64)
+        if h.ndim != 2 or h.shape[1] != self.inputs:
+            raise ValueError(f"expected an array of shape (n, {self.inputs}), got {h.shape}")
+        for layer in self.layers:
+            z = h @ np.asarray(layer.weight, dtype=np.float64).T + np.asarray(layer.bias, dtype=np.float64)
+            if layer.activation == "tanh":
+                h = np.tanh(z)
+            elif layer.activation == "relu":
+                h = np.where(z > 0, z, 0.0)
+            elif layer.activation == "sigmoid":
+                e = np.exp(-np.abs(z))  # the engine's stable form: e^-z for z >= 0, e^z below
+                h = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+            else:
+                h = z
+        return h[:, 0] if h.shape[1] == 1 else h
+
+    def to_dict(self) -> dict:
+        layers = [
+            {"activation": ly.activation, "weight": [list(r) for r in ly.weight], "bias": list(ly.bias)}
+            for ly in self.layers
+        ]
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "inputs": self.inputs,
+            "layers": layers,
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, d: object) -> ModelWeights:
+        """Check everything about a parsed weights file; unknown extra keys are ignored."""
+        if not isinstance(d, dict):
+            raise WeightsError(f"the file holds {_describe(d)}, not a JSON object: not a weights file")
+        fmt = _require(d, "format", "")
+        if fmt != FORMAT:
+            raise WeightsError(f"the format is {_describe(fmt)}, not {FORMAT!r}: not a weights file")
+        version = _require(d, "version", "")
+        if not _is_int(version) or version < 1:
+            raise WeightsError(f"the version is {_describe(version)}; this app reads version {VERSION}")
+        if version > VERSION:
+            newer = f"made by a newer micrograd-studio (version {version})"
+            raise WeightsError(f"{newer}; this one reads version {VERSION}")
+        inputs = _require(d, "inputs", "")
+        if not _is_int(inputs) or not 1 <= inputs <= MAX_NEURONS:
+            raise WeightsError(
+                f"'inputs' must be a whole number, 1 to {MAX_NEURONS}, not {_describe(inputs)}"
+            )
+        raw_layers = _require(d, "layers", "")
+        if not isinstance(raw_layers, list) or not raw_layers:
+            raise WeightsError(f"'layers' must be a non-empty list, not {_describe(raw_layers)}")
+        if len(raw_layers) > MAX_LAYERS:
+            raise WeightsError(f"the file has {len(raw_layers)} layers, more than the limit of {MAX_LAYERS}")
+        layers, width = [], inputs
+        for i, raw in enumerate(raw_layers, 1):
+            column = "one per input" if i == 1 else f"one per neuron of layer {i - 1}"
+            layers.append(_parse_layer(raw, f"layer {i}", width, column))
+            width = len(layers[-1].bias)
+        metadata = d.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise WeightsError(f"'metadata' must be an object, not {_describe(metadata)}")
+        return cls(inputs, layers, dict(metadata))
+
+
+def _parse_layer(raw: object, where: str, width: int, column: str) -> LayerWeights:
+    if not isinstance(raw, dict):
+        raise WeightsError(f"{where} is {_describe(raw)}, not an object")
+    activation = _require(raw, "activation", where)
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        choices = ", ".join(ACTIVATIONS)
+        raise WeightsError(f"{where}: unknown activation {_describe(activation)}; choose one of {choices}")
+    weight, bias = _require(raw, "weight", where), _require(raw, "bias", where)
+    if not isinstance(weight, list) or not weight:
+        raise WeightsError(f"{where}: 'weight' must be a non-empty list of rows, not {_describe(weight)}")
+    if len(weight) > MAX_NEURONS:
+        raise WeightsError(f"{where} has {len(weight)} neurons, more than the limit of {MAX_NEURONS}")
+    rows = []
+    for j, row in enumerate(weight, 1):
+        if not isinstance(row, list):
+            raise WeightsError(f"{where}, weight row {j} is {_describe(row)}, not a list of numbers")
+        if len(row) != width:
+            raise WeightsError(f"{where}, weight row {j} has {len(row)} columns, expected {width}, {column}")
+        rows.append([_finite(v, f"{where}, weight row {j}, column {k}") for k, v in enumerate(row, 1)])
+    if not isinstance(bias, list) or len(bias) != len(rows):
+        count = f"{len(bias)} numbers" if isinstance(bias, list) else _describe(bias)
+        raise WeightsError(f"{where}: 'bias' has {count}, expected {len(rows)} (one per weight row)")
+    return LayerWeights(activation, rows, [_finite(v, f"{where}, bias {j}") for j, v in enumerate(bias, 1)])
+
+
+def _require(d: dict, key: str, where: str) -> Any:
+    if key not in d:
+        raise WeightsError(f"{where + ': ' if where else ''}missing {key!r}: not a complete weights file")
+    return d[key]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value: object, where: str) -> float:
+    # bool is an int subclass, but true as a weight is a mistake, not a number
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise WeightsError(f"{where}: {_describe(value)} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        raise WeightsError(f"{where}: {_describe(value)} is not a finite number (training probably diverged)")
+    return number
+
+
+def _describe(value: object) -> str:
+    """A short JSON-speak name for a value, never its (possibly huge) full text."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def to_json_text(weights: ModelWeights) -> str:
+    """The file's text: one line per weight row, floats at repr precision (exact round trip)."""
+    for i, layer in enumerate(weights.layers, 1):
+        if not all(math.isfinite(v) for v in [*layer.bias, *(v for row in layer.weight for v in row)]):
+            raise WeightsError(
+                f"the weights contain NaN/inf (in layer {i}), which JSON cannot hold portably; "
+                "training probably diverged"
+            )
+    d = weights.to_dict()
+    try:
+        dump = json.dumps
+        layers = ",\n  ".join(
+            f'{{"activation": {dump(ly["activation"])},\n   "weight": [\n    '
+            + ",\n    ".join(dump(row, allow_nan=False) for row in ly["weight"])
+            + f'],\n   "bias": {dump(ly["bias"], allow_nan=False)}}}'
+            for ly in d["layers"]
+        )
+        head = f'{{"format": {dump(FORMAT)}, "version": {VERSION}, "inputs": {dump(d["inputs"])},\n'
+        return f'{head} "layers": [\n  {layers}],\n "metadata": {dump(d["metadata"], allow_nan=False)}}}\n'
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise WeightsError(f"these weights cannot be written as JSON: {exc}") from None
+
+
+def save_json(weights: ModelWeights, path: str | os.PathLike) -> None:
+    """Write the weights file atomically: on any failure the old file stays as it was."""
+    atomic_write_text(path, to_json_text(weights))
+
+
+def load_json(path: str | os.PathLike) -> ModelWeights:
+    """Read and check a weights file (OSError if it cannot be read at all)."""
+    try:
+        text = read_text_limited(path, MAX_FILE_BYTES, what="weights file")
+    except ValueError as exc:  # too large, or not UTF-8
+        raise WeightsError(str(exc)) from None
+    if not text.strip():
+        raise WeightsError("the file is empty")
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:  # "[[[[..." a million deep
+        raise WeightsError("not a weights file: the JSON is nested far too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python will convert
+        raise WeightsError(f"not valid JSON: {exc}") from None
+    return ModelWeights.from_dict(d)
+
+
+# ---------------------------------------------------------------- NumPy
+
+
+def save_npz(weights: ModelWeights, path: str | os.PathLike) -> None:
+    """Write "layer0.weight", "layer0.bias", ..., "inputs", "activations" and "metadata" (JSON text)."""
+    import numpy as np
+
+    arrays = {"inputs": np.array(weights.inputs), "activations": np.array(weights.activations, dtype=str)}
+    for i, layer in enumerate(weights.layers):
+        arrays[f"layer{i}.weight"] = np.array(layer.weight, dtype=np.float64)
+        arrays[f"layer{i}.bias"] = np.array(layer.bias, dtype=np.float64)
+    try:
+        arrays["metadata"] = np.array(json.dumps(weights.metadata, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise WeightsError(f"the metadata cannot be written as JSON: {exc}") from None
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_npz(path: str | os.PathLike) -> ModelWeights:
+    """Read an .npz written by `save_npz`, with the same checks as `load_json` (no pickles)."""
+    import numpy as np
+
+    name, size = Path(path).name, Path(path).stat().st_size
+    if size > MAX_FILE_BYTES:
+        limit = f"limit {MAX_FILE_BYTES:,} bytes"
+        raise WeightsError(f"{name} is {size:,} bytes, too large to be a weights file ({limit})")
+    try:
+        with zipfile.ZipFile(path) as archive:  # a small zip can unpack to gigabytes
+            if sum(info.file_size for info in archive.infolist()) > MAX_FILE_BYTES:
+                raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key].tolist() for key in npz.files}
+        metadata = json.loads(arrays.get("metadata", "{}"))
+    except WeightsError:
+        raise
+    except Exception as exc:  # zip, npy-header, pickle and JSON errors all mean the same to a user
+        raise WeightsError(f"{name} is not a readable .npz weights file ({exc})") from None
+
+    def take(key: str) -> Any:
+        if key not in arrays:
+            raise WeightsError(f"missing {key!r}: not a micrograd-studio .npz weights file")
+        return arrays[key]
+
+    activations = take("activations")
+    if not isinstance(activations, list) or not 1 <= len(activations) <= MAX_LAYERS:
+        raise WeightsError(f"'activations' must be a list of 1 to {MAX_LAYERS} names")
+    layers = [
+        {"activation": a, "weight": take(f"layer{i}.weight"), "bias": take(f"layer{i}.bias")}
+        for i, a in enumerate(activations)
+    ]
+    d = {
+        "format": FORMAT,
+        "version": VERSION,
+        "inputs": take("inputs"),
+        "layers": layers,
+        "metadata": metadata,
+    }
+    return ModelWeights.from_dict(d)
+
+
+# ---------------------------------------------------------------- PyTorch
+
+
+def torch_available() -> tuple[bool, str]:
+    """(True, "") if PyTorch is installed, else (False, why); cheap: it does not import torch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return False, "PyTorch is not installed (pip install torch)"
+    return True, ""
+
+
+def to_torch_sequential(weights: ModelWeights) -> torch.nn.Sequential:
+    """``nn.Sequential(Linear, act, Linear, act, ...)`` in float64, with exactly these weights.
+
+    Layer i (from 0) is module 2*i, so its state_dict keys are f"{2*i}.weight" and
+    f"{2*i}.bias"; its activation is module 2*i+1 (Tanh, ReLU, Sigmoid, or Identity
+    for "linear", which keeps the numbering even). Activations have no parameters,
+    so a hand-built Sequential that leaves out a final Identity loads the same state_dict.
+    """
+    import torch
+    from torch import nn
+
+    modules: list[nn.Module] = []
+    for nin, layer in zip([weights.inputs, *weights.sizes], weights.layers):
+        linear = nn.Linear(nin, len(layer.bias), dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(layer.weight, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(layer.bias, dtype=torch.float64))
+        modules += [linear, getattr(nn, _TORCH_MODULES[layer.activation])()]
+    return nn.Sequential(*modules)
+
+
+def save_torch(weights: ModelWeights, path: str | os.PathLike) -> None:
+    """torch.save the Sequential's state_dict, atomically; nothing else goes in, so
+    ``model.load_state_dict(torch.load(path))`` works on a matching Sequential."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(to_torch_sequential(weights).state_dict(), buffer)
+    atomic_write_bytes(path, buffer.getvalue())

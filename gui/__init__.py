@@ -1,0 +1,1 @@
+"""The Qt desktop app: every file here pairs with what it shows."""
