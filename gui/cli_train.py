@@ -1,0 +1,160 @@
+"""`micrograd-studio train`: the app's training, without a window, for scripts and checks.
+
+Uses exactly the engine the window uses (no Qt is imported), prints a progress
+bar, and writes a weights file whose format follows its suffix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from engine import weights as weights_io
+from engine.data import PRESETS, DataError, make_preset, read_csv
+from engine.losses import LOSSES
+from engine.nn import ACTIVATIONS
+from engine.session import SessionError, load_session
+from engine.spec import ModelSpec, SpecError, parse_layer_sizes
+from engine.train import Trainer, TrainSettings
+from engine.weights import ModelWeights, WeightsError
+
+EPILOG = """\
+examples:
+  micrograd-studio train --out lecture.json
+  micrograd-studio train --preset moons --layers 16,16 --activation relu --output-activation linear \\
+      --loss hinge --l2 1e-4 --lr 1.0 --decay --steps 100 --out moons.npz
+  micrograd-studio train --session demo.json --steps 500 --out demo.pt
+
+The weights file's format follows its suffix: .json (documented in the README),
+.npz (NumPy) or .pt (a PyTorch state_dict; needs torch).
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="micrograd-studio train",
+        description="Train an MLP on the scalar engine and write its weights.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = p.add_argument_group("data (default: the lecture's 4 samples)")
+    data.add_argument("--session", help="take data, model and settings from a session file; flags override")
+    data.add_argument("--preset", choices=list(PRESETS), help="a built-in dataset")
+    data.add_argument("--csv", help="a CSV file: header row, input columns, target column last")
+    data.add_argument("--samples", type=int, default=100, help="samples for a preset (default 100)")
+    data.add_argument("--noise", type=float, default=0.1, help="noise for a preset (default 0.1)")
+    data.add_argument("--data-seed", type=int, default=0, help="seed for a preset (default 0)")
+    model = p.add_argument_group("model (default: the lecture's MLP(3, [4, 4, 1]) with tanh)")
+    model.add_argument("--layers", help='hidden layer sizes, e.g. "16,16"')
+    model.add_argument("--activation", choices=ACTIVATIONS, help="hidden layers' activation")
+    model.add_argument("--output-activation", choices=ACTIVATIONS, help="the output's activation")
+    model.add_argument("--seed", type=int, help="weight-init seed")
+    train = p.add_argument_group("training")
+    train.add_argument("--lr", type=float, help="learning rate (default 0.05)")
+    train.add_argument("--decay", action="store_true", default=None, help="decay the rate linearly to 10%%")
+    train.add_argument("--steps", type=int, help="steps of gradient descent (default 100)")
+    train.add_argument("--batch-size", type=int, help="samples per step; 0 = all (default)")
+    train.add_argument("--loss", choices=list(LOSSES), help="loss function (default sse, the lecture's)")
+    train.add_argument("--l2", type=float, help="L2 regularisation strength (default 0)")
+    train.add_argument(
+        "--no-zero-grad",
+        action="store_true",
+        default=None,
+        help="skip zero_grad: gradients accumulate (the bug)",
+    )
+    p.add_argument("--out", required=True, help="weights file to write (.json, .npz or .pt)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+_last_drawn = [0.0]
+
+
+def _progress(result, total: int, started: float) -> None:
+    now = time.perf_counter()
+    if result.step != total and now - _last_drawn[0] < 0.1:  # redraw ten times a second at most
+        return
+    _last_drawn[0] = now
+    width = 30
+    done = int(width * result.step / total)
+    acc = f" acc {result.accuracy:.0%}" if result.accuracy is not None else ""
+    rate = result.step / max(time.perf_counter() - started, 1e-9)
+    bar = "#" * done + "." * (width - done)
+    sys.stderr.write(f"\r[{bar}] {result.step}/{total} loss {result.loss:.5g}{acc} ({rate:.0f} steps/s)")
+    sys.stderr.flush()
+
+
+def train_main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    savers = {".json": weights_io.save_json, ".npz": weights_io.save_npz, ".pt": weights_io.save_torch}
+    suffix = args.out[args.out.rfind(".") :] if "." in args.out else ""
+    if suffix not in savers:
+        print(f"error: --out must end in .json, .npz or .pt, got {args.out!r}", file=sys.stderr)
+        return 2
+    try:
+        if args.session:
+            session = load_session(args.session)
+            dataset, spec, settings = session.dataset, session.model, session.training
+        else:
+            dataset, spec, settings = make_preset("lecture"), ModelSpec(), TrainSettings()
+        if args.csv:
+            dataset = read_csv(args.csv)
+        elif args.preset:
+            dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed)
+        if args.layers is not None:
+            sizes = parse_layer_sizes(args.layers)
+            spec.hidden_sizes = sizes
+            spec.hidden_activations = [args.activation or "tanh"] * len(sizes)
+        if args.activation:
+            spec.hidden_activations = [args.activation] * len(spec.hidden_sizes)
+        if args.output_activation:
+            spec.output_activation = args.output_activation
+        if args.seed is not None:
+            spec.seed = args.seed
+        overrides = {
+            "learning_rate": args.lr,
+            "decay": args.decay,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "loss": args.loss,
+            "l2": args.l2,
+            "zero_grad": False if args.no_zero_grad else None,
+        }
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(settings, name, value)
+        model = spec.build(dataset.n_inputs)
+        if args.session and session.weights is not None:
+            session.weights.apply_to(model)
+        trainer = Trainer(model, dataset, settings)
+    except (DataError, SpecError, SessionError, WeightsError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    print(
+        f"training {spec.describe(dataset.n_inputs)} on {dataset.name} ({len(dataset)} samples)",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    trainer.run(None if args.quiet else lambda r: _progress(r, settings.steps, started))
+    if not args.quiet:
+        sys.stderr.write("\n")
+    if trainer.diverged:
+        print(f"error: {trainer.diverged}", file=sys.stderr)
+        return 1
+    last = trainer.history[-1]
+    metadata = {
+        "steps_trained": last.step,
+        "final_loss": last.loss,
+        "loss": settings.loss,
+        "dataset": dataset.name,
+    }
+    try:
+        savers[suffix](ModelWeights.from_model(model, metadata), args.out)
+    except (OSError, WeightsError, ImportError) as exc:
+        print(f"error: could not write {args.out}: {exc}", file=sys.stderr)
+        return 2
+    acc = f", accuracy {last.accuracy:.0%}" if last.accuracy is not None else ""
+    print(f"final loss {last.loss:.6g}{acc}; wrote {args.out}")
+    return 0
