@@ -1,0 +1,554 @@
+"""The Data panel: a preset picker, an editable table of samples, and CSV import/export.
+
+The panel owns the current dataset. Every change the user makes that leaves a valid
+dataset is emitted as a copy through `dataset_changed`; a bad edit is marked in the
+table and explained in `error_label`, and the last valid dataset stays in force.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStyledItemDelegate,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.data import PRESETS, DataError, Dataset, make_preset, read_csv, write_csv
+
+CUSTOM = "custom"
+MAX_PANEL_SAMPLES = 2000
+VALUE_ROLE = Qt.ItemDataRole.UserRole  # the full-precision float behind a cell's rounded text
+CSV_FILTER = "CSV files (*.csv)"
+
+PRESET_TITLES = {
+    "lecture": "Lecture (4 samples, 3 inputs)",
+    "moons": "Moons",
+    "circles": "Circles",
+    "xor": "XOR",
+    "spiral": "Spiral",
+    "blobs": "Blobs",
+}
+PRESET_TIPS = {
+    "lecture": "The four examples from the lecture: xs with targets ys = [1, -1, -1, 1]",
+    "moons": "Two interleaving half moons, as in micrograd's demo notebook: not separable by a line",
+    "circles": "A small circle (+1) inside a big one (-1): the boundary has to bend all the way round",
+    "xor": "Opposite quadrants share a class: no single neuron can do it, a hidden layer can",
+    "spiral": "Two spirals wound into each other: a hard one that needs a bigger net and patience",
+    "blobs": "Two clouds split by a straight line: one neuron is enough",
+    CUSTOM: "Your own data: edited in the table, clicked on the plot, or imported from a CSV file",
+}
+INVALID_BACKGROUND = QColor("#ffd7d7")
+ERROR_STYLE = "color: #c62828;"
+
+
+def format_number(value: float) -> str:
+    """Short exact numbers as they are ('2.0', '-0.445'); others rounded to 4 decimals ('0.1235').
+
+    A rounded number always shows all 4 decimals, so a reader can tell it from an exact one.
+    """
+    exact = repr(float(value))
+    if "e" not in exact and len(exact.partition(".")[2]) <= 4:
+        return exact
+    if 1e-3 <= abs(value) < 1e6:
+        return f"{value:.4f}"
+    return f"{value:.4g}"
+
+
+def parse_number(text: str) -> tuple[float | None, str]:
+    """The float in `text`, or None and why not ("is not a number", "is not a finite number")."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None, "is not a number"
+    if not math.isfinite(value):
+        return None, "is not a finite number"
+    return value, ""
+
+
+class _NumberDelegate(QStyledItemDelegate):
+    """Edits a cell at full precision and checks the text while it is typed."""
+
+    def __init__(self, panel: DataPanel) -> None:
+        super().__init__(panel.table)
+        self._panel = panel
+
+    def createEditor(self, parent, option, index):  # Qt override
+        editor = QLineEdit(parent)
+        editor.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row, column = index.row(), index.column()
+        editor.textEdited.connect(lambda text: self._panel._on_editor_text_edited(editor, row, column, text))
+        return editor
+
+    def setEditorData(self, editor, index):  # Qt override
+        value = index.data(VALUE_ROLE)
+        # a marked (bad) cell keeps the user's text so it can be fixed; a good one shows every digit
+        editor.setText(repr(float(value)) if value is not None else str(index.data() or ""))
+
+
+class DataPanel(QWidget):
+    """Presets, sample table and CSV files for the dataset the model trains on."""
+
+    dataset_changed = Signal(object)  # a copy of the new (valid) Dataset
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dataset = make_preset("lecture")
+        self._preset = "lecture"  # the preset that Regenerate makes (the last one chosen)
+        self._invalid: dict[tuple[int, int], str] = {}  # (row, column) -> message
+        self._filling = False
+        self._last_dir = ""
+        self._build()
+        self._show_dataset(self._dataset, preset="lecture")
+
+    # ---------------------------------------------------------------- layout
+
+    def _build(self) -> None:
+        self.preset_combo = QComboBox()
+        for key in PRESETS:
+            self.preset_combo.addItem(PRESET_TITLES.get(key, key.title()), key)
+            self.preset_combo.setItemData(
+                self.preset_combo.count() - 1, PRESET_TIPS.get(key), Qt.ItemDataRole.ToolTipRole
+            )
+        self.preset_combo.setToolTip("Which data the network learns from; editing the table makes it Custom")
+        self.preset_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(1, MAX_PANEL_SAMPLES)
+        self.samples_spin.setValue(100)
+        self.samples_spin.setToolTip("How many examples to make (half of each class)")
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.05)
+        self.noise_spin.setDecimals(2)
+        self.noise_spin.setValue(0.1)
+        self.noise_spin.setToolTip("How far the points scatter from the clean shape (std of Gaussian noise)")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 99_999)
+        self.seed_spin.setToolTip("The random seed: the same seed always makes the same points")
+        for spin in (self.samples_spin, self.noise_spin, self.seed_spin):
+            # one dataset per finished edit, not one per keystroke ("150" is not 1, 15, 150)
+            spin.setKeyboardTracking(False)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+            spin.valueChanged.connect(self._on_spin_value_changed)
+
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
+
+        self.summary_label = QLabel()
+        palette = self.summary_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
+        self.summary_label.setPalette(palette)
+        self.summary_label.setToolTip("ys: the targets the network's output should match")
+
+        self.table = QTableWidget(0, 0)
+        delegate = _NumberDelegate(self)
+        # an editor closed with Esc leaves no "as you type" complaint behind
+        delegate.closeEditor.connect(lambda *_: self._show_first_invalid())
+        self.table.setItemDelegate(delegate)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setHighlightSections(False)
+        vertical = self.table.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        vertical.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.table.setToolTip(
+            "One row per example: the inputs xs and the target y. Double-click a cell to edit it"
+        )
+        self.table.itemChanged.connect(self._on_table_item_changed)
+
+        self.add_row_button = QPushButton("Add row")
+        self.add_row_button.setToolTip("Append an example (inputs 0, target +1) to edit in the table")
+        self.add_row_button.clicked.connect(self._on_add_row_clicked)
+        self.delete_rows_button = QPushButton("Delete rows")
+        self.delete_rows_button.setToolTip("Delete the selected examples")
+        self.delete_rows_button.clicked.connect(self._on_delete_rows_clicked)
+        self.import_button = QPushButton("Import CSV…")
+        self.import_button.setToolTip(
+            "Load examples from a CSV file: a header, then the inputs with the target last"
+        )
+        self.import_button.clicked.connect(self._on_import_clicked)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save these examples as CSV (x1, …, y), every digit kept")
+        self.export_button.clicked.connect(self._on_export_clicked)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+
+        preset_row = QHBoxLayout()
+        preset_label = QLabel("Preset")
+        preset_label.setBuddy(self.preset_combo)
+        preset_row.addWidget(preset_label)
+        preset_row.addWidget(self.preset_combo, 1)
+
+        settings = QGridLayout()
+        settings.setHorizontalSpacing(6)
+        settings.addWidget(QLabel("Samples"), 0, 0)
+        settings.addWidget(self.samples_spin, 0, 1)
+        settings.addWidget(QLabel("Noise"), 0, 2)
+        settings.addWidget(self.noise_spin, 0, 3)
+        settings.addWidget(QLabel("Seed"), 1, 0)
+        settings.addWidget(self.seed_spin, 1, 1)
+        settings.addWidget(self.regenerate_button, 1, 2, 1, 2)
+        settings.setColumnStretch(1, 1)
+        settings.setColumnStretch(3, 1)
+
+        buttons = QGridLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.add_row_button, 0, 0)
+        buttons.addWidget(self.delete_rows_button, 0, 1)
+        buttons.addWidget(self.import_button, 1, 0)
+        buttons.addWidget(self.export_button, 1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(preset_row)
+        layout.addLayout(settings)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+
+        self.preset_combo.currentIndexChanged.connect(self._on_preset_combo_index_changed)
+
+    # ---------------------------------------------------------------- public API
+
+    def dataset(self) -> Dataset:
+        """A copy of the current (last valid) dataset."""
+        return self._dataset.copy()
+
+    def set_dataset(self, ds: Dataset) -> None:
+        """Show `ds` without emitting `dataset_changed`; raises DataError if it is not valid."""
+        ds.validate()
+        ds = Dataset([[float(v) for v in row] for row in ds.inputs], [float(t) for t in ds.targets], ds.name)
+        preset = ds.name if ds.name in PRESETS else CUSTOM
+        if preset not in (CUSTOM, "lecture") and len(ds) <= MAX_PANEL_SAMPLES:
+            with QSignalBlocker(self.samples_spin):
+                self.samples_spin.setValue(len(ds))
+        if preset != CUSTOM:
+            self._preset = preset
+        self._dataset = ds
+        self._show_dataset(ds, preset)
+        self._set_error("")
+
+    def add_point(self, x: float, y: float, label: float) -> None:
+        """Append the 2-D sample (x, y) with target `label`, as a click on the plot does."""
+        if self._dataset.n_inputs != 2:
+            self._set_error(
+                f"points can only be added to 2-D data; this dataset has {self._dataset.n_inputs} inputs"
+            )
+            return
+        values = [x, y, label]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            self._set_error(f"cannot add the point ({x}, {y}) with target {label}: not finite numbers")
+            return
+        self._dataset.inputs.append([float(x), float(y)])
+        self._dataset.targets.append(float(label))
+        self._append_table_row(len(self._dataset) - 1)
+        self._edited()
+
+    def remove_point(self, index: int) -> None:
+        """Remove sample `index` (0-based); the last remaining sample stays."""
+        if not 0 <= index < len(self._dataset):
+            self._set_error(f"there is no sample {index + 1} to remove")
+            return
+        if len(self._dataset) == 1:
+            self._set_error("the dataset needs at least one sample; add another before removing this one")
+            return
+        self._delete_rows([index])
+
+    def import_csv(self, path: str | os.PathLike) -> bool:
+        """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""
+        try:
+            ds = read_csv(path)
+        except (DataError, OSError) as exc:
+            self._set_error(f"Could not import {Path(path).name}: {_reason(exc)}")
+            return False
+        if ds.name in PRESETS:  # a file called moons.csv holds the user's data, not the preset
+            ds.name = f"{ds.name}.csv"
+        self._dataset = ds
+        self._show_dataset(ds, CUSTOM)
+        self._set_error("")
+        self.dataset_changed.emit(ds.copy())
+        return True
+
+    def export_csv(self, path: str | os.PathLike) -> bool:
+        """Write the current dataset as CSV (atomically); on failure say why in `error_label`."""
+        try:
+            write_csv(self._dataset, path)
+        except (DataError, OSError) as exc:
+            self._set_error(f"Could not export to {Path(path).name}: {_reason(exc)}")
+            return False
+        self._set_error("")
+        return True
+
+    # ---------------------------------------------------------------- presets
+
+    def _current_preset(self) -> str:
+        return self.preset_combo.currentData()
+
+    def _generate(self, preset: str) -> None:
+        try:
+            ds = make_preset(
+                preset, self.samples_spin.value(), round(self.noise_spin.value(), 6), self.seed_spin.value()
+            )
+        except DataError as exc:
+            self._set_error(str(exc))
+            return
+        self._preset = preset
+        self._dataset = ds
+        self._show_dataset(ds, preset)
+        self._set_error("")
+        self.dataset_changed.emit(ds.copy())
+
+    def _on_preset_combo_index_changed(self, _index: int) -> None:
+        preset = self._current_preset()
+        if preset != CUSTOM:
+            self._generate(preset)
+
+    def _on_spin_value_changed(self, _value: object) -> None:
+        preset = self._current_preset()
+        if preset not in (CUSTOM, "lecture"):
+            self._generate(preset)
+
+    def _on_regenerate_clicked(self) -> None:
+        self._generate(self._preset)
+
+    def _select_preset_entry(self, preset: str) -> None:
+        """Point the combo at `preset`, adding the Custom entry only while it is needed."""
+        with QSignalBlocker(self.preset_combo):
+            custom_index = self.preset_combo.findData(CUSTOM)
+            if preset == CUSTOM and custom_index < 0:
+                self.preset_combo.addItem("Custom", CUSTOM)
+                custom_index = self.preset_combo.count() - 1
+                self.preset_combo.setItemData(custom_index, PRESET_TIPS[CUSTOM], Qt.ItemDataRole.ToolTipRole)
+            self.preset_combo.setCurrentIndex(self.preset_combo.findData(preset))
+            if preset != CUSTOM and custom_index >= 0:
+                self.preset_combo.removeItem(custom_index)
+        generated = preset not in (CUSTOM, "lecture")
+        for spin in (self.samples_spin, self.noise_spin, self.seed_spin):
+            spin.setEnabled(generated)
+        title = PRESET_TITLES.get(self._preset, self._preset).split(" (")[0]
+        self.regenerate_button.setToolTip(
+            f"Make the {title} examples again from the seed"
+            + (", replacing your edits" if preset == CUSTOM else "")
+        )
+
+    # ---------------------------------------------------------------- table
+
+    def _show_dataset(self, ds: Dataset, preset: str) -> None:
+        """Fill the table with `ds` (no itemChanged echoes) and point the combo at `preset`."""
+        table = self.table
+        width = ds.n_inputs
+        self._invalid.clear()
+        self._filling = True
+        table.setUpdatesEnabled(False)
+        try:
+            with QSignalBlocker(table):
+                table.clearContents()
+                table.setColumnCount(width + 1)
+                table.setHorizontalHeaderLabels([*(f"x{j}" for j in range(1, width + 1)), "y"])
+                for j in range(width):
+                    table.horizontalHeaderItem(j).setToolTip(f"input {j + 1} of each example")
+                table.horizontalHeaderItem(width).setToolTip(
+                    "the target: what the network's output should be"
+                )
+                table.setRowCount(len(ds))
+                for row in range(len(ds)):
+                    self._fill_row(row)
+        finally:
+            table.setUpdatesEnabled(True)
+            self._filling = False
+        self._select_preset_entry(preset)
+        self._update_summary()
+
+    def _fill_row(self, row: int) -> None:
+        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for column, value in enumerate([*self._dataset.inputs[row], self._dataset.targets[row]]):
+            item = QTableWidgetItem(format_number(value))
+            item.setData(VALUE_ROLE, value)
+            item.setTextAlignment(align)
+            self.table.setItem(row, column, item)
+
+    def _append_table_row(self, row: int) -> None:
+        self._filling = True
+        try:
+            with QSignalBlocker(self.table):
+                self.table.insertRow(row)
+                self._fill_row(row)
+        finally:
+            self._filling = False
+        self.table.scrollToBottom()
+
+    def _column_name(self, column: int) -> str:
+        return "y" if column == self._dataset.n_inputs else f"x{column + 1}"
+
+    def _on_editor_text_edited(self, editor: QLineEdit, row: int, column: int, text: str) -> None:
+        """Live check while typing: mark the editor and explain, without touching the data."""
+        value, why = parse_number(text)
+        if value is None:
+            editor.setStyleSheet(f"background: {INVALID_BACKGROUND.name()};")
+            self._set_error(f"row {row + 1}, {self._column_name(column)}: {text!r} {why}")
+        else:
+            editor.setStyleSheet("")
+            self._show_first_invalid()
+
+    def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling:
+            return
+        row, column = item.row(), item.column()
+        text = item.text()
+        value, why = parse_number(text)
+        self._filling = True  # the re-format and colour below are not user edits
+        try:
+            if value is None:
+                message = f"row {row + 1}, {self._column_name(column)}: {text!r} {why}"
+                self._invalid[(row, column)] = message
+                item.setData(VALUE_ROLE, None)
+                item.setBackground(INVALID_BACKGROUND)
+                item.setToolTip(message)
+                self._set_error(message)
+                return
+            self._invalid.pop((row, column), None)
+            item.setData(VALUE_ROLE, value)
+            item.setText(format_number(value))
+            item.setData(Qt.ItemDataRole.BackgroundRole, None)
+            item.setToolTip("")
+        finally:
+            self._filling = False
+        self._show_first_invalid()
+        width = self._dataset.n_inputs
+        old = self._dataset.targets[row] if column == width else self._dataset.inputs[row][column]
+        if float(old).hex() == value.hex():  # e.g. the editor's full digits committed unchanged
+            return
+        if column == width:
+            self._dataset.targets[row] = value
+        else:
+            self._dataset.inputs[row][column] = value
+        self._edited()
+
+    def _on_add_row_clicked(self) -> None:
+        self._dataset.inputs.append([0.0] * self._dataset.n_inputs)
+        self._dataset.targets.append(1.0)
+        self._append_table_row(len(self._dataset) - 1)
+        self.table.selectRow(len(self._dataset) - 1)
+        self._edited()
+
+    def _on_delete_rows_clicked(self) -> None:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedIndexes()})
+        if not rows:
+            self._set_error("select the rows to delete first (click a row number; shift/ctrl for more)")
+            return
+        if len(rows) >= len(self._dataset):
+            self._set_error("the dataset needs at least one sample: not every row can be deleted")
+            return
+        self._delete_rows(rows)
+
+    def _delete_rows(self, rows: list[int]) -> None:
+        doomed = set(rows)
+        keep = [i for i in range(len(self._dataset)) if i not in doomed]
+        self._dataset.inputs = [self._dataset.inputs[i] for i in keep]
+        self._dataset.targets = [self._dataset.targets[i] for i in keep]
+        self._dataset.name = CUSTOM
+        self._show_dataset(self._dataset, CUSTOM)  # rows shift, so marks of bad cells are dropped
+        self._set_error("")
+        self.dataset_changed.emit(self._dataset.copy())
+
+    def _edited(self) -> None:
+        """The user changed the data by hand: it is Custom now; tell the window."""
+        if self._dataset.name in PRESETS:
+            self._dataset.name = CUSTOM
+        self._select_preset_entry(CUSTOM)
+        self._update_summary()
+        self._show_first_invalid()
+        self.dataset_changed.emit(self._dataset.copy())
+
+    # ---------------------------------------------------------------- messages
+
+    def _update_summary(self) -> None:
+        self.summary_label.setText(summarize(self._dataset))
+
+    def _show_first_invalid(self) -> None:
+        self._set_error(next(iter(self._invalid.values()), ""))
+
+    def _set_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    # ---------------------------------------------------------------- files
+
+    def _on_import_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import dataset CSV", self._last_dir, CSV_FILTER)
+        if path:
+            self._last_dir = str(Path(path).parent)
+            self.import_csv(path)
+
+    def _on_export_clicked(self) -> None:
+        suggested = str(Path(self._last_dir or ".") / f"{self._dataset.name}.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export dataset CSV", suggested, CSV_FILTER)
+        if path:
+            if not Path(path).suffix:
+                path += ".csv"
+            self._last_dir = str(Path(path).parent)
+            self.export_csv(path)
+
+
+def summarize(ds: Dataset) -> str:
+    """One line: "100 samples · 2 inputs · classes +1: 50, -1: 50" (or the targets' range)."""
+    n, d = len(ds), ds.n_inputs
+    parts = [f"{n} sample{'s' * (n != 1)}", f"{d} input{'s' * (d != 1)}"]
+    counts: dict[float, int] = {}
+    for target in ds.targets:
+        counts[target] = counts.get(target, 0) + 1
+    if len(counts) <= 4:
+        parts.append(
+            "classes "
+            + ", ".join(f"{_class_name(t)}: {c}" for t, c in sorted(counts.items(), key=lambda tc: -tc[0]))
+        )
+    else:
+        parts.append(f"y from {format_number(min(counts))} to {format_number(max(counts))}")
+    return " · ".join(parts)
+
+
+def _class_name(target: float) -> str:
+    if target == int(target):
+        return f"{int(target):+d}" if target else "0"
+    return format_number(target)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
+    return str(exc)

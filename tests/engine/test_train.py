@@ -1,0 +1,174 @@
+"""Losses, the step-wise trainer, and what it does with bad settings and blow-ups."""
+
+import math
+
+import pytest
+
+from engine import MLP, Value
+from engine.data import Dataset, lecture, moons
+from engine.losses import accuracy, bce, hinge, l2, loss_function, mse, sse
+from engine.train import Trainer, TrainSettings
+
+
+def _scores(values):
+    return [Value(v) for v in values]
+
+
+def test_losses_match_their_formulas():
+    scores, targets = [0.5, -2.0, 1.5], [1.0, -1.0, -1.0]
+    assert sse(_scores(scores), targets).data == pytest.approx(
+        sum((s - y) ** 2 for s, y in zip(scores, targets))
+    )
+    assert mse(_scores(scores), targets).data == pytest.approx(
+        sum((s - y) ** 2 for s, y in zip(scores, targets)) / 3
+    )
+    assert hinge(_scores(scores), targets).data == pytest.approx(
+        sum(max(0.0, 1 - y * s) for s, y in zip(scores, targets)) / 3
+    )
+    assert bce(_scores(scores), targets).data == pytest.approx(
+        sum(math.log1p(math.exp(-y * s)) for s, y in zip(scores, targets)) / 3
+    )
+    params = _scores([1.0, -2.0, 3.0])
+    assert l2(params, 0.1).data == pytest.approx(1.4)
+
+
+def test_loss_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    raw, targets = [0.3, -1.7, 2.2, -0.1], [1.0, -1.0, -1.0, 1.0]
+    for name, ref in {
+        "sse": lambda s, y: ((s - y) ** 2).sum(),
+        "mse": lambda s, y: ((s - y) ** 2).mean(),
+        "hinge": lambda s, y: torch.relu(1 - y * s).mean(),
+        "bce": lambda s, y: torch.nn.functional.softplus(-y * s).mean(),
+    }.items():
+        ours = _scores(raw)
+        loss = loss_function(name)(ours, targets)
+        loss.backward()
+        s = torch.tensor(raw, dtype=torch.float64, requires_grad=True)
+        expected = ref(s, torch.tensor(targets, dtype=torch.float64))
+        expected.backward()
+        assert loss.data == pytest.approx(expected.item(), abs=1e-12), name
+        assert [v.grad for v in ours] == pytest.approx(s.grad.tolist(), abs=1e-12), name
+
+
+@pytest.mark.parametrize("score", [800.0, -800.0, 1e6, -1e6])
+def test_bce_stays_finite_for_large_logits(score):
+    for target in (1.0, -1.0):
+        s = Value(score)
+        loss = bce([s], [target])
+        loss.backward()
+        assert math.isfinite(loss.data) and math.isfinite(s.grad)
+        expected = max(-target * score, 0.0)  # log(1 + e^z) -> z for large z, -> 0 for very negative z
+        assert loss.data == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_accuracy_counts_the_right_side_of_the_threshold():
+    assert accuracy([0.3, -0.2, 0.9, -5.0], [1.0, -1.0, -1.0, -1.0]) == 0.75
+    assert accuracy([0.7, 0.2], [1.0, -1.0], threshold=0.5) == 1.0
+
+
+def test_lecture_training_drives_the_loss_down():
+    trainer = Trainer(MLP(3, [4, 4, 1], seed=0), lecture(), TrainSettings(steps=60))
+    history = trainer.run()
+    assert len(history) == 60 and trainer.done and trainer.diverged is None
+    assert history[-1].loss < 0.05 * history[0].loss
+    assert history[-1].accuracy == 1.0
+
+
+def test_trainer_step_is_the_lecture_update():
+    """One step equals the hand-written loop: forward, zero_grad, backward, p -= lr * grad."""
+    a, b = MLP(3, [4, 4, 1], seed=3), MLP(3, [4, 4, 1], seed=3)
+    data = lecture()
+    Trainer(a, data, TrainSettings(learning_rate=0.1)).step()
+    loss = sum((b(x) - y) ** 2 for x, y in zip(data.inputs, data.targets))
+    b.zero_grad()
+    loss.backward()
+    for p in b.parameters():
+        p.data -= 0.1 * p.grad
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+
+
+def test_zero_grad_off_accumulates_gradients_across_steps():
+    data = lecture()
+    on = Trainer(MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-9))
+    off = Trainer(
+        MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-9, zero_grad=False)
+    )
+    on.run()
+    off.run()
+    # With a learning rate too small to move the weights, each step's gradient is
+    # (almost) the same, so without zero_grad the third step sees about three of them.
+    assert off.history[2].grad_norm == pytest.approx(3 * on.history[2].grad_norm, rel=1e-6)
+    assert on.history[2].grad_norm == pytest.approx(on.history[0].grad_norm, rel=1e-6)
+
+
+def test_zero_grad_off_changes_the_training_curve():
+    data = moons(60, 0.1, 0)
+    settings = dict(steps=30, learning_rate=0.05, loss="mse")
+    on = Trainer(MLP(2, [8, 1], seed=0), data, TrainSettings(**settings)).run()
+    off = Trainer(MLP(2, [8, 1], seed=0), data, TrainSettings(**settings, zero_grad=False)).run()
+    assert on[0].loss == off[0].loss  # same start
+    assert max(abs(a.loss - b.loss) for a, b in zip(on, off)) > 1e-3
+
+
+def test_linear_decay_reaches_ten_percent():
+    s = TrainSettings(learning_rate=1.0, decay=True, steps=100)
+    assert [s.learning_rate_at(k) for k in (0, 50, 100)] == pytest.approx([1.0, 0.55, 0.1])
+    assert TrainSettings(learning_rate=0.3).learning_rate_at(99) == 0.3
+
+
+def test_mini_batches_are_seeded_and_sized():
+    data = moons(50, 0.1, 0)
+
+    def losses(seed):
+        t = Trainer(MLP(2, [4, 1], seed=0), data, TrainSettings(steps=5, batch_size=8, seed=seed, loss="mse"))
+        return [r.loss for r in t.run()]
+
+    assert losses(1) == losses(1)
+    assert losses(1) != losses(2)
+
+
+def test_divergence_stops_training_with_step_and_advice():
+    trainer = Trainer(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0),
+        moons(100, 0.1, 0),
+        TrainSettings(learning_rate=50.0, loss="mse", steps=100),
+    )
+    trainer.run()
+    assert trainer.diverged is not None
+    assert f"step {trainer.step_count + 1}" in trainer.diverged
+    assert "smaller learning rate" in trainer.diverged
+    assert trainer.step() is None  # stays stopped
+    assert all(math.isfinite(r.loss) for r in trainer.history)
+
+
+def test_changing_the_learning_rate_applies_from_the_next_step():
+    trainer = Trainer(MLP(3, [4, 4, 1], seed=0), lecture(), TrainSettings(steps=4))
+    trainer.step()
+    trainer.settings = TrainSettings(steps=4, learning_rate=0.2)
+    assert trainer.step().learning_rate == 0.2
+    assert trainer.history[0].learning_rate == 0.05
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(learning_rate=-0.1), "positive"),
+        (dict(learning_rate=float("nan")), "finite"),
+        (dict(learning_rate=float("inf")), "finite"),
+        (dict(steps=0), "steps"),
+        (dict(batch_size=-1), "batch size"),
+        (dict(loss="cross"), "unknown loss"),
+        (dict(l2=-1.0), "L2"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_message(bad, message):
+    with pytest.raises(ValueError, match=message):
+        Trainer(MLP(3, [4, 4, 1]), lecture(), TrainSettings(**bad))
+
+
+def test_data_that_does_not_fit_the_model_is_refused():
+    with pytest.raises(ValueError, match="takes 3 inputs but the data has 2"):
+        Trainer(MLP(3, [4, 4, 1]), moons(10), TrainSettings())
+    with pytest.raises(ValueError):
+        Trainer(MLP(2, [4, 1]), Dataset([], [], "empty"), TrainSettings())

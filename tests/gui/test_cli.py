@@ -1,0 +1,109 @@
+"""The command line: `micrograd-studio --help` and headless `micrograd-studio train`."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.data import moons
+from engine.weights import load_json, load_npz
+from gui.app import main
+from gui.cli_train import train_main
+
+
+def test_help_documents_both_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "SESSION" in out and "train" in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--out" in out and "--no-zero-grad" in out and "--lr" in out
+
+
+def test_train_writes_weights_that_predict_like_training_left_them(tmp_path, capsys):
+    out = tmp_path / "moons.json"
+    args = [
+        "--preset",
+        "moons",
+        "--samples",
+        "60",
+        "--layers",
+        "8",
+        "--activation",
+        "relu",
+        "--output-activation",
+        "linear",
+        "--loss",
+        "hinge",
+        "--lr",
+        "0.5",
+        "--steps",
+        "40",
+        "--quiet",
+    ]
+    assert train_main([*args, "--out", str(out)]) == 0
+    weights = load_json(out)
+    assert weights.sizes == [8, 1] and weights.activations == ["relu", "linear"]
+    assert weights.metadata["steps_trained"] == 40
+    data = moons(60, 0.1, 0)
+    correct = sum((weights.predict(x) > 0) == (y > 0) for x, y in zip(data.inputs, data.targets))
+    assert correct / len(data) > 0.8
+    assert "final loss" in capsys.readouterr().out
+    # the same run again gives the same weights, bit for bit
+    again = tmp_path / "again.npz"
+    assert train_main([*args, "--out", str(again)]) == 0
+    assert load_npz(again).to_dict()["layers"] == weights.to_dict()["layers"]
+
+
+def test_train_refuses_bad_input_with_a_message(tmp_path, capsys):
+    assert train_main(["--layers", "4,,x", "--out", str(tmp_path / "w.json")]) == 2
+    assert "empty layer size" in capsys.readouterr().err
+    assert train_main(["--out", str(tmp_path / "w.txt")]) == 2
+    assert ".json, .npz or .pt" in capsys.readouterr().err
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("x1,x2,y\n1,2,1\n3,abc,-1\n")
+    assert train_main(["--csv", str(bad_csv), "--out", str(tmp_path / "w.json")]) == 2
+    assert "'abc' is not a number" in capsys.readouterr().err
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_train_reports_divergence(tmp_path, capsys):
+    code = train_main(
+        [
+            "--preset",
+            "moons",
+            "--layers",
+            "16,16",
+            "--activation",
+            "relu",
+            "--output-activation",
+            "linear",
+            "--loss",
+            "mse",
+            "--lr",
+            "50",
+            "--quiet",
+            "--out",
+            str(tmp_path / "w.json"),
+        ]
+    )
+    assert code == 1
+    assert "diverged at step" in capsys.readouterr().err
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_console_entry_point_runs_headless(tmp_path):
+    out = tmp_path / "lecture.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gui", "train", "--steps", "20", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["format"] == "micrograd-studio/weights"
+    assert "PySide6" not in proc.stderr

@@ -1,0 +1,370 @@
+"""Tests for gui/data_panel.py: presets, the sample table, points from the plot, CSV files."""
+
+import time
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QLineEdit
+
+from engine.data import Dataset, make_preset
+from gui.data_panel import INVALID_BACKGROUND, VALUE_ROLE, DataPanel, format_number
+
+LECTURE = make_preset("lecture")
+
+
+def bits(dataset: Dataset) -> list[str]:
+    """Every float of a dataset as exact hex, so that a rounded copy never passes for the original."""
+    return [float(v).hex() for row in dataset.inputs for v in row] + [float(t).hex() for t in dataset.targets]
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = DataPanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def choose(panel, qtbot, preset: str) -> Dataset:
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.preset_combo.setCurrentIndex(panel.preset_combo.findData(preset))
+    return blocker.args[0]
+
+
+def table_values(panel) -> list[list[float]]:
+    table = panel.table
+    return [
+        [table.item(r, c).data(VALUE_ROLE) for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def headers(panel) -> list[str]:
+    return [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+
+
+def select_rows(panel, rows: list[int]) -> None:
+    model = panel.table.selectionModel()
+    model.clearSelection()
+    for row in rows:
+        index = panel.table.model().index(row, 0)
+        model.select(index, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+
+
+# ---------------------------------------------------------------- presets
+
+
+def test_default_is_the_lecture_preset(panel):
+    assert panel.preset_combo.currentData() == "lecture"
+    assert panel.preset_combo.currentText() == "Lecture (4 samples, 3 inputs)"
+    assert bits(panel.dataset()) == bits(LECTURE)
+    assert (panel.table.rowCount(), panel.table.columnCount()) == (4, 4)
+    assert headers(panel) == ["x1", "x2", "x3", "y"]
+    assert table_values(panel) == [[*x, y] for x, y in zip(LECTURE.inputs, LECTURE.targets)]
+    assert panel.table.item(0, 0).text() == "2.0"
+    assert panel.summary_label.text() == "4 samples · 3 inputs · classes +1: 2, -1: 2"
+    assert "ys = [1, -1, -1, 1]" in panel.preset_combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert panel.error_label.text() == ""
+    # samples, noise and seed do not apply to the lecture's four examples
+    assert not any(s.isEnabled() for s in (panel.samples_spin, panel.noise_spin, panel.seed_spin))
+
+
+def test_preset_combo_lists_the_presets_and_no_custom_entry_until_an_edit(panel):
+    names = [panel.preset_combo.itemText(i) for i in range(panel.preset_combo.count())]
+    assert names == ["Lecture (4 samples, 3 inputs)", "Moons", "Circles", "XOR", "Spiral", "Blobs"]
+
+
+def test_choosing_moons_emits_a_2d_dataset_of_100(panel, qtbot):
+    ds = choose(panel, qtbot, "moons")
+    assert (len(ds), ds.n_inputs, ds.name) == (100, 2, "moons")
+    assert bits(ds) == bits(make_preset("moons", 100, 0.1, 0))
+    assert bits(panel.dataset()) == bits(ds)
+    assert (panel.table.rowCount(), headers(panel)) == (100, ["x1", "x2", "y"])
+    assert panel.summary_label.text() == "100 samples · 2 inputs · classes +1: 50, -1: 50"
+    assert all(s.isEnabled() for s in (panel.samples_spin, panel.noise_spin, panel.seed_spin))
+
+
+def test_emitted_dataset_is_a_copy(panel, qtbot):
+    ds = choose(panel, qtbot, "xor")
+    ds.inputs[0][0] = 1234.0
+    ds.targets.clear()
+    assert panel.dataset().inputs[0][0] != 1234.0
+    assert len(panel.dataset().targets) == 100
+
+
+def test_samples_spin_change_regenerates_the_preset(panel, qtbot):
+    choose(panel, qtbot, "circles")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.samples_spin.setValue(150)
+    assert bits(blocker.args[0]) == bits(make_preset("circles", 150, 0.1, 0))
+    assert panel.table.rowCount() == 150
+
+
+def test_noise_and_seed_changes_regenerate_with_their_values(panel, qtbot):
+    choose(panel, qtbot, "spiral")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.noise_spin.setValue(0.25)
+    assert bits(blocker.args[0]) == bits(make_preset("spiral", 100, 0.25, 0))
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.seed_spin.setValue(42)
+    assert bits(blocker.args[0]) == bits(make_preset("spiral", 100, 0.25, 42))
+
+
+def test_typing_a_sample_count_generates_once_not_per_keystroke(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    emitted = []
+    panel.dataset_changed.connect(emitted.append)
+    line = panel.samples_spin.lineEdit()
+    line.selectAll()
+    qtbot.keyClicks(line, "150")
+    assert emitted == []
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert [len(ds) for ds in emitted] == [150]
+
+
+def test_spins_do_not_touch_the_lecture_data(panel, qtbot):
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.samples_spin.setValue(50)
+        panel.seed_spin.setValue(3)
+    assert bits(panel.dataset()) == bits(LECTURE)
+
+
+def test_regenerate_with_the_same_seed_gives_the_same_data_and_undoes_edits(panel, qtbot):
+    panel.seed_spin.setValue(7)
+    first = choose(panel, qtbot, "blobs")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000):
+        panel.table.item(0, 0).setText("99")
+    assert panel.preset_combo.currentText() == "Custom"
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.regenerate_button.click()
+    assert bits(blocker.args[0]) == bits(first) == bits(make_preset("blobs", 100, 0.1, 7))
+    assert panel.preset_combo.currentData() == "blobs"
+    assert panel.preset_combo.findData("custom") == -1
+    assert panel.table.item(0, 0).data(VALUE_ROLE) == first.inputs[0][0]
+
+
+# ---------------------------------------------------------------- table edits
+
+
+def test_valid_cell_edit_changes_the_dataset_bit_exactly(panel, qtbot):
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.table.item(1, 2).setText(" 0.12345678901234567 ")
+    value = 0.12345678901234567
+    assert blocker.args[0].inputs[1][2].hex() == value.hex()
+    assert panel.dataset().inputs[1][2].hex() == value.hex()
+    assert panel.table.item(1, 2).text() == "0.1235"  # shown rounded, kept whole
+    assert panel.table.item(1, 2).data(VALUE_ROLE) == value
+    assert panel.preset_combo.currentText() == "Custom"
+    expected = LECTURE.copy()
+    expected.inputs[1][2] = value
+    assert bits(panel.dataset()) == bits(expected)
+
+
+def test_editing_the_target_column_changes_the_target(panel, qtbot):
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.table.item(3, 3).setText("-1")
+    assert blocker.args[0].targets == [1.0, -1.0, -1.0, -1.0]
+    assert panel.summary_label.text() == "4 samples · 3 inputs · classes +1: 1, -1: 3"
+
+
+def test_bad_cell_edit_is_marked_explained_and_changes_nothing(panel, qtbot):
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.table.item(2, 1).setText("abc")
+    assert panel.error_label.text() == "row 3, x2: 'abc' is not a number"
+    assert not panel.error_label.isHidden()
+    assert panel.table.item(2, 1).background().color() == INVALID_BACKGROUND
+    assert bits(panel.dataset()) == bits(LECTURE)
+    # fixing the cell clears the mark and the message, and the fix counts
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.table.item(2, 1).setText("5")
+    assert blocker.args[0].inputs[2][1] == 5.0
+    assert panel.error_label.text() == ""
+    assert panel.error_label.isHidden()
+    assert panel.table.item(2, 1).background().color() != INVALID_BACKGROUND
+
+
+def test_non_finite_cell_is_refused(panel, qtbot):
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.table.item(0, 3).setText("inf")
+    assert panel.error_label.text() == "row 1, y: 'inf' is not a finite number"
+    assert panel.dataset().targets[0] == 1.0
+
+
+def test_editor_shows_every_digit_and_checks_as_you_type(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    item = panel.table.item(0, 0)
+    full = item.data(VALUE_ROLE)
+    assert item.text() == format_number(full) != repr(full)
+    panel.table.openPersistentEditor(item)
+    editor = panel.table.indexWidget(panel.table.indexFromItem(item))
+    assert isinstance(editor, QLineEdit)
+    assert editor.text() == repr(full)
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        editor.selectAll()
+        qtbot.keyClicks(editor, "1x")
+    assert panel.error_label.text() == "row 1, x1: '1x' is not a number"
+    qtbot.keyClick(editor, Qt.Key.Key_Backspace)
+    assert panel.error_label.text() == ""
+    panel.table.closePersistentEditor(item)
+
+
+def test_add_row_appends_zeros_with_target_one(panel, qtbot):
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.add_row_button.click()
+    ds = blocker.args[0]
+    assert len(ds) == 5
+    assert (ds.inputs[4], ds.targets[4]) == ([0.0, 0.0, 0.0], 1.0)
+    assert panel.table.rowCount() == 5
+    assert table_values(panel)[4] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_delete_rows_deletes_the_selected_rows(panel, qtbot):
+    select_rows(panel, [0, 2])
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.delete_rows_button.click()
+    ds = blocker.args[0]
+    assert ds.inputs == [LECTURE.inputs[1], LECTURE.inputs[3]]
+    assert ds.targets == [LECTURE.targets[1], LECTURE.targets[3]]
+    assert panel.table.rowCount() == 2
+
+
+def test_delete_rows_refuses_to_delete_every_row_or_nothing(panel, qtbot):
+    panel.table.selectAll()
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.delete_rows_button.click()
+    assert "at least one sample" in panel.error_label.text()
+    panel.table.clearSelection()
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.delete_rows_button.click()
+    assert "select the rows" in panel.error_label.text()
+    assert bits(panel.dataset()) == bits(LECTURE)
+
+
+# ---------------------------------------------------------------- points from the plot
+
+
+def test_add_point_appends_a_2d_sample(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.add_point(0.5, -0.25, -1)
+    ds = blocker.args[0]
+    assert (len(ds), ds.inputs[-1], ds.targets[-1]) == (101, [0.5, -0.25], -1.0)
+    assert panel.table.rowCount() == 101
+    assert panel.preset_combo.currentText() == "Custom"
+    assert panel.summary_label.text() == "101 samples · 2 inputs · classes +1: 50, -1: 51"
+
+
+def test_add_point_is_refused_for_data_that_is_not_2d(panel, qtbot):
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.add_point(0.5, 0.5, 1)
+    assert "2-D" in panel.error_label.text()
+    assert len(panel.dataset()) == 4
+
+
+def test_remove_point_removes_that_sample_but_never_the_last(panel, qtbot):
+    moons = choose(panel, qtbot, "moons")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.remove_point(0)
+    assert bits(blocker.args[0]) == bits(Dataset(moons.inputs[1:], moons.targets[1:]))
+    assert panel.table.rowCount() == 99
+    panel.set_dataset(Dataset([[1.0, 2.0]], [1.0]))
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.remove_point(0)
+    assert "at least one sample" in panel.error_label.text()
+    assert len(panel.dataset()) == 1
+
+
+# ---------------------------------------------------------------- CSV files
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x1,x2,y\n1,2,1\n3,4\n", "row 3 has 2 values, expected 3"),
+        ("x1,x2,y\n1,two,1\n", "row 2, column 'x2': 'two' is not a number"),
+    ],
+)
+def test_bad_csv_import_explains_and_keeps_the_data(panel, qtbot, tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        assert panel.import_csv(path) is False
+    assert message in panel.error_label.text()
+    assert "bad.csv" in panel.error_label.text()
+    assert bits(panel.dataset()) == bits(LECTURE)
+    assert panel.table.rowCount() == 4
+    assert panel.preset_combo.currentData() == "lecture"
+
+
+def test_import_of_a_missing_file_explains(panel, qtbot, tmp_path):
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        assert panel.import_csv(tmp_path / "nowhere.csv") is False
+    assert "nowhere.csv" in panel.error_label.text()
+    assert bits(panel.dataset()) == bits(LECTURE)
+
+
+def test_export_then_import_round_trips_every_bit(panel, qtbot, tmp_path):
+    choose(panel, qtbot, "spiral")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000):
+        panel.table.item(5, 1).setText("0.1")  # 0.1 has no short binary form: it must survive as text
+    original = panel.dataset()
+    path = tmp_path / "mine.csv"
+    assert panel.export_csv(path) is True
+    panel.set_dataset(LECTURE)
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        assert panel.import_csv(path) is True
+    assert bits(blocker.args[0]) == bits(original)
+    assert blocker.args[0].name == "mine"
+    assert panel.table.rowCount() == 100
+    assert panel.preset_combo.currentText() == "Custom"
+    assert panel.error_label.text() == ""
+
+
+def test_a_file_named_like_a_preset_imports_as_custom(panel, qtbot, tmp_path):
+    path = tmp_path / "moons.csv"
+    path.write_text("a,b,label\n1,2,1\n3,4,-1\n")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
+        panel.import_csv(path)
+    assert blocker.args[0].name != "moons"
+    assert panel.preset_combo.currentText() == "Custom"
+
+
+def test_failed_export_explains_and_returns_false(panel, tmp_path):
+    assert panel.export_csv(tmp_path / "no such folder" / "out.csv") is False
+    assert "out.csv" in panel.error_label.text()
+
+
+# ---------------------------------------------------------------- set_dataset
+
+
+def test_set_dataset_shows_it_without_emitting(panel, qtbot):
+    moons = make_preset("moons", 30, 0.2, 5)
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.set_dataset(moons)
+    assert bits(panel.dataset()) == bits(moons)
+    assert panel.table.rowCount() == 30
+    assert panel.preset_combo.currentData() == "moons"
+    assert panel.samples_spin.value() == 30
+    custom = Dataset([[1, 2], [3, 4]], [1, -1], name="from a session")
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        panel.set_dataset(custom)
+    assert panel.preset_combo.currentText() == "Custom"
+    assert table_values(panel) == [[1.0, 2.0, 1.0], [3.0, 4.0, -1.0]]
+
+
+def test_set_dataset_keeps_a_private_copy(panel):
+    ds = make_preset("xor", 10)
+    panel.set_dataset(ds)
+    ds.inputs[0][0] = 1e9
+    assert panel.dataset().inputs[0][0] != 1e9
+
+
+def test_two_thousand_rows_load_quickly_and_emit_once(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    emitted = []
+    panel.dataset_changed.connect(emitted.append)
+    start = time.perf_counter()
+    panel.samples_spin.setValue(2000)
+    elapsed = time.perf_counter() - start
+    assert [len(ds) for ds in emitted] == [2000]
+    assert panel.table.rowCount() == 2000
+    assert elapsed < 1.5, f"2000 rows took {elapsed:.2f} s"
