@@ -1,0 +1,385 @@
+"""The Training panel: gradient descent's settings, and Train / Pause / Step / Reset.
+
+It edits a `TrainSettings` and asks for actions by signal; the main window owns
+the worker and tells the panel which state training is in (`set_state`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.losses import LOSSES
+from engine.train import TrainSettings
+
+WARNING_COLOR = "#b26a00"
+HINT_COLOR = "#666666"
+
+LOSS_NAMES = {
+    "sse": "Squared error (lecture)",
+    "mse": "Mean squared error",
+    "hinge": "Hinge (micrograd demo)",
+    "bce": "Binary cross-entropy",
+}
+
+STATES = ("idle", "training", "paused", "finished", "diverged")
+
+# 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
+_LOG_GRID = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
+_PARTIAL_NUMBER = re.compile(r"^\+?(\d*[.,]?\d*)([eE][+-]?\d*)?$")
+
+LEARNING_RATE_TIP = (
+    "<p>The step size of gradient descent: every step does "
+    "<code>p.data += -learning_rate * p.grad</code> for every parameter.</p>"
+    "<p>Too large and the step overshoots the minimum (the lecture shows this): the loss jumps "
+    "around, and can blow up. Too small and training crawls. The lecture uses 0.05.</p>"
+    "<p>Arrows and the mouse wheel multiply by about 1.26 (10 steps per decade), Page Up / Down by "
+    "10; or type any value. A change applies from the next step, even while training.</p>"
+)
+DECAY_TIP = (
+    "Lower the learning rate in a straight line over the run, from its full value at the first step "
+    "to 10% of it at the last, as micrograd's demo does (1.0 - 0.9*k/100)."
+)
+STEPS_TIP = (
+    "How many steps of gradient descent Train runs. Each step is the lecture's loop: forward pass, "
+    "loss, zero_grad, backward, update."
+)
+BATCH_TIP = (
+    "Samples per step. Full batch uses every sample at every step, as the lecture does. A smaller batch "
+    "draws that many samples at random each step (stochastic gradient descent): cheaper, noisier."
+)
+LOSS_TIP = (
+    "<p>What gradient descent makes small: one number that says how far the predictions are from "
+    "the targets.</p><p>"
+    + "<br>".join(f"<b>{LOSS_NAMES.get(k, k)}</b>: {v}" for k, v in LOSSES.items())
+    + "</p>"
+)
+L2_TIP = (
+    "Adds strength · Σ p² over all parameters to the loss, pulling the weights towards zero "
+    "(regularisation). micrograd's demo uses 0.0001; 0 turns it off."
+)
+ZERO_GRAD_TIP = (
+    "<p>Set every parameter's <code>.grad</code> to 0 before <code>loss.backward()</code>.</p>"
+    "<p><code>backward</code> accumulates gradients (<code>+=</code>), so when this is off they pile up "
+    "across steps: each update uses the sum of all past gradients instead of the current one. That is "
+    "the bug Andrej made in the lecture, the one he had tweeted about in 2018.</p>"
+    "<p>Turn it off and compare the loss curves.</p>"
+)
+
+
+class _DecimalSpinBox(QDoubleSpinBox):
+    """A QDoubleSpinBox that shows 0.05, not 0.05000, and accepts "1e-3" or "0,05" typed in."""
+
+    def textFromValue(self, value: float) -> str:
+        text = f"{value:.{self.decimals()}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    def valueFromText(self, text: str) -> float:
+        if self.specialValueText() and text == self.specialValueText():
+            return self.minimum()
+        value = _parse(text)
+        return self.value() if value is None else value
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if not _PARTIAL_NUMBER.match(text.strip()):
+            return QValidator.State.Invalid, text, pos
+        value = _parse(text)
+        if value is None or not self.minimum() <= value <= self.maximum():
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+    def fixup(self, text: str) -> str:
+        """On Enter or leaving the field, bring a number outside the range to its nearest end.
+
+        Zero or less stays as typed, so Qt puts the last value back: 0 is no nudge to a learning rate.
+        """
+        value = _parse(text)
+        if value is None or (value <= 0 < self.minimum()):
+            return text
+        return self.textFromValue(min(max(value, self.minimum()), self.maximum()))
+
+
+class LogSpinBox(_DecimalSpinBox):
+    """The learning rate: arrows and the wheel step ×~1.26 (10 steps per decade) through round values."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(5)
+        self.setRange(1e-5, 100.0)
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        index = _grid_index_at_or_below(value)
+        if steps < 0 and not math.isclose(_grid_value(index), value, rel_tol=1e-6):
+            index += 1  # between two grid values, one step down lands on the lower one
+        direction = 1 if steps > 0 else -1
+        bound = self.maximum() if steps > 0 else self.minimum()
+        index += steps
+        # Near the bottom of the range 5 decimals cannot show every grid value: go on to one that differs.
+        while True:
+            target = min(max(round(_grid_value(index), self.decimals()), self.minimum()), self.maximum())
+            if target != value or target == bound:
+                break
+            index += direction
+        self.setValue(target)
+
+
+class TrainingPanel(QWidget):
+    """Edits `TrainSettings` and holds the Train / Pause / Step / Reset buttons."""
+
+    settings_changed = Signal(object)  # TrainSettings
+    train_requested = Signal()
+    pause_requested = Signal()
+    step_requested = Signal()
+    reset_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TrainSettings()
+        self._seed = defaults.seed  # mini-batch seed: no widget, kept through set_settings
+        self._state = "idle"
+        self._train_allowed = True
+        self._train_blocked_reason = ""
+
+        self.learning_rate_spin = LogSpinBox()
+        self.learning_rate_spin.setToolTip(LEARNING_RATE_TIP)
+        self.decay_check = QCheckBox("Decay linearly to 10%")
+        self.decay_check.setToolTip(DECAY_TIP)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 100_000)
+        self.steps_spin.setToolTip(STEPS_TIP)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(0, 100_000)
+        self.batch_spin.setSpecialValueText("full batch")
+        self.batch_spin.setToolTip(BATCH_TIP)
+        self.loss_combo = QComboBox()
+        for key, description in LOSSES.items():
+            self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
+            self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.loss_combo.setToolTip(LOSS_TIP)
+        self.l2_spin = _DecimalSpinBox()
+        self.l2_spin.setRange(0.0, 1.0)
+        self.l2_spin.setDecimals(6)
+        self.l2_spin.setSingleStep(1e-4)
+        self.l2_spin.setSpecialValueText("off")
+        self.l2_spin.setToolTip(L2_TIP)
+        self.zero_grad_check = QCheckBox("zero_grad before backward")
+        self.zero_grad_check.setToolTip(ZERO_GRAD_TIP)
+        self.zero_grad_warning = QLabel("⚠ Gradients will accumulate across steps")
+        self.zero_grad_warning.setStyleSheet(f"color: {WARNING_COLOR};")
+        self.zero_grad_warning.setFont(_smaller(self.zero_grad_warning))
+        self.zero_grad_warning.setToolTip(ZERO_GRAD_TIP)
+        self.zero_grad_warning.setWordWrap(True)
+        for spin in (self.learning_rate_spin, self.steps_spin, self.batch_spin, self.l2_spin):
+            spin.setKeyboardTracking(
+                False
+            )  # typing "1000" must not train with 1, 10 and 100 steps on the way
+
+        style = self.style()
+        self.train_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
+        self.pause_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
+        self.step_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step")
+        self.reset_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Reset")
+        self.pause_button.setToolTip("Pause after the current step (Space)")
+        self.reset_button.setToolTip(
+            "Start over: fresh weights from the model's seed, empty loss curve (Ctrl+R)"
+        )
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(True)
+        self.hint_label = QLabel()
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setStyleSheet(f"color: {HINT_COLOR};")
+        self.hint_label.setFont(_smaller(self.hint_label))
+        self.hint_label.hide()
+
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), self.learning_rate_spin)
+        form.addRow("", self.decay_check)
+        form.addRow(_label("Steps", STEPS_TIP), self.steps_spin)
+        form.addRow(_label("Batch size", BATCH_TIP), self.batch_spin)
+        form.addRow(_label("Loss", LOSS_TIP), self.loss_combo)
+        form.addRow(_label("L2 strength", L2_TIP), self.l2_spin)
+        form.addRow(self.zero_grad_check)
+        form.addRow(self.zero_grad_warning)
+        buttons = QGridLayout()  # two by two: four in a row do not fit a 330 px column with "Resume"
+        buttons.setSpacing(4)
+        buttons.addWidget(self.train_button, 0, 0)
+        buttons.addWidget(self.pause_button, 0, 1)
+        buttons.addWidget(self.step_button, 1, 0)
+        buttons.addWidget(self.reset_button, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addSpacing(4)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.hint_label)
+
+        self.set_settings(defaults)
+        self.set_progress(0, defaults.steps)
+        self.set_state("idle")
+
+        self.learning_rate_spin.valueChanged.connect(self._on_user_change)
+        self.decay_check.toggled.connect(self._on_user_change)
+        self.steps_spin.valueChanged.connect(self._on_user_change)
+        self.batch_spin.valueChanged.connect(self._on_user_change)
+        self.loss_combo.currentIndexChanged.connect(self._on_user_change)
+        self.l2_spin.valueChanged.connect(self._on_user_change)
+        self.zero_grad_check.toggled.connect(self._on_user_change)
+        self.train_button.clicked.connect(self.train_requested)
+        self.pause_button.clicked.connect(self.pause_requested)
+        self.step_button.clicked.connect(self.step_requested)
+        self.reset_button.clicked.connect(self.reset_requested)
+
+    # ---- public API
+
+    def settings(self) -> TrainSettings:
+        return TrainSettings(
+            learning_rate=self.learning_rate_spin.value(),
+            decay=self.decay_check.isChecked(),
+            steps=self.steps_spin.value(),
+            batch_size=self.batch_spin.value(),
+            loss=self.loss_combo.currentData(),
+            l2=self.l2_spin.value(),
+            zero_grad=self.zero_grad_check.isChecked(),
+            seed=self._seed,
+        )
+
+    def set_settings(self, s: TrainSettings) -> None:
+        """Show `s` without emitting `settings_changed` (values outside a field's range are clamped)."""
+        widgets = (
+            self.learning_rate_spin,
+            self.decay_check,
+            self.steps_spin,
+            self.batch_spin,
+            self.loss_combo,
+            self.l2_spin,
+            self.zero_grad_check,
+        )
+        for w in widgets:
+            w.blockSignals(True)
+        self.learning_rate_spin.setValue(s.learning_rate)
+        self.decay_check.setChecked(s.decay)
+        self.steps_spin.setValue(s.steps)
+        self.batch_spin.setValue(s.batch_size)
+        index = self.loss_combo.findData(s.loss)
+        if index >= 0:
+            self.loss_combo.setCurrentIndex(index)
+        self.l2_spin.setValue(s.l2)
+        self.zero_grad_check.setChecked(s.zero_grad)
+        self._seed = s.seed
+        for w in widgets:
+            w.blockSignals(False)
+        self._refresh_warning()
+
+    def set_state(self, state: str) -> None:
+        """Enable the buttons that make sense in `state` (one of STATES)."""
+        if state not in STATES:
+            raise ValueError(f"unknown training state {state!r}; one of {', '.join(STATES)}")
+        self._state = state
+        self._refresh_buttons()
+
+    def set_train_enabled(self, enabled: bool, reason: str = "") -> None:
+        """Allow or forbid Train and Step whatever the state (e.g. while the model is invalid)."""
+        self._train_allowed = enabled
+        self._train_blocked_reason = "" if enabled else reason
+        self._refresh_buttons()
+
+    def set_progress(self, step: int, total: int) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(min(max(step, 0), max(total, 1)))
+        self.progress_bar.setFormat(f"step {step} / {total}")
+
+    # ---- slots
+
+    def _on_user_change(self) -> None:
+        self._refresh_warning()
+        settings = self.settings()
+        try:
+            settings.validate()
+        except ValueError:
+            return  # the fields' ranges rule this out; never pass unusable settings on
+        self.settings_changed.emit(settings)
+
+    # ---- helpers
+
+    def _refresh_warning(self) -> None:
+        self.zero_grad_warning.setVisible(not self.zero_grad_check.isChecked())
+
+    def _refresh_buttons(self) -> None:
+        state = self._state
+        self.train_button.setText("Resume" if state == "paused" else "Train")
+        self.train_button.setEnabled(self._train_allowed and state in ("idle", "paused"))
+        self.step_button.setEnabled(self._train_allowed and state in ("idle", "paused"))
+        self.pause_button.setEnabled(state == "training")
+        self.reset_button.setEnabled(state in ("training", "paused", "finished", "diverged"))
+
+        train_tip = (
+            "Resume training (Space)" if state == "paused" else "Run gradient descent for Steps steps (Space)"
+        )
+        step_tip = "One step of gradient descent: forward, loss, backward, update (Ctrl+Right)"
+        hint = ""
+        if state == "finished":
+            hint = "Finished. Raise Steps to continue, or Reset to start over."
+            train_tip = f"{hint} (Space)"
+        elif state == "diverged":
+            hint = "Diverged. Reset, and try a smaller learning rate."
+        if not self._train_allowed and self._train_blocked_reason:
+            train_tip = step_tip = self._train_blocked_reason
+        self.train_button.setToolTip(train_tip)
+        self.step_button.setToolTip(step_tip)
+        self.hint_label.setText(hint)
+        self.hint_label.setVisible(bool(hint))
+
+
+def _parse(text: str) -> float | None:
+    """A number typed with "." or "," as the decimal point, or None; never NaN or infinite."""
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _grid_value(index: int) -> float:
+    return _LOG_GRID[index % 10] * 10.0 ** (index // 10)
+
+
+def _grid_index_at_or_below(value: float) -> int:
+    index = math.floor(math.log10(value) * 10)
+    while _grid_value(index) > value * (1 + 1e-9):
+        index -= 1
+    while _grid_value(index + 1) <= value * (1 + 1e-9):
+        index += 1
+    return index
+
+
+def _label(text: str, tip: str) -> QLabel:
+    label = QLabel(text)
+    label.setToolTip(tip)
+    return label
+
+
+def _smaller(widget: QWidget):
+    font = widget.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    return font

@@ -1,0 +1,171 @@
+"""The Model panel: the user types a network and the spec follows; a spec set in code shows up."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.spec import ModelSpec, SpecError, parse_layer_sizes
+from gui.model_panel import ModelPanel
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ModelPanel()
+    qtbot.addWidget(p)
+    return p
+
+
+def type_layers(qtbot, panel: ModelPanel, text: str) -> None:
+    """Replace the layer sizes the way a user does: select all, then type (or delete)."""
+    panel.layers_edit.selectAll()
+    if text:
+        qtbot.keyClicks(panel.layers_edit, text)
+    else:
+        qtbot.keyClick(panel.layers_edit, Qt.Key.Key_Backspace)
+
+
+def test_defaults_are_the_lecture_mlp(panel):
+    assert panel.spec() == ModelSpec(hidden_sizes=[4, 4], hidden_activations=["tanh", "tanh"])
+    assert panel.spec().output_activation == "tanh" and panel.spec().seed == 0
+    assert panel.is_valid()
+    assert panel.layers_edit.text() == "4, 4"
+    assert len(panel.activation_combos) == 2
+    assert panel.summary_label.text().startswith("MLP 3-4-4-1 · 41 parameters")
+    assert "117 graph nodes per sample (53 fused)" in panel.summary_label.text()
+
+
+def test_typing_layers_updates_spec_combos_and_summary(qtbot, panel):
+    emitted = []
+    panel.spec_changed.connect(emitted.append)
+    type_layers(qtbot, panel, "8, 8")
+    assert panel.spec().hidden_sizes == [8, 8]
+    assert emitted[-1].hidden_sizes == [8, 8]
+    assert len(panel.activation_combos) == 2
+    assert "MLP 3-8-8-1 · 113 parameters" in panel.summary_label.text()  # 4*8 + 9*8 + 9
+
+    type_layers(qtbot, panel, "16 16 16")
+    assert emitted[-1].hidden_sizes == [16, 16, 16]
+    assert emitted[-1].hidden_activations == ["tanh"] * 3
+    assert len(panel.activation_combos) == 3
+
+    type_layers(qtbot, panel, "")
+    assert emitted[-1].hidden_sizes == [] and emitted[-1].hidden_activations == []
+    assert panel.activation_combos == []
+    assert "MLP 3-1 · 4 parameters" in panel.summary_label.text()
+
+
+def test_each_keystroke_of_a_valid_layer_list_emits_once_per_distinct_spec(qtbot, panel):
+    emitted = []
+    panel.spec_changed.connect(emitted.append)
+    type_layers(qtbot, panel, "4 4")  # "4", "4 ", "4 4": the middle one is the same spec as the first
+    assert [s.hidden_sizes for s in emitted] == [[4], [4, 4]]
+
+
+def test_new_layers_take_the_last_layers_activation(qtbot, panel):
+    panel.activation_combos[1].setCurrentIndex(panel.activation_combos[1].findData("relu"))
+    type_layers(qtbot, panel, "4, 4, 2")
+    assert [c.currentData() for c in panel.activation_combos] == ["tanh", "relu", "relu"]
+    type_layers(qtbot, panel, "4")
+    assert [c.currentData() for c in panel.activation_combos] == ["tanh"]
+    assert panel.spec().hidden_activations == ["tanh"]
+
+
+def test_a_layer_typed_away_and_back_keeps_its_activation(qtbot, panel):
+    panel.activation_combos[1].setCurrentIndex(panel.activation_combos[1].findData("sigmoid"))
+    type_layers(qtbot, panel, "8, 8")  # passes through "8" (one layer) on the way
+    assert [c.currentData() for c in panel.activation_combos] == ["tanh", "sigmoid"]
+
+
+@pytest.mark.parametrize("bad", ["4,,x", "0", "-2", "abc", "300", "1,1,1,1,1,1,1,1,1"])
+def test_bad_layer_sizes_show_the_message_and_keep_the_last_valid_spec(qtbot, panel, bad):
+    with pytest.raises(SpecError) as expected:
+        parse_layer_sizes(bad)
+    type_layers(qtbot, panel, "8, 8")
+    emitted, validity = [], []
+    panel.spec_changed.connect(emitted.append)
+    panel.validity_changed.connect(validity.append)
+
+    panel.layers_edit.setText(bad)
+    panel.layers_edit.textEdited.emit(bad)
+
+    assert panel.error_label.text() == str(expected.value)
+    assert not panel.error_label.isHidden()
+    assert panel.layers_edit.property("invalid") is True
+    assert validity == [False]
+    assert not panel.is_valid() and panel.spec() is None
+    assert emitted == []  # so the last spec emitted is still the valid [8, 8]
+
+    type_layers(qtbot, panel, "2")
+    assert validity == [False, True]
+    assert panel.error_label.isHidden() and panel.layers_edit.property("invalid") is False
+    assert emitted[-1].hidden_sizes == [2]
+
+
+def test_typing_through_invalid_text_emits_validity_only_on_switches(qtbot, panel):
+    validity = []
+    panel.validity_changed.connect(validity.append)
+    type_layers(qtbot, panel, "4,,x")  # "4" valid, "4," and the rest invalid
+    assert validity == [False]
+    assert panel.error_label.text() == str(_spec_error("4,,x"))
+
+
+def test_activation_and_seed_changes_emit(panel):
+    emitted = []
+    panel.spec_changed.connect(emitted.append)
+    panel.output_combo.setCurrentIndex(panel.output_combo.findData("linear"))
+    assert emitted[-1].output_activation == "linear"
+    panel.activation_combos[0].setCurrentIndex(panel.activation_combos[0].findData("sigmoid"))
+    assert emitted[-1].hidden_activations == ["sigmoid", "tanh"]
+    panel.seed_spin.setValue(7)
+    assert emitted[-1].seed == 7
+    assert len(emitted) == 3
+
+
+def test_activation_change_while_invalid_does_not_emit(panel):
+    panel.layers_edit.setText("x")
+    panel.layers_edit.textEdited.emit("x")
+    emitted = []
+    panel.spec_changed.connect(emitted.append)
+    panel.output_combo.setCurrentIndex(panel.output_combo.findData("relu"))
+    assert emitted == [] and panel.spec() is None
+
+
+def test_set_spec_shows_it_without_emitting(qtbot, panel):
+    spec = ModelSpec(
+        hidden_sizes=[16, 8, 2],
+        hidden_activations=["relu", "relu", "sigmoid"],
+        output_activation="linear",
+        seed=42,
+    )
+    with qtbot.assertNotEmitted(panel.spec_changed):
+        panel.set_spec(spec)
+    assert panel.spec() == spec
+    assert panel.layers_edit.text() == "16, 8, 2"
+    assert [c.currentData() for c in panel.activation_combos] == ["relu", "relu", "sigmoid"]
+    assert panel.output_combo.currentData() == "linear" and panel.seed_spin.value() == 42
+    assert "MLP 3-16-8-2-1" in panel.summary_label.text()
+
+
+def test_set_spec_clears_an_invalid_state(qtbot, panel):
+    panel.layers_edit.setText("0")
+    panel.layers_edit.textEdited.emit("0")
+    with qtbot.waitSignal(panel.validity_changed) as blocker:
+        panel.set_spec(ModelSpec())
+    assert blocker.args == [True]
+    assert panel.is_valid() and panel.error_label.isHidden()
+    assert panel.spec() == ModelSpec()
+
+
+def test_set_n_inputs_updates_the_summary(panel):
+    panel.set_n_inputs(2)
+    assert panel.summary_label.text().startswith("MLP 2-4-4-1 · 37 parameters")  # 3*4 + 5*4 + 5
+    assert panel.spec() == ModelSpec()
+
+
+def _spec_error(text: str) -> SpecError:
+    try:
+        parse_layer_sizes(text)
+    except SpecError as exc:
+        return exc
+    raise AssertionError(f"{text!r} parsed")
