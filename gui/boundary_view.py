@@ -1,0 +1,282 @@
+"""The Decision boundary tab: the model's output over the plane, with the data on top.
+
+The output over a grid comes from `ModelWeights.predict_numpy` on a snapshot of the
+weights (milliseconds; the scalar engine would take seconds), and each refresh only
+swaps the image's data and the one contour line, so it can run while training does.
+Clicks edit the data: the view only says what was clicked (`point_added`,
+`point_removed`); whoever owns the dataset changes it and calls `set_dataset` again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backend_bases import MouseButton, MouseEvent
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+from engine.data import Dataset
+from engine.weights import ModelWeights
+
+GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
+PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
+DEFAULT_LIMITS = (-2.0, 2.0, -2.0, 2.0)
+HINT = "Click: add +1 · Shift+click: add −1 · Right-click: remove nearest"
+POSITIVE_COLOR = "#1f5fbf"  # class +1, the blue end of the colour map
+NEGATIVE_COLOR = "#d9480f"  # class -1, the red/orange end
+# white in the middle (the model is unsure), pale blue for +1, pale red for -1: pale so that
+# the samples stay readable on top
+OUTPUT_CMAP = LinearSegmentedColormap.from_list(
+    "boundary", ["#f5b79c", "#fce6dc", "#ffffff", "#dce8f8", "#a3c1ec"]
+)
+# margins in pixels, set on every resize; a fixed layout keeps redraws cheap
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
+
+
+class BoundaryView(QWidget):
+    """A scatter of 2-D data over the model's output; clicks add or remove samples."""
+
+    point_added = Signal(float, float, float)  # x, y, target (+1.0 or -1.0)
+    point_removed = Signal(int)  # index of the sample in the dataset
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._points = np.zeros((0, 2))
+        self._is_2d = True
+        self._limits = DEFAULT_LIMITS
+        self._weights: ModelWeights | None = None
+        self._threshold = 0.0
+        self._grid: np.ndarray | None = None
+        self._grid_x = self._grid_y = np.zeros(0)
+        self._image = None
+        self._contour = None
+
+        self.figure = Figure(figsize=(8, 6), facecolor="white")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumSize(240, 200)
+        self.axes = self.figure.add_subplot()
+        self.axes.set_aspect("equal", adjustable="box")  # circles look round
+        self.axes.tick_params(labelsize=9)
+        self.axes.set_xlabel("x1", fontsize=10)
+        self.axes.set_ylabel("x2", fontsize=10)
+        self.axes.grid(True, color="#e3e3e3", linewidth=0.8)
+        self.axes.set_axisbelow(True)
+        marker_style = {"s": 30, "edgecolors": "white", "linewidths": 0.7, "zorder": 4}
+        empty = np.zeros((0, 2))
+        self._positive = self.axes.scatter(
+            empty[:, 0], empty[:, 1], c=POSITIVE_COLOR, marker="o", label="+1", **marker_style
+        )
+        self._negative = self.axes.scatter(
+            empty[:, 0], empty[:, 1], c=NEGATIVE_COLOR, marker="s", label="−1", **marker_style
+        )
+        self._boundary_handle = Line2D([], [], color="#222222", linewidth=1.6, label="boundary")
+        self._legend = None
+        self._legend_key: tuple = ()
+        self._message = self.figure.text(
+            0.5, 0.5, "", ha="center", va="center", fontsize=11, color="#555555", wrap=True
+        )
+        self._message.set_visible(False)
+        self._apply_limits()
+        self._apply_margins()
+        self.canvas.mpl_connect("resize_event", self._apply_margins)
+        self.canvas.mpl_connect("button_press_event", self._on_canvas_button_press)
+
+        self.hint_label = QLabel(HINT)
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint_label.setStyleSheet("color: #666666; padding: 2px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.hint_label)
+        self._refresh_legend()
+
+    # ------------------------------------------------------------ data and weights
+
+    def set_dataset(self, ds: Dataset, keep_limits: bool = False) -> None:
+        """Show `ds`; the axis limits fit the data unless `keep_limits` (e.g. after a click added a point)."""
+        width = ds.n_inputs
+        self._is_2d = len(ds) == 0 or width == 2  # an empty dataset can still be filled by clicking
+        self.axes.set_visible(self._is_2d)
+        self.hint_label.setVisible(self._is_2d)
+        if not self._is_2d:
+            self._points = np.zeros((0, 2))
+            self._message.set_text(f"The decision boundary needs 2-D inputs; this dataset has {width}.")
+            self._message.set_visible(True)
+            self._grid = None
+            self.canvas.draw_idle()
+            return
+        self._message.set_visible(False)
+        self._points = np.asarray(ds.inputs, dtype=np.float64).reshape(-1, 2)
+        targets = np.asarray(ds.targets, dtype=np.float64)
+        positive = targets > 0  # +1 (and, for targets that are not classes, anything above 0)
+        self._positive.set_offsets(self._points[positive])
+        self._negative.set_offsets(self._points[~positive])
+        if not keep_limits:
+            self._limits = _fit_limits(self._points)
+            self._apply_limits()
+        if self._weights is not None:
+            self._update_output()
+        self.canvas.draw_idle()
+
+    def set_weights(self, weights: ModelWeights | None, threshold: float = 0.0) -> None:
+        """Colour the plane by the model's output and draw the boundary where it equals `threshold`."""
+        self._weights = weights
+        self._threshold = float(threshold)
+        self._update_output()
+        self.canvas.draw_idle()
+
+    def grid_values(self) -> np.ndarray | None:
+        """The last computed output grid, shape (rows = x2, columns = x1), or None."""
+        return self._grid
+
+    def grid_coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """The x1 values of the grid's columns and the x2 values of its rows (cell centres)."""
+        return self._grid_x, self._grid_y
+
+    @property
+    def limits(self) -> tuple[float, float, float, float]:
+        """(x1 min, x1 max, x2 min, x2 max) of the view."""
+        return self._limits
+
+    # ------------------------------------------------------------ drawing
+
+    def _update_output(self) -> None:
+        weights = self._weights
+        if weights is None or not self._is_2d or weights.inputs != 2:
+            self._remove_output()
+            return
+        x0, x1, y0, y1 = self._limits
+        # cell centres, so that the image's pixels sit exactly on the values computed for them
+        xs = x0 + (np.arange(GRID_SIZE) + 0.5) * (x1 - x0) / GRID_SIZE
+        ys = y0 + (np.arange(GRID_SIZE) + 0.5) * (y1 - y0) / GRID_SIZE
+        gx, gy = np.meshgrid(xs, ys)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging model may overflow: drawn blank
+            out = weights.predict_numpy(np.column_stack([gx.ravel(), gy.ravel()]))
+        if out.ndim != 1:  # several outputs: the boundary of the first
+            out = out[:, 0]
+        grid = out.reshape(GRID_SIZE, GRID_SIZE)
+        self._grid, self._grid_x, self._grid_y = grid, xs, ys
+        low, high = _output_range(weights.layers[-1].activation, self._threshold)
+        if self._image is None:
+            self._image = self.axes.imshow(
+                grid,
+                extent=self._limits,
+                origin="lower",
+                cmap=OUTPUT_CMAP,
+                norm=Normalize(low, high, clip=True),
+                interpolation="bilinear",
+                zorder=1,
+            )
+            self.axes.set_aspect("equal", adjustable="box")  # imshow resets it
+        else:
+            self._image.set_data(grid)
+            self._image.set_extent(self._limits)
+            self._image.norm.vmin, self._image.norm.vmax = low, high
+        if self._contour is not None:
+            self._contour.remove()
+            self._contour = None
+        finite = grid[np.isfinite(grid)]
+        if finite.size and finite.min() < self._threshold < finite.max():
+            self._contour = self.axes.contour(
+                xs, ys, grid, levels=[self._threshold], colors="#222222", linewidths=1.6, zorder=3
+            )
+        self._apply_limits()  # imshow and contour may have moved them
+        self._refresh_legend()
+
+    def _remove_output(self) -> None:
+        self._grid = None
+        if self._image is not None:
+            self._image.remove()
+            self._image = None
+        if self._contour is not None:
+            self._contour.remove()
+            self._contour = None
+        self._refresh_legend()
+
+    def _refresh_legend(self) -> None:
+        """Classes always; the boundary only while one is drawn. Rebuilt only when that changes."""
+        key = (self._contour is not None, self._threshold)
+        if self._legend is not None and key == self._legend_key:
+            return
+        self._legend_key = key
+        handles = [self._positive, self._negative]
+        if self._contour is not None:
+            self._boundary_handle.set_label(f"boundary (output = {self._threshold:g})")
+            handles.append(self._boundary_handle)
+        if self._legend is not None:
+            self._legend.remove()
+        self._legend = self.axes.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=len(handles),
+            frameon=False,
+            fontsize=9,
+            handletextpad=0.3,
+            columnspacing=1.4,
+        )
+
+    def _apply_limits(self) -> None:
+        x0, x1, y0, y1 = self._limits
+        self.axes.set_xlim(x0, x1)
+        self.axes.set_ylim(y0, y1)
+
+    def _apply_margins(self, _event: object = None) -> None:
+        width, height = self.figure.bbox.width, self.figure.bbox.height
+        if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
+            return
+        self.figure.subplots_adjust(
+            left=MARGIN_LEFT / width,
+            right=1 - MARGIN_RIGHT / width,
+            top=1 - MARGIN_TOP / height,
+            bottom=MARGIN_BOTTOM / height,
+        )
+
+    # ------------------------------------------------------------ clicks
+
+    def _on_canvas_button_press(self, event: MouseEvent) -> None:
+        if not self._is_2d or event.inaxes is not self.axes or event.xdata is None or event.ydata is None:
+            return
+        if event.button == MouseButton.LEFT:
+            shift = "shift" in event.modifiers or "shift" in (event.key or "")
+            if not shift and QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
+                shift = True
+            self.point_added.emit(float(event.xdata), float(event.ydata), -1.0 if shift else 1.0)
+        elif event.button == MouseButton.RIGHT:
+            index = self._nearest_point(event.x, event.y)
+            if index is not None:
+                self.point_removed.emit(index)
+
+    def _nearest_point(self, x_px: float, y_px: float) -> int | None:
+        """Index of the sample nearest to a pixel position, if within PICK_RADIUS_PX pixels."""
+        if not len(self._points):
+            return None
+        pixels = self.axes.transData.transform(self._points)
+        distances = np.hypot(pixels[:, 0] - x_px, pixels[:, 1] - y_px)
+        index = int(np.argmin(distances))
+        radius = PICK_RADIUS_PX * self.canvas.device_pixel_ratio
+        return index if distances[index] <= radius else None
+
+
+def _fit_limits(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The data's range plus a margin of 10% (at least 0.25) on every side."""
+    if not len(points):
+        return DEFAULT_LIMITS
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = np.maximum(0.1 * (high - low), 0.25)
+    return (
+        float(low[0] - margin[0]),
+        float(high[0] + margin[0]),
+        float(low[1] - margin[1]),
+        float(high[1] + margin[1]),
+    )
+
+
+def _output_range(activation: str, threshold: float) -> tuple[float, float]:
+    """Colour-map limits centred on the threshold: the output's range, or ±1.5 (past the hinge margin)."""
+    span = {"sigmoid": 0.5, "tanh": 1.0}.get(activation, 1.5)
+    return threshold - span, threshold + span

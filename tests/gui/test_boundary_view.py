@@ -1,0 +1,246 @@
+"""The Decision boundary tab: data scatter, model output over the plane, and click editing."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from matplotlib.backend_bases import MouseEvent
+from matplotlib.collections import PathCollection
+from matplotlib.contour import ContourSet
+
+from engine.data import Dataset, lecture, moons
+from engine.nn import MLP
+from engine.weights import LayerWeights, ModelWeights
+from gui.boundary_view import BoundaryView
+
+
+@pytest.fixture
+def view(qtbot) -> BoundaryView:
+    widget = BoundaryView()
+    widget.resize(800, 600)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def scatters(view: BoundaryView) -> list[PathCollection]:
+    return [c for c in view.axes.collections if isinstance(c, PathCollection)]
+
+
+def contours(view: BoundaryView) -> list[ContourSet]:
+    return [c for c in view.axes.collections if isinstance(c, ContourSet)]
+
+
+def relu_model(seed: int = 1) -> ModelWeights:
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=seed)
+    return ModelWeights.from_model(model)
+
+
+def linear_weights(w1: float, w2: float, b: float, activation: str = "linear") -> ModelWeights:
+    """output = act(w1*x1 + w2*x2 + b): its boundary is a known straight line."""
+    return ModelWeights(2, [LayerWeights(activation, [[w1, w2]], [b])])
+
+
+def click(view: BoundaryView, x: float, y: float, button: int = 1, **kwargs) -> None:
+    """Send a fake press at data coordinates (x, y) through the canvas's own event handling."""
+    view.canvas.draw()  # settle the layout (the equal aspect is applied at draw time)
+    px, py = view.axes.transData.transform((x, y))
+    event = MouseEvent("button_press_event", view.canvas, px, py, button, **kwargs)
+    view.canvas.callbacks.process(event.name, event)
+
+
+def test_moons_give_two_scatters_with_the_class_counts(view):
+    ds = moons(61, noise=0.1, seed=2)
+    view.set_dataset(ds)
+    positive, negative = scatters(view)
+    points, targets = np.array(ds.inputs), np.array(ds.targets)
+    assert len(positive.get_offsets()) == 31 and len(negative.get_offsets()) == 30
+    np.testing.assert_array_equal(positive.get_offsets(), points[targets > 0])
+    np.testing.assert_array_equal(negative.get_offsets(), points[targets < 0])
+    assert positive.get_paths()[0] != negative.get_paths()[0]  # distinct markers, not only colours
+    legend = [t.get_text() for t in view.axes.get_legend().get_texts()]
+    assert legend == ["+1", "−1"]
+
+
+def test_limits_fit_the_data_and_stay_while_training(view):
+    ds = moons(50, noise=0.1, seed=0)
+    view.set_dataset(ds)
+    x0, x1, y0, y1 = view.limits
+    points = np.array(ds.inputs)
+    assert x0 < points[:, 0].min() and x1 > points[:, 0].max()
+    assert y0 < points[:, 1].min() and y1 > points[:, 1].max()
+    for seed in range(3):
+        view.set_weights(relu_model(seed))
+    view.canvas.draw()
+    assert view.axes.get_xlim() == pytest.approx((x0, x1)) and view.axes.get_ylim() == pytest.approx((y0, y1))
+    view.set_dataset(Dataset([[10.0, 10.0], [12.0, 11.0]], [1.0, -1.0]))
+    assert view.limits[0] > 9 and view.limits[1] > 12
+    view.set_dataset(ds, keep_limits=True)
+    assert view.limits[0] > 9
+
+
+def test_three_inputs_show_a_message_instead(view):
+    view.set_dataset(lecture())
+    messages = [t for t in view.figure.texts if t.get_visible()]
+    assert [t.get_text() for t in messages] == ["The decision boundary needs 2-D inputs; this dataset has 3."]
+    assert not view.axes.get_visible()
+    assert view.hint_label.isHidden()
+    view.set_weights(ModelWeights.from_model(MLP(3, [4, 1], seed=0)))
+    assert view.grid_values() is None
+    view.set_dataset(moons(20))
+    assert view.axes.get_visible() and not any(t.get_visible() for t in view.figure.texts)
+
+
+def test_grid_is_the_model_output_over_the_view(view):
+    view.set_dataset(moons(40, seed=1))
+    weights = relu_model()
+    view.set_weights(weights)
+    grid = view.grid_values()
+    xs, ys = view.grid_coordinates()
+    assert grid.shape == (len(ys), len(xs)) == (100, 100)
+    x0, x1, y0, y1 = view.limits
+    assert x0 < xs[0] < xs[-1] < x1 and y0 < ys[0] < ys[-1] < y1
+    gx, gy = np.meshgrid(xs, ys)
+    expected = weights.predict_numpy(np.column_stack([gx.ravel(), gy.ravel()])).reshape(grid.shape)
+    np.testing.assert_array_equal(grid, expected)
+    image = view.axes.images[0]
+    np.testing.assert_array_equal(image.get_array(), grid)
+    assert tuple(image.get_extent()) == pytest.approx(view.limits)
+
+
+def test_image_under_each_sample_has_the_sign_of_the_models_prediction(view):
+    ds = moons(60, seed=3)
+    view.set_dataset(ds)
+    weights = relu_model(seed=4)
+    view.set_weights(weights)
+    view.canvas.draw()
+    image = view.axes.images[0]
+    checked = 0
+    for x, y in ds.inputs:
+        predicted = weights.predict([x, y])
+        if abs(predicted) < 0.2:  # too near the boundary for a 100x100 grid to agree on the side
+            continue
+        px, py = view.axes.transData.transform((x, y))
+        shown = image.get_cursor_data(MouseEvent("motion_notify_event", view.canvas, px, py))
+        assert np.sign(shown) == np.sign(predicted), (x, y)
+        checked += 1
+    assert checked >= 30
+
+
+def test_boundary_line_sits_where_the_output_crosses_the_threshold(view):
+    # sigmoid(4*(x1 - 0.5)) = 0.5 exactly on the vertical line x1 = 0.5: not on x2 = 0.5 (a transposed grid)
+    view.set_dataset(Dataset([[-1.0, -1.0], [2.0, 1.0]], [1.0, -1.0]))
+    view.set_weights(linear_weights(4.0, 0.0, -2.0, activation="sigmoid"), threshold=0.5)
+    (contour,) = contours(view)
+    assert list(contour.levels) == [0.5]
+    vertices = np.concatenate([path.vertices for path in contour.get_paths()])
+    np.testing.assert_allclose(vertices[:, 0], 0.5, atol=1e-9)
+    assert np.ptp(vertices[:, 1]) > 1.5  # it spans the view from bottom to top
+    legend = [t.get_text() for t in view.axes.get_legend().get_texts()]
+    assert legend[-1] == "boundary (output = 0.5)"
+
+
+def test_repeated_weights_reuse_the_artists(view):
+    view.set_dataset(moons(40))
+    for seed in range(5):
+        view.set_weights(relu_model(seed))
+    assert len(view.axes.images) == 1
+    assert len(contours(view)) <= 1
+    assert len(scatters(view)) == 2
+
+
+def test_no_boundary_when_the_output_never_crosses_the_threshold(view):
+    view.set_dataset(moons(20))
+    view.set_weights(linear_weights(0.0, 0.0, 5.0))  # output 5 everywhere
+    assert contours(view) == []
+    assert np.all(view.grid_values() == 5.0)
+    assert len(view.axes.get_legend().get_texts()) == 2
+
+
+def test_none_removes_the_output(view):
+    view.set_dataset(moons(20))
+    view.set_weights(relu_model())
+    view.set_weights(None)
+    assert view.grid_values() is None
+    assert len(view.axes.images) == 0 and contours(view) == []
+
+
+def test_new_dataset_recomputes_the_grid_over_the_new_limits(view):
+    view.set_dataset(moons(20))
+    weights = relu_model()
+    view.set_weights(weights)
+    view.set_dataset(Dataset([[5.0, 5.0], [7.0, 8.0]], [1.0, -1.0]))
+    xs, ys = view.grid_coordinates()
+    assert xs[0] > 4 and ys[-1] < 9
+    assert tuple(view.axes.images[0].get_extent()) == pytest.approx(view.limits)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "target"),
+    [({}, 1.0), ({"key": "shift"}, -1.0), ({"modifiers": ["shift"]}, -1.0)],
+)
+def test_left_click_adds_a_point(view, qtbot, kwargs, target):
+    view.set_dataset(moons(20))
+    with qtbot.waitSignal(view.point_added, timeout=1000) as blocker:
+        click(view, 0.25, 0.5, **kwargs)
+    x, y, label = blocker.args
+    assert (x, y) == pytest.approx((0.25, 0.5)) and label == target
+
+
+def test_right_click_removes_the_nearest_sample(view, qtbot):
+    ds = Dataset([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]], [1.0, -1.0, 1.0])
+    view.set_dataset(ds)
+    with qtbot.waitSignal(view.point_removed, timeout=1000) as blocker:
+        click(view, 1.02, 0.97, button=3)
+    assert blocker.args == [1]
+    with qtbot.waitSignal(view.point_removed, timeout=1000) as blocker:
+        click(view, 0.99, 0.02, button=3)
+    assert blocker.args == [2]
+
+
+def test_right_click_far_from_every_sample_removes_nothing(view, qtbot):
+    view.set_dataset(Dataset([[0.0, 0.0], [1.0, 1.0]], [1.0, -1.0]))
+    with qtbot.assertNotEmitted(view.point_removed):
+        click(view, 0.5, 0.5, button=3)
+
+
+def test_clicks_outside_the_axes_or_on_3d_data_do_nothing(view, qtbot):
+    view.set_dataset(moons(20))
+    view.canvas.draw()
+    with qtbot.assertNotEmitted(view.point_added):
+        event = MouseEvent("button_press_event", view.canvas, 2, 2, 1)  # the figure's corner
+        view.canvas.callbacks.process(event.name, event)
+    view.set_dataset(lecture())
+    with qtbot.assertNotEmitted(view.point_added), qtbot.assertNotEmitted(view.point_removed):
+        click(view, 0.0, 0.0)
+        click(view, 0.0, 0.0, button=3)
+
+
+def test_empty_dataset_can_be_filled_by_clicking(view, qtbot):
+    view.set_dataset(Dataset([], []))
+    assert view.axes.get_visible()
+    with qtbot.waitSignal(view.point_added, timeout=1000):
+        click(view, 0.0, 0.0)
+
+
+def test_benchmark_set_weights_and_draw(view):
+    view.set_dataset(moons(100, seed=0))
+    weights = relu_model()
+    view.set_weights(weights)
+    view.canvas.draw()  # first draw: fonts and caches
+    rounds = 10
+    start = time.perf_counter()
+    for _ in range(rounds):
+        view.set_weights(weights)
+        view.canvas.draw()
+    per_call = (time.perf_counter() - start) / rounds
+    grid_start = time.perf_counter()
+    for _ in range(rounds):
+        view.set_weights(weights)
+    grid_only = (time.perf_counter() - grid_start) / rounds
+    print(
+        f"\nbenchmark: set_weights (2-16-16-1, 100x100 grid) + canvas.draw() at 800x600: "
+        f"{per_call * 1e3:.1f} ms; set_weights alone: {grid_only * 1e3:.1f} ms"
+    )
+    assert view.grid_values().shape == (100, 100)

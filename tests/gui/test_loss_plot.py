@@ -1,0 +1,230 @@
+"""The Loss tab: live curves, earlier runs kept faded, log scale, and atomic exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+
+import pytest
+
+from engine.train import StepResult
+from gui.loss_plot import EARLIER_ALPHA, EMPTY_HINT, MAX_RUNS, LossPlot
+
+
+def result(step: int, loss: float, accuracy: float | None = 0.5) -> StepResult:
+    return StepResult(step=step, loss=loss, accuracy=accuracy, learning_rate=0.05, grad_norm=1.0)
+
+
+@pytest.fixture
+def plot(qtbot) -> LossPlot:
+    widget = LossPlot()
+    widget.resize(800, 600)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def legend_texts(plot: LossPlot) -> list[str]:
+    legend = plot.loss_axes.get_legend()
+    return [] if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+def test_results_go_into_the_current_runs_lines(plot):
+    plot.start_run("lr 0.05 · zero_grad on · sse")
+    plot.add_results([result(1, 2.0, 0.25), result(2, 1.5, 0.5)])
+    plot.add_results([result(3, 0.75, None)])
+    run = plot.runs[-1]
+    assert (run.steps, run.losses, run.accuracies) == ([1, 2, 3], [2.0, 1.5, 0.75], [0.25, 0.5, None])
+    assert list(run.loss_line.get_xdata()) == [1, 2, 3]
+    assert list(run.loss_line.get_ydata()) == [2.0, 1.5, 0.75]
+    accuracy = list(run.accuracy_line.get_ydata())
+    assert accuracy[:2] == [0.25, 0.5] and accuracy[2] != accuracy[2]  # None is drawn as a gap (NaN)
+    # artists are updated in place, not plotted again
+    assert len(plot.loss_axes.lines) == 1 and len(plot.accuracy_axes.lines) == 1
+    low, high = plot.loss_axes.get_ylim()
+    assert low <= 0.75 and high >= 2.0
+    assert plot.loss_axes.get_xlim()[1] >= 3
+
+
+def test_empty_plot_shows_a_hint_until_the_first_result(plot):
+    hints = [t for t in plot.loss_axes.texts if t.get_text() == EMPTY_HINT]
+    assert len(hints) == 1 and hints[0].get_visible()
+    plot.start_run("first")
+    assert hints[0].get_visible()
+    plot.add_results([result(1, 1.0)])
+    assert not hints[0].get_visible()
+    plot.reset_current()
+    assert hints[0].get_visible()
+
+
+def test_results_without_a_run_start_one(plot):
+    plot.add_results([result(1, 1.0)])
+    assert len(plot.runs) == 1 and plot.runs[0].steps == [1]
+
+
+def test_a_new_run_keeps_the_previous_one_faded_with_its_label(plot):
+    plot.start_run("lr 0.05 · zero_grad on · sse")
+    plot.add_results([result(1, 1.0), result(2, 0.5)])
+    plot.start_run("lr 0.05 · zero_grad off · sse")
+    plot.add_results([result(1, 1.0), result(2, 0.9)])
+    earlier, current = plot.runs
+    assert earlier.label == "lr 0.05 · zero_grad on · sse" and earlier.losses == [1.0, 0.5]
+    assert earlier.loss_line.get_alpha() == pytest.approx(EARLIER_ALPHA)
+    assert earlier.accuracy_line.get_alpha() == pytest.approx(EARLIER_ALPHA)
+    assert current.loss_line.get_alpha() is None
+    assert earlier.loss_line.get_linewidth() < current.loss_line.get_linewidth()
+    assert earlier.loss_line.get_color() != current.loss_line.get_color()
+    assert legend_texts(plot) == ["lr 0.05 · zero_grad on · sse", "lr 0.05 · zero_grad off · sse"]
+    assert plot.clear_button.isEnabled()
+
+
+def test_earlier_runs_get_distinct_colours(plot):
+    for k in range(4):
+        plot.start_run(f"run {k}")
+        plot.add_results([result(1, 1.0)])
+    colours = [run.loss_line.get_color() for run in plot.runs]
+    assert len(set(colours)) == 4
+
+
+def test_starting_a_run_before_any_result_replaces_the_empty_run(plot):
+    plot.start_run("typo")
+    plot.start_run("lr 0.1 · zero_grad on · hinge")
+    assert [run.label for run in plot.runs] == ["lr 0.1 · zero_grad on · hinge"]
+    plot.add_results([result(1, 1.0)])
+    assert legend_texts(plot) == ["lr 0.1 · zero_grad on · hinge"]
+
+
+def test_at_most_max_runs_are_kept_dropping_the_oldest(plot):
+    for k in range(MAX_RUNS + 2):
+        plot.start_run(f"run {k}")
+        plot.add_results([result(1, 1.0 + k)])
+    labels = [run.label for run in plot.runs]
+    assert labels == [f"run {k}" for k in range(2, MAX_RUNS + 2)]
+    assert len(plot.loss_axes.lines) == MAX_RUNS and len(plot.accuracy_axes.lines) == MAX_RUNS
+    assert legend_texts(plot) == labels
+
+
+def test_reset_current_keeps_earlier_runs(plot):
+    plot.start_run("a")
+    plot.add_results([result(1, 1.0)])
+    plot.start_run("b")
+    plot.add_results([result(1, 2.0), result(2, 1.0)])
+    plot.reset_current()
+    earlier, current = plot.runs
+    assert earlier.steps == [1] and current.steps == []
+    assert len(current.loss_line.get_xdata()) == 0
+    assert legend_texts(plot) == ["a"]
+
+
+def test_clear_button_removes_earlier_runs_only(plot):
+    for label in ("a", "b", "c"):
+        plot.start_run(label)
+        plot.add_results([result(1, 1.0)])
+    plot.clear_button.click()
+    assert [run.label for run in plot.runs] == ["c"]
+    assert len(plot.loss_axes.lines) == 1
+    assert legend_texts(plot) == ["c"]
+    assert not plot.clear_button.isEnabled()
+
+
+def test_log_checkbox_switches_the_loss_axis(plot):
+    plot.start_run("a")
+    plot.add_results([result(1, 10.0), result(2, 0.01)])
+    assert plot.loss_axes.get_yscale() == "linear"
+    plot.log_checkbox.click()
+    assert plot.loss_axes.get_yscale() == "log"
+    low, high = plot.loss_axes.get_ylim()
+    assert 0 < low <= 0.01 and high >= 10.0
+    plot.log_checkbox.click()
+    assert plot.loss_axes.get_yscale() == "linear"
+
+
+def test_set_log_scale_updates_the_checkbox(plot):
+    plot.set_log_scale(True)
+    assert plot.log_checkbox.isChecked() and plot.loss_axes.get_yscale() == "log"
+    plot.set_log_scale(False)
+    assert not plot.log_checkbox.isChecked() and plot.loss_axes.get_yscale() == "linear"
+
+
+@pytest.mark.parametrize("losses", [[1.0, 0.5, 0.0, 0.0], [0.0, 0.0]])
+def test_zero_loss_on_a_log_axis_draws_without_warnings(plot, losses):
+    # hinge loss reaches exactly 0; a log axis must not warn, crash or lose its limits over it
+    plot.set_log_scale(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot.start_run("hinge")
+        plot.add_results([result(i, loss) for i, loss in enumerate(losses, 1)])
+        plot.canvas.draw()
+        plot.set_log_scale(False)
+        plot.canvas.draw()
+        plot.set_log_scale(True)
+        plot.canvas.draw()
+    low, high = plot.loss_axes.get_ylim()
+    assert 0 < low < high
+
+
+def test_accuracy_message_when_the_run_has_none(plot):
+    message = plot.accuracy_axes.texts[0]
+    plot.start_run("regression")
+    plot.add_results([result(1, 1.0, None)])
+    assert message.get_visible() and "accuracy" in message.get_text().lower()
+    plot.start_run("classes")
+    plot.add_results([result(1, 1.0, 0.75)])
+    assert not message.get_visible()
+
+
+def test_export_csv_round_trips_at_repr_precision(plot, tmp_path):
+    plot.start_run("lr 0.05 · zero_grad on · sse")
+    plot.add_results([result(1, 0.1 + 0.2, 1 / 3), result(2, 1e-300, None)])
+    plot.start_run('quote "and, comma"')
+    plot.add_results([result(1, 2 / 3, 0.0)])
+    path = tmp_path / "loss.csv"
+    plot.export_csv(path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert rows[0] == ["run", "label", "step", "loss", "accuracy"]
+    parsed = [
+        (int(run), label, int(step), float(loss), None if acc == "" else float(acc))
+        for run, label, step, loss, acc in rows[1:]
+    ]
+    assert parsed == [
+        (1, "lr 0.05 · zero_grad on · sse", 1, 0.1 + 0.2, 1 / 3),
+        (1, "lr 0.05 · zero_grad on · sse", 2, 1e-300, None),
+        (2, 'quote "and, comma"', 1, 2 / 3, 0.0),
+    ]
+
+
+def test_export_png_writes_a_png(plot, tmp_path):
+    plot.start_run("a")
+    plot.add_results([result(1, 1.0), result(2, 0.5)])
+    path = tmp_path / "loss.png"
+    plot.export_png(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_failed_png_export_leaves_the_old_file(plot, tmp_path, monkeypatch):
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"old picture")
+
+    def broken_savefig(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plot.figure, "savefig", broken_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        plot.export_png(path)
+    assert path.read_bytes() == b"old picture"
+
+
+def test_png_export_failing_at_the_rename_leaves_the_old_file(plot, tmp_path, monkeypatch):
+    import engine.files
+
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"old picture")
+
+    def broken_replace(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(engine.files.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        plot.export_png(path)
+    assert path.read_bytes() == b"old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]  # no temporary file left behind
