@@ -136,10 +136,15 @@ class Value:
     def backward(self) -> None:
         """Set this node's grad to 1 and apply the chain rule to every node behind it.
 
-        Adds to existing grads (it never zeroes them): call `zero_grad()` first, or
-        watch gradients accumulate, the bug the lecture warns about.
+        Adds to the leaves' existing grads (it never zeroes them): call `zero_grad()`
+        first, or watch gradients accumulate, the bug the lecture warns about. The
+        nodes in between start from zero on every call, as in PyTorch, so a second
+        backward() over the same graph adds exactly the same grads again
+        (micrograd keeps their old grads and compounds them).
         """
         order = _interior_nodes_in_creation_order(self)
+        for node in order:
+            node.grad = 0.0
         self.grad = 1.0
         rules = _BACKWARD
         for node in reversed(order):
@@ -265,13 +270,19 @@ def _sigmoid_backward(out: Value) -> None:  # d s(x)/dx = s(x) (1 - s(x))
 
 def _weighted_sum_backward(out: Value, g: float) -> None:
     # `g` is the grad of the sum b + w1*x1 + ...: it reaches the bias and every
-    # product unchanged through the chain of additions, exactly as in the expanded graph.
+    # product unchanged through the chain of additions. The expanded graph's
+    # backward meets the products last to first, then b, then w1*x1; adding in
+    # that same order keeps a leaf used twice bit-for-bit equal to it.
     prev = out._prev
     n = out._arg
-    prev[n].grad += g
-    for x, w in zip(prev[:n], prev[n + 1 :]):
+    for i in range(n - 1, 0, -1):
+        x, w = prev[i], prev[n + 1 + i]
         w.grad += x.data * g
         x.grad += w.data * g
+    prev[n].grad += g
+    x, w = prev[0], prev[n + 1]
+    w.grad += x.data * g
+    x.grad += w.data * g
 
 
 # The activation's local derivative is written exactly as the rules above write it,
