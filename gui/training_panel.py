@@ -226,13 +226,18 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.pause_button, 0, 1)
         buttons.addWidget(self.step_button, 1, 0)
         buttons.addWidget(self.reset_button, 1, 1)
+        # The buttons, progress bar and hint form one widget, so that a window can
+        # pin them where they are always visible (the settings above may scroll).
+        self.controls = QWidget()
+        controls_layout = QVBoxLayout(self.controls)
+        controls_layout.setContentsMargins(0, 4, 0, 0)
+        controls_layout.addLayout(buttons)
+        controls_layout.addWidget(self.progress_bar)
+        controls_layout.addWidget(self.hint_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
-        layout.addSpacing(4)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.hint_label)
+        layout.addWidget(self.controls)
 
         self.set_settings(defaults)
         self.set_progress(0, defaults.steps)

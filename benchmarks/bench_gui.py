@@ -1,0 +1,113 @@
+"""Does the window stay live while it trains, and how much speed does the window cost?
+
+Trains micrograd's moons demo (MLP 2-16-16-1, ReLU hidden, linear output, hinge
+loss + 1e-4 L2, learning rate 1.0 decaying) inside the real main window, once
+with the Loss tab showing and once with the Decision boundary tab, while a
+10 ms QTimer in the GUI thread records how late it fires (the event-loop delay
+a user feels). The same training runs headless in the same process for the
+speed baseline.
+
+    xvfb-run -a -s '-screen 0 1400x900x24' .venv/bin/python benchmarks/bench_gui.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py   # no X server
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.data import moons  # noqa: E402
+from engine.session import Session  # noqa: E402
+from engine.spec import ModelSpec  # noqa: E402
+from engine.train import Trainer, TrainSettings  # noqa: E402
+
+SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
+
+
+def settings(steps: int) -> TrainSettings:
+    return TrainSettings(learning_rate=1.0, decay=True, steps=steps, loss="hinge", l2=1e-4)
+
+
+def headless_steps_per_second(steps: int) -> float:
+    data = moons(100, 0.1, 0)
+    trainer = Trainer(SPEC.build(2), data, settings(steps))
+    start = time.perf_counter()
+    trainer.run()
+    return steps / (time.perf_counter() - start)
+
+
+def in_window(steps: int, tab: str) -> tuple[float, list[float]]:
+    """Steps per second while training in the window, and the probe's delays in ms."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1280, 820)
+    window.show()
+    window.apply_session(Session(moons(100, 0.1, 0), SPEC, settings(steps)))
+    window.tabs.setCurrentIndex(1 if tab == "boundary" else 0)
+
+    delays: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(10)
+
+    def on_probe() -> None:
+        elapsed = clock.restart()
+        delays.append(max(0.0, elapsed - 10.0))
+
+    probe.timeout.connect(on_probe)
+    loop = QEventLoop()
+    window.controller.halted.connect(lambda *_: loop.quit())
+    clock.start()
+    probe.start()
+    start = time.perf_counter()
+    window.train()
+    loop.exec()
+    seconds = time.perf_counter() - start
+    probe.stop()
+    done = len(window._history)
+    window.close()
+    window.deleteLater()
+    return done / seconds, delays
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+    from PySide6.QtWidgets import QApplication
+
+    sys.setswitchinterval(2e-4)  # as the app does (see gui/app.py)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    print(f"platform {app.platformName()}, {args.steps} steps of the moons demo per run")
+    baseline = [headless_steps_per_second(args.steps)]
+    results = {}
+    for tab in ("loss", "boundary"):
+        results[tab] = in_window(args.steps, tab)
+        baseline.append(headless_steps_per_second(args.steps))
+    headless = statistics.median(baseline)
+    print(f"headless: {headless:.1f} steps/s (median of {len(baseline)} runs, interleaved)")
+    for tab, (rate, delays) in results.items():
+        print(
+            f"in window, {tab:8s} tab: {rate:6.1f} steps/s = {rate / headless:5.1%} of headless; "
+            f"event-loop delay p50 {percentile(delays, 0.5):.1f} ms, p99 {percentile(delays, 0.99):.1f} ms, "
+            f"max {max(delays):.1f} ms ({len(delays)} probes)"
+        )
+
+
+if __name__ == "__main__":
+    main()

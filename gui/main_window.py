@@ -1,0 +1,591 @@
+"""The main window: data, model and training panels on the left, views on the right.
+
+The window holds the user's current choices (a Dataset copy, a ModelSpec,
+TrainSettings) and a `TrainController`. Training runs in the controller's
+thread; what comes back (step results and weight copies) feeds the loss plot,
+the decision boundary and the status bar.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import weights as weights_io
+from engine.data import Dataset, lecture
+from engine.session import Session, SessionError, load_session, save_session
+from engine.spec import ModelSpec
+from engine.train import StepResult, Trainer, TrainSettings
+from engine.weights import ModelWeights, WeightsError
+from gui.boundary_view import BoundaryView
+from gui.data_panel import DataPanel
+from gui.loss_plot import LossPlot
+from gui.model_panel import ModelPanel
+from gui.train_worker import TrainController
+from gui.training_panel import TrainingPanel
+
+# While training, a redraw in the GUI thread competes with the training thread for
+# the GIL. Views therefore redraw only when visible, and no more often than keeps
+# their measured cost under VIEW_BUDGET of the wall clock (and never more than
+# MAX_VIEW_RATE times a second): fast machines get smooth plots, slow ones stay live.
+VIEW_BUDGET = 0.12
+MAX_VIEW_RATE = 5.0
+STATES = ("idle", "training", "paused", "finished", "diverged")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("micrograd-studio")
+        self.resize(1280, 820)
+
+        self._dataset: Dataset = lecture()
+        self._spec = ModelSpec()
+        self._settings = TrainSettings()
+        self._start_weights: ModelWeights | None = None  # imported or opened weights to train from
+        self._weights: ModelWeights = self._fresh_weights()  # what the views show and exports write
+        self._history: list[StepResult] = []
+        self.state = "idle"
+        self.last_error = ""
+        self.last_message = ""
+        self._steps_per_second = 0.0
+        self._unplotted: list[StepResult] = []  # results the loss plot has not drawn yet
+        self._boundary_stale = False
+        self._last_view_refresh = 0.0
+        self._view_cost = 0.0  # seconds the last redraw took, from request to finished draw
+        self._view_refresh_started: float | None = None
+
+        self.controller = TrainController(self)
+        self.controller.progressed.connect(self._on_controller_progressed)
+        self.controller.halted.connect(self._on_controller_halted)
+
+        self._build_panels()
+        self._build_menus()
+        self._build_status_bar()
+        self._view_timer = QTimer(self, singleShot=True)
+        self._view_timer.timeout.connect(self._refresh_views)
+        for canvas in (self.loss_plot.canvas, self.boundary_view.canvas):
+            canvas.mpl_connect("draw_event", self._on_view_drawn)
+        self._show_dataset()
+        self._set_state("idle")
+
+    # ---- layout
+
+    def _build_panels(self) -> None:
+        self.data_panel = DataPanel()
+        self.model_panel = ModelPanel()
+        self.training_panel = TrainingPanel()
+        self.data_panel.set_dataset(self._dataset)
+        self.model_panel.set_spec(self._spec)
+        self.model_panel.set_n_inputs(self._dataset.n_inputs)
+        self.training_panel.set_settings(self._settings)
+
+        column = QWidget()
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(6, 6, 6, 6)
+        for title, panel in (
+            ("Data", self.data_panel),
+            ("Model", self.model_panel),
+            ("Training", self.training_panel),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(panel)
+            column_layout.addWidget(box)
+        column_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(360)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        pinned = QWidget()  # Train / Pause / Step / Reset stay in view however the settings scroll
+        pinned_layout = QVBoxLayout(pinned)
+        pinned_layout.setContentsMargins(14, 4, 14, 6)
+        pinned_layout.addWidget(self.training_panel.controls)
+        left_layout.addWidget(pinned)
+
+        self.loss_plot = LossPlot()
+        self.boundary_view = BoundaryView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.loss_plot, "Loss")
+        self.tabs.addTab(self.boundary_view, "Decision boundary")
+        self.tabs.currentChanged.connect(lambda _: self._refresh_views())
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 900])
+        self.setCentralWidget(splitter)
+
+        self.data_panel.dataset_changed.connect(self._on_data_panel_dataset_changed)
+        self.model_panel.spec_changed.connect(self._on_model_panel_spec_changed)
+        self.model_panel.validity_changed.connect(self._on_model_panel_validity_changed)
+        self.training_panel.settings_changed.connect(self._on_training_panel_settings_changed)
+        self.training_panel.train_requested.connect(self.train)
+        self.training_panel.pause_requested.connect(self.pause)
+        self.training_panel.step_requested.connect(self.step)
+        self.training_panel.reset_requested.connect(self.reset)
+        self.boundary_view.point_added.connect(self.data_panel.add_point)
+        self.boundary_view.point_removed.connect(self.data_panel.remove_point)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "&New session", self.new_session, QKeySequence.New)
+        self._add_action(file_menu, "&Open session…", self._open_session_dialog, QKeySequence.Open)
+        self._add_action(file_menu, "&Save session…", self._save_session_dialog, QKeySequence.Save)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "Import dataset CSV…", self._import_csv_dialog)
+        self._add_action(file_menu, "Export dataset CSV…", self._export_csv_dialog)
+        file_menu.addSeparator()
+        export_menu = file_menu.addMenu("Export weights")
+        self._add_action(export_menu, "JSON (.json)…", lambda: self._export_weights_dialog("json"))
+        self._add_action(export_menu, "NumPy (.npz)…", lambda: self._export_weights_dialog("npz"))
+        self.torch_export_action = self._add_action(
+            export_menu, "PyTorch state_dict (.pt)…", lambda: self._export_weights_dialog("torch")
+        )
+        available, why = weights_io.torch_available()
+        if not available:
+            self.torch_export_action.setEnabled(False)
+            self.torch_export_action.setText(f"PyTorch state_dict (.pt): off, {why}")
+        self._add_action(file_menu, "Import weights…", self._import_weights_dialog)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "Export loss history CSV…", self._export_loss_csv_dialog)
+        self._add_action(file_menu, "Export loss plot PNG…", self._export_loss_png_dialog)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+
+        train_menu = self.menuBar().addMenu("&Train")
+        self._add_action(train_menu, "Train / Pause\tSpace", self.toggle_training)
+        self._add_action(train_menu, "Step", self.step, QKeySequence("Ctrl+Right"))
+        self._add_action(train_menu, "Reset", self.reset, QKeySequence("Ctrl+R"))
+        # Space as a window shortcut: a focused text field still gets its own spaces.
+        QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_training)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "About micrograd-studio", self._about)
+
+    def _add_action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.state_label = QLabel()
+        self.step_label = QLabel()
+        self.loss_label = QLabel()
+        self.accuracy_label = QLabel()
+        self.rate_label = QLabel()
+        for label in (
+            self.step_label,
+            self.loss_label,
+            self.accuracy_label,
+            self.rate_label,
+            self.state_label,
+        ):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+        self._update_status()
+
+    # ---- training commands
+
+    @Slot()
+    def train(self) -> None:
+        """Start a run (or resume a paused one)."""
+        if self.state == "paused" or (self.state == "idle" and self._start_run()):
+            self._set_state("training")
+            self.controller.resume()
+
+    @Slot()
+    def pause(self) -> None:
+        if self.state == "training":
+            self.controller.pause()
+
+    @Slot()
+    def toggle_training(self) -> None:
+        if self.state == "training":
+            self.pause()
+        else:
+            self.train()
+
+    @Slot()
+    def step(self) -> None:
+        """One step of gradient descent, then pause."""
+        if self.state == "idle" and not self._start_run():
+            return
+        if self.state in ("idle", "paused"):
+            self._set_state("training")
+            self.controller.step()
+
+    @Slot()
+    def reset(self) -> None:
+        """Forget the run: fresh weights from the model's seed (or the imported ones)."""
+        self.controller.reset()
+        self._history = []  # the curve stays; the next run's start_run() fades it
+        self._weights = self._start_weights or self._fresh_weights()
+        self._set_state("idle")
+        self._refresh_boundary()
+
+    def _start_run(self) -> bool:
+        spec = self.model_panel.spec()
+        if spec is None:
+            self.show_error("Model", "Fix the model's layer sizes first.")
+            return False
+        try:
+            model = spec.build(self._dataset.n_inputs)
+            if self._start_weights is not None:
+                self._start_weights.apply_to(model)
+            trainer = Trainer(model, self._dataset.copy(), self._settings)
+        except (ValueError, WeightsError) as exc:
+            self.show_error("Cannot train", str(exc))
+            return False
+        self._history = []
+        self._unplotted = []
+        self.loss_plot.start_run(self._run_label())
+        self.controller.start(trainer)
+        return True
+
+    def _run_label(self) -> str:
+        s = self._settings
+        label = f"lr {s.learning_rate:g} · zero_grad {'on' if s.zero_grad else 'OFF'} · {s.loss}"
+        if s.l2:
+            label += f" · L2 {s.l2:g}"
+        return f"{label} · {self._spec.describe(self._dataset.n_inputs).split(' (')[0]}"
+
+    # ---- what the worker sends back
+
+    @Slot(list, object, float)
+    def _on_controller_progressed(
+        self, results: list, weights: ModelWeights, steps_per_second: float
+    ) -> None:
+        self._history.extend(results)
+        self._unplotted.extend(results)
+        self._weights = weights
+        self._boundary_stale = True
+        self._steps_per_second = steps_per_second
+        self.training_panel.set_progress(results[-1].step, self._settings.steps)
+        self._update_status()
+        self._schedule_views()
+
+    @Slot(str, str)
+    def _on_controller_halted(self, state: str, message: str) -> None:
+        self._set_state(state)
+        self._flush_views()
+        if state == "diverged":
+            self.show_error("Training diverged", message)
+        else:
+            self.statusBar().showMessage(message, 5000)
+        self.last_message = message
+
+    # ---- user changes to data, model and settings
+
+    @Slot(object)
+    def _on_data_panel_dataset_changed(self, dataset: Dataset) -> None:
+        if not self._confirm_reset("Changing the data starts training over. Reset now?"):
+            self.data_panel.set_dataset(self._dataset)
+            return
+        self._dataset = dataset
+        if self._start_weights is not None and self._start_weights.inputs != dataset.n_inputs:
+            self._start_weights = None
+        self.model_panel.set_n_inputs(dataset.n_inputs)
+        self._show_dataset()
+        self.reset()
+
+    @Slot(object)
+    def _on_model_panel_spec_changed(self, spec: ModelSpec) -> None:
+        if not self._confirm_reset("Changing the model starts training over with new weights. Reset now?"):
+            self.model_panel.set_spec(self._spec)
+            return
+        self._spec = spec
+        self._start_weights = None
+        self.reset()
+
+    @Slot(bool)
+    def _on_model_panel_validity_changed(self, valid: bool) -> None:
+        self.training_panel.set_train_enabled(valid, "" if valid else "Fix the model's layer sizes first")
+
+    @Slot(object)
+    def _on_training_panel_settings_changed(self, settings: TrainSettings) -> None:
+        self._settings = settings
+        self.controller.update_settings(settings)  # applies from the next step
+        if self.state == "finished" and settings.steps > len(self._history):
+            self._set_state("paused")  # more steps to go: Resume continues the run
+        self._update_status()
+
+    def _confirm_reset(self, question: str) -> bool:
+        if self.state == "idle":
+            return True
+        was_training = self.state == "training"
+        if was_training:
+            self.controller.pause()
+        ok = self.confirm("Reset training?", question)
+        if not ok and was_training:
+            self.controller.resume()
+        return ok
+
+    def confirm(self, title: str, question: str) -> bool:
+        """Ask yes/no (tests replace this)."""
+        return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
+
+    def show_error(self, title: str, message: str) -> None:
+        """Say what went wrong without blocking (the dialog is window-modal, not a nested loop)."""
+        self.last_error = message
+        self.statusBar().showMessage(message, 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
+    # ---- state and views
+
+    def _set_state(self, state: str) -> None:
+        assert state in STATES, state
+        self.state = state
+        self.training_panel.set_state(state)
+        if state == "idle":
+            self.training_panel.set_progress(0, self._settings.steps)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        last = self._history[-1] if self._history else None
+        self.state_label.setText(f"<b>{self.state.capitalize()}</b>")
+        self.step_label.setText(f"step {last.step if last else 0} / {self._settings.steps}")
+        self.loss_label.setText(f"loss {last.loss:.5g}" if last else "loss —")
+        acc = last.accuracy if last else None
+        self.accuracy_label.setText(f"accuracy {acc:.0%}" if acc is not None else "accuracy —")
+        rate = self._steps_per_second
+        self.rate_label.setText(f"{rate:.0f} steps/s" if rate and math.isfinite(rate) else "— steps/s")
+
+    def _show_dataset(self) -> None:
+        self.boundary_view.set_dataset(self._dataset)
+        self._weights = self._start_weights or self._fresh_weights()
+        self._refresh_boundary()
+
+    def _fresh_weights(self) -> ModelWeights:
+        return ModelWeights.from_model(self._spec.build(self._dataset.n_inputs))
+
+    def _schedule_views(self) -> None:
+        if self._view_timer.isActive():
+            return
+        interval = max(1.0 / MAX_VIEW_RATE, self._view_cost / VIEW_BUDGET)
+        wait = interval - (time.perf_counter() - self._last_view_refresh)
+        self._view_timer.start(max(0, int(wait * 1000)))
+
+    def _refresh_views(self) -> None:
+        """Bring the visible view up to date (hidden ones catch up when shown)."""
+        self._last_view_refresh = time.perf_counter()
+        shown = self.tabs.currentWidget()
+        if shown is self.loss_plot and self._unplotted:
+            self._begin_redraw()
+            self.loss_plot.add_results(self._unplotted)
+            self._unplotted = []
+        elif shown is self.boundary_view and self._boundary_stale:
+            self._begin_redraw()
+            self._refresh_boundary()
+
+    def _begin_redraw(self) -> None:
+        self._view_refresh_started = time.perf_counter()
+        self.controller.hold_for_gui()
+        # The draw normally ends in _on_view_drawn; should it never come (nothing
+        # changed on screen), training must not wait for it.
+        QTimer.singleShot(int(1000 * 0.3), self.controller.release_for_gui)
+
+    def _flush_views(self) -> None:
+        """Everything drawn, visible or not: training has stopped, so redraws are free."""
+        if self._unplotted:
+            self.loss_plot.add_results(self._unplotted)
+            self._unplotted = []
+        self._refresh_boundary()
+
+    def _on_view_drawn(self, _event: object) -> None:
+        self.controller.release_for_gui()
+        if self._view_refresh_started is not None:
+            self._view_cost = time.perf_counter() - self._view_refresh_started
+            self._view_refresh_started = None
+
+    def _refresh_boundary(self) -> None:
+        self._boundary_stale = False
+        if self._dataset.n_inputs != 2:
+            return
+        threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
+        self.boundary_view.set_weights(self._weights, threshold)
+
+    # ---- files (each method returns whether it worked; dialogs only pick paths)
+
+    def current_session(self) -> Session:
+        return Session(self._dataset.copy(), self._spec, self._settings, self._weights, list(self._history))
+
+    def save_session(self, path: str | Path) -> bool:
+        try:
+            save_session(self.current_session(), path)
+        except OSError as exc:
+            self.show_error("Save session", f"Could not save {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved session to {path}", 5000)
+        return True
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            session = load_session(path)
+        except (SessionError, OSError) as exc:
+            self.show_error("Open session", f"Could not open {Path(path).name}: {exc}")
+            return False
+        self.apply_session(session, f"saved run ({Path(path).name})")
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+        return True
+
+    def apply_session(self, session: Session, history_label: str = "saved run") -> None:
+        """Show a session's data, model, settings and weights, ready to train from them."""
+        self.controller.reset()
+        self._set_state("idle")
+        self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
+        self.data_panel.set_dataset(session.dataset)
+        self.model_panel.set_spec(session.model)
+        self.model_panel.set_n_inputs(session.dataset.n_inputs)
+        self.training_panel.set_settings(session.training)
+        self._start_weights = session.weights
+        self._history = []
+        if session.history:
+            self.loss_plot.start_run(history_label)
+            self.loss_plot.add_results(session.history)
+        self._show_dataset()
+
+    def new_session(self) -> None:
+        """Back to the lecture's example, with no runs on the plot."""
+        self.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
+        self.loss_plot.clear_earlier_runs()
+        self.loss_plot.reset_current()
+
+    def export_weights(self, path: str | Path, fmt: str) -> bool:
+        s = self._settings
+        weights = ModelWeights(
+            self._weights.inputs,
+            self._weights.layers,
+            {
+                "steps_trained": len(self._history),
+                "final_loss": self._history[-1].loss if self._history else None,
+                "loss": s.loss,
+                "learning_rate": s.learning_rate,
+                "dataset": self._dataset.name,
+            },
+        )
+        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
+        try:
+            savers[fmt](weights, path)
+        except (OSError, WeightsError, ImportError) as exc:
+            self.show_error("Export weights", f"Could not export to {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Exported weights to {path}", 5000)
+        return True
+
+    def import_weights(self, path: str | Path) -> bool:
+        """Load weights to train from; a file for another network changes nothing."""
+        try:
+            loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
+            spec = self.model_panel.spec() or self._spec
+            problem = loaded.matches(spec.build(self._dataset.n_inputs))
+        except (WeightsError, OSError) as exc:
+            self.show_error("Import weights", f"Could not import {Path(path).name}: {exc}")
+            return False
+        if problem:
+            self.show_error(
+                "Import weights",
+                f"{Path(path).name} is for another network: {problem}. "
+                "Set the model to match it (or export weights from this one).",
+            )
+            return False
+        if not self._confirm_reset("Importing weights starts training over from them. Reset now?"):
+            return False
+        self._start_weights = loaded
+        self.reset()
+        self.statusBar().showMessage(f"Imported weights from {Path(path).name}", 5000)
+        return True
+
+    def _file_dialog(self, save: bool, title: str, name_filter: str, suffix: str) -> str:
+        if save:
+            path, _ = QFileDialog.getSaveFileName(self, title, "", name_filter)
+            if path and not Path(path).suffix:
+                path += suffix
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, title, "", name_filter)
+        return path
+
+    def _open_session_dialog(self) -> None:
+        if path := self._file_dialog(False, "Open session", "Sessions (*.json);;All files (*)", ".json"):
+            self.open_session(path)
+
+    def _save_session_dialog(self) -> None:
+        if path := self._file_dialog(True, "Save session", "Sessions (*.json)", ".json"):
+            self.save_session(path)
+
+    def _import_csv_dialog(self) -> None:
+        if path := self._file_dialog(False, "Import dataset", "CSV files (*.csv);;All files (*)", ".csv"):
+            self.data_panel.import_csv(path)
+
+    def _export_csv_dialog(self) -> None:
+        if path := self._file_dialog(True, "Export dataset", "CSV files (*.csv)", ".csv"):
+            self.data_panel.export_csv(path)
+
+    def _export_weights_dialog(self, fmt: str) -> None:
+        name_filter, suffix = {
+            "json": ("Weights JSON (*.json)", ".json"),
+            "npz": ("NumPy archive (*.npz)", ".npz"),
+            "torch": ("PyTorch state_dict (*.pt)", ".pt"),
+        }[fmt]
+        if path := self._file_dialog(True, "Export weights", name_filter, suffix):
+            self.export_weights(path, fmt)
+
+    def _import_weights_dialog(self) -> None:
+        name_filter = "Weights (*.json *.npz);;All files (*)"
+        if path := self._file_dialog(False, "Import weights", name_filter, ".json"):
+            self.import_weights(path)
+
+    def _export_loss_csv_dialog(self) -> None:
+        if path := self._file_dialog(True, "Export loss history", "CSV files (*.csv)", ".csv"):
+            try:
+                self.loss_plot.export_csv(path)
+            except OSError as exc:
+                self.show_error("Export loss history", str(exc))
+
+    def _export_loss_png_dialog(self) -> None:
+        if path := self._file_dialog(True, "Export loss plot", "PNG images (*.png)", ".png"):
+            try:
+                self.loss_plot.export_png(path)
+            except OSError as exc:
+                self.show_error("Export loss plot", str(exc))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About micrograd-studio",
+            "<b>micrograd-studio</b><p>Build a tiny neural network, train it live on a scalar "
+            "autograd engine, and look inside every number while it learns: the lecture "
+            "“building micrograd”, made clickable.</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.controller.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,244 @@
+"""The whole window driven as a user would: pick data, shape the model, train, break it, export."""
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.data import moons
+from engine.weights import ModelWeights, load_json, save_json
+from gui.main_window import MainWindow
+
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()  # no thread may outlive the test
+
+
+def choose_preset(window, key):
+    combo = window.data_panel.preset_combo
+    for i in range(combo.count()):
+        if combo.itemData(i) == key or combo.itemText(i).lower().startswith(key):
+            combo.setCurrentIndex(i)
+            return
+    raise AssertionError(f"no preset {key}")
+
+
+def set_layers(window, qtbot, text):
+    """Type the layer sizes key by key (live validation sees every prefix)."""
+    edit = window.model_panel.layers_edit
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def paste_layers(window, text):
+    """Replace the layer sizes in one edit, as a paste does."""
+    edit = window.model_panel.layers_edit
+    edit.setText(text)
+    edit.textEdited.emit(text)
+
+
+def train_to_end(window, qtbot):
+    with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS) as blocker:
+        window.training_panel.train_button.click()
+    return blocker.args
+
+
+def test_opens_ready_to_train_the_lecture_example(window):
+    assert window.state == "idle"
+    assert window.data_panel.dataset().n_inputs == 3 and len(window.data_panel.dataset()) == 4
+    assert window.model_panel.spec().hidden_sizes == [4, 4]
+    assert window.training_panel.settings().learning_rate == 0.05
+    assert window.training_panel.train_button.isEnabled()
+
+
+def test_user_builds_a_moons_model_and_the_loss_falls(window, qtbot):
+    choose_preset(window, "moons")
+    assert window._dataset.n_inputs == 2 and len(window._dataset) == 100
+    # edit one cell: the first sample's x1
+    window.data_panel.table.item(0, 0).setText("0.25")
+    assert window._dataset.inputs[0][0] == 0.25
+    set_layers(window, qtbot, "8, 8")
+    assert window.model_panel.spec().hidden_sizes == [8, 8]
+    window.training_panel.learning_rate_spin.setValue(0.1)
+    assert window._settings.learning_rate == 0.1
+    window.training_panel.loss_combo.setCurrentIndex(window.training_panel.loss_combo.findData("mse"))
+    window.training_panel.steps_spin.setValue(60)
+
+    state, _ = train_to_end(window, qtbot)
+    assert state == "finished"
+    losses = [r.loss for r in window._history]
+    assert len(losses) == 60
+    assert losses[-1] < 0.7 * losses[0]
+    assert window.step_label.text() == "step 60 / 60"
+    assert "loss" in window.loss_label.text() and "accuracy" in window.accuracy_label.text()
+    # the loss plot got every point, and the boundary view the final weights
+    assert window.loss_plot.runs[-1].losses == losses
+    assert window.boundary_view.grid_values() is not None
+
+
+def test_pause_resume_and_step(window, qtbot):
+    window.training_panel.steps_spin.setValue(100_000)
+    with qtbot.waitSignal(window.controller.progressed, timeout=TIMEOUT_MS):
+        window.training_panel.train_button.click()
+    assert window.state == "training"
+    with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS) as paused:
+        window.training_panel.pause_button.click()
+    assert paused.args[0] == "paused" and window.state == "paused"
+    steps_at_pause = len(window._history)
+    assert 0 < steps_at_pause < 100_000
+    # Step: exactly one more step, then paused again
+    with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS):
+        window.training_panel.step_button.click()
+    assert len(window._history) == steps_at_pause + 1 and window.state == "paused"
+    # Resume continues from there (steps keep counting up)
+    with qtbot.waitSignal(window.controller.progressed, timeout=TIMEOUT_MS):
+        window.training_panel.train_button.click()
+    assert window._history[steps_at_pause].step == steps_at_pause + 1
+    with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS):
+        window.pause()
+    steps = [r.step for r in window._history]
+    assert steps == list(range(1, len(steps) + 1))  # no step lost or repeated
+
+
+def test_zero_grad_off_draws_a_second_different_curve(window, qtbot):
+    choose_preset(window, "moons")
+    window.training_panel.steps_spin.setValue(40)
+    window.training_panel.loss_combo.setCurrentIndex(window.training_panel.loss_combo.findData("mse"))
+    train_to_end(window, qtbot)
+    first = [r.loss for r in window._history]
+
+    window.training_panel.reset_button.click()
+    assert window.state == "idle"
+    window.training_panel.zero_grad_check.setChecked(False)
+    assert window._settings.zero_grad is False
+    train_to_end(window, qtbot)
+    second = [r.loss for r in window._history]
+
+    runs = window.loss_plot.runs
+    assert len(runs) == 2
+    assert "zero_grad on" in runs[0].label and "zero_grad OFF" in runs[1].label
+    assert runs[0].losses == first and runs[1].losses == second
+    assert first[0] == second[0]  # same data, same initial weights
+    assert max(abs(a - b) for a, b in zip(first, second)) > 1e-3  # ...but the bug changes the curve
+
+
+def test_divergence_stops_and_reset_recovers(window, qtbot):
+    choose_preset(window, "moons")
+    set_layers(window, qtbot, "16, 16")
+    for combo in window.model_panel.activation_combos:
+        combo.setCurrentIndex(combo.findText("relu", Qt.MatchFlag.MatchContains))
+    window.model_panel.output_combo.setCurrentIndex(
+        window.model_panel.output_combo.findText("linear", Qt.MatchFlag.MatchContains)
+    )
+    window.training_panel.loss_combo.setCurrentIndex(window.training_panel.loss_combo.findData("mse"))
+    window.training_panel.learning_rate_spin.setValue(50.0)
+    state, message = train_to_end(window, qtbot)
+    assert state == "diverged" and window.state == "diverged"
+    assert "diverged at step" in message and "smaller learning rate" in message
+    assert "diverged at step" in window.last_error
+    assert not window.training_panel.train_button.isEnabled()
+    assert all(math.isfinite(r.loss) for r in window._history)
+
+    window.training_panel.reset_button.click()
+    window.training_panel.learning_rate_spin.setValue(0.05)
+    window.training_panel.steps_spin.setValue(10)
+    state, _ = train_to_end(window, qtbot)
+    assert state == "finished"
+
+
+def test_export_weights_and_load_them_back(window, qtbot, tmp_path):
+    window.training_panel.steps_spin.setValue(20)
+    train_to_end(window, qtbot)
+    trained = window._weights
+    path = tmp_path / "w.json"
+    assert window.export_weights(path, "json")
+    saved = load_json(path)
+    assert saved.to_dict()["layers"] == trained.to_dict()["layers"]
+    assert saved.metadata["steps_trained"] == 20
+    for x in window._dataset.inputs:
+        assert saved.predict(x) == trained.predict(x)
+    npz = tmp_path / "w.npz"
+    assert window.export_weights(npz, "npz")
+
+    window.training_panel.reset_button.click()
+    assert window._weights.to_dict()["layers"] != trained.to_dict()["layers"]
+    assert window.import_weights(path)
+    assert window._weights.to_dict()["layers"] == trained.to_dict()["layers"]
+    # training now starts from the imported weights
+    window.training_panel.steps_spin.setValue(1)
+    train_to_end(window, qtbot)
+    assert window._history[0].loss == pytest.approx(
+        sum((trained.predict(x) - y) ** 2 for x, y in zip(window._dataset.inputs, window._dataset.targets)),
+        rel=1e-12,
+    )
+
+
+def test_bad_layer_spec_is_marked_and_blocks_training(window, qtbot):
+    before = window._spec
+    paste_layers(window, "4,,x")
+    assert window.model_panel.spec() is None
+    assert "empty layer size" in window.model_panel.error_label.text()
+    assert not window.training_panel.train_button.isEnabled()
+    assert window._spec == before  # the last good model is kept
+    paste_layers(window, "4, 4")
+    assert window.training_panel.train_button.isEnabled()
+
+
+def test_bad_csv_shows_its_message_and_keeps_the_data(window, tmp_path):
+    before = window._dataset
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,y\n1,2,1\n3,4\n")
+    assert not window.data_panel.import_csv(bad)
+    assert "row 3 has 2 values, expected 3" in window.data_panel.error_label.text()
+    assert window._dataset.inputs == before.inputs and window._dataset.targets == before.targets
+
+
+def test_weights_for_another_network_change_nothing(window, tmp_path):
+    other = tmp_path / "other.json"
+    save_json(ModelWeights.from_model(__import__("engine").MLP(2, [16, 16, 1], seed=0)), other)
+    before = window._weights.to_dict()
+    assert not window.import_weights(other)
+    assert "another network" in window.last_error
+    assert window._weights.to_dict() == before
+    assert window._start_weights is None
+
+
+def test_session_save_and_open(window, qtbot, tmp_path):
+    choose_preset(window, "moons")
+    window.training_panel.steps_spin.setValue(15)
+    train_to_end(window, qtbot)
+    path = tmp_path / "session.json"
+    assert window.save_session(path)
+    trained = window._weights.to_dict()
+
+    window.new_session()
+    assert window._dataset.n_inputs == 3
+    assert window.open_session(path)
+    assert window._dataset.inputs == moons(100, 0.1, 0).inputs or window._dataset.n_inputs == 2
+    assert window._weights.to_dict()["layers"] == trained["layers"]
+    assert window.training_panel.settings().steps == 15
+    broken = tmp_path / "broken.json"
+    broken.write_text(path.read_text()[:200])
+    assert not window.open_session(broken)
+    assert "not valid JSON" in window.last_error
+    assert window._weights.to_dict()["layers"] == trained["layers"]  # nothing lost
+
+
+def test_closing_mid_training_exits_cleanly(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.training_panel.steps_spin.setValue(100_000)
+    with qtbot.waitSignal(w.controller.progressed, timeout=TIMEOUT_MS):
+        w.training_panel.train_button.click()
+    assert w.controller.running
+    w.close()
+    assert not w.controller._thread.isRunning()
