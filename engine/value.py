@@ -280,9 +280,10 @@ def _weighted_sum_backward(out: Value, g: float) -> None:
         w.grad += x.data * g
         x.grad += w.data * g
     prev[n].grad += g
-    x, w = prev[0], prev[n + 1]
-    w.grad += x.data * g
-    x.grad += w.data * g
+    if n:  # a neuron without inputs is its bias alone
+        x, w = prev[0], prev[n + 1]
+        w.grad += x.data * g
+        x.grad += w.data * g
 
 
 # The activation's local derivative is written exactly as the rules above write it,

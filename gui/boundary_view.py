@@ -3,6 +3,12 @@
 The output over a grid comes from `ModelWeights.predict_numpy` on a snapshot of the
 weights (milliseconds; the scalar engine would take seconds), and each refresh only
 swaps the image's data and the one contour line, so it can run while training does.
+Those refreshes are blitted: every full draw of the canvas also keeps a copy of the figure
+without the image, the contour, the samples and the axes frame (the parts a refresh changes
+or must stay on top of), and a refresh restores that copy, draws only those artists and
+repaints the axes' rectangle: a few milliseconds instead of a full draw of ticks, labels and
+legend. Anything else that changes (data, limits, legend, size) drops the copy and asks for a
+full draw, which takes a new one.
 Clicks edit the data: the view only says what was clicked (`point_added`,
 `point_removed`); whoever owns the dataset changes it and calls `set_dataset` again.
 """
@@ -10,7 +16,7 @@ Clicks edit the data: the view only says what was clicked (`point_added`,
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backend_bases import MouseButton, MouseEvent
+from matplotlib.backend_bases import DrawEvent, MouseButton, MouseEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
@@ -36,6 +42,27 @@ OUTPUT_CMAP = LinearSegmentedColormap.from_list(
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
 
 
+class _BlitCanvas(FigureCanvasQTAgg):
+    """A Qt canvas whose full draws leave out the view's changing artists, keep that background,
+    then draw them on top: the finished buffer is complete, and the background can be reused."""
+
+    def __init__(self, figure: Figure, view: BoundaryView):
+        super().__init__(figure)
+        self._view = view
+
+    def draw(self) -> None:
+        artists = self._view._dynamic_artists()
+        for artist in artists:
+            artist.set_animated(True)
+        self._view._drawing_full = True
+        try:
+            super().draw()  # its draw_event calls the view's _on_draw
+        finally:
+            self._view._drawing_full = False
+            for artist in artists:  # savefig and other renderers still draw everything
+                artist.set_animated(False)
+
+
 class BoundaryView(QWidget):
     """A scatter of 2-D data over the model's output; clicks add or remove samples."""
 
@@ -53,9 +80,13 @@ class BoundaryView(QWidget):
         self._grid_x = self._grid_y = np.zeros(0)
         self._image = None
         self._contour = None
+        self._background = None  # the canvas without _dynamic_artists(), from the last full draw
+        self._background_renderer = None  # the canvas renderer it was taken from
+        self._background_size: tuple = ()  # and the canvas size and dpi then
+        self._drawing_full = False
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = _BlitCanvas(self.figure, self)
         self.canvas.setMinimumSize(240, 200)
         self.axes = self.figure.add_subplot()
         self.axes.set_aspect("equal", adjustable="box")  # circles look round
@@ -82,6 +113,7 @@ class BoundaryView(QWidget):
         self._apply_limits()
         self._apply_margins()
         self.canvas.mpl_connect("resize_event", self._apply_margins)
+        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.canvas.mpl_connect("button_press_event", self._on_canvas_button_press)
 
         self.hint_label = QLabel(HINT)
@@ -107,7 +139,7 @@ class BoundaryView(QWidget):
             self._message.set_text(f"The decision boundary needs 2-D inputs; this dataset has {width}.")
             self._message.set_visible(True)
             self._grid = None
-            self.canvas.draw_idle()
+            self._redraw_all()
             return
         self._message.set_visible(False)
         self._points = np.asarray(ds.inputs, dtype=np.float64).reshape(-1, 2)
@@ -120,14 +152,18 @@ class BoundaryView(QWidget):
             self._apply_limits()
         if self._weights is not None:
             self._update_output()
-        self.canvas.draw_idle()
+        self._redraw_all()
 
     def set_weights(self, weights: ModelWeights | None, threshold: float = 0.0) -> None:
         """Colour the plane by the model's output and draw the boundary where it equals `threshold`."""
         self._weights = weights
         self._threshold = float(threshold)
+        limits = self.axes.get_xlim(), self.axes.get_ylim()
         self._update_output()
-        self.canvas.draw_idle()
+        if limits != (self.axes.get_xlim(), self.axes.get_ylim()):
+            self._background = None
+        if not self._blit():
+            self.canvas.draw_idle()
 
     def grid_values(self) -> np.ndarray | None:
         """The last computed output grid, shape (rows = x2, columns = x1), or None."""
@@ -143,6 +179,52 @@ class BoundaryView(QWidget):
         return self._limits
 
     # ------------------------------------------------------------ drawing
+
+    def _dynamic_artists(self) -> list:
+        """What a refresh redraws over the background, in drawing order: the output, the
+        boundary, the samples on top of them and the axes frame on top of the image's edges."""
+        if not self._is_2d:
+            return []
+        artists = [self._image, self._contour, self._positive, self._negative, *self.axes.spines.values()]
+        return sorted((a for a in artists if a is not None), key=lambda a: a.get_zorder())
+
+    def _redraw_all(self) -> None:
+        """Something besides the output changed: drop the background and queue a full draw."""
+        self._background = None
+        self.canvas.draw_idle()
+
+    def _on_draw(self, event: object = None) -> None:
+        """After a full draw of the canvas (not a savefig): keep the background, then complete it."""
+        if not self._drawing_full:
+            return
+        canvas = self.canvas
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        self._background_renderer = canvas.get_renderer()
+        self._background_size = self._canvas_size()
+        for artist in self._dynamic_artists():
+            self.axes.draw_artist(artist)
+
+    def _canvas_size(self) -> tuple:
+        return (*self.canvas.get_width_height(physical=True), self.figure.dpi)
+
+    def _blit(self) -> bool:
+        """Redraw only the changing artists over the background; False if there is none to use."""
+        canvas = self.canvas
+        if self._background is None or not self._is_2d:
+            return False
+        # a resize or a savefig at another dpi replaces the renderer: the background no longer fits
+        if getattr(canvas, "renderer", None) is not self._background_renderer or (
+            self._canvas_size() != self._background_size
+        ):
+            self._background = self._background_renderer = None
+            return False
+        canvas.restore_region(self._background)
+        for artist in self._dynamic_artists():
+            self.axes.draw_artist(artist)
+        canvas.blit(self.axes.bbox.padded(2))  # the frame's line width sits half outside the box
+        # listeners learn that the view is up to date, as after a full draw (_on_draw ignores it)
+        DrawEvent("draw_event", canvas, canvas.renderer)._process()
+        return True
 
     def _update_output(self) -> None:
         weights = self._weights
@@ -169,6 +251,9 @@ class BoundaryView(QWidget):
                 cmap=OUTPUT_CMAP,
                 norm=Normalize(low, high, clip=True),
                 interpolation="bilinear",
+                # colour the 100x100 cells, then resample RGBA once: ~17 ms at 950x780 instead of
+                # ~26 ms for resampling the data (and its mask) first, with the same pixels to ±2/255
+                interpolation_stage="rgba",
                 zorder=1,
             )
             self.axes.set_aspect("equal", adjustable="box")  # imshow resets it
@@ -209,6 +294,7 @@ class BoundaryView(QWidget):
             handles.append(self._boundary_handle)
         if self._legend is not None:
             self._legend.remove()
+        self._background = None  # the legend is part of it
         self._legend = self.axes.legend(
             handles=handles,
             loc="lower center",
@@ -226,6 +312,7 @@ class BoundaryView(QWidget):
         self.axes.set_ylim(y0, y1)
 
     def _apply_margins(self, _event: object = None) -> None:
+        self._background = None  # resized: the next refresh needs a full draw
         width, height = self.figure.bbox.width, self.figure.bbox.height
         if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
             return

@@ -139,6 +139,18 @@ def test_gradients_accumulate_over_fresh_graphs_until_zero_grad():
     assert [p.grad for p in model.parameters()] == once
 
 
+def test_backward_twice_over_the_same_graph_adds_the_same_grads_again():
+    model = MLP(3, [4, 4, 1], seed=0)
+    loss = (model(LECTURE_XS[0]) - 1.0) ** 2  # one sample: one contribution per parameter
+    loss.backward()
+    once = [p.grad for p in model.parameters()]
+    loss.backward()
+    assert [p.grad for p in model.parameters()] == [2 * g for g in once]
+    model.zero_grad()
+    loss.backward()  # e.g. the graph view's "backward" pressed again after "zero grad"
+    assert [p.grad for p in model.parameters()] == once
+
+
 # ---------------------------------------------------------------- activations and errors
 
 

@@ -436,7 +436,9 @@ def test_a_node_used_in_many_places_gets_every_gradient():
     assert (a.grad, b.grad) == (-3.0, -8.0)
 
 
-@pytest.mark.parametrize("expression", [lambda a: a + a, lambda a: a * a], ids=["a+a", "a*a"])
+@pytest.mark.parametrize(
+    "expression", [lambda a: a + a, lambda a: a * a, lambda a: (a * 3.0) * a], ids=["a+a", "a*a", "(a*3)*a"]
+)
 def test_gradients_accumulate_over_two_backward_calls_until_zeroed(expression):
     a = Value(3.0)
     out = expression(a)
@@ -455,9 +457,13 @@ def test_second_backward_through_interior_nodes_doubles_leaf_grads():
     y = x * 3
     z = y * y
     z.backward()
-    assert x.grad == 36.0
+    assert (x.grad, y.grad) == (36.0, 12.0)
     z.backward()
-    assert x.grad == 72.0  # the engine gives 108.0: y.grad was still 12 when the second pass began
+    # as in torch (retain_graph=True); micrograd gives 108: it starts the second pass with y.grad = 12
+    assert (x.grad, y.grad) == (72.0, 12.0)
+    x.grad = 0.0  # zero_grad() on the same graph, then backward() again: the first result
+    z.backward()
+    assert (x.grad, y.grad) == (36.0, 12.0)
 
 
 # ---------------------------------------------------------------- deep graphs: no recursion
@@ -631,6 +637,48 @@ def test_fused_neuron_equals_expanded_when_a_leaf_gets_three_contributions(case)
         root.backward()
         grads.append(x.grad)
     assert grads[0] == grads[1]
+
+
+@st.composite
+def neurons_with_reuse(draw):
+    """A neuron whose inputs, weights and bias are drawn, with repeats, from a few leaves and interior
+    nodes (weights and bias from the leaves only), and a root that uses some of them again."""
+    values = draw(st.lists(st.floats(-3, 3, allow_nan=False), min_size=5, max_size=5))
+    k = draw(st.integers(1, 4))
+    pick = st.integers(0, 6)  # 0-4: leaves, 5: leaf0 * leaf1, 6: tanh(leaf2)
+    inputs = draw(st.lists(pick, min_size=k, max_size=k))
+    weights = draw(st.lists(st.integers(0, 4), min_size=k, max_size=k))
+    return values, inputs, weights, draw(st.integers(0, 4)), draw(st.sampled_from(ACTIVATIONS))
+
+
+@settings(max_examples=100, deadline=None)
+@given(neurons_with_reuse())
+def test_fused_neuron_equals_expanded_with_any_reuse(case):
+    values, inputs, weights, bias, activation = case
+    results = []
+    for make in (
+        Value.neuron,
+        expanded,
+        lambda ws, xs, b, act: expand_neuron(Value.neuron(ws, xs, b, act)),
+    ):
+        leaves = [Value(v) for v in values]
+        nodes = [*leaves, leaves[0] * leaves[1], leaves[2].tanh()]
+        n = make([leaves[i] for i in weights], [nodes[i] for i in inputs], leaves[bias], activation)
+        root = n * leaves[0] + leaves[3] * n.tanh() - leaves[4]
+        root.backward()
+        results.append([n.data, root.data, *(v.grad for v in nodes)])
+    assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_neuron_without_inputs_is_its_bias_activated(activation):
+    results = []
+    for make in (Value.neuron, expanded):
+        b = Value(0.5)
+        n = make([], [], b, activation)
+        (n * n).backward()
+        results.append((n.data, b.grad))
+    assert results[0] == results[1]
 
 
 def test_neuron_rejects_bad_arguments():

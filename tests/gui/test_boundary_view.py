@@ -13,7 +13,7 @@ from matplotlib.contour import ContourSet
 from engine.data import Dataset, lecture, moons
 from engine.nn import MLP
 from engine.weights import LayerWeights, ModelWeights
-from gui.boundary_view import BoundaryView
+from gui.boundary_view import POSITIVE_COLOR, BoundaryView
 
 
 @pytest.fixture
@@ -244,3 +244,71 @@ def test_benchmark_set_weights_and_draw(view):
         f"{per_call * 1e3:.1f} ms; set_weights alone: {grid_only * 1e3:.1f} ms"
     )
     assert view.grid_values().shape == (100, 100)
+
+
+def rgba(view: BoundaryView) -> np.ndarray:
+    return np.asarray(view.canvas.buffer_rgba()).copy()
+
+
+def pixel_at(view: BoundaryView, buffer: np.ndarray, x: float, y: float) -> np.ndarray:
+    px, py = view.axes.transData.transform((x, y))
+    return buffer[int(round(buffer.shape[0] - py)), int(round(px)), :3].astype(int)
+
+
+def test_refreshes_are_blitted_and_a_full_draw_still_shows_everything(view, qtbot, monkeypatch):
+    ds = Dataset([[-1.0, -1.0], [1.0, 1.0]], [1.0, -1.0])
+    view.set_dataset(ds)
+    view.show()
+    view.canvas.draw()
+    empty = rgba(view)
+    blue = np.array([int(POSITIVE_COLOR[i : i + 2], 16) for i in (1, 3, 5)])
+    assert np.abs(pixel_at(view, empty, -1.0, -1.0) - blue).max() <= 3  # the sample's centre
+    view.set_weights(linear_weights(1.0, 1.0, 0.0))  # first output: a full draw takes the background
+    view.canvas.draw()
+    full_draws = []
+    monkeypatch.setattr(view.figure, "draw", lambda renderer: full_draws.append(renderer))
+    drawn = []
+    view.canvas.mpl_connect("draw_event", drawn.append)
+    for slope in (1.0, 2.0, -1.0):
+        view.set_weights(linear_weights(slope, 1.0, 0.5))
+    assert full_draws == [] and len(drawn) == 3  # no full draw, but listeners hear of each refresh
+    blitted = rgba(view)
+    monkeypatch.undo()
+    view.canvas.draw()
+    full = rgba(view)
+    for buffer in (blitted, full):
+        assert np.abs(pixel_at(view, buffer, -1.0, -1.0) - blue).max() <= 3  # samples stay on top
+        # the last output is 2.7 at (-1.1, 1.1), inside the view: pale blue, not the empty plane's white
+        corner = pixel_at(view, buffer, -1.1, 1.1)
+        assert tuple(corner) != tuple(pixel_at(view, empty, -1.1, 1.1)) and corner[2] > corner[0]
+    assert np.abs(blitted.astype(int) - full.astype(int)).max() <= 8  # the same picture either way
+    assert (np.abs(full.astype(int) - empty.astype(int)).max(axis=2) > 30).sum() > 10_000
+
+
+def test_a_resize_or_new_data_falls_back_to_a_full_draw(view, qtbot, monkeypatch):
+    view.set_dataset(moons(30))
+    view.show()
+    view.set_weights(relu_model())
+    view.canvas.draw()
+    assert view._blit()
+    view.resize(700, 500)
+    qtbot.waitUntil(lambda: view.canvas.get_width_height()[0] < 750)
+    assert not view._blit()  # the background is the old size
+    view.canvas.draw()
+    assert view._blit()
+    view.set_dataset(moons(30, seed=5))
+    assert not view._blit()
+    view.canvas.draw()
+    assert view._blit()
+
+
+def test_savefig_draws_the_output_and_the_samples(view, tmp_path):
+    view.set_dataset(moons(30))
+    view.set_weights(relu_model())
+    view.canvas.draw()
+    view.set_weights(relu_model(2))
+    path = tmp_path / "boundary.png"
+    view.figure.savefig(path, dpi=50)
+    assert view.axes.images[0].get_animated() is False
+    assert path.stat().st_size > 5000
+    assert not view._blit()  # savefig's renderer replaced the background's one: full draw next
