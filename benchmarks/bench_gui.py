@@ -61,13 +61,17 @@ def in_window(steps: int, tab: str) -> tuple[float, list[float]]:
     def on_probe() -> None:
         elapsed = clock.restart()
         delays.append(max(0.0, elapsed - 10.0))
+        if elapsed > 100:
+            print(
+                f"   long delay {elapsed} ms at {time.perf_counter() - start:.2f} s, step {len(window._history)}"
+            )
 
     probe.timeout.connect(on_probe)
     loop = QEventLoop()
     window.controller.halted.connect(lambda *_: loop.quit())
+    start = time.perf_counter()
     clock.start()
     probe.start()
-    start = time.perf_counter()
     window.train()
     loop.exec()
     seconds = time.perf_counter() - start

@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         if self.state == "paused" or (self.state == "idle" and self._start_run()):
             self._set_state("training")
             self.controller.resume()
+            self._begin_redraw()  # the new run's first draw (legend, axes) goes first
 
     @Slot()
     def pause(self) -> None:
