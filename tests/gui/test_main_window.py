@@ -1,6 +1,7 @@
 """The whole window driven as a user would: pick data, shape the model, train, break it, export."""
 
 import math
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -242,3 +243,26 @@ def test_closing_mid_training_exits_cleanly(qtbot):
     assert w.controller.running
     w.close()
     assert not w.controller._thread.isRunning()
+
+
+def test_readme_recipe_loads_exported_weights_into_pytorch(window, qtbot, tmp_path):
+    """Must-show: the JSON the app exports, loaded by hand with the README's recipe alone."""
+    torch = pytest.importorskip("torch")
+    choose_preset(window, "moons")
+    window.training_panel.steps_spin.setValue(15)
+    train_to_end(window, qtbot)
+    path = tmp_path / "weights.json"
+    assert window.export_weights(path, "json")
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    recipe = readme.split("Loading it into PyTorch by hand:")[1].split("```python")[1].split("```")[0]
+    recipe = recipe.split("net = torch.nn.Sequential(*layers)")[0] + "net = torch.nn.Sequential(*layers)\n"
+    recipe = recipe.replace('open("weights.json")', f"open({str(path)!r})")
+    namespace: dict = {}
+    exec(recipe, namespace)  # noqa: S102 (our own README)
+    net = namespace["net"]
+    inputs = window._dataset.inputs
+    got = net(torch.tensor(inputs, dtype=torch.float64)).detach().reshape(-1).tolist()
+    model = window._weights.to_model()  # the app's network, in the engine
+    expected = [model(x).data for x in inputs]
+    assert max(abs(a - b) for a, b in zip(got, expected)) <= 1e-12
