@@ -233,7 +233,7 @@ def test_session_save_and_open(window, qtbot, tmp_path):
     assert window._weights.to_dict()["layers"] == trained["layers"]  # nothing lost
 
 
-def test_closing_mid_training_exits_cleanly(qtbot):
+def test_closing_mid_training_exits_cleanly(qtbot, qtlog):
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
@@ -243,6 +243,8 @@ def test_closing_mid_training_exits_cleanly(qtbot):
     assert w.controller.running
     w.close()
     assert not w.controller._thread.isRunning()
+    assert not w.controller.running or w.controller._worker is None
+    assert not [r.message for r in qtlog.records if "QThread" in r.message]
 
 
 def test_readme_recipe_loads_exported_weights_into_pytorch(window, qtbot, tmp_path):
