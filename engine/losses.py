@@ -7,6 +7,8 @@ gradients checked like any other expression.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
+from operator import add
 
 from engine.value import Value
 
@@ -16,6 +18,12 @@ LOSSES = {
     "hinge": "hinge / max-margin (micrograd's demo)",
     "bce": "binary cross-entropy on logits",
 }
+
+
+def _total(values: Sequence[Value]) -> Value:
+    # sum() would start from a constant 0 node; this starts from the first term
+    # (the same floats: x + 0.0 == x), so the drawn graph has no stray "+ 0".
+    return reduce(add, values)
 
 
 def _check(scores: Sequence[Value], targets: Sequence[float]) -> None:
@@ -28,7 +36,7 @@ def _check(scores: Sequence[Value], targets: Sequence[float]) -> None:
 def sse(scores: Sequence[Value], targets: Sequence[float]) -> Value:
     """Σ (score - target)², exactly the lecture's ``sum((yout - ygt)**2 ...)``."""
     _check(scores, targets)
-    return sum((s - y) ** 2 for y, s in zip(targets, scores))
+    return _total([(s - y) ** 2 for y, s in zip(targets, scores)])
 
 
 def mse(scores: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -41,7 +49,7 @@ def hinge(scores: Sequence[Value], targets: Sequence[float]) -> Value:
     sample is on the right side with a margin of 1."""
     _check(scores, targets)
     losses = [(1 + -y * s).relu() for y, s in zip(targets, scores)]
-    return sum(losses) * (1.0 / len(losses))
+    return _total(losses) * (1.0 / len(losses))
 
 
 def bce(scores: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -57,12 +65,12 @@ def bce(scores: Sequence[Value], targets: Sequence[float]) -> Value:
         z = -y * s
         abs_z = z.relu() + (-z).relu()
         losses.append(z.relu() + (1 + (-abs_z).exp()).log())
-    return sum(losses) * (1.0 / len(losses))
+    return _total(losses) * (1.0 / len(losses))
 
 
 def l2(parameters: Sequence[Value], strength: float) -> Value:
     """strength · Σ p², the regularisation micrograd's demo adds (there with 1e-4)."""
-    return strength * sum(p * p for p in parameters)
+    return strength * _total([p * p for p in parameters])
 
 
 def loss_function(name: str):

@@ -1,0 +1,452 @@
+"""The computation graph as the lecture draws it: a record per value, a small node per operation.
+
+Pure Python: builds DOT text for Graphviz's `dot`, runs `dot` in a subprocess with
+a time limit, and edits the SVG it returns, so numbers and highlights change
+without laying the graph out again. The Qt view only shows the SVG.
+
+* `Graph` names every node of a `Value` graph and knows each one's kind (input,
+  weight, bias, constant, value, output) and local derivatives.
+* `sample_graph` / `dataset_graph` build one forward and backward pass of an MLP
+  in the lecture's expanded form (``w1*x1 + w2*x2 + b -> tanh``) or with each
+  neuron as one node, with tanh as one node or as its exp form.
+* `BackwardStepper` replays backward() one node at a time with the engine's own
+  rules, so its grads are exactly backward()'s.
+* `SvgGraph` holds a laid-out SVG and rewrites its numbers and colours.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.data import Dataset
+from engine.losses import loss_function
+from engine.nn import MLP
+from engine.value import _BACKWARD, NEURON_OPS, Value, topological_order
+
+KINDS = ("input", "weight", "bias", "constant", "value", "output")
+KIND_COLORS = {  # fill colours; "value" nodes stay white
+    "input": "#d9f2d9",
+    "weight": "#d6e6fa",
+    "bias": "#e8dcf5",
+    "constant": "#eeeeee",
+    "value": "#ffffff",
+    "output": "#ffe7a3",
+}
+NUMBER_WIDTH = 9  # characters reserved per number, so new numbers fit the laid-out boxes
+MAX_NODES = 3000  # beyond this a layout takes too long to be useful in class
+
+
+class GraphError(RuntimeError):
+    """Graphviz missing, too slow, or a graph too large to draw; the message says what to do."""
+
+
+def format_number(x: float) -> str:
+    """A number in at most NUMBER_WIDTH characters: 4 decimals where they fit."""
+    if x == 0:
+        return "0.0000"
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    text = f"{x:.4f}"
+    return text if len(text) <= NUMBER_WIDTH and abs(x) >= 1e-4 else f"{x:.2e}"
+
+
+def op_symbol(value: Value) -> str:
+    """How the operation that made `value` is written on its small node."""
+    op = value._op
+    if op in NEURON_OPS:
+        act = op.split(":")[1]
+        return "w·x+b" if act == "linear" else f"{act}(w·x+b)"
+    if op == "**":
+        return f"**{value._arg:g}"
+    return op
+
+
+@dataclass(eq=False)  # identity, so nodes can be dict keys
+class GraphNode:
+    id: str
+    value: Value
+    kind: str
+    name: str  # the label the record shows
+
+    @property
+    def op(self) -> str:
+        return self.value._op
+
+
+class Graph:
+    """Every node behind `root`, in topological order, with a stable id ("v0", "v1", ...)."""
+
+    def __init__(self, root: Value, kinds: dict[Value, str] | None = None):
+        kinds = kinds or {}
+        self.root = root
+        order = topological_order(root)
+        if len(order) > MAX_NODES:
+            raise GraphError(
+                f"{len(order):,} nodes is too many to draw (at most {MAX_NODES:,}); collapse neurons"
+            )
+        self.nodes: list[GraphNode] = []
+        self._by_value: dict[Value, GraphNode] = {}
+        for i, v in enumerate(order):
+            kind = kinds.get(v) or ("output" if v is root else "value" if v._prev else "constant")
+            node = GraphNode(f"v{i}", v, kind, v.label)
+            self.nodes.append(node)
+            self._by_value[v] = node
+        self._by_id = {n.id: n for n in self.nodes}
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, node_id: str) -> GraphNode:
+        return self._by_id[node_id]
+
+    def of(self, value: Value) -> GraphNode:
+        return self._by_value[value]
+
+    def operands(self, node: GraphNode) -> list[GraphNode]:
+        return [self._by_value[v] for v in node.value._prev]
+
+    def local_derivatives(self, node: GraphNode) -> list[tuple[GraphNode, float]]:
+        """d(node)/d(operand) for each operand, with the data as it is now."""
+        v, prev = node.value, node.value._prev
+        op = v._op
+        if not prev:
+            return []
+        if op == "+":
+            d = [1.0, 1.0]
+        elif op == "*":
+            d = [prev[1].data, prev[0].data]
+        elif op == "**":
+            d = [v._arg * prev[0].data ** (v._arg - 1)]
+        elif op == "tanh":
+            d = [1 - v.data**2]
+        elif op == "exp":
+            d = [v.data]
+        elif op == "log":
+            d = [1 / prev[0].data]
+        elif op == "relu":
+            d = [float(v.data > 0)]
+        elif op == "sigmoid":
+            d = [v.data * (1 - v.data)]
+        elif op in NEURON_OPS:
+            act = {"tanh": 1 - v.data**2, "relu": float(v.data > 0), "sigmoid": v.data * (1 - v.data)}
+            slope = act.get(op.split(":")[1], 1.0)
+            n = v._arg
+            xs, ws = prev[:n], prev[n + 1 :]
+            d = [slope * w.data for w in ws] + [slope] + [slope * x.data for x in xs]
+        else:
+            raise ValueError(f"no local derivative for {op!r}")
+        return [(self._by_value[p], x) for p, x in zip(prev, d)]
+
+    # ---- DOT
+
+    def to_dot(self, color_by_grad: bool = False, rankdir: str = "LR") -> str:
+        """Graphviz source in the lecture's `draw_dot` style.
+
+        Each record reserves room for its numbers (see `SvgGraph.update`), and
+        each node carries its id into the SVG, where the view finds it on click.
+        """
+        lines = [
+            "digraph G {",
+            f'  graph [rankdir={rankdir}, bgcolor="transparent", nodesep=0.15, ranksep=0.35];',
+            '  node [fontname="DejaVu Sans", fontsize=10, penwidth=1];',
+            '  edge [color="#555555", arrowsize=0.6];',
+        ]
+        placeholder = "-" * NUMBER_WIDTH
+        fills = self._grad_fills() if color_by_grad else {}
+        for node in self.nodes:
+            fill = fills.get(node.id, KIND_COLORS[node.kind])
+            name = _escape_record(node.name) or " "
+            label = f"{{ {name} | data {placeholder} | grad {placeholder} }}"
+            lines.append(
+                f'  {node.id} [id="{node.id}", shape=record, style="rounded,filled", '
+                f'fillcolor="{fill}", label="{label}"];'
+            )
+            if node.value._prev:
+                lines.append(
+                    f'  {node.id}_op [id="{node.id}_op", shape=ellipse, style=filled, fillcolor="#f4f4f4", '
+                    f'fontsize=9, margin="0.02,0.01", label="{_escape(op_symbol(node.value))}"];'
+                )
+                lines.append(f"  {node.id}_op -> {node.id};")
+                for operand in dict.fromkeys(self.operands(node)):  # once per operand, even if reused
+                    lines.append(f"  {operand.id} -> {node.id}_op;")
+        lines.append("}")
+        return "\n".join(lines)
+
+    def _grad_fills(self) -> dict[str, str]:
+        """Fill colours from white (no gradient) to deep orange (the largest |grad|), on a log scale."""
+        mags = [abs(n.value.grad) for n in self.nodes if n.value.grad and math.isfinite(n.value.grad)]
+        if not mags:
+            return {n.id: "#ffffff" for n in self.nodes}
+        top, bottom = math.log10(max(mags)), math.log10(min(mags))
+        span = max(top - bottom, 1e-12)
+        fills = {}
+        for n in self.nodes:
+            g = abs(n.value.grad)
+            t = 0.0 if not g or not math.isfinite(g) else 0.15 + 0.85 * (math.log10(g) - bottom) / span
+            r, gr, b = 255, round(255 - t * (255 - 140)), round(255 - t * 255)
+            fills[n.id] = f"#{r:02x}{gr:02x}{b:02x}"
+        return fills
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _escape_record(text: str) -> str:
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+# ---- running Graphviz
+
+
+def dot_available() -> tuple[bool, str]:
+    """(True, "") if Graphviz's `dot` can be run, else (False, how to install it)."""
+    if shutil.which("dot"):
+        return True, ""
+    return False, (
+        "Graphviz's `dot` program was not found. Install Graphviz to see computation graphs: "
+        "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
+        "`winget install Graphviz.Graphviz` (Windows); then restart the app."
+    )
+
+
+def layout_svg(dot_source: str, timeout: float = 10.0) -> bytes:
+    """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds."""
+    ok, why = dot_available()
+    if not ok:
+        raise GraphError(why)
+    try:
+        done = subprocess.run(
+            ["dot", "-Tsvg"],
+            input=dot_source.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphError(
+            f"Graphviz needed more than {timeout:g} s to lay out this graph; collapse neurons or pick a smaller model"
+        ) from None
+    if done.returncode != 0:
+        raise GraphError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
+    return done.stdout
+
+
+# ---- the SVG, edited in place
+
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+
+
+class SvgGraph:
+    """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
+
+    def __init__(self, svg: bytes, graph: Graph):
+        self.graph = graph
+        self._tree = ET.ElementTree(ET.fromstring(svg))
+        self._texts: dict[str, tuple[ET.Element, ET.Element]] = {}  # id -> (data text, grad text)
+        self._shapes: dict[str, list[ET.Element]] = {}  # id -> outline elements of its record and op node
+        for g in self._tree.iter(f"{{{SVG_NS}}}g"):
+            gid = g.get("id", "")
+            node_id = gid[:-3] if gid.endswith("_op") else gid
+            if node_id not in graph._by_id:
+                continue
+            shapes = [
+                e for e in g if e.tag in (f"{{{SVG_NS}}}path", f"{{{SVG_NS}}}polygon", f"{{{SVG_NS}}}ellipse")
+            ]
+            self._shapes.setdefault(node_id, []).extend(shapes[:1])
+            if gid == node_id:
+                texts = [
+                    t for t in g.iter(f"{{{SVG_NS}}}text") if (t.text or "").startswith(("data", "grad"))
+                ]
+                if len(texts) >= 2:  # the last two: a label may itself start with "data"
+                    self._texts[node_id] = (texts[-2], texts[-1])
+        self.update()
+
+    @property
+    def node_ids(self) -> list[str]:
+        return list(self._texts)
+
+    def update(self, grads: dict[str, float] | None = None) -> None:
+        """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""
+        for node_id, (data_text, grad_text) in self._texts.items():
+            value = self.graph.node(node_id).value
+            grad = value.grad if grads is None or node_id not in grads else grads[node_id]
+            data_text.text = f"data {format_number(value.data)}"
+            grad_text.text = f"grad {format_number(grad)}" if grad is not None else "grad"
+
+    def set_fills(self, fills: dict[str, str]) -> None:
+        for node_id, color in fills.items():
+            for shape in self._shapes.get(node_id, [])[:1]:
+                shape.set("fill", color)
+
+    def highlight(self, styles: dict[str, tuple[str, float]]) -> None:
+        """Outline colour and width per node id; nodes not named get the default thin grey."""
+        for node_id, shapes in self._shapes.items():
+            color, width = styles.get(node_id, ("#333333", 1.0))
+            for shape in shapes:
+                shape.set("stroke", color)
+                shape.set("stroke-width", f"{width:g}")
+
+    def to_bytes(self) -> bytes:
+        return ET.tostring(self._tree.getroot(), encoding="utf-8")
+
+
+# ---- step-through backprop
+
+
+@dataclass
+class BackwardStep:
+    node: GraphNode
+    upstream: float  # the node's grad when its rule runs: d(output)/d(node)
+    contributions: list[tuple[GraphNode, float, float]]  # (operand, local derivative, grad added)
+
+
+class BackwardStepper:
+    """backward(), one node at a time, output first, each node after every node that uses it.
+
+    Runs the engine's own backward rules on the graph's own Values, so after the
+    last step every grad is exactly what backward() gives.
+    """
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.order = list(reversed(graph.nodes))  # reverse topological: users before operands
+        self.position = 0  # steps done
+        self.reset()
+
+    def reset(self) -> None:
+        for node in self.graph.nodes:
+            node.value.grad = 0.0
+        self.graph.root.grad = 1.0
+        self.position = 0
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.order)
+
+    def step(self) -> BackwardStep | None:
+        if self.done:
+            return None
+        node = self.order[self.position]
+        self.position += 1
+        value = node.value
+        locals_ = self.graph.local_derivatives(node)
+        before = [operand.value.grad for operand, _ in locals_]
+        if value._prev:
+            _BACKWARD[value._op](value)
+        contributions = [
+            (operand, local, operand.value.grad - b) for (operand, local), b in zip(locals_, before)
+        ]
+        return BackwardStep(node, value.grad, contributions)
+
+    def seek(self, position: int) -> BackwardStep | None:
+        """Go to `position` steps done (replaying from the start); the last step taken, if any."""
+        position = max(0, min(position, len(self.order)))
+        self.reset()
+        last = None
+        while self.position < position:
+            last = self.step()
+        return last
+
+
+# ---- graphs of a model
+
+
+def _expanded_neuron(
+    weights: Sequence[Value], xs: Sequence[Value], bias: Value, activation: str, tanh_as_exp: bool
+):
+    total = bias
+    for w, x in zip(weights, xs):
+        total = total + w * x
+    if activation == "linear":
+        return total, total
+    if activation == "tanh" and tanh_as_exp:
+        # tanh(n) = (e^{2n} - 1) / (e^{2n} + 1), the form the lecture derives first
+        e = (2 * total).exp()
+        return total, (e - 1) / (e + 1)
+    return total, getattr(total, activation)()
+
+
+def model_forward(
+    model: MLP, x: Sequence[float], expanded: bool, tanh_as_exp: bool = False, prefix: str = ""
+) -> tuple[Value, dict[Value, str], list[Value]]:
+    """One forward pass over the model's own parameters, drawn expanded or with neuron nodes.
+
+    Returns the output, the kinds of the nodes it made, and the input nodes.
+    """
+    kinds: dict[Value, str] = {}
+    inputs = [Value(v, label=f"{prefix}x{i + 1}") for i, v in enumerate(x)]
+    kinds.update({v: "input" for v in inputs})
+    acts: list[Value] = inputs
+    for li, layer in enumerate(model.layers, 1):
+        last = li == len(model.layers)
+        out = []
+        for ni, neuron in enumerate(layer.neurons, 1):
+            kinds.update({w: "weight" for w in neuron.w})
+            kinds[neuron.b] = "bias"
+            if expanded or (tanh_as_exp and layer.activation == "tanh"):
+                pre, o = _expanded_neuron(neuron.w, acts, neuron.b, layer.activation, tanh_as_exp)
+                if pre is not o:
+                    pre.label = f"{prefix}n{li}.{ni}"
+            else:
+                o = Value.neuron(neuron.w, acts, neuron.b, layer.activation)
+            o.label = f"{prefix}out" if last and len(layer.neurons) == 1 else f"{prefix}h{li}.{ni}"
+            out.append(o)
+        acts = out
+    return acts[0], kinds, inputs
+
+
+def sample_graph(
+    model: MLP,
+    x: Sequence[float],
+    y: float | None,
+    loss: str = "sse",
+    expanded: bool = True,
+    tanh_as_exp: bool = False,
+) -> Graph:
+    """The graph of one sample's forward pass (and its loss, if `y` is given), after backward()."""
+    out, kinds, _ = model_forward(model, x, expanded, tanh_as_exp)
+    root = out
+    if y is not None:
+        root = loss_function(loss)([out], [y])
+        root.label = "loss"
+    model.zero_grad()
+    root.backward()
+    kinds[root] = "output"
+    return Graph(root, kinds)
+
+
+def dataset_graph(
+    model: MLP, dataset: Dataset, loss: str = "sse", expanded: bool = True, tanh_as_exp: bool = False
+) -> Graph:
+    """The graph of the whole loss over a (small) dataset, as in the lecture's training loop."""
+    outs, kinds = [], {}
+    for s, x in enumerate(dataset.inputs, 1):
+        out, k, _ = model_forward(model, x, expanded, tanh_as_exp, prefix=f"s{s}.")
+        outs.append(out)
+        kinds.update(k)
+    root = loss_function(loss)(outs, dataset.targets)
+    root.label = "loss"
+    model.zero_grad()
+    root.backward()
+    kinds[root] = "output"
+    return Graph(root, kinds)
+
+
+def graph_size(model: MLP, n_samples: int, expanded: bool) -> int:
+    """Roughly how many nodes a graph of `n_samples` samples will have (before building it)."""
+    params = len(model.parameters())
+    per_sample = model.nin
+    for layer in model.layers:
+        per_neuron = (2 * layer.nin + (layer.activation != "linear")) if expanded else 1
+        per_sample += layer.nout * per_neuron
+    return params + n_samples * (per_sample + 4)
