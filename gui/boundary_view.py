@@ -30,7 +30,7 @@ from engine.weights import ModelWeights
 GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
 PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
 DEFAULT_LIMITS = (-2.0, 2.0, -2.0, 2.0)
-HINT = "Click: add +1 · Shift+click: add −1 · Right-click: remove nearest"
+HINT = "Click: add +1 · Shift+click: add −1 · Right-click: remove nearest · Ctrl+click: show its graph"
 POSITIVE_COLOR = "#1f5fbf"  # class +1, the blue end of the colour map
 NEGATIVE_COLOR = "#d9480f"  # class -1, the red/orange end
 # white in the middle (the model is unsure), pale blue for +1, pale red for -1: pale so that
@@ -68,6 +68,7 @@ class BoundaryView(QWidget):
 
     point_added = Signal(float, float, float)  # x, y, target (+1.0 or -1.0)
     point_removed = Signal(int)  # index of the sample in the dataset
+    point_picked = Signal(int)  # Ctrl+click: index of the sample to draw in the graph view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -328,7 +329,13 @@ class BoundaryView(QWidget):
     def _on_canvas_button_press(self, event: MouseEvent) -> None:
         if not self._is_2d or event.inaxes is not self.axes or event.xdata is None or event.ydata is None:
             return
-        if event.button == MouseButton.LEFT:
+        modifiers = QApplication.keyboardModifiers()
+        ctrl = "ctrl" in event.modifiers or "control" in (event.key or "") or "ctrl" in (event.key or "")
+        if event.button == MouseButton.LEFT and (ctrl or modifiers & Qt.KeyboardModifier.ControlModifier):
+            index = self._nearest_point(event.x, event.y)
+            if index is not None:
+                self.point_picked.emit(index)
+        elif event.button == MouseButton.LEFT:
             shift = "shift" in event.modifiers or "shift" in (event.key or "")
             if not shift and QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
                 shift = True

@@ -199,6 +199,17 @@ def test_right_click_removes_the_nearest_sample(view, qtbot):
     assert blocker.args == [2]
 
 
+def test_ctrl_click_picks_the_nearest_sample_without_adding_one(view, qtbot):
+    ds = Dataset([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]], [1.0, -1.0, 1.0])
+    view.set_dataset(ds)
+    with (
+        qtbot.assertNotEmitted(view.point_added),
+        qtbot.waitSignal(view.point_picked, timeout=1000) as blocker,
+    ):
+        click(view, 0.98, 0.03, key="control", modifiers=frozenset({"ctrl"}))
+    assert blocker.args == [2]
+
+
 def test_right_click_far_from_every_sample_removes_nothing(view, qtbot):
     view.set_dataset(Dataset([[0.0, 0.0], [1.0, 1.0]], [1.0, -1.0]))
     with qtbot.assertNotEmitted(view.point_removed):
