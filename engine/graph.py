@@ -81,14 +81,15 @@ class GraphNode:
 class Graph:
     """Every node behind `root`, in topological order, with a stable id ("v0", "v1", ...)."""
 
-    def __init__(self, root: Value, kinds: dict[Value, str] | None = None):
+    def __init__(self, root: Value, kinds: dict[Value, str] | None = None, fold_parameters: bool = False):
+        """`fold_parameters`: draw weights and biases inside their neuron (its details list them)."""
         kinds = kinds or {}
         self.root = root
+        self.fold_parameters = fold_parameters
         order = topological_order(root)
-        if len(order) > MAX_NODES:
-            raise GraphError(
-                f"{len(order):,} nodes is too many to draw (at most {MAX_NODES:,}); collapse neurons"
-            )
+        drawn = sum(1 for v in order if not (fold_parameters and kinds.get(v) in ("weight", "bias")))
+        if drawn > MAX_NODES:
+            raise GraphError(f"{drawn:,} nodes is too many to draw (at most {MAX_NODES:,}); collapse neurons")
         self.nodes: list[GraphNode] = []
         self._by_value: dict[Value, GraphNode] = {}
         for i, v in enumerate(order):
@@ -100,6 +101,9 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    def is_drawn(self, node: GraphNode) -> bool:
+        return not (self.fold_parameters and node.kind in ("weight", "bias"))
 
     def node(self, node_id: str) -> GraphNode:
         return self._by_id[node_id]
@@ -144,11 +148,12 @@ class Graph:
 
     # ---- DOT
 
-    def to_dot(self, color_by_grad: bool = False, rankdir: str = "LR") -> str:
+    def to_dot(self, color_by_grad: bool = False, rankdir: str = "LR", numbers: bool = False) -> str:
         """Graphviz source in the lecture's `draw_dot` style.
 
         Each record reserves room for its numbers (see `SvgGraph.update`), and
         each node carries its id into the SVG, where the view finds it on click.
+        `numbers=True` writes the numbers themselves instead (for exporting DOT).
         """
         lines = [
             "digraph G {",
@@ -157,11 +162,18 @@ class Graph:
             '  edge [color="#555555", arrowsize=0.6];',
         ]
         placeholder = "-" * NUMBER_WIDTH
-        fills = self._grad_fills() if color_by_grad else {}
+        fills = self.grad_fills() if color_by_grad else {}
         for node in self.nodes:
+            if not self.is_drawn(node):
+                continue
             fill = fills.get(node.id, KIND_COLORS[node.kind])
             name = _escape_record(node.name) or " "
-            label = f"{{ {name} | data {placeholder} | grad {placeholder} }}"
+            data, grad = (
+                (format_number(node.value.data), format_number(node.value.grad))
+                if numbers
+                else (placeholder,) * 2
+            )
+            label = f"{{ {name} | data {data} | grad {grad} }}"
             lines.append(
                 f'  {node.id} [id="{node.id}", shape=record, style="rounded,filled", '
                 f'fillcolor="{fill}", label="{label}"];'
@@ -173,11 +185,12 @@ class Graph:
                 )
                 lines.append(f"  {node.id}_op -> {node.id};")
                 for operand in dict.fromkeys(self.operands(node)):  # once per operand, even if reused
-                    lines.append(f"  {operand.id} -> {node.id}_op;")
+                    if self.is_drawn(operand):
+                        lines.append(f"  {operand.id} -> {node.id}_op;")
         lines.append("}")
         return "\n".join(lines)
 
-    def _grad_fills(self) -> dict[str, str]:
+    def grad_fills(self) -> dict[str, str]:
         """Fill colours from white (no gradient) to deep orange (the largest |grad|), on a log scale."""
         mags = [abs(n.value.grad) for n in self.nodes if n.value.grad and math.isfinite(n.value.grad)]
         if not mags:
@@ -361,6 +374,15 @@ class BackwardStepper:
 # ---- graphs of a model
 
 
+def _neuron_with_exp_tanh(weights: Sequence[Value], xs: Sequence[Value], bias: Value, expanded: bool):
+    """A tanh neuron with tanh written as exps; its weighted sum expanded or as one node."""
+    if not expanded:
+        total = Value.neuron(weights, xs, bias, "linear")
+        e = (2 * total).exp()
+        return total, (e - 1) / (e + 1)
+    return _expanded_neuron(weights, xs, bias, "tanh", tanh_as_exp=True)
+
+
 def _expanded_neuron(
     weights: Sequence[Value], xs: Sequence[Value], bias: Value, activation: str, tanh_as_exp: bool
 ):
@@ -393,8 +415,11 @@ def model_forward(
         for ni, neuron in enumerate(layer.neurons, 1):
             kinds.update({w: "weight" for w in neuron.w})
             kinds[neuron.b] = "bias"
-            if expanded or (tanh_as_exp and layer.activation == "tanh"):
-                pre, o = _expanded_neuron(neuron.w, acts, neuron.b, layer.activation, tanh_as_exp)
+            if tanh_as_exp and layer.activation == "tanh":
+                pre, o = _neuron_with_exp_tanh(neuron.w, acts, neuron.b, expanded)
+                pre.label = f"{prefix}n{li}.{ni}"
+            elif expanded:
+                pre, o = _expanded_neuron(neuron.w, acts, neuron.b, layer.activation, False)
                 if pre is not o:
                     pre.label = f"{prefix}n{li}.{ni}"
             else:
@@ -422,7 +447,7 @@ def sample_graph(
     model.zero_grad()
     root.backward()
     kinds[root] = "output"
-    return Graph(root, kinds)
+    return Graph(root, kinds, fold_parameters=not expanded)
 
 
 def dataset_graph(
@@ -439,14 +464,18 @@ def dataset_graph(
     model.zero_grad()
     root.backward()
     kinds[root] = "output"
-    return Graph(root, kinds)
+    return Graph(root, kinds, fold_parameters=not expanded)
 
 
-def graph_size(model: MLP, n_samples: int, expanded: bool) -> int:
-    """Roughly how many nodes a graph of `n_samples` samples will have (before building it)."""
-    params = len(model.parameters())
+def graph_size(model: MLP, n_samples: int, expanded: bool, tanh_as_exp: bool = False) -> int:
+    """Roughly how many nodes a graph of `n_samples` samples will draw (before building it).
+
+    Expanded graphs draw every weight and bias; collapsed ones fold them into their neuron.
+    """
+    params = len(model.parameters()) if expanded else 0
     per_sample = model.nin
     for layer in model.layers:
+        exp_tanh = 6 if tanh_as_exp and layer.activation == "tanh" else 0  # 2*n, exp, -1, +1, **-1, *
         per_neuron = (2 * layer.nin + (layer.activation != "linear")) if expanded else 1
-        per_sample += layer.nout * per_neuron
+        per_sample += layer.nout * (per_neuron + exp_tanh)
     return params + n_samples * (per_sample + 4)

@@ -20,7 +20,9 @@ from engine.graph import (
 )
 from engine.losses import sse
 
-needs_dot = pytest.mark.skipif(not __import__("shutil").which("dot"), reason="Graphviz's dot is not installed")
+needs_dot = pytest.mark.skipif(
+    not __import__("shutil").which("dot"), reason="Graphviz's dot is not installed"
+)
 
 
 def lecture_neuron():
@@ -58,7 +60,10 @@ def test_lecture_neuron_graph_shows_the_engines_numbers():
     shown = svg_numbers(svg.to_bytes())
     assert set(shown) == {n.id for n in graph.nodes}
     for node in graph.nodes:
-        assert shown[node.id] == (f"data {format_number(node.value.data)}", f"grad {format_number(node.value.grad)}")
+        assert shown[node.id] == (
+            f"data {format_number(node.value.data)}",
+            f"grad {format_number(node.value.grad)}",
+        )
     assert shown[graph.of(leaves["w1"]).id][1] == "grad 1.0000"
 
 
@@ -222,3 +227,23 @@ def test_layout_time_limit(monkeypatch):
 def test_numbers_fit_their_reserved_width():
     for x in [0.0, 1.0, -3.8240, 123.45678, -9999.5, 1e-9, -2.5e-7, 1e12, 0.00012]:
         assert len(format_number(x)) <= 9, x
+
+
+def test_collapsed_graphs_fold_parameters_into_their_neurons():
+    model, data = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0), lecture()
+    graph = sample_graph(model, [0.5, -0.2], 1.0, loss="hinge", expanded=False)
+    drawn = [n for n in graph.nodes if graph.is_drawn(n)]
+    assert len(drawn) < 50 < len(graph)  # 337 parameters live in the graph but are not drawn
+    dot = graph.to_dot()
+    for p in model.parameters():
+        assert f"  {graph.of(p).id} [" not in dot and f"{graph.of(p).id} ->" not in dot
+    assert all(f"  {n.id} [" in dot for n in drawn)
+    expanded = sample_graph(model, [0.5, -0.2], 1.0, loss="hinge", expanded=True)
+    assert all(expanded.is_drawn(n) for n in expanded.nodes)
+    assert data.n_inputs == 3
+
+
+def test_exported_dot_carries_the_numbers():
+    o, leaves = lecture_neuron()
+    dot = Graph(o).to_dot(numbers=True)
+    assert "grad 1.0000" in dot and "data 0.7071" in dot and "---------" not in dot

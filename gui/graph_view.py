@@ -1,0 +1,1392 @@
+"""The Computation graph tab: one forward and backward pass drawn as the lecture's `draw_dot` draws it.
+
+Every `Value` is a record (label | data | grad) and every operation a small node. The
+graph is built by `engine.graph` from a copy of the weights (never the live model),
+laid out by Graphviz's `dot` in a worker thread, and shown as SVG. Anything that only
+changes numbers (new weights of the same network, another sample) rewrites the numbers
+in the SVG the last layout returned (`SvgGraph`) instead of running `dot` again: the
+DOT text is the same, so the layout would be too. Step-through replays backward() one
+node at a time (`BackwardStepper`) and redraws the same layout after every step.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QEvent,
+    QIODevice,
+    QObject,
+    QPointF,
+    QRectF,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtSvgWidgets import QGraphicsSvgItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGraphicsScene,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import graph as graph_engine
+from engine.data import Dataset
+from engine.files import atomic_write_bytes
+from engine.graph import (
+    KIND_COLORS,
+    MAX_NODES,
+    BackwardStep,
+    BackwardStepper,
+    Graph,
+    GraphError,
+    GraphNode,
+    SvgGraph,
+    format_number,
+    graph_size,
+    op_symbol,
+)
+from engine.value import NEURON_OPS
+from engine.weights import ModelWeights
+
+LAYOUT_TIMEOUT_S = 10.0
+AUTO_EXPANDED_MAX = 400  # Auto draws neurons expanded up to this many nodes, collapsed beyond
+MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
+MAX_SAMPLE_ITEMS = 1000  # the sample list stops here; a longer list would only be scrolled past
+PLAY_INTERVAL_MS = 400
+DETAILS_WIDTH = 260
+PNG_SCALE = 2.0
+PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
+PNG_MAX_SIDE = 16_000
+
+CURRENT_STYLE = ("#d62728", 4.0)  # the node whose backward rule runs in this step
+OPERAND_STYLE = ("#f28e2b", 3.0)  # the operands it passes gradient to
+SELECTED_STYLE = ("#1f5fbf", 3.5)  # the node clicked last
+ALL_SAMPLES = -1  # the sample combo's data for "All samples"
+
+NEURON_MODES = ("Auto", "Expanded (lecture)", "Collapsed (one node per neuron)")
+TANH_MODES = ("tanh as one node", "tanh as exp: (e^2n − 1)/(e^2n + 1)")
+KIND_HELP = {
+    "input": "an input of the sample",
+    "weight": "a weight (a parameter)",
+    "bias": "a bias (a parameter)",
+    "constant": "a constant",
+    "value": "an intermediate value",
+    "output": "the output",
+}
+LOCAL_RULES = {  # how each operation's local derivative ∂out/∂input is computed
+    "+": "1",
+    "*": "the other factor",
+    "tanh": "1 − tanh²",
+    "exp": "e^a = out",
+    "log": "1 / a",
+    "relu": "1 if out > 0 else 0",
+    "sigmoid": "σ·(1 − σ)",
+}
+
+
+# ---------------------------------------------------------------- the canvas
+
+
+class SvgGraphCanvas(QGraphicsView):
+    """Shows an SVG graph: wheel zooms around the cursor, drag pans, a click on a node says which.
+
+    The SVG's node groups carry DOT `id=`s: a value's record is `v12`, its operation
+    node `v12_op`; a click on either reports `v12`.
+    """
+
+    node_clicked = Signal(str)
+
+    ZOOM_STEP = 1.2
+    MAX_SCALE = 8.0  # zoomed in: a record's text about 80 px high
+    READABLE_SCALE = 1.0  # where step-through zooms in to: dot's 10 pt text at 10 px, at least
+    MIN_OVERVIEW_SCALE = 0.3  # a graph that fits only smaller than this opens fitted on its short side
+    FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
+    FIT_MARGIN = 12  # pixels around the graph when fitted
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.renderer = QSvgRenderer(self)
+        self.setScene(QGraphicsScene(self))
+        self._item = QGraphicsSvgItem()
+        self._item.setSharedRenderer(self.renderer)
+        self._item.setVisible(False)
+        self.scene().addItem(self._item)
+        self._placeholder = QGraphicsTextItem()
+        self._placeholder.setDefaultTextColor(QColor("#666666"))
+        self._placeholder.setTextWidth(420)
+        self.scene().addItem(self._placeholder)
+        self._node_ids: list[str] = []
+        self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
+        self._press_pos = None
+        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "initial"
+        self._focus: str | None = None  # where a long graph opens (the output)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
+        self.setBackgroundBrush(QColor("white"))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(
+            "Wheel: zoom · drag: pan · click a node: its details · double-click: zoom in to it\n"
+            "+ / − zoom · 0 or F: fit the whole graph"
+        )
+
+    # ---- content
+
+    def set_svg(
+        self, svg: bytes, node_ids: Sequence[str], keep_view: bool = False, focus: str | None = None
+    ) -> None:
+        """Show `svg`; keep_view=True keeps zoom and scroll (new numbers), False fits it to the window.
+
+        A graph so long that the whole of it would be unreadably small (the lecture's MLP is
+        7 times wider than high) opens fitted on its short side instead, at the node `focus`;
+        `fit()` (F, 0) still shows all of it.
+        """
+        self.renderer.load(QByteArray(svg))
+        self._node_ids = list(node_ids)
+        self._hit_rects = None
+        self._placeholder.setVisible(False)
+        self._item.setVisible(True)
+        if keep_view:
+            self._item.update()
+            return
+        self._item.setSharedRenderer(self.renderer)  # takes the new size
+        self.scene().setSceneRect(self._item.boundingRect())
+        self._focus = focus
+        self._initial_view()
+
+    def clear(self, text: str = "") -> None:
+        """No graph; `text` (if any) in its place."""
+        self._item.setVisible(False)
+        self._node_ids = []
+        self._hit_rects = None
+        self._placeholder.setPlainText(text)
+        self._placeholder.setVisible(bool(text))
+        self.resetTransform()
+        self.scene().setSceneRect(self._placeholder.boundingRect())
+        self._auto_view = "fit"
+
+    @property
+    def has_svg(self) -> bool:
+        return self._item.isVisible()
+
+    # ---- zoom
+
+    def fit(self) -> None:
+        """The whole graph in view, as large as the window allows (small graphs up to FIT_MAX_SCALE)."""
+        self._auto_view = "fit"
+        if not self.has_svg:
+            return
+        self.resetTransform()
+        self.scale(self._fit_scale(), self._fit_scale())
+        self.centerOn(self._item.boundingRect().center())
+
+    def _initial_view(self) -> None:
+        self.fit()
+        self._auto_view = "initial"
+        rect = self.node_rect(self._focus) if self._focus else None
+        if rect is None or self._fit_scale() >= self.MIN_OVERVIEW_SCALE:
+            return
+        graph, view = self._item.boundingRect(), self.viewport().rect()
+        short_side = max(max(view.width(), 1) / graph.width(), max(view.height(), 1) / graph.height())
+        scale = min(short_side * 0.97, self.READABLE_SCALE)
+        self.resetTransform()
+        self.scale(scale, scale)
+        self.centerOn(rect.center())
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the view's centre."""
+        self._zoom(factor, QGraphicsView.ViewportAnchor.AnchorViewCenter)
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def _fit_scale(self) -> float:
+        rect = self._item.boundingRect()
+        if rect.isEmpty():
+            return 1.0
+        view = (
+            self.viewport()
+            .rect()
+            .adjusted(self.FIT_MARGIN, self.FIT_MARGIN, -self.FIT_MARGIN, -self.FIT_MARGIN)
+        )
+        scale = min(max(view.width(), 1) / rect.width(), max(view.height(), 1) / rect.height())
+        return min(scale, self.FIT_MAX_SCALE)
+
+    def _zoom(self, factor: float, anchor: QGraphicsView.ViewportAnchor) -> None:
+        if not self.has_svg or factor <= 0:
+            return
+        current = self.zoom
+        low = min(0.5 * self._fit_scale(), 1.0)
+        target = min(max(current * factor, low), self.MAX_SCALE)
+        if math.isclose(target, current):
+            return
+        previous = self.transformationAnchor()
+        self.setTransformationAnchor(anchor)
+        self.scale(target / current, target / current)
+        self.setTransformationAnchor(previous)
+        self._auto_view = None
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
+        dy = event.angleDelta().y()
+        if dy == 0:  # a sideways wheel or swipe scrolls
+            super().wheelEvent(event)
+            return
+        self._zoom(self.ZOOM_STEP ** (dy / 120), QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(self.ZOOM_STEP)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_by(1 / self.ZOOM_STEP)
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_F):
+            self.fit()
+        else:
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._auto_view == "fit":
+            self.fit()
+        elif self._auto_view == "initial":
+            self._initial_view()
+
+    # ---- clicks
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_pos = event.position()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton or self._press_pos is None:
+            return
+        moved = (event.position() - self._press_pos).manhattanLength()
+        self._press_pos = None
+        if moved < QApplication.startDragDistance():
+            self.click_at(self.mapToScene(event.position().toPoint()))
+        else:
+            self._auto_view = None  # the user panned: a resize keeps their view
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        super().mouseMoveEvent(event)
+        if event.buttons() == Qt.MouseButton.NoButton:
+            over_node = self.node_at(self.mapToScene(event.position().toPoint())) is not None
+            shape = Qt.CursorShape.PointingHandCursor if over_node else Qt.CursorShape.OpenHandCursor
+            self.viewport().setCursor(shape)
+
+    def click_at(self, scene_pos: QPointF) -> str | None:
+        """What a click at `scene_pos` does: emit node_clicked for the node there, if any."""
+        node_id = self.node_at(scene_pos)
+        if node_id is not None:
+            self.node_clicked.emit(node_id)
+        return node_id
+
+    def node_at(self, scene_pos: QPointF) -> str | None:
+        """The value id whose record or operation node is at `scene_pos`."""
+        if not self.has_svg:
+            return None
+        if self._hit_rects is None:
+            self._hit_rects = self._compute_hit_rects()
+        for rect, node_id in self._hit_rects:
+            if rect.contains(scene_pos):
+                return node_id
+        return None
+
+    def node_rect(self, node_id: str) -> QRectF | None:
+        """Where the record of `node_id` is, in scene coordinates."""
+        return self.element_rect(node_id)
+
+    def element_rect(self, element_id: str) -> QRectF | None:
+        """Where the SVG element with this id (a record "v3", an operation "v3_op") is, in the scene."""
+        if not self.has_svg or not self.renderer.elementExists(element_id):
+            return None
+        return self._element_rect(element_id)
+
+    def ensure_node_visible(self, node_id: str, min_scale: float = 0.0, also: Sequence[str] = ()) -> None:
+        """Scroll so that the node (and, where they fit too, the nodes `also`) is in view.
+
+        A view smaller than `min_scale` first zooms in to it, centred on the node.
+        """
+        rect = self.node_rect(node_id)
+        if rect is None:
+            return
+        if self.zoom < min_scale:
+            self.resetTransform()
+            self.scale(min_scale, min_scale)
+            self._auto_view = None
+        around = QRectF(rect)
+        for other in also:
+            other_rect = self.node_rect(other)
+            if other_rect is not None:
+                around = around.united(other_rect)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        target = around if around.width() < visible.width() and around.height() < visible.height() else rect
+        if not visible.contains(target):
+            self.centerOn(target.center())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Double-click a node: zoom in to it until its numbers are readable."""
+        node_id = self.node_at(self.mapToScene(event.position().toPoint()))
+        if node_id is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        self.ensure_node_visible(node_id, self.READABLE_SCALE)
+        rect = self.node_rect(node_id)
+        if rect is not None:
+            self.centerOn(rect.center())
+        event.accept()
+
+    def _compute_hit_rects(self) -> list[tuple[QRectF, str]]:
+        rects = []
+        for node_id in self._node_ids:
+            for element in (node_id, f"{node_id}_op"):
+                if self.renderer.elementExists(element):
+                    rects.append((self._element_rect(element), node_id))
+        return rects
+
+    def _element_rect(self, element: str) -> QRectF:
+        # boundsOnElement leaves out the parents' transforms (dot's translate) and the viewBox
+        r = self.renderer
+        rect = r.transformForElement(element).mapRect(r.boundsOnElement(element))
+        box, size = r.viewBoxF(), r.defaultSize()
+        sx = size.width() / box.width() if box.width() else 1.0
+        sy = size.height() / box.height() if box.height() else 1.0
+        item_rect = QRectF(
+            (rect.x() - box.x()) * sx, (rect.y() - box.y()) * sy, rect.width() * sx, rect.height() * sy
+        )
+        return self._item.mapRectToScene(item_rect)
+
+
+# ---------------------------------------------------------------- layout in a thread
+
+
+class _LayoutWorker(QObject):
+    """Runs `dot` in the thread it was moved to; requests that are no longer the latest are skipped."""
+
+    finished = Signal(int, object, str)  # generation, SVG bytes (or None), error message
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest = 0  # set by the GUI thread before each request
+
+    @Slot(int, str)
+    def lay_out(self, generation: int, dot: str) -> None:
+        if generation != self.latest:
+            return  # a newer request is queued behind this one
+        try:
+            svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+        except GraphError as exc:
+            self.finished.emit(generation, None, str(exc))
+        except Exception as exc:  # e.g. dot could not be started: a message, never a crash
+            self.finished.emit(generation, None, f"Graphviz could not lay out the graph: {exc}")
+        else:
+            self.finished.emit(generation, svg, "")
+
+
+def _stop_thread(thread: QThread) -> None:
+    if thread.isRunning():
+        thread.quit()
+        thread.wait()
+
+
+# ---------------------------------------------------------------- the tab
+
+
+class GraphView(QWidget):
+    """The graph of one sample's (or the small dataset's) forward and backward pass."""
+
+    node_selected = Signal(str)
+    graph_shown = Signal()  # a graph was laid out (or switched to another sample) and is on screen
+
+    _layout_requested = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._weights: ModelWeights | None = None
+        self._dataset: Dataset | None = None
+        self._loss = "sse"
+        self._sample: int | None = 0
+        self._graph: Graph | None = None
+        self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
+        self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
+        self._shown_dot: str | None = None  # the DOT text of that layout
+        self._pending_dot: str | None = None  # the DOT text being laid out
+        self._expanded = True
+        self._generation = 0
+        self._thread: QThread | None = None
+        self._worker: _LayoutWorker | None = None
+        self._stepper: BackwardStepper | None = None
+        self._last_step: BackwardStep | None = None
+        self._backward_calls = 1  # backward() calls since the last zero_grad on the shown graph
+        self._selected: str | None = None  # blue outline
+        self._details_id: str | None = None  # the node the details panel describes
+        self._users: dict[str, list[GraphNode]] | None = None
+        self._layout_started = 0.0
+        self.last_layout_seconds = 0.0  # request to graph on screen, for the status bar and benchmarks
+        self.shown_svg: bytes | None = None  # the SVG on the canvas, numbers and outlines included
+
+        self._build_toolbar()
+        self.canvas = SvgGraphCanvas()
+        self.canvas.setMinimumSize(240, 200)
+        self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
+        self.canvas.installEventFilter(self)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setVisible(False)
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.details.setMinimumWidth(180)
+        self._build_step_bar()
+        self.legend_label = QLabel(_legend_html(color_by_grad=False))
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setStyleSheet("color: #444444;")
+        self.info_label = QLabel()
+        self.info_label.setWordWrap(True)
+        self.info_label.setStyleSheet("color: #555555;")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(2)
+        left_layout.addWidget(self.message_label)
+        left_layout.addWidget(self.canvas, 1)
+        left_layout.addLayout(self._step_bar)
+        left_layout.addWidget(self.step_label)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 4, 4)
+        right_layout.setSpacing(6)
+        right_layout.addWidget(self.details, 1)
+        right_layout.addWidget(self.info_label)
+        right_layout.addWidget(self.legend_label)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([800, DETAILS_WIDTH])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self.splitter, 1)
+
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(PLAY_INTERVAL_MS)
+        self._play_timer.timeout.connect(self._on_play_timer_timeout)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.canvas.clear("No model yet.")
+        self._show_details(None)
+        self._update_controls()
+
+    # ------------------------------------------------------------ building the widgets
+
+    def _build_toolbar(self) -> None:
+        self.sample_combo = QComboBox()
+        self.sample_combo.setToolTip("Which sample's forward and backward pass to draw")
+        self.sample_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.sample_combo.setMinimumContentsLength(22)
+        self.sample_combo.currentIndexChanged.connect(self._on_sample_combo_changed)
+        self.neurons_combo = QComboBox()
+        self.neurons_combo.addItems(NEURON_MODES)
+        self.neurons_combo.setToolTip(
+            "Expanded: every w·x, + and activation is a node, as in the lecture.\n"
+            "Collapsed: one node per neuron, act(w·x + b), for larger networks (same gradients).\n"
+            f"Auto: expanded up to {AUTO_EXPANDED_MAX} nodes, collapsed beyond."
+        )
+        self.neurons_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.neurons_combo.setMinimumContentsLength(10)
+        self.neurons_combo.currentIndexChanged.connect(self._on_structure_option_changed)
+        self.tanh_combo = QComboBox()
+        self.tanh_combo.addItems(TANH_MODES)
+        self.tanh_combo.setToolTip(
+            "How tanh is drawn: as one node, or as the lecture derives it first,\n"
+            "tanh(n) = (e^2n − 1)/(e^2n + 1), built from exp, +, ** and * (same gradients up to rounding)."
+        )
+        self.tanh_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.tanh_combo.setMinimumContentsLength(12)
+        self.tanh_combo.currentIndexChanged.connect(self._on_structure_option_changed)
+        self.color_check = QCheckBox("Colour by |grad|")
+        self.color_check.setToolTip(
+            "Fill each value by the size of its gradient: white for none, deep orange for the largest "
+            "(log scale)"
+        )
+        self.color_check.toggled.connect(self._on_color_check_toggled)
+        self.fit_button = QToolButton()
+        self.fit_button.setText("Fit")
+        self.fit_button.setToolTip("Show the whole graph (0 or F)")
+        self.fit_button.clicked.connect(lambda: self.canvas.fit())
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setToolTip("Save the graph as it is shown: SVG, PNG (2×) or Graphviz DOT")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for text, suffix, name_filter in (
+            ("SVG image…", ".svg", "SVG image (*.svg)"),
+            ("PNG image…", ".png", "PNG image (*.png)"),
+            ("Graphviz DOT…", ".dot", "Graphviz DOT (*.dot *.gv)"),
+        ):
+            menu.addAction(text, lambda s=suffix, f=name_filter: self._export_dialog(s, f))
+        self.export_button.setMenu(menu)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.setSpacing(6)
+        for text, widget, stretch in (
+            ("Sample", self.sample_combo, 3),
+            ("Neurons", self.neurons_combo, 2),
+            ("", self.tanh_combo, 2),
+        ):
+            if text:
+                bar.addWidget(QLabel(text))
+            bar.addWidget(widget, stretch)
+        bar.addWidget(self.color_check)
+        bar.addStretch(1)
+        bar.addWidget(self.fit_button)
+        bar.addWidget(self.export_button)
+        self._toolbar = bar
+
+    def _build_step_bar(self) -> None:
+        style = self.style()
+
+        def button(icon: QStyle.StandardPixmap, text: str, tip: str) -> QPushButton:
+            b = QPushButton(style.standardIcon(icon), text)
+            b.setToolTip(tip)
+            b.setAutoDefault(False)
+            return b
+
+        sp = QStyle.StandardPixmap
+        self.step_reset_button = button(
+            sp.SP_BrowserReload, "Reset", "Leave step-through: show the gradients of one backward() call"
+        )
+        self.step_prev_button = button(sp.SP_MediaSeekBackward, "", "One step back (Left)")
+        self.step_play_button = button(sp.SP_MediaPlay, "Play", "Step through backward() automatically")
+        self.step_play_button.setCheckable(True)
+        self.step_next_button = button(
+            sp.SP_MediaSeekForward, "Step", "Run the next node's backward rule (Right): output first"
+        )
+        self.step_end_button = button(sp.SP_MediaSkipForward, "", "Run backward() to the end")
+        self.backward_again_button = QPushButton("backward() again (no zero_grad)")
+        self.backward_again_button.setToolTip(
+            "Call loss.backward() once more without zero_grad() first: every leaf (input, weight, bias)\n"
+            "adds the same gradient again, so its grad doubles, then triples... This is the accumulation\n"
+            "bug the lecture warns about, made visible: training would step with these wrong gradients.\n"
+            "Reset shows the gradients of a single backward() again."
+        )
+        self.backward_again_button.setAutoDefault(False)
+        self.follow_check = QCheckBox("Follow")
+        self.follow_check.setChecked(True)
+        self.follow_check.setToolTip(
+            "While stepping, zoom in until the numbers are readable and keep the current node in view"
+        )
+        self.step_reset_button.clicked.connect(self._on_step_reset_clicked)
+        self.step_prev_button.clicked.connect(self._on_step_prev_clicked)
+        self.step_play_button.toggled.connect(self._on_step_play_toggled)
+        self.step_next_button.clicked.connect(self._on_step_next_clicked)
+        self.step_end_button.clicked.connect(self._on_step_end_clicked)
+        self.backward_again_button.clicked.connect(self._on_backward_again_clicked)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 0)
+        bar.setSpacing(4)
+        bar.addWidget(QLabel("Backprop:"))
+        for b in (
+            self.step_prev_button,
+            self.step_play_button,
+            self.step_next_button,
+            self.step_end_button,
+            self.step_reset_button,
+        ):
+            bar.addWidget(b)
+        bar.addWidget(self.follow_check)
+        bar.addStretch(1)
+        bar.addWidget(self.backward_again_button)
+        self._step_bar = bar
+        self.step_label = QLabel()
+        self.step_label.setWordWrap(True)
+        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.step_label.setContentsMargins(8, 2, 8, 2)
+        self.step_label.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+    # ------------------------------------------------------------ public API
+
+    def set_model(self, weights: ModelWeights, dataset: Dataset, loss: str) -> None:
+        """Show the graph of these weights (a snapshot) on `dataset` with the loss called `loss`.
+
+        Same structure as shown (only the numbers changed): the numbers are rewritten in the
+        current layout, keeping zoom, selection and step-through. Otherwise `dot` lays it out again.
+        """
+        self._weights, self._dataset, self._loss = weights, dataset, loss
+        self._sync_sample_combo()
+        self._show_graph(announce_reuse=False)
+
+    def set_sample(self, index: int | None) -> None:
+        """Draw sample `index` (0-based), or with None the whole loss over a small dataset."""
+        n = len(self._dataset) if self._dataset is not None else 0
+        if index is None:
+            if self._dataset is not None and n > MAX_ALL_SAMPLES:
+                raise ValueError(f"the whole loss is drawn only for up to {MAX_ALL_SAMPLES} samples, not {n}")
+        elif not 0 <= index < max(n, 1):
+            raise ValueError(f"sample {index} does not exist: the dataset has {n} samples")
+        self._sample = index
+        self._select_sample_item()
+        if self._weights is not None:
+            self._show_graph(announce_reuse=True)
+
+    def current_graph(self) -> Graph | None:
+        return self._graph
+
+    def export(self, path: str) -> None:
+        """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".svg", ".png", ".dot", ".gv"):
+            raise ValueError(
+                f"cannot export a graph as {suffix or 'a file without suffix'}: use .svg, .png or .dot"
+            )
+        if self._svg_graph is None or self._graph is None:
+            raise GraphError("there is no graph on screen to export")
+        if suffix == ".svg":
+            data = self._svg_graph.to_bytes()
+        elif suffix == ".png":
+            data = _svg_to_png(self._svg_graph.to_bytes())
+        else:
+            data = self._graph.to_dot(color_by_grad=self.color_check.isChecked(), numbers=True).encode(
+                "utf-8"
+            )
+        atomic_write_bytes(path, data)
+
+    def shutdown(self) -> None:
+        """Stop the layout thread (waits for a running `dot`); safe to call twice."""
+        self._play_timer.stop()
+        self._generation += 1
+        thread, self._thread, self._worker = self._thread, None, None
+        if thread is not None:
+            _stop_thread(thread)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)
+
+    @property
+    def stepping(self) -> bool:
+        return self._stepper is not None
+
+    @property
+    def step_position(self) -> int:
+        """Nodes whose backward rule has run in step-through (0 outside it)."""
+        return self._stepper.position if self._stepper is not None else 0
+
+    @property
+    def highlights(self) -> dict[str, str]:
+        """Node id -> "current", "operand" or "selected": the outlines drawn now."""
+        styles = {}
+        if self._selected is not None:
+            styles[self._selected] = "selected"
+        if self._stepper is not None and self._last_step is not None:
+            for operand, _local, _added in self._last_step.contributions:
+                styles[operand.id] = "operand"
+            styles[self._last_step.node.id] = "current"
+        return styles
+
+    # ------------------------------------------------------------ building and laying out
+
+    def _show_graph(self, announce_reuse: bool) -> None:
+        """Build the graph for the current choices; lay it out unless the shown layout fits it."""
+        problem = self._data_problem()
+        if problem:
+            self._graph = None
+            self._show_problem(problem)
+            return
+        try:
+            graph = self._build_graph()
+        except GraphError as exc:
+            self._graph = None
+            self._show_problem(str(exc))
+            return
+        except (ArithmeticError, ValueError) as exc:  # e.g. e^2n overflows in tanh's exp form
+            self._graph = None
+            self._show_problem(f"This graph cannot be computed: {exc}. Try “tanh as one node”.")
+            return
+        self._graph = graph
+        self._users = None
+        dot = graph.to_dot()
+        if dot == self._shown_dot and self._layout_bytes is not None:
+            # The same DOT text lays out the same way: new numbers in the layout on screen.
+            if self._pending_dot is not None:  # a layout for something else is no longer wanted
+                self._generation += 1
+                self._pending_dot = None
+                self._show_message("")
+            if self._svg_graph is None:
+                self._svg_graph = SvgGraph(self._layout_bytes, graph)
+            else:  # the same node ids: its edited SVG serves the new graph (saves parsing it again)
+                self._svg_graph.graph = graph
+            self._replay_state()
+            self._render(keep_view=True)
+            if announce_reuse:  # a sample switch shows another graph; set_model only new numbers
+                self.graph_shown.emit()
+            return
+        if dot == self._pending_dot:
+            return  # that layout is under way and will show this graph
+        self._stop_stepping()
+        self._backward_calls = 1
+        self._selected = self._details_id = None
+        ok, why = graph_engine.dot_available()
+        if not ok:
+            self._show_problem(why)
+            return
+        self._request_layout(dot, len(graph))
+
+    def _build_graph(self) -> Graph:
+        assert self._weights is not None and self._dataset is not None
+        model = self._weights.to_model()
+        n = len(self._dataset) if self._sample is None else 1
+        mode = self.neurons_combo.currentIndex()
+        tanh_as_exp = self.tanh_combo.currentIndex() == 1
+        collapsed_size = graph_size(model, n, expanded=False, tanh_as_exp=tanh_as_exp)
+        expanded_size = graph_size(model, n, expanded=True, tanh_as_exp=tanh_as_exp)
+        if mode == 0:
+            expanded = expanded_size <= AUTO_EXPANDED_MAX
+            if collapsed_size > MAX_NODES:
+                raise GraphError(
+                    f"This network makes about {collapsed_size:,} nodes even with one node per neuron; "
+                    f"at most {MAX_NODES:,} can be drawn. Pick a smaller model to see its graph."
+                )
+        else:
+            expanded = mode == 1
+            size = expanded_size if expanded else collapsed_size
+            if size > MAX_NODES:
+                hint = "choose “Collapsed”" if expanded else "pick a smaller model"
+                raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
+        self._expanded = expanded
+        tanh_as_exp = self.tanh_combo.currentIndex() == 1
+        if self._sample is None:
+            return graph_engine.dataset_graph(model, self._dataset, self._loss, expanded, tanh_as_exp)
+        x, y = self._dataset.inputs[self._sample], self._dataset.targets[self._sample]
+        return graph_engine.sample_graph(model, x, y, self._loss, expanded, tanh_as_exp)
+
+    def _data_problem(self) -> str:
+        if self._weights is None or self._dataset is None:
+            return "No model yet."
+        if len(self._dataset) == 0:
+            return "The dataset is empty: add a sample to see the graph of its forward and backward pass."
+        if self._dataset.n_inputs != self._weights.inputs:
+            return (
+                f"The samples have {self._dataset.n_inputs} inputs but the network takes "
+                f"{self._weights.inputs}: rebuild the network for this data."
+            )
+        return ""
+
+    def _request_layout(self, dot: str, n_nodes: int) -> None:
+        if self._thread is None:
+            self._thread = QThread(self)
+            self._thread.setObjectName("graph layout")
+            self._worker = _LayoutWorker()
+            self._worker.moveToThread(self._thread)
+            self._layout_requested.connect(self._worker.lay_out)
+            self._worker.finished.connect(self._on_worker_finished)
+            self._thread.finished.connect(self._worker.deleteLater)
+            thread = self._thread
+            self.destroyed.connect(lambda *_: _stop_thread(thread))
+            self._thread.start()
+        self._generation += 1
+        self._worker.latest = self._generation
+        self._pending_dot = dot
+        self._svg_graph = None  # the old picture stays until the new one is ready, but is inert
+        self._layout_started = time.perf_counter()
+        self._show_message(f"Laying out {n_nodes:,} nodes…")
+        self._update_controls()
+        self._layout_requested.emit(self._generation, dot)
+
+    @Slot(int, object, str)
+    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
+        if generation != self._generation:
+            return  # superseded
+        dot, self._pending_dot = self._pending_dot, None
+        if svg is None or self._graph is None:
+            self._show_problem(error or "Graphviz returned nothing.")
+            return
+        try:
+            svg_graph = SvgGraph(svg, self._graph)
+        except ET.ParseError as exc:
+            self._show_problem(f"Graphviz returned SVG that cannot be read: {exc}")
+            return
+        self._layout_bytes, self._shown_dot, self._svg_graph = svg, dot, svg_graph
+        self._show_message("")
+        self._render(keep_view=False)
+        self.last_layout_seconds = time.perf_counter() - self._layout_started
+        self.graph_shown.emit()
+
+    def _show_problem(self, text: str) -> None:
+        """No picture: `text` says why (and what to do)."""
+        self._generation += 1  # whatever is still being laid out is no longer wanted
+        self._pending_dot = self._shown_dot = self._layout_bytes = None
+        self._svg_graph = None
+        self._stop_stepping()
+        self._selected = self._details_id = None
+        self.canvas.clear()
+        self.shown_svg = None
+        self._show_message(text, error=text != "No model yet.")
+        self._show_details(None)
+        self.step_label.setText("")
+        self._update_info()
+        self._update_controls()
+
+    def _show_message(self, text: str, error: bool = False) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+        look = "background: #fff4ce; border: 1px solid #e0c060;" if error else "background: #eef3fb;"
+        self.message_label.setStyleSheet(f"{look} color: #333333; padding: 5px 8px;")
+
+    # ------------------------------------------------------------ drawing
+
+    def _render(self, keep_view: bool) -> None:
+        """Numbers, fills and outlines into the SVG, and the SVG onto the canvas."""
+        svg_graph, graph = self._svg_graph, self._graph
+        if svg_graph is None or graph is None:
+            return
+        svg_graph.update()
+        if self.color_check.isChecked():
+            svg_graph.set_fills(graph.grad_fills())
+        else:
+            svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
+        looks = {"current": CURRENT_STYLE, "operand": OPERAND_STYLE, "selected": SELECTED_STYLE}
+        svg_graph.highlight({node_id: looks[what] for node_id, what in self.highlights.items()})
+        root = graph.of(graph.root).id
+        self.shown_svg = svg_graph.to_bytes()
+        self.canvas.set_svg(self.shown_svg, svg_graph.node_ids, keep_view=keep_view, focus=root)
+        self._show_details(self._details_id)
+        self._update_step_label()
+        self._update_info()
+        self._update_controls()
+
+    def _update_info(self) -> None:
+        graph = self._graph
+        if graph is None:
+            self.info_label.setText("")
+            return
+        mode = "expanded" if self._expanded else "one node per neuron"
+        if self.neurons_combo.currentIndex() == 0:
+            mode += " (auto)"
+        root = graph.root
+        self.info_label.setText(
+            f"{len(graph):,} nodes · {mode} · {root.label or 'output'} = {format_number(root.data)}"
+        )
+
+    def _update_controls(self) -> None:
+        has_graph = self._svg_graph is not None
+        stepper = self._stepper
+        at_end = stepper is not None and stepper.done
+        for widget in (self.sample_combo, self.neurons_combo):
+            widget.setEnabled(self._weights is not None)
+        has_tanh = self._weights is not None and "tanh" in self._weights.activations
+        self.tanh_combo.setEnabled(has_tanh)
+        self.step_next_button.setEnabled(has_graph and not at_end)
+        self.step_end_button.setEnabled(has_graph and not at_end)
+        self.step_play_button.setEnabled(has_graph)
+        self.step_prev_button.setEnabled(has_graph and stepper is not None and stepper.position > 0)
+        self.step_reset_button.setEnabled(has_graph and (stepper is not None or self._backward_calls > 1))
+        self.backward_again_button.setEnabled(has_graph)
+        self.export_button.setEnabled(has_graph)
+        self.fit_button.setEnabled(has_graph)
+
+    def _on_color_check_toggled(self, checked: bool) -> None:
+        self.legend_label.setText(_legend_html(checked))
+        self._render(keep_view=True)
+
+    # ------------------------------------------------------------ choices
+
+    def _sync_sample_combo(self) -> None:
+        """Items for the dataset's samples; the chosen sample stays if it still exists."""
+        ds = self._dataset
+        n = len(ds) if ds is not None else 0
+        if self._sample is None and n > MAX_ALL_SAMPLES:
+            self._sample = 0
+        elif self._sample is not None and self._sample >= n:
+            self._sample = max(n - 1, 0)
+        items = [_sample_text(i, ds.inputs[i], ds.targets[i]) for i in range(min(n, MAX_SAMPLE_ITEMS))]
+        if 0 < n <= MAX_ALL_SAMPLES:
+            items.append("All samples (whole loss)")
+        current = [self.sample_combo.itemText(i) for i in range(self.sample_combo.count())]
+        if items != current:
+            self.sample_combo.blockSignals(True)
+            self.sample_combo.clear()
+            for i, text in enumerate(items):
+                self.sample_combo.addItem(text, ALL_SAMPLES if i == min(n, MAX_SAMPLE_ITEMS) else i)
+            self.sample_combo.blockSignals(False)
+        self._select_sample_item()
+
+    def _select_sample_item(self) -> None:
+        wanted = ALL_SAMPLES if self._sample is None else self._sample
+        index = self.sample_combo.findData(wanted)
+        if index < 0 and self._sample is not None and self._sample >= MAX_SAMPLE_ITEMS:
+            self.sample_combo.addItem(f"Sample {self._sample + 1}", self._sample)
+            index = self.sample_combo.count() - 1
+        self.sample_combo.blockSignals(True)
+        self.sample_combo.setCurrentIndex(index)
+        self.sample_combo.blockSignals(False)
+
+    def _on_sample_combo_changed(self, index: int) -> None:
+        data = self.sample_combo.itemData(index)
+        if data is not None:
+            self.set_sample(None if data == ALL_SAMPLES else int(data))
+
+    def _on_structure_option_changed(self, _index: int) -> None:
+        if self._weights is not None:
+            self._show_graph(announce_reuse=True)
+
+    # ------------------------------------------------------------ selection and details
+
+    def _on_canvas_node_clicked(self, node_id: str) -> None:
+        if self._svg_graph is None or not _has_node(self._graph, node_id):
+            return
+        self._selected = self._details_id = node_id
+        self._render(keep_view=True)
+        self.node_selected.emit(node_id)
+
+    def _show_details(self, node_id: str | None) -> None:
+        graph = self._graph
+        if not _has_node(graph, node_id):
+            self.details.setHtml(_DETAILS_HINT)
+            return
+        self.details.setHtml(self._details_html(graph.node(node_id)))
+
+    def _details_html(self, node: GraphNode) -> str:
+        graph = self._graph
+        assert graph is not None
+        v = node.value
+        e = html.escape
+        fmt = format_number
+        swatch = KIND_COLORS[node.kind]
+        parts = [
+            f"<p style='margin:0; font-size:large'><b>{e(_name(graph, node))}</b></p>",
+            f"<p style='margin:2px 0'><span style='background:{swatch}'>&nbsp;{node.kind}&nbsp;</span>"
+            f" {e(KIND_HELP[node.kind])}</p>",
+            "<table cellspacing=0 cellpadding=1>",
+            f"<tr><td>data</td><td align=right><b>{fmt(v.data)}</b></td></tr>",
+            f"<tr><td>grad</td><td align=right><b>{fmt(v.grad)}</b></td></tr>",
+        ]
+        if v._prev:
+            parts.append(f"<tr><td>op&nbsp;</td><td align=right>{e(op_symbol(v))}</td></tr>")
+        parts.append("</table>")
+        if self._stepper is not None and not self._reached(node):
+            parts.append(
+                "<p style='color:#a05a00'>Not reached by backprop yet: its grad is still partial.</p>"
+            )
+        if v._prev:
+            parts.append(
+                f"<p style='margin:8px 0 2px 0'><b>Backward through {e(op_symbol(v))}</b>: each input gets "
+                "<i>local × upstream</i>, where local = ∂out/∂input "
+                f"= {e(_local_rule(v))} and upstream = this grad = {fmt(v.grad)}</p>"
+            )
+            rows = [
+                (_name(graph, operand), local, local * v.grad)
+                for operand, local in graph.local_derivatives(node)
+            ]
+            parts.append(_table(("input", "local", "adds"), rows))
+        users = self._users_of(node)
+        if users:
+            rows = []
+            for user in users:
+                local = sum(d for operand, d in graph.local_derivatives(user) if operand is node)
+                rows.append((_name(graph, user), local, local * user.value.grad))
+            total = math.fsum(r[2] for r in rows)
+            parts.append(
+                "<p style='margin:8px 0 2px 0'><b>Its grad</b> sums what the nodes that use it pass back: "
+                "∂user/∂this × the user's grad</p>"
+            )
+            parts.append(_table(("used by", "local", "passes back"), rows))
+            parts.append(f"<p style='margin:2px 0'>Σ = {fmt(total)}</p>")
+            if self._backward_calls > 1 and not v._prev:
+                parts.append(
+                    f"<p style='color:#b00020'>backward() ran {self._backward_calls}× without zero_grad(): "
+                    f"this leaf's grad is {self._backward_calls}× the sum.</p>"
+                )
+        elif node is graph.of(graph.root):
+            parts.append("<p>backward() starts here: ∂out/∂out = 1.</p>")
+        return "".join(parts)
+
+    def _users_of(self, node: GraphNode) -> list[GraphNode]:
+        graph = self._graph
+        assert graph is not None
+        if self._users is None:
+            self._users = {}
+            for user in graph.nodes:
+                for operand in dict.fromkeys(graph.operands(user)):
+                    self._users.setdefault(operand.id, []).append(user)
+        return self._users.get(node.id, [])
+
+    def _reached(self, node: GraphNode) -> bool:
+        """In step-through: whether this node's backward rule has run."""
+        stepper, graph = self._stepper, self._graph
+        if stepper is None or graph is None:
+            return True
+        return len(graph) - 1 - int(node.id[1:]) < stepper.position
+
+    # ------------------------------------------------------------ step-through and backward again
+
+    def _enter_stepping(self) -> None:
+        assert self._graph is not None
+        self._backward_calls = 1
+        self._stepper = BackwardStepper(self._graph)  # grads to 0, the root's to 1
+        self._last_step = None
+
+    def _stop_stepping(self) -> None:
+        self._play_timer.stop()
+        self._set_play_checked(False)
+        self._stepper = None
+        self._last_step = None
+
+    def _set_play_checked(self, checked: bool) -> None:
+        self.step_play_button.blockSignals(True)
+        self.step_play_button.setChecked(checked)
+        self.step_play_button.blockSignals(False)
+        icon = QStyle.StandardPixmap.SP_MediaPause if checked else QStyle.StandardPixmap.SP_MediaPlay
+        self.step_play_button.setIcon(self.style().standardIcon(icon))
+        self.step_play_button.setText("Pause" if checked else "Play")
+
+    def _step_to(self, step: BackwardStep | None) -> None:
+        self._last_step = step
+        if step is not None:
+            self._details_id = step.node.id
+        self._render(keep_view=True)
+        if step is not None and self.follow_check.isChecked():
+            operands = [operand.id for operand, _local, _added in step.contributions]
+            self.canvas.ensure_node_visible(step.node.id, self.canvas.READABLE_SCALE, also=operands)
+
+    def _on_step_next_clicked(self) -> None:
+        if self._svg_graph is None:
+            return
+        if self._stepper is None:
+            self._enter_stepping()
+        if not self._stepper.done:
+            self._step_to(self._stepper.step())
+
+    def _on_step_prev_clicked(self) -> None:
+        if self._stepper is None or self._stepper.position == 0:
+            return
+        self._step_to(self._stepper.seek(self._stepper.position - 1))
+
+    def _on_step_end_clicked(self) -> None:
+        if self._svg_graph is None:
+            return
+        if self._stepper is None:
+            self._enter_stepping()
+        self._play_timer.stop()
+        self._set_play_checked(False)
+        self._step_to(self._stepper.seek(len(self._stepper.order)))
+
+    def _on_step_reset_clicked(self) -> None:
+        self._stop_stepping()
+        self._restore_backward()
+        self._render(keep_view=True)
+
+    def _on_step_play_toggled(self, checked: bool) -> None:
+        self._set_play_checked(checked)
+        if not checked:
+            self._play_timer.stop()
+            return
+        if self._svg_graph is None:
+            self._set_play_checked(False)
+            return
+        if self._stepper is None:
+            self._enter_stepping()
+            self._step_to(None)
+        elif self._stepper.done:
+            self._step_to(self._stepper.seek(0))
+        self._play_timer.start()
+
+    def _on_play_timer_timeout(self) -> None:
+        if self._stepper is None or self._stepper.done:
+            self._play_timer.stop()
+            self._set_play_checked(False)
+            self._update_controls()
+            return
+        self._on_step_next_clicked()
+        if self._stepper is not None and self._stepper.done:
+            self._play_timer.stop()
+            self._set_play_checked(False)
+
+    def _on_backward_again_clicked(self) -> None:
+        if self._graph is None or self._svg_graph is None:
+            return
+        if self._stepper is not None:
+            self._stop_stepping()
+            self._restore_backward()
+        self._graph.root.backward()  # no zero_grad(): the leaves add the same gradient again
+        self._backward_calls += 1
+        self._render(keep_view=True)
+
+    def _restore_backward(self) -> None:
+        """The grads of exactly one backward() call, as the graph was built."""
+        assert self._graph is not None
+        for node in self._graph.nodes:
+            node.value.grad = 0.0
+        self._graph.root.backward()
+        self._backward_calls = 1
+
+    def _replay_state(self) -> None:
+        """New numbers, same layout: bring the new graph to the step or backward count shown."""
+        assert self._graph is not None
+        if self._stepper is not None:
+            position = self._stepper.position
+            self._stepper = BackwardStepper(self._graph)
+            self._last_step = self._stepper.seek(position)
+        else:
+            for _ in range(self._backward_calls - 1):
+                self._graph.root.backward()
+
+    def _update_step_label(self) -> None:
+        graph, stepper = self._graph, self._stepper
+        if graph is None:
+            self.step_label.setText("")
+        elif stepper is not None:
+            self.step_label.setText(
+                _explain_step(graph, self._last_step, stepper.position, len(stepper.order))
+            )
+        elif self._backward_calls > 1:
+            self.step_label.setText(
+                f"backward() has run {self._backward_calls}× without zero_grad(): every leaf (input, weight, "
+                f"bias) holds {self._backward_calls}× its true gradient, while the nodes in between are "
+                "recomputed each time. This is the bug zero_grad() prevents. Reset to undo."
+            )
+        else:
+            self.step_label.setText(
+                "Gradients from one backward(). Step ▶ replays backprop one node at a time, output first; "
+                "click any node for its chain rule."
+            )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.canvas and event.type() == QEvent.Type.KeyPress and self._svg_graph is not None:
+            key = event.key()
+            if key == Qt.Key.Key_Right:
+                self._on_step_next_clicked()
+                return True
+            if key == Qt.Key.Key_Left:
+                self._on_step_prev_clicked()
+                return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------ export dialog
+
+    def _export_dialog(self, suffix: str, name_filter: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the graph", f"graph{suffix}", name_filter)
+        if not path:
+            return
+        if Path(path).suffix.lower() not in (".svg", ".png", ".dot", ".gv"):
+            path += suffix
+        try:
+            self.export(path)
+        except (OSError, ValueError, GraphError) as exc:
+            self._show_message(f"Could not export the graph: {exc}", error=True)
+
+
+# ---------------------------------------------------------------- text
+
+
+_DETAILS_HINT = (
+    "<p style='color:#666666'>Click a node to see its data and grad, and how the chain rule "
+    "passes gradient through it.</p>"
+)
+
+
+def _legend_html(color_by_grad: bool) -> str:
+    """Fill colours (by kind, or by |grad|) and the outlines step-through and selection draw."""
+
+    def swatch(color: str, text: str) -> str:
+        return f"<td><span style='background:{color}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>&nbsp;{text}&nbsp;</td>"
+
+    def outline(color: str, text: str) -> str:
+        return f"<td><span style='color:{color}'>▢</span>&nbsp;{text}&nbsp;</td>"
+
+    if color_by_grad:
+        fills = [("#ffffff", "grad 0"), ("#ffd9a6", "small"), ("#ffb54d", "larger"), ("#ff8c00", "largest")]
+        rows = [[swatch(c, t) for c, t in fills[:2]], [swatch(c, t) for c, t in fills[2:]]]
+        rows[1].append("<td>(|grad|, log)</td>")
+    else:
+        kinds = [swatch(KIND_COLORS[kind], kind) for kind in KIND_COLORS]
+        rows = [kinds[:3], kinds[3:]]
+    rows.append(
+        [
+            outline(CURRENT_STYLE[0], "step"),
+            outline(OPERAND_STYLE[0], "its inputs"),
+            outline(SELECTED_STYLE[0], "clicked"),
+        ]
+    )
+    body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in rows)
+    return f"<table cellspacing=0 cellpadding=1>{body}</table>"
+
+
+def _has_node(graph: Graph | None, node_id: str | None) -> bool:
+    if graph is None or node_id is None:
+        return False
+    try:
+        graph.node(node_id)
+    except KeyError:
+        return False
+    return True
+
+
+def _sample_text(index: int, xs: Sequence[float], y: float) -> str:
+    shown = ", ".join(f"{x:.3g}" for x in xs[:4]) + (", …" if len(xs) > 4 else "")
+    return f"Sample {index + 1} (x = {shown} → y = {y:.3g})"
+
+
+def _name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> str:
+    """The node's label, or for an unnamed value what it computes: “w1.1.1·x1”, “b1.1 + w1.1.1·x1 + …”."""
+    if node.name:
+        return node.name
+    v = node.value
+    if not v._prev:
+        return format_number(v.data).rstrip("0").rstrip(".") if node.kind == "constant" else node.id
+    if depth == 0:
+        return "…"
+    op = v._op
+    if op == "+":  # a chain of sums, as in a neuron: b + w1·x1 + w2·x2 + ..., flattened
+        terms, stack = [], [v]
+        while stack:
+            u = stack.pop()
+            if u._op == "+" and (u is v or not graph.of(u).name):
+                stack.extend(reversed(u._prev))
+            else:
+                terms.append(_name(graph, graph.of(u), depth - 1, top=False))
+        if len(terms) > 4:
+            terms = [*terms[:2], "…", terms[-1]]
+        text = " + ".join(terms)
+        return text if top else f"({text})"
+    operands = [_name(graph, graph.of(p), depth - 1, top=False) for p in v._prev]
+    if op == "*":
+        return f"{operands[0]}·{operands[1]}"
+    if op == "**":
+        return f"{operands[0]}^{v._arg:g}"
+    if op in NEURON_OPS:
+        return op_symbol(v)
+    return f"{op}({operands[0]})"
+
+
+def _local_rule(v) -> str:
+    op = v._op
+    if op == "**":
+        return f"{v._arg:g}·a^{v._arg - 1:g}"
+    if op in NEURON_OPS:
+        act = op.split(":")[1]
+        slope = {"tanh": "(1 − tanh²)", "relu": "(1 if out > 0 else 0)", "sigmoid": "σ(1 − σ)"}.get(act, "1")
+        return f"{slope} × the weight, input or 1 it multiplies"
+    return LOCAL_RULES.get(op, "?")
+
+
+def _table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> str:
+    e = html.escape
+    head = "".join(f"<th align={'left' if i == 0 else 'right'}>{e(h)}</th>" for i, h in enumerate(header))
+    body = "".join(
+        f"<tr><td>{e(name)}</td><td align=right>{format_number(a)}</td><td align=right>{format_number(b)}</td></tr>"
+        for name, a, b in rows
+    )
+    return f"<table cellspacing=0 cellpadding=2 width='100%'><tr>{head}</tr>{body}</table>"
+
+
+def _explain_step(graph: Graph, step: BackwardStep | None, position: int, total: int) -> str:
+    """The step_label text: which node ran its backward rule, and what it added to which operand."""
+    head = f"step {position} / {total} · "
+    if step is None:
+        root = graph.of(graph.root)
+        return head + (
+            f"backward() starts: every grad is 0, except {_name(graph, root)}.grad = 1 (∂out/∂out). "
+            "Step ▶ runs the nodes' backward rules, output first."
+        )
+    fmt = format_number
+    node, upstream = step.node, step.upstream
+    name = _name(graph, node)
+    if not step.contributions:
+        return (
+            head
+            + f"{name} is a leaf ({node.kind}): nothing behind it; its grad {fmt(node.value.grad)} is final."
+        )
+    what = f"{op_symbol(node.value)} node {name}"
+    rule = _local_rule(node.value)
+    if len(step.contributions) == 1:
+        operand, local, added = step.contributions[0]
+        text = (
+            f"{what}: local derivative {rule} = {fmt(local)} × upstream grad {fmt(upstream)} "
+            f"→ adds {fmt(added)} to {_name(graph, operand)}"
+        )
+    else:
+        shown = step.contributions[:3]
+        adds = "; ".join(
+            f"{_name(graph, operand)} += {fmt(local)} × {fmt(upstream)} = {fmt(added)}"
+            for operand, local, added in shown
+        )
+        more = len(step.contributions) - len(shown)
+        text = f"{what} (upstream grad {fmt(upstream)}, local derivative {rule}): {adds}"
+        if more:
+            text += f"; … and {more} more (see details)"
+    return head + text
+
+
+# ---------------------------------------------------------------- export helpers
+
+
+def _svg_to_png(svg: bytes) -> bytes:
+    renderer = QSvgRenderer(QByteArray(svg))
+    if not renderer.isValid():
+        raise GraphError("the graph's SVG could not be rendered")
+    size = renderer.defaultSize()
+    w, h = max(size.width(), 1), max(size.height(), 1)
+    scale = min(PNG_SCALE, math.sqrt(PNG_MAX_PIXELS / (w * h)), PNG_MAX_SIDE / max(w, h))
+    image = QImage(
+        max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_ARGB32_Premultiplied
+    )
+    if image.isNull():
+        raise GraphError("not enough memory for an image of this graph; export SVG instead")
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise GraphError("the PNG image could not be encoded")
+    return bytes(buffer.data())
