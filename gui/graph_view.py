@@ -19,30 +19,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
     QEvent,
-    QIODevice,
     QObject,
-    QPointF,
-    QRectF,
     Qt,
     QThread,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtSvgWidgets import QGraphicsSvgItem
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGraphicsScene,
-    QGraphicsTextItem,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -73,16 +63,13 @@ from engine.graph import (
 )
 from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
+from gui.graph_canvas import LayoutWorker, SvgGraphCanvas, stop_thread, svg_to_png
 
-LAYOUT_TIMEOUT_S = 10.0
 AUTO_EXPANDED_MAX = 400  # Auto draws neurons expanded up to this many nodes, collapsed beyond
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
 MAX_SAMPLE_ITEMS = 1000  # the sample list stops here; a longer list would only be scrolled past
 PLAY_INTERVAL_MS = 400
 DETAILS_WIDTH = 260
-PNG_SCALE = 2.0
-PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
-PNG_MAX_SIDE = 16_000
 
 CURRENT_STYLE = ("#d62728", 4.0)  # the node whose backward rule runs in this step
 OPERAND_STYLE = ("#f28e2b", 3.0)  # the operands it passes gradient to
@@ -110,320 +97,6 @@ LOCAL_RULES = {  # how each operation's local derivative ∂out/∂input is comp
 }
 
 
-# ---------------------------------------------------------------- the canvas
-
-
-class SvgGraphCanvas(QGraphicsView):
-    """Shows an SVG graph: wheel zooms around the cursor, drag pans, a click on a node says which.
-
-    The SVG's node groups carry DOT `id=`s: a value's record is `v12`, its operation
-    node `v12_op`; a click on either reports `v12`.
-    """
-
-    node_clicked = Signal(str)
-
-    ZOOM_STEP = 1.2
-    MAX_SCALE = 8.0  # zoomed in: a record's text about 80 px high
-    READABLE_SCALE = 1.0  # where step-through zooms in to: dot's 10 pt text at 10 px, at least
-    MIN_OVERVIEW_SCALE = 0.3  # a graph that fits only smaller than this opens fitted on its short side
-    FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
-    FIT_MARGIN = 12  # pixels around the graph when fitted
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.renderer = QSvgRenderer(self)
-        self.setScene(QGraphicsScene(self))
-        self._item = QGraphicsSvgItem()
-        self._item.setSharedRenderer(self.renderer)
-        self._item.setVisible(False)
-        self.scene().addItem(self._item)
-        self._placeholder = QGraphicsTextItem()
-        self._placeholder.setDefaultTextColor(QColor("#666666"))
-        self._placeholder.setTextWidth(420)
-        self.scene().addItem(self._placeholder)
-        self._node_ids: list[str] = []
-        self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
-        self._press_pos = None
-        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "initial"
-        self._focus: str | None = None  # where a long graph opens (the output)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setRenderHints(
-            QPainter.RenderHint.Antialiasing
-            | QPainter.RenderHint.TextAntialiasing
-            | QPainter.RenderHint.SmoothPixmapTransform
-        )
-        self.setBackgroundBrush(QColor("white"))
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip(
-            "Wheel: zoom · drag: pan · click a node: its details · double-click: zoom in to it\n"
-            "+ / − zoom · 0 or F: fit the whole graph"
-        )
-
-    # ---- content
-
-    def set_svg(
-        self, svg: bytes, node_ids: Sequence[str], keep_view: bool = False, focus: str | None = None
-    ) -> None:
-        """Show `svg`; keep_view=True keeps zoom and scroll (new numbers), False fits it to the window.
-
-        A graph so long that the whole of it would be unreadably small (the lecture's MLP is
-        7 times wider than high) opens fitted on its short side instead, at the node `focus`;
-        `fit()` (F, 0) still shows all of it.
-        """
-        self.renderer.load(QByteArray(svg))
-        self._node_ids = list(node_ids)
-        self._hit_rects = None
-        self._placeholder.setVisible(False)
-        self._item.setVisible(True)
-        if keep_view:
-            self._item.update()
-            return
-        self._item.setSharedRenderer(self.renderer)  # takes the new size
-        self.scene().setSceneRect(self._item.boundingRect())
-        self._focus = focus
-        self._initial_view()
-
-    def clear(self, text: str = "") -> None:
-        """No graph; `text` (if any) in its place."""
-        self._item.setVisible(False)
-        self._node_ids = []
-        self._hit_rects = None
-        self._placeholder.setPlainText(text)
-        self._placeholder.setVisible(bool(text))
-        self.resetTransform()
-        self.scene().setSceneRect(self._placeholder.boundingRect())
-        self._auto_view = "fit"
-
-    @property
-    def has_svg(self) -> bool:
-        return self._item.isVisible()
-
-    # ---- zoom
-
-    def fit(self) -> None:
-        """The whole graph in view, as large as the window allows (small graphs up to FIT_MAX_SCALE)."""
-        self._auto_view = "fit"
-        if not self.has_svg:
-            return
-        self.resetTransform()
-        self.scale(self._fit_scale(), self._fit_scale())
-        self.centerOn(self._item.boundingRect().center())
-
-    def _initial_view(self) -> None:
-        self.fit()
-        self._auto_view = "initial"
-        rect = self.node_rect(self._focus) if self._focus else None
-        if rect is None or self._fit_scale() >= self.MIN_OVERVIEW_SCALE:
-            return
-        graph, view = self._item.boundingRect(), self.viewport().rect()
-        short_side = max(max(view.width(), 1) / graph.width(), max(view.height(), 1) / graph.height())
-        scale = min(short_side * 0.97, self.READABLE_SCALE)
-        self.resetTransform()
-        self.scale(scale, scale)
-        self.centerOn(rect.center())
-
-    def zoom_by(self, factor: float) -> None:
-        """Zoom in (factor > 1) or out around the view's centre."""
-        self._zoom(factor, QGraphicsView.ViewportAnchor.AnchorViewCenter)
-
-    @property
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def _fit_scale(self) -> float:
-        rect = self._item.boundingRect()
-        if rect.isEmpty():
-            return 1.0
-        view = (
-            self.viewport()
-            .rect()
-            .adjusted(self.FIT_MARGIN, self.FIT_MARGIN, -self.FIT_MARGIN, -self.FIT_MARGIN)
-        )
-        scale = min(max(view.width(), 1) / rect.width(), max(view.height(), 1) / rect.height())
-        return min(scale, self.FIT_MAX_SCALE)
-
-    def _zoom(self, factor: float, anchor: QGraphicsView.ViewportAnchor) -> None:
-        if not self.has_svg or factor <= 0:
-            return
-        current = self.zoom
-        low = min(0.5 * self._fit_scale(), 1.0)
-        target = min(max(current * factor, low), self.MAX_SCALE)
-        if math.isclose(target, current):
-            return
-        previous = self.transformationAnchor()
-        self.setTransformationAnchor(anchor)
-        self.scale(target / current, target / current)
-        self.setTransformationAnchor(previous)
-        self._auto_view = None
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
-        dy = event.angleDelta().y()
-        if dy == 0:  # a sideways wheel or swipe scrolls
-            super().wheelEvent(event)
-            return
-        self._zoom(self.ZOOM_STEP ** (dy / 120), QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        event.accept()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key = event.key()
-        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_by(self.ZOOM_STEP)
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self.zoom_by(1 / self.ZOOM_STEP)
-        elif key in (Qt.Key.Key_0, Qt.Key.Key_F):
-            self.fit()
-        else:
-            super().keyPressEvent(event)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if self._auto_view == "fit":
-            self.fit()
-        elif self._auto_view == "initial":
-            self._initial_view()
-
-    # ---- clicks
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._press_pos = event.position()
-        super().mousePressEvent(event)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        super().mouseReleaseEvent(event)
-        if event.button() != Qt.MouseButton.LeftButton or self._press_pos is None:
-            return
-        moved = (event.position() - self._press_pos).manhattanLength()
-        self._press_pos = None
-        if moved < QApplication.startDragDistance():
-            self.click_at(self.mapToScene(event.position().toPoint()))
-        else:
-            self._auto_view = None  # the user panned: a resize keeps their view
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        super().mouseMoveEvent(event)
-        if event.buttons() == Qt.MouseButton.NoButton:
-            over_node = self.node_at(self.mapToScene(event.position().toPoint())) is not None
-            shape = Qt.CursorShape.PointingHandCursor if over_node else Qt.CursorShape.OpenHandCursor
-            self.viewport().setCursor(shape)
-
-    def click_at(self, scene_pos: QPointF) -> str | None:
-        """What a click at `scene_pos` does: emit node_clicked for the node there, if any."""
-        node_id = self.node_at(scene_pos)
-        if node_id is not None:
-            self.node_clicked.emit(node_id)
-        return node_id
-
-    def node_at(self, scene_pos: QPointF) -> str | None:
-        """The value id whose record or operation node is at `scene_pos`."""
-        if not self.has_svg:
-            return None
-        if self._hit_rects is None:
-            self._hit_rects = self._compute_hit_rects()
-        for rect, node_id in self._hit_rects:
-            if rect.contains(scene_pos):
-                return node_id
-        return None
-
-    def node_rect(self, node_id: str) -> QRectF | None:
-        """Where the record of `node_id` is, in scene coordinates."""
-        return self.element_rect(node_id)
-
-    def element_rect(self, element_id: str) -> QRectF | None:
-        """Where the SVG element with this id (a record "v3", an operation "v3_op") is, in the scene."""
-        if not self.has_svg or not self.renderer.elementExists(element_id):
-            return None
-        return self._element_rect(element_id)
-
-    def ensure_node_visible(self, node_id: str, min_scale: float = 0.0, also: Sequence[str] = ()) -> None:
-        """Scroll so that the node (and, where they fit too, the nodes `also`) is in view.
-
-        A view smaller than `min_scale` first zooms in to it, centred on the node.
-        """
-        rect = self.node_rect(node_id)
-        if rect is None:
-            return
-        if self.zoom < min_scale:
-            self.resetTransform()
-            self.scale(min_scale, min_scale)
-            self._auto_view = None
-        around = QRectF(rect)
-        for other in also:
-            other_rect = self.node_rect(other)
-            if other_rect is not None:
-                around = around.united(other_rect)
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        target = around if around.width() < visible.width() and around.height() < visible.height() else rect
-        if not visible.contains(target):
-            self.centerOn(target.center())
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        """Double-click a node: zoom in to it until its numbers are readable."""
-        node_id = self.node_at(self.mapToScene(event.position().toPoint()))
-        if node_id is None:
-            super().mouseDoubleClickEvent(event)
-            return
-        self.ensure_node_visible(node_id, self.READABLE_SCALE)
-        rect = self.node_rect(node_id)
-        if rect is not None:
-            self.centerOn(rect.center())
-        event.accept()
-
-    def _compute_hit_rects(self) -> list[tuple[QRectF, str]]:
-        rects = []
-        for node_id in self._node_ids:
-            for element in (node_id, f"{node_id}_op"):
-                if self.renderer.elementExists(element):
-                    rects.append((self._element_rect(element), node_id))
-        return rects
-
-    def _element_rect(self, element: str) -> QRectF:
-        # boundsOnElement leaves out the parents' transforms (dot's translate) and the viewBox
-        r = self.renderer
-        rect = r.transformForElement(element).mapRect(r.boundsOnElement(element))
-        box, size = r.viewBoxF(), r.defaultSize()
-        sx = size.width() / box.width() if box.width() else 1.0
-        sy = size.height() / box.height() if box.height() else 1.0
-        item_rect = QRectF(
-            (rect.x() - box.x()) * sx, (rect.y() - box.y()) * sy, rect.width() * sx, rect.height() * sy
-        )
-        return self._item.mapRectToScene(item_rect)
-
-
-# ---------------------------------------------------------------- layout in a thread
-
-
-class _LayoutWorker(QObject):
-    """Runs `dot` in the thread it was moved to; requests that are no longer the latest are skipped."""
-
-    finished = Signal(int, object, str)  # generation, SVG bytes (or None), error message
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0  # set by the GUI thread before each request
-
-    @Slot(int, str)
-    def lay_out(self, generation: int, dot: str) -> None:
-        if generation != self.latest:
-            return  # a newer request is queued behind this one
-        try:
-            svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
-        except GraphError as exc:
-            self.finished.emit(generation, None, str(exc))
-        except Exception as exc:  # e.g. dot could not be started: a message, never a crash
-            self.finished.emit(generation, None, f"Graphviz could not lay out the graph: {exc}")
-        else:
-            self.finished.emit(generation, svg, "")
-
-
-def _stop_thread(thread: QThread) -> None:
-    if thread.isRunning():
-        thread.quit()
-        thread.wait()
-
-
 # ---------------------------------------------------------------- the tab
 
 
@@ -449,7 +122,7 @@ class GraphView(QWidget):
         self._expanded = True
         self._generation = 0
         self._thread: QThread | None = None
-        self._worker: _LayoutWorker | None = None
+        self._worker: LayoutWorker | None = None
         self._stepper: BackwardStepper | None = None
         self._last_step: BackwardStep | None = None
         self._backward_calls = 1  # backward() calls since the last zero_grad on the shown graph
@@ -691,7 +364,7 @@ class GraphView(QWidget):
         if suffix == ".svg":
             data = self._svg_graph.to_bytes()
         elif suffix == ".png":
-            data = _svg_to_png(self._svg_graph.to_bytes())
+            data = svg_to_png(self._svg_graph.to_bytes())
         else:
             data = self._graph.to_dot(color_by_grad=self.color_check.isChecked(), numbers=True).encode(
                 "utf-8"
@@ -704,7 +377,7 @@ class GraphView(QWidget):
         self._generation += 1
         thread, self._thread, self._worker = self._thread, None, None
         if thread is not None:
-            _stop_thread(thread)
+            stop_thread(thread)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -823,13 +496,13 @@ class GraphView(QWidget):
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName("graph layout")
-            self._worker = _LayoutWorker()
+            self._worker = LayoutWorker()
             self._worker.moveToThread(self._thread)
             self._layout_requested.connect(self._worker.lay_out)
             self._worker.finished.connect(self._on_worker_finished)
             self._thread.finished.connect(self._worker.deleteLater)
             thread = self._thread
-            self.destroyed.connect(lambda *_: _stop_thread(thread))
+            self.destroyed.connect(lambda *_: stop_thread(thread))
             self._thread.start()
         self._generation += 1
         self._worker.latest = self._generation
@@ -1366,27 +1039,3 @@ def _explain_step(graph: Graph, step: BackwardStep | None, position: int, total:
 
 
 # ---------------------------------------------------------------- export helpers
-
-
-def _svg_to_png(svg: bytes) -> bytes:
-    renderer = QSvgRenderer(QByteArray(svg))
-    if not renderer.isValid():
-        raise GraphError("the graph's SVG could not be rendered")
-    size = renderer.defaultSize()
-    w, h = max(size.width(), 1), max(size.height(), 1)
-    scale = min(PNG_SCALE, math.sqrt(PNG_MAX_PIXELS / (w * h)), PNG_MAX_SIDE / max(w, h))
-    image = QImage(
-        max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_ARGB32_Premultiplied
-    )
-    if image.isNull():
-        raise GraphError("not enough memory for an image of this graph; export SVG instead")
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
-    painter.end()
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        raise GraphError("the PNG image could not be encoded")
-    return bytes(buffer.data())
