@@ -58,7 +58,8 @@ class SvgGraphCanvas(QGraphicsView):
     ZOOM_STEP = 1.2
     MAX_SCALE = 8.0  # zoomed in: a record's text about 80 px high
     READABLE_SCALE = 1.0  # where step-through zooms in to: dot's 10 pt text at 10 px, at least
-    MIN_OVERVIEW_SCALE = 0.3  # a graph that fits only smaller than this opens fitted on its short side
+    MIN_OVERVIEW_SCALE = 0.6  # a graph that fits only smaller than this (unreadable text) opens at the loss
+    OPENING_SCALE = 0.75  # ...at this scale: small but readable text, and as much of the graph as that allows
     FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
     FIT_MARGIN = 12  # pixels around the graph when fitted
 
@@ -152,7 +153,7 @@ class SvgGraphCanvas(QGraphicsView):
             return
         graph, view = self._item.boundingRect(), self.viewport().rect()
         short_side = max(max(view.width(), 1) / graph.width(), max(view.height(), 1) / graph.height())
-        scale = min(short_side * 0.97, self.READABLE_SCALE)
+        scale = min(short_side * 0.97, self.OPENING_SCALE)
         self.resetTransform()
         self.scale(scale, scale)
         self.centerOn(rect.center())

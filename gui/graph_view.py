@@ -65,7 +65,7 @@ from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
 from gui.graph_canvas import LayoutWorker, SvgGraphCanvas, stop_thread, svg_to_png
 
-AUTO_EXPANDED_MAX = 400  # Auto draws neurons expanded up to this many nodes, collapsed beyond
+AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
 MAX_SAMPLE_ITEMS = 1000  # the sample list stops here; a longer list would only be scrolled past
 PLAY_INTERVAL_MS = 400

@@ -35,6 +35,7 @@ from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 from gui.boundary_view import BoundaryView
 from gui.data_panel import DataPanel
+from gui.graph_view import GraphView
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
 from gui.train_worker import TrainController
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self._steps_per_second = 0.0
         self._unplotted: list[StepResult] = []  # results the loss plot has not drawn yet
         self._boundary_stale = False
+        self._graph_stale = True
         self._last_view_refresh = 0.0
         self._view_cost = 0.0  # seconds the last redraw took, from request to finished draw
         self._view_refresh_started: float | None = None
@@ -126,9 +128,11 @@ class MainWindow(QMainWindow):
 
         self.loss_plot = LossPlot()
         self.boundary_view = BoundaryView()
+        self.graph_view = GraphView()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.boundary_view, "Decision boundary")
+        self.tabs.addTab(self.graph_view, "Computation graph")
         self.tabs.currentChanged.connect(lambda _: self._refresh_views())
 
         splitter = QSplitter()
@@ -148,6 +152,8 @@ class MainWindow(QMainWindow):
         self.training_panel.reset_requested.connect(self.reset)
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
+        self.boundary_view.point_picked.connect(self.show_sample_graph)
+        self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -250,6 +256,7 @@ class MainWindow(QMainWindow):
         self._weights = self._start_weights or self._fresh_weights()
         self._set_state("idle")
         self._refresh_boundary()
+        self._mark_graph_stale()
 
     def _start_run(self) -> bool:
         spec = self.model_panel.spec()
@@ -287,6 +294,7 @@ class MainWindow(QMainWindow):
         self._unplotted.extend(results)
         self._weights = weights
         self._boundary_stale = True
+        self._graph_stale = True
         self._steps_per_second = steps_per_second
         self.training_panel.set_progress(results[-1].step, self._settings.steps)
         self._update_status()
@@ -331,7 +339,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_training_panel_settings_changed(self, settings: TrainSettings) -> None:
+        loss_changed = settings.loss != self._settings.loss
         self._settings = settings
+        if loss_changed:
+            self._mark_graph_stale()
         self.controller.update_settings(settings)  # applies from the next step
         if self.state == "finished" and settings.steps > len(self._history):
             self._set_state("paused")  # more steps to go: Resume continues the run
@@ -384,6 +395,12 @@ class MainWindow(QMainWindow):
         self.boundary_view.set_dataset(self._dataset)
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
+        self._mark_graph_stale()
+
+    def _mark_graph_stale(self) -> None:
+        self._graph_stale = True
+        if self.tabs.currentWidget() is self.graph_view:
+            self._refresh_graph()
 
     def _fresh_weights(self) -> ModelWeights:
         return ModelWeights.from_model(self._spec.build(self._dataset.n_inputs))
@@ -406,6 +423,8 @@ class MainWindow(QMainWindow):
         elif shown is self.boundary_view and self._boundary_stale:
             self._begin_redraw()
             self._refresh_boundary()
+        elif shown is self.graph_view and self._graph_stale:
+            self._refresh_graph()
 
     def _begin_redraw(self) -> None:
         self._view_refresh_started = time.perf_counter()
@@ -420,6 +439,9 @@ class MainWindow(QMainWindow):
             self.loss_plot.add_results(self._unplotted)
             self._unplotted = []
         self._refresh_boundary()
+        self._graph_stale = True
+        if self.tabs.currentWidget() is self.graph_view:
+            self._refresh_graph()
 
     def _on_view_drawn(self, _event: object) -> None:
         self.controller.release_for_gui()
@@ -427,8 +449,30 @@ class MainWindow(QMainWindow):
             self._view_cost = time.perf_counter() - self._view_refresh_started
             self._view_refresh_started = None
 
+    def _refresh_graph(self) -> None:
+        """Redraw the graph with the current weights (numbers only, unless the network changed)."""
+        if self.graph_view.stepping:
+            return  # a learner is stepping through backprop: leave their numbers alone
+        self._graph_stale = False
+        self.graph_view.set_model(self._weights, self._dataset, self._settings.loss)
+
+    @Slot(int)
+    def show_sample_graph(self, index: int) -> None:
+        """Draw the computation graph of sample `index` (picked on the plot or in the table)."""
+        if self._graph_stale or self.graph_view.current_graph() is None:
+            self._refresh_graph()
+        self.graph_view.set_sample(index)
+        self.tabs.setCurrentWidget(self.graph_view)
+
+    @Slot()
+    def _on_data_table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.data_panel.table.selectedIndexes()}
+        if len(rows) == 1 and self.tabs.currentWidget() is self.graph_view:
+            self.graph_view.set_sample(rows.pop())
+
     def _refresh_boundary(self) -> None:
         self._boundary_stale = False
+        self._graph_stale = True
         if self._dataset.n_inputs != 2:
             return
         threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
@@ -589,4 +633,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.controller.shutdown()
+        self.graph_view.shutdown()
         super().closeEvent(event)

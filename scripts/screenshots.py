@@ -58,6 +58,21 @@ def main() -> None:
     wait(300)
     save(window, "screenshot-start.png")
 
+    # The lecture's MLP on its first sample: the graph with data and grads, then backprop step by step
+    shown = QEventLoop()
+    window.graph_view.graph_shown.connect(shown.quit)
+    window.tabs.setCurrentWidget(window.graph_view)
+    shown.exec()
+    wait(400)
+    save(window, "screenshot-graph.png")
+    for _ in range(9):
+        window.graph_view.step_next_button.click()
+        wait(60)
+    wait(400)
+    save(window, "screenshot-step.png")
+    window.graph_view.step_reset_button.click()
+    window.tabs.setCurrentIndex(0)
+
     spec = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
     settings = TrainSettings(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4, zero_grad=False)
     window.apply_session(Session(moons(100, 0.1, 0), spec, settings))

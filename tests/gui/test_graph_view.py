@@ -24,7 +24,10 @@ LAYOUT_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def view(qtbot) -> GraphView:
+def view(qtbot, monkeypatch) -> GraphView:
+    # Most tests look at the lecture's MLP expanded (every weight a record); by default
+    # Auto expands only graphs small enough to read whole (see the test of Auto below).
+    monkeypatch.setattr(gui.graph_view, "AUTO_EXPANDED_MAX", 400)
     widget = GraphView()
     widget.resize(1100, 750)
     qtbot.addWidget(widget)
@@ -81,6 +84,7 @@ def independent_backward(weights: ModelWeights, x: list[float], y: float, loss: 
 
 def test_lecture_graph_carries_the_engines_data_and_grads(qtbot, view):
     weights, ds = lecture_weights(), lecture()
+    view.neurons_combo.setCurrentIndex(1)  # expanded, as the lecture draws it: every weight a record
     show(qtbot, view, weights, ds)
     graph = view.current_graph()
     model, loss = independent_backward(weights, ds.inputs[0], ds.targets[0])
@@ -544,3 +548,16 @@ def test_layer_weights_from_hand_work_too(qtbot, view):
     show(qtbot, view, weights, moons(4), "sse")
     graph = view.current_graph()
     assert {n.name for n in graph.nodes if n.kind == "weight"} == {"w1.1.1", "w1.1.2"}
+
+
+def test_auto_expands_only_graphs_small_enough_to_read_whole(qtbot, monkeypatch):
+    monkeypatch.undo()  # the real default
+    view = GraphView()
+    qtbot.addWidget(view)
+    neuron = ModelWeights.from_model(MLP(2, [1], seed=0))  # the lecture's single neuron
+    show(qtbot, view, neuron, moons(10))
+    assert all(view.current_graph().is_drawn(n) for n in view.current_graph().nodes)  # expanded
+    show(qtbot, view, lecture_weights(), lecture())
+    graph = view.current_graph()
+    drawn = [n for n in graph.nodes if graph.is_drawn(n)]
+    assert graph.fold_parameters and len(drawn) < 25  # one node per neuron, weights folded in

@@ -268,3 +268,30 @@ def test_readme_recipe_loads_exported_weights_into_pytorch(window, qtbot, tmp_pa
     model = window._weights.to_model()  # the app's network, in the engine
     expected = [model(x).data for x in inputs]
     assert max(abs(a - b) for a, b in zip(got, expected)) <= 1e-12
+
+
+def test_graph_tab_draws_the_current_weights_and_follows_training(window, qtbot):
+    with qtbot.waitSignal(window.graph_view.graph_shown, timeout=TIMEOUT_MS):
+        window.tabs.setCurrentWidget(window.graph_view)
+    graph = window.graph_view.current_graph()
+    first_weight = next(n for n in graph.nodes if n.name == "w1.1.1")
+    assert first_weight.value.data == window._weights.layers[0].weight[0][0]
+    window.training_panel.steps_spin.setValue(10)
+    train_to_end(window, qtbot)
+    qtbot.waitUntil(
+        lambda: (
+            next(n for n in window.graph_view.current_graph().nodes if n.name == "w1.1.1").value.data
+            == window._weights.layers[0].weight[0][0]
+        ),
+        timeout=TIMEOUT_MS,
+    )
+    assert window._weights.layers[0].weight[0][0] != first_weight.value.data  # training moved it
+
+
+def test_ctrl_click_on_the_plot_draws_that_samples_graph(window, qtbot):
+    choose_preset(window, "moons")
+    window.boundary_view.point_picked.emit(7)
+    assert window.tabs.currentWidget() is window.graph_view
+    qtbot.waitUntil(lambda: window.graph_view.current_graph() is not None, timeout=TIMEOUT_MS)
+    inputs = [n.value.data for n in window.graph_view.current_graph().nodes if n.kind == "input"]
+    assert inputs == window._dataset.inputs[7]
