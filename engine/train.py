@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.data import Dataset
 from engine.losses import LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.value import Value
+
+if TYPE_CHECKING:
+    from engine.compiled import CompileSummary
 
 
 @dataclass
@@ -28,6 +32,7 @@ class TrainSettings:
     l2: float = 0.0
     zero_grad: bool = True
     seed: int = 0  # for drawing mini-batches
+    compiled: bool = False  # replay the traced step as NumPy array operations (engine/compiled.py)
 
     def validate(self) -> None:
         """Raise ValueError with a message a user can act on if a setting is unusable."""
@@ -72,6 +77,9 @@ class Trainer:
     settings: TrainSettings = field(default_factory=TrainSettings)
     history: list[StepResult] = field(default_factory=list)
     diverged: str | None = None  # why training stopped by itself, in plain words
+    # Compiled mode (settings.compiled): None while it is in use, else why steps run on the plain engine
+    compiled_reason: str | None = field(default="compiled mode is off", init=False)
+    compile_summary: CompileSummary | None = field(default=None, init=False)  # what compiling made of it
 
     def __post_init__(self) -> None:
         self.settings.validate()
@@ -84,6 +92,9 @@ class Trainer:
         self._is_classification = all(y in (1.0, -1.0) for y in self.dataset.targets)
         last = self.model.layers[-1]
         self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
+        self._programs: dict[tuple, object] = {}  # compiled programs (or reasons) by what shapes the graph
+        if self.settings.compiled:
+            self.compiled_reason = "not compiled yet: the first step compiles it"
 
     @property
     def step_count(self) -> int:
@@ -116,8 +127,14 @@ class Trainer:
         k = self.step_count
         learning_rate = self.settings.learning_rate_at(k)
         params = self.model.parameters()
+        xs, ys = self._batch()
+        if self.settings.compiled:
+            result = self._compiled_step(k, learning_rate, params, xs, ys)
+            if result is not None:
+                return result
+        else:
+            self.compiled_reason, self.compile_summary = "compiled mode is off", None
         try:
-            xs, ys = self._batch()
             loss, scores = self.loss_on(xs, ys)
             if self.settings.zero_grad:
                 self.model.zero_grad()
@@ -134,10 +151,45 @@ class Trainer:
             return None
         for p in params:
             p.data -= learning_rate * p.grad
-        acc = accuracy([s.data for s in scores], ys, self._threshold) if self._is_classification else None
-        result = StepResult(k + 1, loss.data, acc, learning_rate, grad_norm)
+        return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+
+    def _record(
+        self,
+        k: int,
+        loss: float,
+        scores: list[float],
+        ys: list[float],
+        learning_rate: float,
+        grad_norm: float,
+    ) -> StepResult:
+        """Append the result of step k (0-based) to the history and return it."""
+        acc = accuracy(scores, ys, self._threshold) if self._is_classification else None
+        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm)
         self.history.append(result)
         return result
+
+    # ---- compiled mode: the same step, replayed as NumPy array operations
+
+    def _compiled_step(
+        self, k: int, learning_rate: float, params: list[Value], xs: list[list[float]], ys: list[float]
+    ) -> StepResult | None:
+        """The step by the compiled program; None when the plain engine must take it instead."""
+        # Imported here, not at the top: engine.train must not need NumPy unless compiled mode is on.
+        from engine.compiled import compile_step
+
+        key = (self.model, self.settings.loss, self.settings.l2, len(xs))
+        if key not in self._programs:
+            self._programs[key] = compile_step(self.model, self.settings.loss, self.settings.l2, xs, ys)
+        program = self._programs[key]
+        if isinstance(program, str):
+            self.compiled_reason, self.compile_summary = program, None
+            return None
+        self.compiled_reason, self.compile_summary = None, program.summary
+        outcome = program.train_step(params, xs, ys, learning_rate, self.settings.zero_grad)
+        if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
+            return None
+        loss, scores, grad_norm = outcome
+        return self._record(k, loss, scores, ys, learning_rate, grad_norm)
 
     def _diverge(self, step: int, what: str, learning_rate: float) -> None:
         self.diverged = (

@@ -1,0 +1,249 @@
+"""Compiled mode against the plain engine, PyTorch float64 and karpathy's micrograd.
+
+The workload is micrograd's moons demo step (MLP 2-16-16-1, ReLU hidden layers,
+linear output, hinge loss + 1e-4 L2, learning rate 1 - 0.9k/100), then the same
+step on 1,000 points and on a 2-32-32-1 net, to show how each engine's cost grows.
+
+    python benchmarks/bench_compiled.py              # needs micrograd==0.1.0; torch is optional
+    python benchmarks/bench_compiled.py --quick      # fewer, shorter blocks
+    python benchmarks/bench_compiled.py --micrograd-everywhere   # also time micrograd on 1,000 × 2-32-32-1 (~1 min a step)
+
+Engines, each from the same initial weights:
+
+* plain: our engine, bench_engine.demo_step (a model call per sample, sum, backward, update).
+* compiled: `CompiledStep.train_step`, which reads the 337 parameters from their
+  Values, runs the program, updates and writes them back (what the Trainer does);
+  "arrays only" runs the program and the update on NumPy arrays, no Values.
+* Trainer.step: the whole compiled training step as the app runs it (batch, accuracy, history).
+* PyTorch float64: bench_engine.torch_step_seconds, full-batch tensors.
+* micrograd 0.1.0: bench_engine.demo_step on its MLP; a few steps only (about 1 s a step).
+
+Every figure is the median over blocks of back-to-back steps, each block after a
+gc.collect() and one untimed step, so an engine pays for its own garbage. No
+figure is asserted: a shared machine is noisy; quote the ratios.
+
+Threads: NumPy's OpenBLAS and PyTorch split larger products over threads. At these
+sizes that saves little, and on a machine whose other cores are busy (the app's
+window thread, another program) it costs a lot and makes the figures jump, so both
+run on one thread (OPENBLAS_NUM_THREADS=1 unless set, torch.set_num_threads(1));
+`--default-threads` leaves both libraries as they come.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+if "--default-threads" not in sys.argv:  # must be set before NumPy loads OpenBLAS
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from bench_engine import copy_weights, demo_step, torch_step_seconds  # noqa: E402
+
+from engine import MLP  # noqa: E402
+from engine.compiled import CompiledStep, compile_step  # noqa: E402
+from engine.data import moons  # noqa: E402
+from engine.train import Trainer, TrainSettings  # noqa: E402
+
+L2 = 1e-4
+
+
+def learning_rate(k: int) -> float:
+    return 1.0 - 0.9 * (k % 100) / 100  # the demo's decay, restarted every 100 steps
+
+
+def seconds_per_step(
+    step: Callable[[int], object], rounds: int, block_seconds: float, block: int = 0
+) -> float:
+    """Median seconds per step over `rounds` blocks; a block lasts about `block_seconds` unless `block` is given."""
+    k = 0
+    if not block:
+        gc.collect()
+        start = time.perf_counter()
+        step(k)
+        k += 1
+        block = max(1, int(block_seconds / (time.perf_counter() - start)))
+    times = []
+    for _ in range(rounds):
+        gc.collect()
+        step(k)  # untimed: warm caches, and leave this block's garbage to this engine
+        k += 1
+        start = time.perf_counter()
+        for i in range(block):
+            step(k + i)
+        times.append((time.perf_counter() - start) / block)
+        k += block
+    return statistics.median(times)
+
+
+def compiled_step(program: CompiledStep, model: MLP, xs, ys) -> Callable[[int], object]:
+    params = model.parameters()
+    return lambda k: program.train_step(params, xs, ys, learning_rate(k), zero_grad=True)
+
+
+def arrays_only_step(program: CompiledStep, model: MLP, xs, ys) -> Callable[[int], object]:
+    params = np.array([p.data for p in model.parameters()])
+    grads = np.zeros_like(params)
+    inputs, targets = np.array(xs), np.array(ys)
+
+    def step(k: int) -> float:
+        grads[:] = 0.0
+        loss, _ = program.run(params, grads, inputs, targets)
+        params[:] -= learning_rate(k) * grads
+        return loss
+
+    return step
+
+
+def trainer_step(model: MLP, data) -> Callable[[int], object]:
+    settings = TrainSettings(learning_rate=1.0, decay=True, steps=10**9, loss="hinge", l2=L2, compiled=True)
+    trainer = Trainer(model, data, settings)
+    trainer.step()
+    assert trainer.compiled_reason is None, trainer.compiled_reason
+    return lambda k: trainer.step()
+
+
+def same_training(make_model, xs, ys, steps: int = 5) -> float:
+    """Largest relative difference of the losses of `steps` demo steps, plain vs compiled, same start."""
+    plain, compiled = make_model(), make_model()
+    program = compile_step(compiled, "hinge", L2, xs, ys)
+    params = compiled.parameters()
+    worst = 0.0
+    for k in range(steps):
+        want = demo_step(plain, xs, ys, k)
+        got, _, _ = program.train_step(params, xs, ys, 1.0 - 0.9 * k / 100, zero_grad=True)
+        worst = max(worst, abs(got - want) / abs(want))
+    return worst
+
+
+def workload(name: str, n_points: int, sizes: list[int], args, micrograd_steps: int) -> dict:
+    data = moons(n_points, 0.1, args.seed)
+    xs, ys = data.inputs, data.targets
+
+    def make_model() -> MLP:
+        return MLP(2, sizes, activation="relu", output_activation="linear", seed=args.seed)
+
+    print(f"\n{name}")
+    gc.collect()
+    start = time.perf_counter()
+    program = compile_step(make_model(), "hinge", L2, xs, ys)
+    compile_seconds = time.perf_counter() - start
+    if isinstance(program, str):
+        sys.exit(f"could not compile: {program}")
+    summary = program.summary
+    print(
+        f"  compile: {compile_seconds * 1e3:.0f} ms (trace, compile, check against the plain engine); "
+        f"{summary.scalar_ops:,} scalar ops in {summary.scalar_levels} levels -> "
+        f"{summary.array_ops} array ops in {summary.levels} levels"
+    )
+    rounds, block_seconds = (2, 0.1) if args.quick else (5, 0.3)
+    plain_model = make_model()
+    results = {
+        "plain": seconds_per_step(lambda k: demo_step(plain_model, xs, ys, k), rounds, block_seconds),
+        "compiled": seconds_per_step(compiled_step(program, make_model(), xs, ys), rounds, block_seconds),
+        "compiled, arrays only": seconds_per_step(
+            arrays_only_step(program, make_model(), xs, ys), rounds, block_seconds
+        ),
+        "Trainer.step, compiled": seconds_per_step(
+            trainer_step(make_model(), data.copy()), rounds, block_seconds
+        ),
+    }
+    torch_runs = []
+    for _ in range(3):
+        gc.collect()  # not to time the collection of other engines' garbage
+        torch_runs.append(torch_step_seconds(xs, ys, sizes, "relu", "hinge", 100 if args.quick else 300))
+    if torch_runs[0] is not None:
+        results["PyTorch float64"] = statistics.median(torch_runs)
+    micrograd_note = ""
+    if micrograd_steps and args.micrograd is not None:
+        theirs = args.micrograd.MLP(2, sizes)
+        copy_weights(make_model(), theirs)
+        rounds_mg, block_mg = (2, 2) if micrograd_steps > 1 else (1, 1)
+        results["micrograd 0.1.0"] = seconds_per_step(
+            lambda k: demo_step(theirs, xs, ys, k), rounds_mg, 0.0, block=block_mg
+        )
+        micrograd_note = f"  ({rounds_mg * block_mg} timed step(s) after {rounds_mg} untimed)"
+    compiled = results["compiled"]
+    print(f"  {'engine':<24} {'ms per step':>11}  {'÷ compiled':>10}")
+    for engine, seconds in results.items():
+        note = micrograd_note if engine.startswith("micrograd") else ""
+        print(f"  {engine:<24} {seconds * 1e3:11.3f}  {seconds / compiled:9.2f}x{note}")
+    if micrograd_steps == 0 or args.micrograd is None:
+        print(
+            "  micrograd 0.1.0          skipped (about a minute a step here; --micrograd-everywhere times it)"
+        )
+    difference = same_training(make_model, xs, ys)
+    print(f"  plain vs compiled, 5 steps from the same weights: losses differ by {difference:.1e} (relative)")
+    results["compile"] = compile_seconds
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter blocks")
+    parser.add_argument(
+        "--micrograd-everywhere", action="store_true", help="also time micrograd on the largest workload"
+    )
+    parser.add_argument(
+        "--default-threads", action="store_true", help="leave OpenBLAS and PyTorch threads at their defaults"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    try:
+        import micrograd.nn as micrograd_nn
+
+        args.micrograd = micrograd_nn
+        # micrograd's recursive topological sort goes one Python frame per "+" of sum():
+        # 1,000 samples need more than the default limit of 1,000 frames
+        sys.setrecursionlimit(20_000)
+    except ImportError:
+        args.micrograd = None
+        print("micrograd not installed (pip install micrograd==0.1.0): skipping it")
+    try:
+        import torch
+
+        if not args.default_threads:
+            torch.set_num_threads(1)
+        threads = f"torch {torch.__version__} (threads: {torch.get_num_threads()})"
+    except ImportError:
+        threads = "torch not installed: skipping PyTorch"
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(
+        f"Python {sys.version.split()[0]}, NumPy {np.__version__} (OpenBLAS threads: {blas_threads}), {threads}"
+    )
+
+    demo = workload("moons demo step: MLP 2-16-16-1, 100 points, hinge + 1e-4 L2", 100, [16, 16, 1], args, 2)
+    workload("1,000 points: MLP 2-16-16-1", 1000, [16, 16, 1], args, 1)
+    workload("a wider net: MLP 2-32-32-1, 100 points", 100, [32, 32, 1], args, 1)
+    workload(
+        "both: MLP 2-32-32-1, 1,000 points", 1000, [32, 32, 1], args, 1 if args.micrograd_everywhere else 0
+    )
+
+    print("\nGoals on the demo step:")
+    if "PyTorch float64" in demo:
+        ratio = demo["compiled"] / demo["PyTorch float64"]
+        print(
+            f"  compiled / PyTorch time   {ratio:8.2f}   (goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'})"
+        )
+    if "micrograd 0.1.0" in demo:
+        ratio = demo["micrograd 0.1.0"] / demo["compiled"]
+        print(
+            f"  micrograd / compiled time {ratio:8.0f}x  (goal >= 1,000x: {'met' if ratio >= 1000 else 'missed'})"
+        )
+    print(
+        f"  compile time              {demo['compile']:8.3f} s  (goal <= 1 s: {'met' if demo['compile'] <= 1 else 'missed'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
