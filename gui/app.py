@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def run_app(session: str | None = None) -> int:
     # 5 ms a plot redraw (hundreds of calls) froze the window for seconds; at
     # 0.2 ms the window stays live and training keeps ~93% of its speed.
     sys.setswitchinterval(2e-4)
+    # NumPy's arrays here are small; a BLAS thread pool only adds jitter when the
+    # GUI and training threads already share two cores (set before NumPy loads).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="skip zero_grad: gradients accumulate (the bug)",
     )
+    train.add_argument(
+        "--compiled", action="store_true", default=None, help="replay the traced step vectorised with NumPy"
+    )
     p.add_argument("--out", required=True, help="weights file to write (.json, .npz or .pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -120,6 +123,7 @@ def train_main(argv: list[str]) -> int:
             "loss": args.loss,
             "l2": args.l2,
             "zero_grad": False if args.no_zero_grad else None,
+            "compiled": args.compiled,
         }
         for name, value in overrides.items():
             if value is not None:
@@ -140,6 +144,10 @@ def train_main(argv: list[str]) -> int:
     trainer.run(None if args.quiet else lambda r: _progress(r, settings.steps, started))
     if not args.quiet:
         sys.stderr.write("\n")
+    if settings.compiled:
+        summary = trainer.compile_summary
+        how = f"{summary.scalar_ops:,} scalar ops as {summary.array_ops} array ops" if summary else ""
+        print(f"compiled mode: {how or trainer.compiled_reason}", file=sys.stderr)
     if trainer.diverged:
         print(f"error: {trainer.diverged}", file=sys.stderr)
         return 1

@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self.controller = TrainController(self)
         self.controller.progressed.connect(self._on_controller_progressed)
         self.controller.halted.connect(self._on_controller_halted)
+        self.controller.engine_changed.connect(self._on_controller_engine_changed)
+        self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
         self._build_panels()
         self._build_menus()
@@ -185,6 +187,8 @@ class MainWindow(QMainWindow):
         self._add_action(train_menu, "Train / Pause\tSpace", self.toggle_training)
         self._add_action(train_menu, "Step", self.step, QKeySequence("Ctrl+Right"))
         self._add_action(train_menu, "Reset", self.reset, QKeySequence("Ctrl+R"))
+        train_menu.addSeparator()
+        self._add_action(train_menu, "Compiled program…", self._show_engine_details)
         # Space as a window shortcut: a focused text field still gets its own spaces.
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_training)
 
@@ -206,7 +210,10 @@ class MainWindow(QMainWindow):
         self.loss_label = QLabel()
         self.accuracy_label = QLabel()
         self.rate_label = QLabel()
+        self.engine_label = QLabel("plain engine")
+        self.engine_label.setToolTip("Which engine runs the training steps (Training ▸ Compiled)")
         for label in (
+            self.engine_label,
             self.step_label,
             self.loss_label,
             self.accuracy_label,
@@ -299,6 +306,25 @@ class MainWindow(QMainWindow):
         self.training_panel.set_progress(results[-1].step, self._settings.steps)
         self._update_status()
         self._schedule_views()
+
+    @Slot(str, str)
+    def _on_controller_engine_changed(self, line: str, details: str) -> None:
+        self.engine_label.setText(line)
+        self.engine_details = details
+        if details and line == "plain engine":
+            self.statusBar().showMessage(details, 10000)  # why compiled mode is not in use
+
+    def _show_engine_details(self) -> None:
+        text = self.engine_details or (
+            "Turn on Training ▸ Compiled and train: this shows how the scalar graph of one step "
+            "was grouped into array operations."
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Compiled program", text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setStyleSheet("QLabel { font-family: 'DejaVu Sans Mono', monospace; }")
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
 
     @Slot(str, str)
     def _on_controller_halted(self, state: str, message: str) -> None:

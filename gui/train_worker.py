@@ -26,6 +26,7 @@ class TrainWorker(QObject):
 
     progressed = Signal(int, list, object, float)  # generation, [StepResult], ModelWeights, steps/s
     halted = Signal(int, str, str)  # generation, state ("paused", "finished", "diverged"), message
+    engine_changed = Signal(int, str, str)  # generation, one line for the status bar, details (or "")
 
     def __init__(self, trainer: Trainer, generation: int):
         super().__init__()
@@ -41,6 +42,7 @@ class TrainWorker(QObject):
         # whole interpreter for that moment, and costs training only the redraw.
         self._gui_done = threading.Event()
         self._gui_done.set()
+        self._engine_said: tuple[str, str] | None = None
         self._pending_settings: TrainSettings | None = None
         self._lock = threading.Lock()
 
@@ -89,6 +91,23 @@ class TrainWorker(QObject):
         if pending is not None:
             self._trainer.settings = pending
 
+    def _report_engine(self) -> None:
+        """Say which engine ran the step (plain or compiled, and why) when that changes."""
+        trainer = self._trainer
+        summary = trainer.compile_summary
+        if trainer.settings.compiled and trainer.compiled_reason is None and summary is not None:
+            said = (
+                f"compiled: {summary.scalar_ops:,} scalar ops → {summary.array_ops} array ops",
+                summary.describe(),
+            )
+        elif trainer.settings.compiled:
+            said = ("plain engine", f"Compiled mode is not in use: {trainer.compiled_reason}.")
+        else:
+            said = ("plain engine", "")
+        if said != self._engine_said:
+            self._engine_said = said
+            self.engine_changed.emit(self._generation, *said)
+
     def _loop(self, max_steps: int | None) -> None:
         self._idle.clear()
         trainer = self._trainer
@@ -107,6 +126,7 @@ class TrainWorker(QObject):
                 self._apply_pending_settings()
                 result = trainer.step()
                 steps += 1
+                self._report_engine()
                 if result is not None:
                     batch.append(result)
                 now = time.perf_counter()
@@ -135,6 +155,7 @@ class TrainController(QObject):
 
     progressed = Signal(list, object, float)  # [StepResult], ModelWeights, steps/s: current run only
     halted = Signal(str, str)  # state, message
+    engine_changed = Signal(str, str)  # status line, details
 
     _run_requested = Signal()
     _step_requested = Signal()
@@ -161,6 +182,7 @@ class TrainController(QObject):
         worker.moveToThread(self._thread)
         worker.progressed.connect(self._on_worker_progressed)
         worker.halted.connect(self._on_worker_halted)
+        worker.engine_changed.connect(self._on_worker_engine_changed)
         self._run_requested.connect(worker.run)
         self._step_requested.connect(worker.step_once)
         self._worker = worker
@@ -223,6 +245,11 @@ class TrainController(QObject):
     ) -> None:
         if generation == self._generation:
             self.progressed.emit(results, weights, rate)
+
+    @Slot(int, str, str)
+    def _on_worker_engine_changed(self, generation: int, line: str, details: str) -> None:
+        if generation == self._generation:
+            self.engine_changed.emit(line, details)
 
     @Slot(int, str, str)
     def _on_worker_halted(self, generation: int, state: str, message: str) -> None:

@@ -107,3 +107,32 @@ def test_console_entry_point_runs_headless(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["format"] == "micrograd-studio/weights"
     assert "PySide6" not in proc.stderr
+
+
+def test_train_compiled_gives_the_plain_result(tmp_path, capsys):
+    args = [
+        "--preset",
+        "moons",
+        "--samples",
+        "50",
+        "--layers",
+        "8",
+        "--activation",
+        "relu",
+        "--output-activation",
+        "linear",
+        "--loss",
+        "hinge",
+        "--lr",
+        "0.5",
+        "--steps",
+        "25",
+        "--quiet",
+    ]
+    assert train_main([*args, "--out", str(tmp_path / "plain.json")]) == 0
+    assert train_main([*args, "--compiled", "--out", str(tmp_path / "compiled.json")]) == 0
+    assert "array ops" in capsys.readouterr().err
+    plain, compiled = load_json(tmp_path / "plain.json"), load_json(tmp_path / "compiled.json")
+    for a, b in zip(plain.layers, compiled.layers):
+        for row_a, row_b in zip(a.weight, b.weight):
+            assert row_a == pytest.approx(row_b, rel=1e-12, abs=1e-12)

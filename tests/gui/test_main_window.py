@@ -295,3 +295,22 @@ def test_ctrl_click_on_the_plot_draws_that_samples_graph(window, qtbot):
     qtbot.waitUntil(lambda: window.graph_view.current_graph() is not None, timeout=TIMEOUT_MS)
     inputs = [n.value.data for n in window.graph_view.current_graph().nodes if n.kind == "input"]
     assert inputs == window._dataset.inputs[7]
+
+
+def test_compiled_switch_trains_the_same_run_faster(window, qtbot):
+    choose_preset(window, "moons")
+    window.training_panel.loss_combo.setCurrentIndex(window.training_panel.loss_combo.findData("hinge"))
+    window.training_panel.steps_spin.setValue(30)
+    train_to_end(window, qtbot)
+    plain = [r.loss for r in window._history]
+    assert window.engine_label.text() == "plain engine"
+
+    window.training_panel.reset_button.click()
+    window.training_panel.compiled_check.setChecked(True)
+    assert window._settings.compiled
+    train_to_end(window, qtbot)
+    compiled = [r.loss for r in window._history]
+    assert window.engine_label.text().startswith("compiled:") and "array ops" in window.engine_label.text()
+    assert "array operations" in window.engine_details
+    assert len(compiled) == len(plain) == 30
+    assert max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled, plain)) <= 1e-12
