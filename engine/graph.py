@@ -148,12 +148,16 @@ class Graph:
 
     # ---- DOT
 
-    def to_dot(self, color_by_grad: bool = False, rankdir: str = "LR", numbers: bool = False) -> str:
+    def to_dot(
+        self, color_by_grad: bool = False, rankdir: str = "LR", numbers: bool = False, stacked: bool = False
+    ) -> str:
         """Graphviz source in the lecture's `draw_dot` style.
 
         Each record reserves room for its numbers (see `SvgGraph.update`), and
         each node carries its id into the SVG, where the view finds it on click.
         `numbers=True` writes the numbers themselves instead (for exporting DOT).
+        `stacked=True` stacks label, data and grad in each record: a narrower graph
+        than the lecture's side-by-side records, readable at a larger scale.
         """
         lines = [
             "digraph G {",
@@ -173,7 +177,9 @@ class Graph:
                 if numbers
                 else (placeholder,) * 2
             )
-            label = f"{{ {name} | data {data} | grad {grad} }}"
+            fields = f"{name} | data {data} | grad {grad}"
+            # in a left-to-right graph a record's top-level fields stack; braces set them side by side
+            label = fields if stacked else f"{{ {fields} }}"
             lines.append(
                 f'  {node.id} [id="{node.id}", shape=record, style="rounded,filled", '
                 f'fillcolor="{fill}", label="{label}"];'

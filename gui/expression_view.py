@@ -51,11 +51,11 @@ from gui.graph_view import (
     OPERAND_STYLE,
     PLAY_INTERVAL_MS,
     SELECTED_STYLE,
-    _explain_step,
-    _has_node,
-    _local_rule,
-    _name,
-    _table,
+    explain_step,
+    has_node,
+    html_table,
+    local_rule,
+    node_name,
 )
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
@@ -77,6 +77,7 @@ MAX_NAME = 22  # longer names of intermediate values are left off their records 
 MAX_TABLE_ROWS = 8  # more rows than this scroll
 COLUMNS = ("name", "data", "grad (ours)", "grad (PyTorch)", "|difference|")
 STYLES = ("Compact records", "Records as in the lecture")
+STEP_MIN_SCALE = 0.75  # step-through zooms in to at least this (small but readable), not further
 DIFFERENT = 1e-9  # a difference above this is drawn red: no longer rounding
 ERROR_COLOR = "#b00020"
 BACKWARD_AGAIN_TIP = (
@@ -370,11 +371,7 @@ class ExpressionView(QWidget):
         return False
 
     def _dot(self, graph: Graph, numbers: bool = False) -> str:
-        dot = graph.to_dot(numbers=numbers)
-        if self.style_combo.currentIndex() == 0:
-            # A left-to-right graph stacks a record's top-level fields; to_dot's braces set them side by side.
-            dot = dot.replace('label="{ ', 'label="').replace(' }"', '"')
-        return dot
+        return graph.to_dot(numbers=numbers, stacked=self.style_combo.currentIndex() == 0)
 
     def _show_graph(self) -> None:
         """The table now; the picture at once if the layout on screen fits it, else when `dot` is done."""
@@ -498,13 +495,13 @@ class ExpressionView(QWidget):
         """The clicked node (or the current step's): data, grad, and its local derivatives."""
         graph = self._graph
         node_id = self._details_id
-        if graph is None or not _has_node(graph, node_id):
+        if graph is None or not has_node(graph, node_id):
             self.details.setHtml(DETAILS_HINT)
             return
         node = graph.node(node_id)
         v, e = node.value, html.escape
         parts = [
-            f"<p style='margin:0; font-size:large'><b>{e(_name(graph, node, depth=3))}</b></p>",
+            f"<p style='margin:0; font-size:large'><b>{e(node_name(graph, node, depth=3))}</b></p>",
             f"<p style='margin:2px 0'><span style='background:{KIND_COLORS[node.kind]}'>&nbsp;{node.kind}"
             f"&nbsp;</span> {e(KIND_HELP[node.kind])}</p>",
             f"<table cellspacing=0 cellpadding=1><tr><td>data&nbsp;</td><td><b>{v.data!r}</b></td></tr>"
@@ -514,10 +511,10 @@ class ExpressionView(QWidget):
             parts.append(f"<tr><td>op&nbsp;</td><td>{e(op_symbol(v))}</td></tr></table>")
             parts.append(
                 f"<p style='margin:8px 0 2px 0'>Each input gets <i>local × upstream</i>: local = ∂out/∂input "
-                f"= {e(_local_rule(v))}, upstream = this grad</p>"
+                f"= {e(local_rule(v))}, upstream = this grad</p>"
             )
-            rows = [(_name(graph, o), d, d * v.grad) for o, d in graph.local_derivatives(node)]
-            parts.append(_table(("input", "local", "adds"), rows))
+            rows = [(node_name(graph, o), d, d * v.grad) for o, d in graph.local_derivatives(node)]
+            parts.append(html_table(("input", "local", "adds"), rows))
         else:
             parts.append("</table><p>A leaf: its grad is the sum of what every use of it passes back.</p>")
         self.details.setHtml("".join(parts))
@@ -527,7 +524,7 @@ class ExpressionView(QWidget):
         if graph is None:
             text = ""
         elif stepper is not None:
-            text = _explain_step(graph, self._last_step, stepper.position, len(stepper.order))
+            text = explain_step(graph, self._last_step, stepper.position, len(stepper.order))
         elif calls > 1:
             text = (
                 f"backward() has run {calls}× without zero_grad(): every variable holds {calls}× its true "
@@ -554,7 +551,7 @@ class ExpressionView(QWidget):
     # ------------------------------------------------------------ clicks, backward again, step-through
 
     def _on_canvas_node_clicked(self, node_id: str) -> None:
-        if self._svg_graph is not None and _has_node(self._graph, node_id):
+        if self._svg_graph is not None and has_node(self._graph, node_id):
             self._selected = self._details_id = node_id
             self._render(keep_view=True)
 
@@ -600,7 +597,7 @@ class ExpressionView(QWidget):
         self._render(keep_view=True)
         if step is not None:
             operands = [operand.id for operand, _, _ in step.contributions]
-            self.canvas.ensure_node_visible(step.node.id, self.canvas.READABLE_SCALE, also=operands)
+            self.canvas.ensure_node_visible(step.node.id, STEP_MIN_SCALE, also=operands)
 
     def _on_step_next(self) -> None:
         if self._graph is None:
@@ -680,8 +677,8 @@ def _compare_with_torch(text: str, variables: dict[str, float]) -> tuple[tuple[f
 
 def _name_intermediates(graph: Graph) -> None:
     """Name the unnamed values by what they compute ("a·b", "a·b + c"), as the lecture labels them."""
-    names = {node: _name(graph, node) for node in graph.nodes if not node.name}
-    for node, name in names.items():  # assigned after: _name would read the new names of operands
+    names = {node: node_name(graph, node) for node in graph.nodes if not node.name}
+    for node, name in names.items():  # assigned after: node_name would read the new names of operands
         node.name = name if len(name) <= MAX_NAME and "…" not in name else ""
 
 

@@ -653,7 +653,7 @@ class GraphView(QWidget):
     # ------------------------------------------------------------ selection and details
 
     def _on_canvas_node_clicked(self, node_id: str) -> None:
-        if self._svg_graph is None or not _has_node(self._graph, node_id):
+        if self._svg_graph is None or not has_node(self._graph, node_id):
             return
         self._selected = self._details_id = node_id
         self._render(keep_view=True)
@@ -661,7 +661,7 @@ class GraphView(QWidget):
 
     def _show_details(self, node_id: str | None) -> None:
         graph = self._graph
-        if not _has_node(graph, node_id):
+        if not has_node(graph, node_id):
             self.details.setHtml(_DETAILS_HINT)
             return
         self.details.setHtml(self._details_html(graph.node(node_id)))
@@ -674,7 +674,7 @@ class GraphView(QWidget):
         fmt = format_number
         swatch = KIND_COLORS[node.kind]
         parts = [
-            f"<p style='margin:0; font-size:large'><b>{e(_name(graph, node))}</b></p>",
+            f"<p style='margin:0; font-size:large'><b>{e(node_name(graph, node))}</b></p>",
             f"<p style='margin:2px 0'><span style='background:{swatch}'>&nbsp;{node.kind}&nbsp;</span>"
             f" {e(KIND_HELP[node.kind])}</p>",
             "<table cellspacing=0 cellpadding=1>",
@@ -692,25 +692,25 @@ class GraphView(QWidget):
             parts.append(
                 f"<p style='margin:8px 0 2px 0'><b>Backward through {e(op_symbol(v))}</b>: each input gets "
                 "<i>local × upstream</i>, where local = ∂out/∂input "
-                f"= {e(_local_rule(v))} and upstream = this grad = {fmt(v.grad)}</p>"
+                f"= {e(local_rule(v))} and upstream = this grad = {fmt(v.grad)}</p>"
             )
             rows = [
-                (_name(graph, operand), local, local * v.grad)
+                (node_name(graph, operand), local, local * v.grad)
                 for operand, local in graph.local_derivatives(node)
             ]
-            parts.append(_table(("input", "local", "adds"), rows))
+            parts.append(html_table(("input", "local", "adds"), rows))
         users = self._users_of(node)
         if users:
             rows = []
             for user in users:
                 local = sum(d for operand, d in graph.local_derivatives(user) if operand is node)
-                rows.append((_name(graph, user), local, local * user.value.grad))
+                rows.append((node_name(graph, user), local, local * user.value.grad))
             total = math.fsum(r[2] for r in rows)
             parts.append(
                 "<p style='margin:8px 0 2px 0'><b>Its grad</b> sums what the nodes that use it pass back: "
                 "∂user/∂this × the user's grad</p>"
             )
-            parts.append(_table(("used by", "local", "passes back"), rows))
+            parts.append(html_table(("used by", "local", "passes back"), rows))
             parts.append(f"<p style='margin:2px 0'>Σ = {fmt(total)}</p>")
             if self._backward_calls > 1 and not v._prev:
                 parts.append(
@@ -857,7 +857,7 @@ class GraphView(QWidget):
             self.step_label.setText("")
         elif stepper is not None:
             self.step_label.setText(
-                _explain_step(graph, self._last_step, stepper.position, len(stepper.order))
+                explain_step(graph, self._last_step, stepper.position, len(stepper.order))
             )
         elif self._backward_calls > 1:
             self.step_label.setText(
@@ -932,7 +932,7 @@ def _legend_html(color_by_grad: bool) -> str:
     return f"<table cellspacing=0 cellpadding=1>{body}</table>"
 
 
-def _has_node(graph: Graph | None, node_id: str | None) -> bool:
+def has_node(graph: Graph | None, node_id: str | None) -> bool:
     if graph is None or node_id is None:
         return False
     try:
@@ -947,7 +947,7 @@ def _sample_text(index: int, xs: Sequence[float], y: float) -> str:
     return f"Sample {index + 1} (x = {shown} → y = {y:.3g})"
 
 
-def _name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> str:
+def node_name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> str:
     """The node's label, or for an unnamed value what it computes: “w1.1.1·x1”, “b1.1 + w1.1.1·x1 + …”."""
     if node.name:
         return node.name
@@ -964,12 +964,12 @@ def _name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> st
             if u._op == "+" and (u is v or not graph.of(u).name):
                 stack.extend(reversed(u._prev))
             else:
-                terms.append(_name(graph, graph.of(u), depth - 1, top=False))
+                terms.append(node_name(graph, graph.of(u), depth - 1, top=False))
         if len(terms) > 4:
             terms = [*terms[:2], "…", terms[-1]]
         text = " + ".join(terms)
         return text if top else f"({text})"
-    operands = [_name(graph, graph.of(p), depth - 1, top=False) for p in v._prev]
+    operands = [node_name(graph, graph.of(p), depth - 1, top=False) for p in v._prev]
     if op == "*":
         return f"{operands[0]}·{operands[1]}"
     if op == "**":
@@ -979,7 +979,7 @@ def _name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> st
     return f"{op}({operands[0]})"
 
 
-def _local_rule(v) -> str:
+def local_rule(v) -> str:
     op = v._op
     if op == "**":
         return f"{v._arg:g}·a^{v._arg - 1:g}"
@@ -990,7 +990,7 @@ def _local_rule(v) -> str:
     return LOCAL_RULES.get(op, "?")
 
 
-def _table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> str:
+def html_table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> str:
     e = html.escape
     head = "".join(f"<th align={'left' if i == 0 else 'right'}>{e(h)}</th>" for i, h in enumerate(header))
     body = "".join(
@@ -1000,35 +1000,35 @@ def _table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> s
     return f"<table cellspacing=0 cellpadding=2 width='100%'><tr>{head}</tr>{body}</table>"
 
 
-def _explain_step(graph: Graph, step: BackwardStep | None, position: int, total: int) -> str:
+def explain_step(graph: Graph, step: BackwardStep | None, position: int, total: int) -> str:
     """The step_label text: which node ran its backward rule, and what it added to which operand."""
     head = f"step {position} / {total} · "
     if step is None:
         root = graph.of(graph.root)
         return head + (
-            f"backward() starts: every grad is 0, except {_name(graph, root)}.grad = 1 (∂out/∂out). "
+            f"backward() starts: every grad is 0, except {node_name(graph, root)}.grad = 1 (∂out/∂out). "
             "Step ▶ runs the nodes' backward rules, output first."
         )
     fmt = format_number
     node, upstream = step.node, step.upstream
-    name = _name(graph, node)
+    name = node_name(graph, node)
     if not step.contributions:
         return (
             head
             + f"{name} is a leaf ({node.kind}): nothing behind it; its grad {fmt(node.value.grad)} is final."
         )
     what = f"{op_symbol(node.value)} node {name}"
-    rule = _local_rule(node.value)
+    rule = local_rule(node.value)
     if len(step.contributions) == 1:
         operand, local, added = step.contributions[0]
         text = (
             f"{what}: local derivative {rule} = {fmt(local)} × upstream grad {fmt(upstream)} "
-            f"→ adds {fmt(added)} to {_name(graph, operand)}"
+            f"→ adds {fmt(added)} to {node_name(graph, operand)}"
         )
     else:
         shown = step.contributions[:3]
         adds = "; ".join(
-            f"{_name(graph, operand)} += {fmt(local)} × {fmt(upstream)} = {fmt(added)}"
+            f"{node_name(graph, operand)} += {fmt(local)} × {fmt(upstream)} = {fmt(added)}"
             for operand, local, added in shown
         )
         more = len(step.contributions) - len(shown)

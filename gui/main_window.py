@@ -35,6 +35,7 @@ from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 from gui.boundary_view import BoundaryView
 from gui.data_panel import DataPanel
+from gui.expression_view import ExpressionView
 from gui.graph_view import GraphView
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.boundary_view, "Decision boundary")
         self.tabs.addTab(self.graph_view, "Computation graph")
+        self.expression_view = ExpressionView()
+        self.tabs.addTab(self.expression_view, "Expression")
         self.tabs.currentChanged.connect(lambda _: self._refresh_views())
 
         splitter = QSplitter()
@@ -660,4 +663,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.controller.shutdown()
         self.graph_view.shutdown()
+        self.expression_view.shutdown()
         super().closeEvent(event)

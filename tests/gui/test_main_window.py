@@ -314,3 +314,13 @@ def test_compiled_switch_trains_the_same_run_faster(window, qtbot):
     assert "array operations" in window.engine_details
     assert len(compiled) == len(plain) == 30
     assert max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled, plain)) <= 1e-12
+
+
+def test_expression_tab_shows_the_lecture_example(window, qtbot):
+    view = window.expression_view
+    with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
+        window.tabs.setCurrentWidget(view)
+    root = view.current_graph().root
+    assert root.data == -8.0  # L = (a*b + c) * f with a=2, b=-3, c=10, f=-2
+    grads = {n.name: n.value.grad for n in view.current_graph().nodes if n.kind == "input"}
+    assert grads == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
