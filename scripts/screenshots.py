@@ -71,6 +71,24 @@ def main() -> None:
     wait(400)
     save(window, "screenshot-step.png")
     window.graph_view.step_reset_button.click()
+
+    # The lecture's single neuron in the Expression tab, with PyTorch's grads beside ours
+    expression = window.expression_view
+    shown = QEventLoop()
+    expression.graph_shown.connect(shown.quit)
+    window.tabs.setCurrentWidget(expression)
+    shown.exec()
+    shown = QEventLoop()
+    expression.graph_shown.connect(shown.quit)
+    expression.set_example(1)
+    shown.exec()
+    wait(400)
+    save(window, "screenshot-neuron.png")
+    for _ in range(4):
+        expression.step_next_button.click()
+        wait(60)
+    wait(400)
+    save(window, "screenshot-neuron-step.png")
     window.tabs.setCurrentIndex(0)
 
     spec = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
