@@ -415,3 +415,30 @@ def save_torch(weights: ModelWeights, path: str | os.PathLike) -> None:
     buffer = io.BytesIO()
     torch.save(to_torch_sequential(weights).state_dict(), buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def torch_parameter_grads(
+    weights: ModelWeights, inputs: Sequence[Sequence[float]], targets: Sequence[float], loss: str
+) -> tuple[float, list[float]]:
+    """The loss over these samples and every parameter's grad, computed by PyTorch in float64.
+
+    Grads come in micrograd's `parameters()` order (layer by layer, neuron by
+    neuron, its weights then its bias), to set beside the engine's.
+    """
+    import torch
+
+    net = to_torch_sequential(weights)
+    scores = net(torch.tensor(inputs, dtype=torch.float64)).reshape(-1)
+    y = torch.tensor(targets, dtype=torch.float64)
+    total = {
+        "sse": lambda: ((scores - y) ** 2).sum(),
+        "mse": lambda: ((scores - y) ** 2).mean(),
+        "hinge": lambda: torch.relu(1 - y * scores).mean(),
+        "bce": lambda: torch.nn.functional.softplus(-y * scores).mean(),
+    }[loss]()
+    total.backward()
+    grads: list[float] = []
+    for linear in net[::2]:
+        for row, bias in zip(linear.weight.grad.tolist(), linear.bias.grad.tolist()):
+            grads += [*row, bias]
+    return total.item(), grads

@@ -12,6 +12,7 @@ node at a time (`BackwardStepper`) and redraws the same layout after every step.
 from __future__ import annotations
 
 import html
+import importlib.util
 import math
 import time
 import xml.etree.ElementTree as ET
@@ -244,6 +245,16 @@ class GraphView(QWidget):
         ):
             menu.addAction(text, lambda s=suffix, f=name_filter: self._export_dialog(s, f))
         self.export_button.setMenu(menu)
+        self.torch_button = QToolButton()
+        self.torch_button.setText("vs PyTorch")
+        self.torch_button.setToolTip(
+            "Run the same forward and backward pass in PyTorch float64 and list every parameter's "
+            "grad beside ours, with the difference"
+        )
+        self.torch_button.clicked.connect(self.compare_with_torch)
+        if importlib.util.find_spec("torch") is None:
+            self.torch_button.setEnabled(False)
+            self.torch_button.setToolTip("PyTorch is not installed (pip install torch==2.13.0)")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
@@ -258,6 +269,7 @@ class GraphView(QWidget):
             bar.addWidget(widget, stretch)
         bar.addWidget(self.color_check)
         bar.addStretch(1)
+        bar.addWidget(self.torch_button)
         bar.addWidget(self.fit_button)
         bar.addWidget(self.export_button)
         self._toolbar = bar
@@ -658,6 +670,43 @@ class GraphView(QWidget):
         self._selected = self._details_id = node_id
         self._render(keep_view=True)
         self.node_selected.emit(node_id)
+
+    def compare_with_torch(self) -> float | None:
+        """Our grads of every parameter beside PyTorch float64's; the largest difference (None: no torch)."""
+        if self._weights is None or self._dataset is None or self._data_problem():
+            return None
+        try:
+            from engine.weights import torch_parameter_grads
+
+            samples = range(len(self._dataset)) if self._sample is None else [self._sample]
+            xs = [self._dataset.inputs[i] for i in samples]
+            ys = [self._dataset.targets[i] for i in samples]
+            torch_loss, theirs = torch_parameter_grads(self._weights, xs, ys, self._loss)
+        except ImportError:
+            self.details.setHtml("<p>PyTorch is not installed (<code>pip install torch==2.13.0</code>).</p>")
+            return None
+        # Ours from a fresh pass (a step-through may have left the shown graph's grads partial)
+        model = self._weights.to_model()
+        if self._sample is None:
+            graph_engine.dataset_graph(model, self._dataset, self._loss)
+        else:
+            graph_engine.sample_graph(model, xs[0], ys[0], self._loss)
+        params = model.parameters()
+        ours = [p.grad for p in params]
+        worst = max(abs(a - b) for a, b in zip(ours, theirs))
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{e(p.label)}</td><td align=right>{a:.12g}</td><td align=right>{b:.12g}</td>"
+            f"<td align=right>{abs(a - b):.1e}</td></tr>"
+            for p, a, b in zip(params, ours, theirs)
+        )
+        self.details.setHtml(
+            f"<p><b>PyTorch float64 vs micrograd-studio</b><br>{len(params)} parameters, "
+            f"largest |difference| <b>{worst:.1e}</b>; loss {torch_loss:.12g} in PyTorch.</p>"
+            f"<table cellspacing=0 cellpadding=2><tr><th align=left>param</th><th>ours</th>"
+            f"<th>PyTorch</th><th>|Δ|</th></tr>{rows}</table>"
+        )
+        return worst
 
     def _show_details(self, node_id: str | None) -> None:
         graph = self._graph

@@ -502,3 +502,22 @@ def test_snapshot_is_independent_of_the_model():
     for p in model.parameters():
         p.data += 1.0
     assert weight_bits(w) == weight_bits(saved)
+
+
+@pytest.mark.parametrize("loss", ["sse", "mse", "hinge", "bce"])
+def test_torch_parameter_grads_match_the_engine(loss):
+    pytest.importorskip("torch")
+    from engine.data import moons
+    from engine.losses import loss_function
+
+    model = MLP(2, [8, 4, 1], activations=["tanh", "relu", "linear"], seed=3)
+    data = moons(12, 0.1, 1)
+    total = loss_function(loss)([model(x) for x in data.inputs], data.targets)
+    total.backward()
+    torch_loss, torch_grads = W.torch_parameter_grads(
+        ModelWeights.from_model(model), data.inputs, data.targets, loss
+    )
+    assert torch_loss == pytest.approx(total.data, rel=1e-12)
+    ours = [p.grad for p in model.parameters()]
+    assert len(torch_grads) == len(ours)
+    assert max(abs(a - b) for a, b in zip(ours, torch_grads)) <= 1e-12

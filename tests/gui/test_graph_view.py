@@ -561,3 +561,14 @@ def test_auto_expands_only_graphs_small_enough_to_read_whole(qtbot, monkeypatch)
     graph = view.current_graph()
     drawn = [n for n in graph.nodes if graph.is_drawn(n)]
     assert graph.fold_parameters and len(drawn) < 25  # one node per neuron, weights folded in
+
+
+def test_compare_with_pytorch_lists_every_parameter(qtbot, view):
+    pytest.importorskip("torch")
+    show(qtbot, view, lecture_weights(), lecture())
+    worst = view.compare_with_torch()
+    assert worst is not None and worst <= 1e-12
+    text = view.details.toPlainText()
+    assert "41 parameters" in text and "w1.1.1" in text and "b3.1" in text
+    view.set_sample(None)  # the whole loss over the four samples
+    assert view.compare_with_torch() <= 1e-12
