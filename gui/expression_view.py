@@ -13,7 +13,7 @@ import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,10 +41,9 @@ from PySide6.QtWidgets import (
 from engine import expression as expression_engine
 from engine import graph as graph_engine
 from engine.expression import ExpressionError, evaluate, parse_variables
-from engine.files import atomic_write_bytes
 from engine.graph import KIND_COLORS, BackwardStep, BackwardStepper, Graph, GraphError, SvgGraph, op_symbol
 from engine.value import Value
-from gui.graph_canvas import LayoutWorker, SvgGraphCanvas, stop_thread, svg_to_png
+from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph
 from gui.graph_view import (
     CURRENT_STYLE,
     KIND_HELP,
@@ -103,7 +102,6 @@ class ExpressionView(QWidget):
 
     # a graph was laid out (or its numbers redrawn in the same layout) and is on screen
     graph_shown = Signal()
-    _layout_requested = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -114,9 +112,8 @@ class ExpressionView(QWidget):
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
         self._shown_dot: str | None = None
         self._pending_dot: str | None = None
-        self._generation = 0
-        self._thread: QThread | None = None
-        self._worker: LayoutWorker | None = None
+        self._layout = LayoutRunner(self, "expression layout")
+        self._layout.finished.connect(self._on_layout_finished)
         self._stepper: BackwardStepper | None = None
         self._last_step: BackwardStep | None = None
         self._backward_calls = 1  # since the last zero_grad
@@ -315,29 +312,14 @@ class ExpressionView(QWidget):
 
     def export(self, path: str) -> None:
         """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
-        suffix = Path(path).suffix.lower()
-        if suffix not in (".svg", ".png", ".dot", ".gv"):
-            raise ValueError(
-                f"cannot export a graph as {suffix or 'a file without suffix'}: use .svg, .png or .dot"
-            )
-        if self._svg_graph is None or self._graph is None:
-            raise GraphError("there is no graph on screen to export")
-        if suffix == ".svg":
-            data = self._svg_graph.to_bytes()
-        elif suffix == ".png":
-            data = svg_to_png(self._svg_graph.to_bytes())
-        else:
-            data = self._dot(self._graph, numbers=True).encode("utf-8")
-        atomic_write_bytes(path, data)
+        svg = self._svg_graph.to_bytes() if self._svg_graph is not None and self._graph is not None else None
+        export_graph(path, svg, lambda: self._dot(self._graph, numbers=True))
 
     def shutdown(self) -> None:
         """Stop the layout thread (waits for a running `dot`); safe to call twice."""
         self._play_timer.stop()
         self._debounce.stop()
-        self._generation += 1
-        thread, self._thread, self._worker = self._thread, None, None
-        if thread is not None:
-            stop_thread(thread)
+        self._layout.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -381,7 +363,7 @@ class ExpressionView(QWidget):
         if dot == self._shown_dot and self._layout_bytes is not None:
             # The same DOT text lays out the same way (only numbers changed): no new layout.
             if self._pending_dot is not None:
-                self._generation += 1
+                self._layout.cancel()
                 self._pending_dot = None
             self._svg_graph = SvgGraph(self._layout_bytes, graph)
             self._render(keep_view=True)
@@ -395,29 +377,15 @@ class ExpressionView(QWidget):
         if not ok:
             self._show_graph_problem(why)
             return
-        if self._thread is None:
-            self._thread = QThread(self, objectName="expression layout")
-            self._worker = LayoutWorker()
-            self._worker.moveToThread(self._thread)
-            self._layout_requested.connect(self._worker.lay_out)
-            self._worker.finished.connect(self._on_worker_finished)
-            self._thread.finished.connect(self._worker.deleteLater)
-            thread = self._thread
-            self.destroyed.connect(lambda *_: stop_thread(thread))
-            self._thread.start()
-        self._generation += 1
-        self._worker.latest = self._generation
         self._pending_dot = dot
-        self._layout_requested.emit(self._generation, dot)
+        self._layout.request(dot)
 
     def _on_style_changed(self, _index: int) -> None:
         if self._graph is not None:
             self._show_graph()
 
-    @Slot(int, object, str)
-    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
-        if generation != self._generation:
-            return  # superseded
+    @Slot(object, str)
+    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
         if svg is None or self._graph is None:
             self._show_graph_problem(error or "Graphviz returned nothing.")
@@ -433,7 +401,7 @@ class ExpressionView(QWidget):
 
     def _show_graph_problem(self, text: str) -> None:
         """No picture: `text` in its place (the table keeps working)."""
-        self._generation += 1
+        self._layout.cancel()
         self._pending_dot = self._shown_dot = self._layout_bytes = self._svg_graph = self.shown_svg = None
         self.graph_message = text
         self.canvas.clear(text)

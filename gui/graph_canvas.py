@@ -7,7 +7,8 @@ in a thread so the window stays live while a large graph is laid out.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import (
     QBuffer,
@@ -33,9 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine import graph as graph_engine
-from engine.graph import (
-    GraphError,
-)
+from engine.files import atomic_write_bytes
+from engine.graph import GraphError
 
 LAYOUT_TIMEOUT_S = 10.0
 PNG_SCALE = 2.0
@@ -350,6 +350,71 @@ class LayoutWorker(QObject):
             self.finished.emit(generation, None, f"Graphviz could not lay out the graph: {exc}")
         else:
             self.finished.emit(generation, svg, "")
+
+
+class LayoutRunner(QObject):
+    """Lays out DOT text with Graphviz in its own thread; only the newest request is answered.
+
+    Each view owns one. A request supersedes any earlier one still waiting or
+    running; `cancel()` drops them all (the view shows something else now).
+    """
+
+    finished = Signal(object, str)  # SVG bytes (or None), error message
+
+    _requested = Signal(int, str)
+
+    def __init__(self, parent: QObject, name: str):
+        super().__init__(parent)
+        self._name = name
+        self._thread: QThread | None = None
+        self._worker: LayoutWorker | None = None
+        self._generation = 0
+
+    def request(self, dot: str) -> None:
+        if self._thread is None:
+            self._thread = QThread(self)
+            self._thread.setObjectName(self._name)
+            self._worker = LayoutWorker()
+            self._worker.moveToThread(self._thread)
+            self._requested.connect(self._worker.lay_out)
+            self._worker.finished.connect(self._on_worker_finished)
+            self._thread.finished.connect(self._worker.deleteLater)
+            thread = self._thread
+            self.destroyed.connect(lambda *_: stop_thread(thread))
+            self._thread.start()
+        self._generation += 1
+        self._worker.latest = self._generation
+        self._requested.emit(self._generation, dot)
+
+    def cancel(self) -> None:
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.latest = self._generation
+
+    def shutdown(self) -> None:
+        """Stop the thread (waits for a running `dot`); safe to call twice."""
+        self.cancel()
+        thread, self._thread, self._worker = self._thread, None, None
+        if thread is not None:
+            stop_thread(thread)
+
+    @Slot(int, object, str)
+    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
+        if generation == self._generation:
+            self.finished.emit(svg, error)
+
+
+def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:
+    """Write a shown graph by `path`'s suffix: .svg, .png (2×, white background) or .dot/.gv."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".svg", ".png", ".dot", ".gv"):
+        raise ValueError(
+            f"cannot export a graph as {suffix or 'a file without suffix'}: use .svg, .png or .dot"
+        )
+    if svg is None:
+        raise GraphError("there is no graph on screen to export")
+    data = {".svg": lambda: svg, ".png": lambda: svg_to_png(svg)}.get(suffix, lambda: dot().encode("utf-8"))()
+    atomic_write_bytes(path, data)
 
 
 def stop_thread(thread: QThread) -> None:

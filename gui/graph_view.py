@@ -23,7 +23,6 @@ from PySide6.QtCore import (
     QEvent,
     QObject,
     Qt,
-    QThread,
     QTimer,
     Signal,
     Slot,
@@ -48,7 +47,6 @@ from PySide6.QtWidgets import (
 
 from engine import graph as graph_engine
 from engine.data import Dataset
-from engine.files import atomic_write_bytes
 from engine.graph import (
     KIND_COLORS,
     MAX_NODES,
@@ -64,7 +62,7 @@ from engine.graph import (
 )
 from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
-from gui.graph_canvas import LayoutWorker, SvgGraphCanvas, stop_thread, svg_to_png
+from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -107,8 +105,6 @@ class GraphView(QWidget):
     node_selected = Signal(str)
     graph_shown = Signal()  # a graph was laid out (or switched to another sample) and is on screen
 
-    _layout_requested = Signal(int, str)
-
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._weights: ModelWeights | None = None
@@ -121,9 +117,8 @@ class GraphView(QWidget):
         self._shown_dot: str | None = None  # the DOT text of that layout
         self._pending_dot: str | None = None  # the DOT text being laid out
         self._expanded = True
-        self._generation = 0
-        self._thread: QThread | None = None
-        self._worker: LayoutWorker | None = None
+        self._layout = LayoutRunner(self, "graph layout")
+        self._layout.finished.connect(self._on_layout_finished)
         self._stepper: BackwardStepper | None = None
         self._last_step: BackwardStep | None = None
         self._backward_calls = 1  # backward() calls since the last zero_grad on the shown graph
@@ -366,30 +361,15 @@ class GraphView(QWidget):
 
     def export(self, path: str) -> None:
         """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
-        suffix = Path(path).suffix.lower()
-        if suffix not in (".svg", ".png", ".dot", ".gv"):
-            raise ValueError(
-                f"cannot export a graph as {suffix or 'a file without suffix'}: use .svg, .png or .dot"
-            )
-        if self._svg_graph is None or self._graph is None:
-            raise GraphError("there is no graph on screen to export")
-        if suffix == ".svg":
-            data = self._svg_graph.to_bytes()
-        elif suffix == ".png":
-            data = svg_to_png(self._svg_graph.to_bytes())
-        else:
-            data = self._graph.to_dot(color_by_grad=self.color_check.isChecked(), numbers=True).encode(
-                "utf-8"
-            )
-        atomic_write_bytes(path, data)
+        svg = self._svg_graph.to_bytes() if self._svg_graph is not None and self._graph is not None else None
+        export_graph(
+            path, svg, lambda: self._graph.to_dot(color_by_grad=self.color_check.isChecked(), numbers=True)
+        )
 
     def shutdown(self) -> None:
         """Stop the layout thread (waits for a running `dot`); safe to call twice."""
         self._play_timer.stop()
-        self._generation += 1
-        thread, self._thread, self._worker = self._thread, None, None
-        if thread is not None:
-            stop_thread(thread)
+        self._layout.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -441,7 +421,7 @@ class GraphView(QWidget):
         if dot == self._shown_dot and self._layout_bytes is not None:
             # The same DOT text lays out the same way: new numbers in the layout on screen.
             if self._pending_dot is not None:  # a layout for something else is no longer wanted
-                self._generation += 1
+                self._layout.cancel()
                 self._pending_dot = None
                 self._show_message("")
             if self._svg_graph is None:
@@ -505,30 +485,15 @@ class GraphView(QWidget):
         return ""
 
     def _request_layout(self, dot: str, n_nodes: int) -> None:
-        if self._thread is None:
-            self._thread = QThread(self)
-            self._thread.setObjectName("graph layout")
-            self._worker = LayoutWorker()
-            self._worker.moveToThread(self._thread)
-            self._layout_requested.connect(self._worker.lay_out)
-            self._worker.finished.connect(self._on_worker_finished)
-            self._thread.finished.connect(self._worker.deleteLater)
-            thread = self._thread
-            self.destroyed.connect(lambda *_: stop_thread(thread))
-            self._thread.start()
-        self._generation += 1
-        self._worker.latest = self._generation
         self._pending_dot = dot
         self._svg_graph = None  # the old picture stays until the new one is ready, but is inert
         self._layout_started = time.perf_counter()
         self._show_message(f"Laying out {n_nodes:,} nodes…")
         self._update_controls()
-        self._layout_requested.emit(self._generation, dot)
+        self._layout.request(dot)
 
-    @Slot(int, object, str)
-    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
-        if generation != self._generation:
-            return  # superseded
+    @Slot(object, str)
+    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
         if svg is None or self._graph is None:
             self._show_problem(error or "Graphviz returned nothing.")
@@ -546,7 +511,7 @@ class GraphView(QWidget):
 
     def _show_problem(self, text: str) -> None:
         """No picture: `text` says why (and what to do)."""
-        self._generation += 1  # whatever is still being laid out is no longer wanted
+        self._layout.cancel()  # whatever is still being laid out is no longer wanted
         self._pending_dot = self._shown_dot = self._layout_bytes = None
         self._svg_graph = None
         self._stop_stepping()
