@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import weights as weights_io
-from engine.data import Dataset, lecture
+from engine.data import Dataset, lecture, moons
 from engine.session import Session, SessionError, load_session, save_session
 from engine.spec import ModelSpec
 from engine.train import StepResult, Trainer, TrainSettings
@@ -51,6 +51,47 @@ MAX_VIEW_RATE = 5.0
 STATES = ("idle", "training", "paused", "finished", "diverged")
 
 
+def _moons_demo(**changes) -> Session:
+    """micrograd's demo: moons, MLP 2-16-16-1 (ReLU, linear output), hinge loss + 1e-4 L2."""
+    settings = TrainSettings(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return Session(moons(100, 0.1, 0), ModelSpec([16, 16], ["relu", "relu"], "linear"), settings)
+
+
+def _lecture(**changes) -> Session:
+    settings = TrainSettings(steps=60)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return Session(lecture(), ModelSpec(), settings)
+
+
+# One click each: the runs to train in turn, laid over each other on the loss plot.
+LESSONS: list[tuple[str, list]] = [
+    ("The lecture's example: MLP(3, [4, 4, 1]) on four samples", [lambda: _lecture(steps=100)]),
+    (
+        "Forgetting zero_grad: the same run with and without it",
+        [
+            lambda: _moons_demo(),
+            lambda: _moons_demo(zero_grad=False),
+        ],
+    ),
+    (
+        "A learning rate that overshoots: 0.05 and then 1.0",
+        [
+            lambda: _lecture(learning_rate=0.05),
+            lambda: _lecture(learning_rate=1.0),
+        ],
+    ),
+    (
+        "micrograd's moons demo, with its decaying learning rate",
+        [
+            lambda: _moons_demo(learning_rate=1.0, decay=True),
+        ],
+    ),
+]
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +111,7 @@ class MainWindow(QMainWindow):
         self._unplotted: list[StepResult] = []  # results the loss plot has not drawn yet
         self._boundary_stale = False
         self._graph_stale = True
+        self._lesson_queue: list[Session] = []  # runs of a lesson still to train, in turn
         self._last_view_refresh = 0.0
         self._view_cost = 0.0  # seconds the last redraw took, from request to finished draw
         self._view_refresh_started: float | None = None
@@ -154,7 +196,7 @@ class MainWindow(QMainWindow):
         self.training_panel.train_requested.connect(self.train)
         self.training_panel.pause_requested.connect(self.pause)
         self.training_panel.step_requested.connect(self.step)
-        self.training_panel.reset_requested.connect(self.reset)
+        self.training_panel.reset_requested.connect(self._on_training_panel_reset_requested)
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
@@ -189,11 +231,15 @@ class MainWindow(QMainWindow):
         train_menu = self.menuBar().addMenu("&Train")
         self._add_action(train_menu, "Train / Pause\tSpace", self.toggle_training)
         self._add_action(train_menu, "Step", self.step, QKeySequence("Ctrl+Right"))
-        self._add_action(train_menu, "Reset", self.reset, QKeySequence("Ctrl+R"))
+        self._add_action(train_menu, "Reset", self._on_training_panel_reset_requested, QKeySequence("Ctrl+R"))
         train_menu.addSeparator()
         self._add_action(train_menu, "Compiled program…", self._show_engine_details)
         # Space as a window shortcut: a focused text field still gets its own spaces.
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_training)
+
+        lessons_menu = self.menuBar().addMenu("&Lessons")
+        for index, (title, _runs) in enumerate(LESSONS):
+            self._add_action(lessons_menu, title, lambda _=False, i=index: self.play_lesson(i))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "About micrograd-studio", self._about)
@@ -268,6 +314,11 @@ class MainWindow(QMainWindow):
         self._refresh_boundary()
         self._mark_graph_stale()
 
+    @Slot()
+    def _on_training_panel_reset_requested(self) -> None:
+        self._lesson_queue = []  # the user takes over from a lesson
+        self.reset()
+
     def _start_run(self) -> bool:
         spec = self.model_panel.spec()
         if spec is None:
@@ -333,6 +384,8 @@ class MainWindow(QMainWindow):
     def _on_controller_halted(self, state: str, message: str) -> None:
         self._set_state(state)
         self._flush_views()
+        if state in ("finished", "diverged") and self._lesson_queue:
+            QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
         if state == "diverged":
             self.show_error("Training diverged", message)
         else:
@@ -378,6 +431,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _confirm_reset(self, question: str) -> bool:
+        self._lesson_queue = []  # the user takes over from a lesson
         if self.state == "idle":
             return True
         was_training = self.state == "training"
@@ -650,6 +704,26 @@ class MainWindow(QMainWindow):
                 self.loss_plot.export_png(path)
             except OSError as exc:
                 self.show_error("Export loss plot", str(exc))
+
+    def play_lesson(self, index: int) -> None:
+        """Set up and train a lesson's runs one after another (see LESSONS)."""
+        title, runs = LESSONS[index]
+        sessions = [make() for make in runs]
+        self.controller.reset()
+        self._set_state("idle")
+        self.loss_plot.clear_earlier_runs()
+        self.loss_plot.reset_current()
+        one_2d_run = len(sessions) == 1 and sessions[0].dataset.n_inputs == 2
+        self.tabs.setCurrentWidget(self.boundary_view if one_2d_run else self.loss_plot)
+        self._lesson_queue = sessions
+        self.statusBar().showMessage(f"Lesson: {title}", 8000)
+        self._next_lesson_run()
+
+    def _next_lesson_run(self) -> None:
+        if not self._lesson_queue:
+            return
+        self.apply_session(self._lesson_queue.pop(0))
+        self.train()
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -324,3 +324,43 @@ def test_expression_tab_shows_the_lecture_example(window, qtbot):
     assert root.data == -8.0  # L = (a*b + c) * f with a=2, b=-3, c=10, f=-2
     grads = {n.name: n.value.grad for n in view.current_graph().nodes if n.kind == "input"}
     assert grads == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
+
+
+def test_lesson_forgetting_zero_grad_lays_two_runs_over_each_other(window, qtbot):
+    from gui.main_window import LESSONS
+
+    index = next(i for i, (title, _) in enumerate(LESSONS) if "zero_grad" in title)
+    window.play_lesson(index)
+    qtbot.waitUntil(
+        lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=TIMEOUT_MS
+    )
+    on, off = window.loss_plot.runs
+    assert "zero_grad on" in on.label and "zero_grad OFF" in off.label
+    assert len(on.losses) == len(off.losses) == 100
+    assert on.losses[0] == off.losses[0] and on.losses != off.losses
+    assert window.tabs.currentWidget() is window.loss_plot
+
+
+def test_lesson_overshooting_learning_rate(window, qtbot):
+    from gui.main_window import LESSONS
+
+    index = next(i for i, (title, _) in enumerate(LESSONS) if "overshoots" in title)
+    window.play_lesson(index)
+    qtbot.waitUntil(
+        lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=TIMEOUT_MS
+    )
+    small, large = window.loss_plot.runs
+    assert "lr 0.05" in small.label and "lr 1" in large.label
+    # the small rate descends steadily; the large one jumps up somewhere along the way
+    assert all(b <= a * 1.0001 for a, b in zip(small.losses, small.losses[1:]))
+    assert any(b > a * 1.01 for a, b in zip(large.losses, large.losses[1:]))
+
+
+def test_reset_stops_a_lesson(window, qtbot):
+    from gui.main_window import LESSONS
+
+    index = next(i for i, (title, _) in enumerate(LESSONS) if "zero_grad" in title)
+    window.play_lesson(index)
+    qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
+    window.training_panel.reset_button.click()
+    assert window._lesson_queue == [] and window.state == "idle"
