@@ -364,3 +364,22 @@ def test_reset_stops_a_lesson(window, qtbot):
     qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
     window.training_panel.reset_button.click()
     assert window._lesson_queue == [] and window.state == "idle"
+
+
+def test_without_graphviz_the_graph_tab_explains_and_the_rest_works(qtbot, monkeypatch):
+    monkeypatch.setattr("engine.graph.shutil.which", lambda name, *args, **kwargs: None)
+    w = MainWindow()
+    w.confirm = lambda *_: True
+    qtbot.addWidget(w)
+    w.show()
+    w.tabs.setCurrentWidget(w.graph_view)
+    qtbot.waitUntil(
+        lambda: "apt-get install graphviz" in w.graph_view.message_label.text(), timeout=TIMEOUT_MS
+    )
+    w.tabs.setCurrentWidget(w.expression_view)
+    qtbot.waitUntil(lambda: "Graphviz" in (w.expression_view.graph_message or ""), timeout=TIMEOUT_MS)
+    assert w.expression_view.results_table.rowCount() > 0  # the grads table needs no Graphviz
+    w.training_panel.steps_spin.setValue(5)
+    with qtbot.waitSignal(w.controller.halted, timeout=TIMEOUT_MS) as blocker:
+        w.training_panel.train_button.click()
+    assert blocker.args[0] == "finished" and len(w._history) == 5
