@@ -18,6 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gui.app import configure_runtime  # noqa: E402
+
+configure_runtime()  # as the app runs: before NumPy is imported
+
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -55,7 +59,6 @@ def time_graph(
 
 
 def main() -> None:
-    sys.setswitchinterval(2e-4)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
     window.resize(1360, 860)

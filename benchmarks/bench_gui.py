@@ -21,6 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gui.app import configure_runtime  # noqa: E402
+
+configure_runtime()  # as the app runs: before NumPy is imported
+
 from engine.data import moons  # noqa: E402
 from engine.session import Session  # noqa: E402
 from engine.spec import ModelSpec  # noqa: E402
@@ -95,7 +99,6 @@ def main() -> None:
     args = parser.parse_args()
     from PySide6.QtWidgets import QApplication
 
-    sys.setswitchinterval(2e-4)  # as the app does (see gui/app.py)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     print(f"platform {app.platformName()}, {args.steps} steps of the moons demo per run")
     baseline = [headless_steps_per_second(args.steps)]

@@ -14,6 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gui.app import configure_runtime  # noqa: E402
+
+configure_runtime()  # as the app runs: before NumPy is imported
+
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -48,7 +52,6 @@ def save(window: MainWindow, name: str) -> None:
 
 
 def main() -> None:
-    sys.setswitchinterval(2e-4)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     OUT.mkdir(exist_ok=True)
     window = MainWindow()
