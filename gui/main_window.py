@@ -46,8 +46,8 @@ from gui.training_panel import TrainingPanel
 # the GIL. Views therefore redraw only when visible, and no more often than keeps
 # their measured cost under VIEW_BUDGET of the wall clock (and never more than
 # MAX_VIEW_RATE times a second): fast machines get smooth plots, slow ones stay live.
-VIEW_BUDGET = 0.12
-MAX_VIEW_RATE = 5.0
+VIEW_BUDGET = 0.1
+MAX_VIEW_RATE = 4.0
 STATES = ("idle", "training", "paused", "finished", "diverged")
 
 
