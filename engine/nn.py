@@ -106,7 +106,8 @@ class MLP(Module):
         seed: int | None = None,
         activations: Sequence[str] | None = None,
     ):
-        if nin < 1 or not nouts or any(n < 1 for n in nouts):
+        sizes_ok = all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in [nin, *nouts])
+        if not nouts or not sizes_ok:
             raise ValueError(f"layer sizes must be positive integers, got inputs={nin}, layers={list(nouts)}")
         rng = random.Random(seed)
         sizes = [nin, *nouts]

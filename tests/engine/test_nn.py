@@ -383,3 +383,9 @@ def test_the_cycle_check_does_find_micrographs_closures():
         ((x * 3 + 1).relu() * x).backward()
 
     assert collectable(build, micrograd_engine.Value) > 0
+
+
+@pytest.mark.parametrize("nin, nouts", [(3, [4.5]), (2.0, [1]), (3, [True]), (3, [])])
+def test_layer_sizes_must_be_positive_integers(nin, nouts):
+    with pytest.raises(ValueError, match="positive integers"):
+        MLP(nin, nouts)
