@@ -898,6 +898,10 @@ class GraphView(QWidget):
 
     # ------------------------------------------------------------ export dialog
 
+    def export_dialog(self, suffix: str = ".svg", name_filter: str = "SVG image (*.svg)") -> None:
+        """Ask where to save the graph, then save it (File ▸ Export computation graph, the Export button)."""
+        self._export_dialog(suffix, name_filter)
+
     def _export_dialog(self, suffix: str, name_filter: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the graph", f"graph{suffix}", name_filter)
         if not path:

@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._add_action(file_menu, "Export loss history CSV…", self._export_loss_csv_dialog)
         self._add_action(file_menu, "Export loss plot PNG…", self._export_loss_png_dialog)
+        self._add_action(file_menu, "Export computation graph SVG…", self._export_graph_dialog)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.Quit)
 
@@ -724,6 +725,11 @@ class MainWindow(QMainWindow):
             return
         self.apply_session(self._lesson_queue.pop(0))
         self.train()
+
+    def _export_graph_dialog(self) -> None:
+        self._refresh_graph()  # the graph of the current weights, even if its tab was never opened
+        self.tabs.setCurrentWidget(self.graph_view)
+        self.graph_view.export_dialog()
 
     def _about(self) -> None:
         QMessageBox.about(
