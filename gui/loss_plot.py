@@ -1,8 +1,14 @@
 """The Loss tab: loss (and accuracy) per step, live, with earlier runs kept as faded curves.
 
-Live updates only move data into existing artists (`set_data`) and ask for a
-`draw_idle()`: the training thread holds the GIL most of the time, so every redraw
-the GUI thread does must stay light.
+Live updates only move data into existing artists (`set_data`): the training thread holds
+the GIL most of the time, so every redraw the GUI thread does must stay light. While a run
+is live its limits rarely change (the step axis spans the run's expected steps, the loss axis
+only grows, with headroom), and updates that leave them alone are blitted: every full draw
+keeps a copy of the figure without the current run's two lines and the legend above them,
+and an update restores that copy, draws only those artists and repaints the axes: a few
+milliseconds instead of a full draw of ticks, labels, legend and the earlier runs. Anything
+else that changes (limits, scale, legend, messages, runs, size) asks for a full draw, which
+takes a new copy. When the run reaches its expected steps the limits fit the data again.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from matplotlib.backend_bases import DrawEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
+from matplotlib.transforms import Bbox
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.files import atomic_write_bytes, atomic_write_text
@@ -32,6 +40,10 @@ GRID_COLOR = "#e3e3e3"
 # margins in pixels, set on every resize: a fixed layout keeps live redraws cheap
 # (a constrained layout would cost about as much as the drawing itself, on every frame)
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 66, 14, 18, 44, 12
+# while a run is live, limits only grow, and by this much more than the data needs (a fraction of
+# the span, or a factor on a log axis), so that most updates leave them alone and can be blitted
+HEADROOM = 0.2
+LOG_HEADROOM = 4.0
 
 
 @dataclass
@@ -44,10 +56,38 @@ class Run:
     accuracies: list[float | None] = field(default_factory=list)
     loss_line: Line2D | None = field(default=None, repr=False)
     accuracy_line: Line2D | None = field(default=None, repr=False)
+    total_steps: int | None = None  # the steps the run is expected to take, if known
 
     @property
     def has_accuracy(self) -> bool:
         return any(a is not None for a in self.accuracies)
+
+    @property
+    def finished(self) -> bool:
+        return self.total_steps is not None and bool(self.steps) and self.steps[-1] >= self.total_steps
+
+
+class _BlitCanvas(FigureCanvasQTAgg):
+    """A Qt canvas whose full draws leave out the plot's changing artists, keep that background,
+    then draw them on top: the finished buffer is complete, and the background can be reused."""
+
+    def __init__(self, figure: Figure, plot: LossPlot):
+        super().__init__(figure)
+        self._plot = plot
+        self.full_draws = 0  # how many full draws so far (the tests count them)
+
+    def draw(self) -> None:
+        self.full_draws += 1
+        artists = self._plot._dynamic_artists()
+        for artist in artists:
+            artist.set_animated(True)
+        self._plot._drawing_full = True
+        try:
+            super().draw()  # its draw_event calls the plot's _on_draw
+        finally:
+            self._plot._drawing_full = False
+            for artist in artists:  # savefig and other renderers still draw everything
+                artist.set_animated(False)
 
 
 class LossPlot(QWidget):
@@ -58,9 +98,14 @@ class LossPlot(QWidget):
         self._runs: list[Run] = []
         self._earlier_count = 0  # earlier runs so far: picks each one's colour, which never changes
         self._log_scale = False
+        self._live_limits: tuple | None = None  # (xlim, ylim) of the live run, which only grow
+        self._background = None  # the canvas without _dynamic_artists(), from the last full draw
+        self._background_renderer = None  # the canvas renderer it was taken from
+        self._background_key: tuple = ()  # and what else it showed: limits, legend, size, ...
+        self._drawing_full = False
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = _BlitCanvas(self.figure, self)
         self.canvas.setMinimumSize(240, 200)
         self.loss_axes, self.accuracy_axes = self.figure.subplots(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 3]}
@@ -73,6 +118,7 @@ class LossPlot(QWidget):
                 ax.spines[side].set_visible(False)
         self._apply_margins()
         self.canvas.mpl_connect("resize_event", self._apply_margins)
+        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.loss_axes.set_ylabel("loss", fontsize=10)
         self.loss_axes.tick_params(labelbottom=False)
         self.accuracy_axes.set_ylabel("accuracy", fontsize=10)
@@ -117,11 +163,16 @@ class LossPlot(QWidget):
         """Earlier runs, oldest first, then the current run."""
         return list(self._runs)
 
-    def start_run(self, label: str) -> None:
-        """Begin a new current run; the old current run (if it has points) becomes a faded earlier run."""
+    def start_run(self, label: str, total_steps: int | None = None) -> None:
+        """Begin a new current run; the old current run (if it has points) becomes a faded earlier run.
+
+        `total_steps`, the steps the run is expected to take, fixes the step axis while it runs."""
+        total_steps = int(total_steps) if total_steps is not None and total_steps > 0 else None
+        self._live_limits = None
         current = self._current()
         if current is not None and not current.steps:  # an empty run is not worth keeping: reuse it
             current.label = label
+            current.total_steps = total_steps
             self._refresh()
             return
         if current is not None:
@@ -129,7 +180,7 @@ class LossPlot(QWidget):
             self._earlier_count += 1
             for line in (current.loss_line, current.accuracy_line):
                 line.set(color=color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)
-        run = Run(label)
+        run = Run(label, total_steps=total_steps)
         style = {"color": CURRENT_COLOR, "linewidth": 2.0, "zorder": 3}
         (run.loss_line,) = self.loss_axes.plot([], [], label=label, **style)
         (run.accuracy_line,) = self.accuracy_axes.plot([], [], **style)
@@ -158,6 +209,7 @@ class LossPlot(QWidget):
         run.steps.clear()
         run.losses.clear()
         run.accuracies.clear()
+        self._live_limits = None
         self._update_lines(run)
         self._refresh()
 
@@ -165,6 +217,7 @@ class LossPlot(QWidget):
         for run in self._runs[:-1]:
             self._remove(run)
         del self._runs[:-1]
+        self._live_limits = None  # fit the current run alone
         self._refresh()
 
     def set_log_scale(self, on: bool) -> None:
@@ -177,6 +230,7 @@ class LossPlot(QWidget):
         if on == self._log_scale:
             return
         self._log_scale = on
+        self._live_limits = None
         self._refresh()
 
     @property
@@ -262,7 +316,8 @@ class LossPlot(QWidget):
                 handle.set_alpha(0.6)
 
     def _refresh(self) -> None:
-        """Legend, scales, limits and messages after the runs changed; then one draw_idle."""
+        """Legend, scales, limits and messages after the runs changed; then a blit if only the
+        current run's lines changed, or else one draw_idle."""
         self.clear_button.setEnabled(len(self._runs) > 1)
         shown = [run for run in self._runs if run.steps]
         self._refresh_legend(shown)
@@ -271,10 +326,13 @@ class LossPlot(QWidget):
         accuracy_missing = bool(current and current.steps and not current.has_accuracy)
         self._no_accuracy_text.set_visible(accuracy_missing)
         self._autoscale(shown)
-        self.canvas.draw_idle()
+        if not self._blit():
+            self.canvas.draw_idle()
 
     def _autoscale(self, shown: list[Run]) -> None:
-        """Limits from the data, computed here: cheaper than relim() and in control of zeros on log axes."""
+        """Limits from the data, computed here: cheaper than relim() and in control of zeros on log axes.
+
+        While the current run is live they only grow, with headroom; once it is done they fit the data."""
         ax = self.loss_axes
         wanted_scale = "log" if self._log_scale else "linear"
         if ax.get_yscale() != wanted_scale:
@@ -282,25 +340,133 @@ class LossPlot(QWidget):
                 ax.set_yscale("log", nonpositive="clip")
             else:
                 ax.set_yscale("linear")
+        xlim, ylim = self._fitted_limits(shown)
+        current = self._current()
+        if current is not None and not current.finished:
+            xlim, ylim = self._live_limits = self._grown_limits(xlim, ylim, current.total_steps, bool(shown))
+        else:
+            self._live_limits = None
+        _set_limits(ax, xlim, ylim)
+
+    def _fitted_limits(self, shown: list[Run]) -> tuple[tuple, tuple | None]:
+        """The step and loss limits that fit the data (None for the loss: keep it as it is)."""
         if not shown:
-            ax.set_xlim(0, 10)
-            ax.set_ylim((1e-3, 1.0) if self._log_scale else (0.0, 1.0))
-            return
+            return (0, 10), ((1e-3, 1.0) if self._log_scale else (0.0, 1.0))
         last_step = max(run.steps[-1] for run in shown)
         first_step = min(run.steps[0] for run in shown)
-        ax.set_xlim(min(0, first_step), max(last_step, first_step + 1))
+        xlim = (min(0, first_step), max(last_step, first_step + 1))
         finite = [v for run in shown for v in run.losses if math.isfinite(v)]
         if not finite:
-            return
+            return xlim, None
         top = max(finite)
         if self._log_scale:
-            positive = [v for v in finite if v > 0]
-            low = min(positive) if positive else top
             if top <= 0:  # every loss is 0: nothing to put on a log axis yet
-                ax.set_ylim(1e-3, 1.0)
-                return
+                return xlim, (1e-3, 1.0)
+            low = min(v for v in finite if v > 0)
             # a loss of exactly 0 (hinge loss does reach it) plunges to the bottom edge
-            ax.set_ylim(low / 2, top * 2)
+            return xlim, (low / 2, top * 2)
+        low = min(0.0, min(finite))
+        return xlim, (low, top * 1.05 if top > 0 else 1.0)
+
+    def _grown_limits(
+        self, xlim: tuple, ylim: tuple | None, total_steps: int | None, any_shown: bool
+    ) -> tuple[tuple, tuple]:
+        """Live limits: the last ones, grown (with headroom) only where the fitted ones go past them."""
+        if total_steps is not None:  # the whole run's width from the start (or earlier runs' if wider)
+            xlim = (xlim[0], max(xlim[1], total_steps) if any_shown else total_steps)
+        if ylim is None:
+            ylim = self._live_limits[1] if self._live_limits else self.loss_axes.get_ylim()
+        if self._live_limits is None:
+            if total_steps is None:
+                xlim = (xlim[0], xlim[1] + max(1.0, HEADROOM * (xlim[1] - xlim[0])))
+            return xlim, ylim
+        (x0, x1), (y0, y1) = self._live_limits
+        if xlim[0] < x0:
+            x0 = xlim[0]
+        if xlim[1] > x1:
+            x1 = xlim[1] + max(1.0, HEADROOM * (xlim[1] - x0))
+        if self._log_scale:
+            if ylim[0] < y0:
+                y0 = ylim[0] / LOG_HEADROOM
+            if ylim[1] > y1:
+                y1 = ylim[1] * LOG_HEADROOM
         else:
-            low = min(0.0, min(finite))
-            ax.set_ylim(low, top * 1.05 if top > 0 else 1.0)
+            span = max(ylim[1], y1) - min(ylim[0], y0)
+            if ylim[0] < y0:
+                y0 = ylim[0] - HEADROOM * span
+            if ylim[1] > y1:
+                y1 = ylim[1] + HEADROOM * span
+        return (x0, x1), (y0, y1)
+
+    # ------------------------------------------------------------ blitting
+
+    def _dynamic_artists(self) -> list:
+        """What a live update redraws over the background, in drawing order: the current run's
+        lines, and the legend that must stay on top of them."""
+        current = self._current()
+        if current is None:
+            return []
+        artists = [current.loss_line, current.accuracy_line, self._legend]
+        return sorted((a for a in artists if a is not None), key=lambda a: a.get_zorder())
+
+    def _background_state(self) -> tuple:
+        """Everything in the background that an update could change: if any of it differs from the
+        last full draw, the background is stale."""
+        current = self._current()
+        return (
+            self.loss_axes.get_xlim(),
+            self.loss_axes.get_ylim(),
+            self.loss_axes.get_yscale(),
+            self.accuracy_axes.get_ylim(),
+            tuple(self._legend_key),
+            id(self._legend),
+            self._empty_text.get_visible(),
+            self._no_accuracy_text.get_visible(),
+            tuple(map(id, self.loss_axes.lines)),
+            tuple(map(id, self.accuracy_axes.lines)),
+            None if current is None else id(current.loss_line),
+            self._canvas_size(),
+        )
+
+    def _canvas_size(self) -> tuple:
+        return (*self.canvas.get_width_height(physical=True), self.figure.dpi)
+
+    def _on_draw(self, _event: object = None) -> None:
+        """After a full draw of the canvas (not a savefig): keep the background, then complete it."""
+        if not self._drawing_full:
+            return
+        canvas = self.canvas
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        self._background_renderer = canvas.get_renderer()
+        self._background_key = self._background_state()
+        for artist in self._dynamic_artists():
+            artist.axes.draw_artist(artist)
+
+    def _blit(self) -> bool:
+        """Redraw only the current run's lines (and the legend) over the background; False if
+        there is no background, or it no longer matches what the figure shows."""
+        canvas = self.canvas
+        if self._background is None:
+            return False
+        # a resize or a savefig at another dpi replaces the renderer: the background no longer fits
+        if getattr(canvas, "renderer", None) is not self._background_renderer or (
+            self._background_state() != self._background_key
+        ):
+            self._background = self._background_renderer = None
+            return False
+        canvas.restore_region(self._background)
+        for artist in self._dynamic_artists():
+            artist.axes.draw_artist(artist)
+        # the lines' width can reach a little outside the axes boxes: both, padded, in one repaint
+        canvas.blit(Bbox.union([self.loss_axes.bbox, self.accuracy_axes.bbox]).padded(3))
+        # listeners learn that the view is up to date, as after a full draw (_on_draw ignores it)
+        DrawEvent("draw_event", canvas, canvas.renderer)._process()
+        return True
+
+
+def _set_limits(ax, xlim: tuple, ylim: tuple | None) -> None:
+    """Set limits only if they changed (setting them costs callbacks and marks the axes stale)."""
+    if tuple(ax.get_xlim()) != tuple(xlim):
+        ax.set_xlim(*xlim)
+    if ylim is not None and tuple(ax.get_ylim()) != tuple(ylim):
+        ax.set_ylim(*ylim)

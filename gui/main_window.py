@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
             return False
         self._history = []
         self._unplotted = []
-        self.loss_plot.start_run(self._run_label())
+        self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.controller.start(trainer)
         return True
 
@@ -598,7 +598,7 @@ class MainWindow(QMainWindow):
         self._start_weights = session.weights
         self._history = []
         if session.history:
-            self.loss_plot.start_run(history_label)
+            self.loss_plot.start_run(history_label, total_steps=session.history[-1].step)
             self.loss_plot.add_results(session.history)
         self._show_dataset()
 

@@ -228,3 +228,130 @@ def test_png_export_failing_at_the_rename_leaves_the_old_file(plot, tmp_path, mo
         plot.export_png(path)
     assert path.read_bytes() == b"old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]  # no temporary file left behind
+
+
+# ------------------------------------------------------------ live updates: stable limits and blitting
+
+
+def rgba(plot: LossPlot):
+    import numpy as np
+
+    return np.asarray(plot.canvas.buffer_rgba()).astype(int)
+
+
+def live_plot(plot: LossPlot, qtbot, total_steps: int | None = 100) -> LossPlot:
+    """Two runs, the second one live with a few points, fully drawn and shown."""
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.start_run("earlier", total_steps=total_steps)
+    plot.add_results([result(s, 2.0 / s, 0.5) for s in range(1, 101)])
+    plot.start_run("current", total_steps=total_steps)
+    plot.add_results([result(s, 1.5 / s, 0.2) for s in range(1, 6)])
+    qtbot.wait(20)  # the draw_idle those asked for: a full draw, which keeps the background
+    return plot
+
+
+def test_updates_within_the_limits_are_blitted_and_match_a_full_draw(plot, qtbot):
+    live_plot(plot, qtbot)
+    draws_before = plot.canvas.full_draws
+    limits = plot.loss_axes.get_xlim(), plot.loss_axes.get_ylim()
+    drawn = []
+    plot.canvas.mpl_connect("draw_event", drawn.append)
+    for s in range(6, 30, 6):
+        plot.add_results([result(k, 1.5 / k, min(1.0, k / 30)) for k in range(s, s + 6)])
+        qtbot.wait(1)
+    assert plot.canvas.full_draws == draws_before  # no full draw...
+    assert len(drawn) == 4  # ...but listeners (the main window) hear of every update
+    assert (plot.loss_axes.get_xlim(), plot.loss_axes.get_ylim()) == limits
+    blitted = rgba(plot)
+    plot.canvas.draw()
+    assert plot.canvas.full_draws == draws_before + 1
+    assert abs(blitted - rgba(plot)).max() <= 8  # the same picture either way
+
+
+def test_a_spy_on_the_figure_sees_no_full_draw_for_blitted_updates(plot, qtbot, monkeypatch):
+    live_plot(plot, qtbot)
+    full_draws = []
+    monkeypatch.setattr(plot.figure, "draw", lambda renderer: full_draws.append(renderer))
+    plot.add_results([result(6, 0.2, 0.6), result(7, 0.19, 0.7)])
+    qtbot.wait(20)
+    assert full_draws == []
+
+
+def test_changes_besides_the_current_lines_fall_back_to_a_full_draw(plot, qtbot, tmp_path):
+    live_plot(plot, qtbot)
+    assert plot._blit()
+    plot.set_log_scale(True)  # scale and limits
+    assert not plot._blit()
+    plot.canvas.draw()
+    assert plot._blit()
+    plot.start_run("third", total_steps=100)
+    plot.add_results([result(1, 1.0)])  # a new legend entry, the old current run fades
+    assert not plot._blit()
+    plot.canvas.draw()
+    assert plot._blit()
+    plot.resize(700, 500)  # another size
+    qtbot.wait(20)
+    plot.canvas.draw()
+    assert plot._blit()
+    plot.export_png(tmp_path / "x.png")  # savefig's renderer replaced the background's one: full draw next
+    assert not plot._blit()
+
+
+def test_limits_grow_with_headroom_when_data_leaves_them(plot, qtbot):
+    live_plot(plot, qtbot)
+    low, high = plot.loss_axes.get_ylim()
+    draws = plot.canvas.full_draws
+    plot.add_results([result(6, high * 2, 0.5)])
+    new_low, new_high = plot.loss_axes.get_ylim()
+    assert new_low == low and new_high > high * 2  # grown past the new point, with headroom
+    qtbot.waitUntil(lambda: plot.canvas.full_draws > draws)  # the new limits need a full draw
+    # falling losses do not shrink the axis while the run is live
+    plot.add_results([result(7, 0.01, 0.5)])
+    assert plot.loss_axes.get_ylim() == (new_low, new_high)
+
+
+def test_log_limits_grow_by_a_factor(plot, qtbot):
+    plot.set_log_scale(True)
+    live_plot(plot, qtbot)
+    low, high = plot.loss_axes.get_ylim()
+    plot.add_results([result(6, low / 10, 0.5)])
+    new_low, new_high = plot.loss_axes.get_ylim()
+    assert 0 < new_low < low / 10 and new_high == high
+
+
+def test_step_axis_spans_the_expected_steps_and_fits_the_data_when_done(plot, qtbot):
+    plot.start_run("a", total_steps=50)
+    assert plot.loss_axes.get_xlim() == (0, 50)
+    plot.add_results([result(1, 3.0), result(2, 1.0)])
+    assert plot.loss_axes.get_xlim() == (0, 50)
+    plot.add_results([result(s, 0.5) for s in range(3, 51)])  # done: the loss axis fits the data
+    assert plot.loss_axes.get_xlim() == (0, 50)
+    assert plot.loss_axes.get_ylim() == pytest.approx((0.0, 3.0 * 1.05))
+
+
+def test_without_expected_steps_the_step_axis_grows_with_headroom(plot):
+    plot.start_run("a")
+    plot.add_results([result(s, 1.0) for s in range(1, 21)])
+    _, right = plot.loss_axes.get_xlim()
+    assert right > 20
+    plot.add_results([result(21, 1.0)])
+    assert plot.loss_axes.get_xlim()[1] == right
+
+
+def test_nothing_stays_animated_and_export_after_blits_shows_the_lines(plot, qtbot, tmp_path):
+    import numpy as np
+    from matplotlib.image import imread
+
+    live_plot(plot, qtbot)
+    for s in range(6, 40, 5):
+        plot.add_results([result(k, 1.5 / k, 0.9) for k in range(s, s + 5)])
+    current = plot.runs[-1]
+    assert not any(a.get_animated() for a in (current.loss_line, current.accuracy_line, plot._legend))
+    path = tmp_path / "loss.png"
+    plot.export_png(path)
+    image = imread(path)[..., :3]
+    blue = np.array([0x1F, 0x5F, 0xBF]) / 255  # the current run's colour
+    assert (np.abs(image - blue).max(axis=-1) < 0.05).sum() > 300
+    # and the legend is there: its frame hides nothing
+    assert legend_texts(plot) == ["earlier", "current"]
