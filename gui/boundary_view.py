@@ -16,8 +16,7 @@ Clicks edit the data: the view only says what was clicked (`point_added`,
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backend_bases import DrawEvent, MouseButton, MouseEvent
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.backend_bases import MouseButton, MouseEvent
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from engine.data import Dataset
 from engine.weights import ModelWeights
+from gui.blit_canvas import BlitCanvas
 
 GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
 PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
@@ -40,27 +40,6 @@ OUTPUT_CMAP = LinearSegmentedColormap.from_list(
 )
 # margins in pixels, set on every resize; a fixed layout keeps redraws cheap
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
-
-
-class _BlitCanvas(FigureCanvasQTAgg):
-    """A Qt canvas whose full draws leave out the view's changing artists, keep that background,
-    then draw them on top: the finished buffer is complete, and the background can be reused."""
-
-    def __init__(self, figure: Figure, view: BoundaryView):
-        super().__init__(figure)
-        self._view = view
-
-    def draw(self) -> None:
-        artists = self._view._dynamic_artists()
-        for artist in artists:
-            artist.set_animated(True)
-        self._view._drawing_full = True
-        try:
-            super().draw()  # its draw_event calls the view's _on_draw
-        finally:
-            self._view._drawing_full = False
-            for artist in artists:  # savefig and other renderers still draw everything
-                artist.set_animated(False)
 
 
 class BoundaryView(QWidget):
@@ -81,13 +60,12 @@ class BoundaryView(QWidget):
         self._grid_x = self._grid_y = np.zeros(0)
         self._image = None
         self._contour = None
-        self._background = None  # the canvas without _dynamic_artists(), from the last full draw
-        self._background_renderer = None  # the canvas renderer it was taken from
-        self._background_size: tuple = ()  # and the canvas size and dpi then
-        self._drawing_full = False
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
-        self.canvas = _BlitCanvas(self.figure, self)
+        # While training, only the output image, the boundary and the samples change
+        self.canvas = BlitCanvas(
+            self.figure, self._dynamic_artists, lambda: (), lambda: self.axes.bbox.padded(2)
+        )
         self.canvas.setMinimumSize(240, 200)
         self.axes = self.figure.add_subplot()
         self.axes.set_aspect("equal", adjustable="box")  # circles look round
@@ -114,7 +92,6 @@ class BoundaryView(QWidget):
         self._apply_limits()
         self._apply_margins()
         self.canvas.mpl_connect("resize_event", self._apply_margins)
-        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.canvas.mpl_connect("button_press_event", self._on_canvas_button_press)
 
         self.hint_label = QLabel(HINT)
@@ -162,7 +139,7 @@ class BoundaryView(QWidget):
         limits = self.axes.get_xlim(), self.axes.get_ylim()
         self._update_output()
         if limits != (self.axes.get_xlim(), self.axes.get_ylim()):
-            self._background = None
+            self.canvas.invalidate_background()
         if not self._blit():
             self.canvas.draw_idle()
 
@@ -191,41 +168,12 @@ class BoundaryView(QWidget):
 
     def _redraw_all(self) -> None:
         """Something besides the output changed: drop the background and queue a full draw."""
-        self._background = None
+        self.canvas.invalidate_background()
         self.canvas.draw_idle()
-
-    def _on_draw(self, event: object = None) -> None:
-        """After a full draw of the canvas (not a savefig): keep the background, then complete it."""
-        if not self._drawing_full:
-            return
-        canvas = self.canvas
-        self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._background_renderer = canvas.get_renderer()
-        self._background_size = self._canvas_size()
-        for artist in self._dynamic_artists():
-            self.axes.draw_artist(artist)
-
-    def _canvas_size(self) -> tuple:
-        return (*self.canvas.get_width_height(physical=True), self.figure.dpi)
 
     def _blit(self) -> bool:
         """Redraw only the changing artists over the background; False if there is none to use."""
-        canvas = self.canvas
-        if self._background is None or not self._is_2d:
-            return False
-        # a resize or a savefig at another dpi replaces the renderer: the background no longer fits
-        if getattr(canvas, "renderer", None) is not self._background_renderer or (
-            self._canvas_size() != self._background_size
-        ):
-            self._background = self._background_renderer = None
-            return False
-        canvas.restore_region(self._background)
-        for artist in self._dynamic_artists():
-            self.axes.draw_artist(artist)
-        canvas.blit(self.axes.bbox.padded(2))  # the frame's line width sits half outside the box
-        # listeners learn that the view is up to date, as after a full draw (_on_draw ignores it)
-        DrawEvent("draw_event", canvas, canvas.renderer)._process()
-        return True
+        return self._is_2d and self.canvas.blit_changes()
 
     def _update_output(self) -> None:
         weights = self._weights
@@ -295,7 +243,7 @@ class BoundaryView(QWidget):
             handles.append(self._boundary_handle)
         if self._legend is not None:
             self._legend.remove()
-        self._background = None  # the legend is part of it
+        self.canvas.invalidate_background()  # the legend is part of it
         self._legend = self.axes.legend(
             handles=handles,
             loc="lower center",
@@ -313,7 +261,7 @@ class BoundaryView(QWidget):
         self.axes.set_ylim(y0, y1)
 
     def _apply_margins(self, _event: object = None) -> None:
-        self._background = None  # resized: the next refresh needs a full draw
+        self.canvas.invalidate_background()  # resized: the next refresh needs a full draw
         width, height = self.figure.bbox.width, self.figure.bbox.height
         if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
             return

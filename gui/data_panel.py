@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import PRESETS, DataError, Dataset, make_preset, read_csv, write_csv
+from gui.style import ERROR_COLOR
 
 CUSTOM = "custom"
 MAX_PANEL_SAMPLES = 2000
@@ -58,10 +59,9 @@ PRESET_TIPS = {
     CUSTOM: "Your own data: edited in the table, clicked on the plot, or imported from a CSV file",
 }
 INVALID_BACKGROUND = QColor("#ffd7d7")
-ERROR_STYLE = "color: #c62828;"
 
 
-def format_number(value: float) -> str:
+def format_cell(value: float) -> str:
     """Short exact numbers as they are ('2.0', '-0.445'); others rounded to 4 decimals ('0.1235').
 
     A rounded number always shows all 4 decimals, so a reader can tell it from an exact one.
@@ -202,7 +202,7 @@ class DataPanel(QWidget):
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
 
@@ -397,7 +397,7 @@ class DataPanel(QWidget):
     def _fill_row(self, row: int) -> None:
         align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for column, value in enumerate([*self._dataset.inputs[row], self._dataset.targets[row]]):
-            item = QTableWidgetItem(format_number(value))
+            item = QTableWidgetItem(format_cell(value))
             item.setData(VALUE_ROLE, value)
             item.setTextAlignment(align)
             self.table.setItem(row, column, item)
@@ -443,7 +443,7 @@ class DataPanel(QWidget):
                 return
             self._invalid.pop((row, column), None)
             item.setData(VALUE_ROLE, value)
-            item.setText(format_number(value))
+            item.setText(format_cell(value))
             item.setData(Qt.ItemDataRole.BackgroundRole, None)
             item.setToolTip("")
         finally:
@@ -538,14 +538,14 @@ def summarize(ds: Dataset) -> str:
             + ", ".join(f"{_class_name(t)}: {c}" for t, c in sorted(counts.items(), key=lambda tc: -tc[0]))
         )
     else:
-        parts.append(f"y from {format_number(min(counts))} to {format_number(max(counts))}")
+        parts.append(f"y from {format_cell(min(counts))} to {format_cell(max(counts))}")
     return " · ".join(parts)
 
 
 def _class_name(target: float) -> str:
     if target == int(target):
         return f"{int(target):+d}" if target else "0"
-    return format_number(target)
+    return format_cell(target)
 
 
 def _reason(exc: Exception) -> str:

@@ -43,7 +43,7 @@ from engine import graph as graph_engine
 from engine.expression import ExpressionError, evaluate, parse_variables
 from engine.graph import KIND_COLORS, BackwardStep, BackwardStepper, Graph, GraphError, SvgGraph, op_symbol
 from engine.value import Value
-from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph
+from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.graph_view import (
     CURRENT_STYLE,
     KIND_HELP,
@@ -56,6 +56,7 @@ from gui.graph_view import (
     local_rule,
     node_name,
 )
+from gui.style import ERROR_COLOR
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -78,7 +79,6 @@ COLUMNS = ("name", "data", "grad (ours)", "grad (PyTorch)", "|difference|")
 STYLES = ("Compact records", "Records as in the lecture")
 STEP_MIN_SCALE = 0.75  # step-through zooms in to at least this (small but readable), not further
 DIFFERENT = 1e-9  # a difference above this is drawn red: no longer rounding
-ERROR_COLOR = "#b00020"
 BACKWARD_AGAIN_TIP = (
     "Call out.backward() once more without zero_grad(): every variable adds the same gradient again,\n"
     "so its grad doubles, then triples. backward() adds (+=) on purpose: a variable used twice (a + a)\n"
@@ -552,12 +552,7 @@ class ExpressionView(QWidget):
         self._stepper = self._last_step = None
 
     def _set_play_checked(self, checked: bool) -> None:
-        self.step_play_button.blockSignals(True)
-        self.step_play_button.setChecked(checked)
-        self.step_play_button.blockSignals(False)
-        icon = QStyle.StandardPixmap.SP_MediaPause if checked else QStyle.StandardPixmap.SP_MediaPlay
-        self.step_play_button.setIcon(self.style().standardIcon(icon))
-        self.step_play_button.setText("Pause" if checked else "Play")
+        show_play_state(self.step_play_button, checked)
 
     def _step_to(self, step: BackwardStep | None) -> None:
         self._last_step = step

@@ -26,10 +26,12 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWhe
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
+    QStyle,
     QWidget,
 )
 
@@ -415,6 +417,16 @@ def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:
         raise GraphError("there is no graph on screen to export")
     data = {".svg": lambda: svg, ".png": lambda: svg_to_png(svg)}.get(suffix, lambda: dot().encode("utf-8"))()
     atomic_write_bytes(path, data)
+
+
+def show_play_state(button: QAbstractButton, playing: bool) -> None:
+    """The step-through Play button: checked with a Pause icon while playing (without emitting)."""
+    button.blockSignals(True)
+    button.setChecked(playing)
+    button.blockSignals(False)
+    icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+    button.setIcon(button.style().standardIcon(icon))
+    button.setText("Pause" if playing else "Play")
 
 
 def stop_thread(thread: QThread) -> None:

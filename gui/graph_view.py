@@ -62,7 +62,8 @@ from engine.graph import (
 )
 from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
-from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph
+from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
+from gui.style import ERROR_COLOR
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -728,7 +729,7 @@ class GraphView(QWidget):
             parts.append(f"<p style='margin:2px 0'>Σ = {fmt(total)}</p>")
             if self._backward_calls > 1 and not v._prev:
                 parts.append(
-                    f"<p style='color:#b00020'>backward() ran {self._backward_calls}× without zero_grad(): "
+                    f"<p style='color:{ERROR_COLOR}'>backward() ran {self._backward_calls}× without zero_grad(): "
                     f"this leaf's grad is {self._backward_calls}× the sum.</p>"
                 )
         elif node is graph.of(graph.root):
@@ -767,12 +768,7 @@ class GraphView(QWidget):
         self._last_step = None
 
     def _set_play_checked(self, checked: bool) -> None:
-        self.step_play_button.blockSignals(True)
-        self.step_play_button.setChecked(checked)
-        self.step_play_button.blockSignals(False)
-        icon = QStyle.StandardPixmap.SP_MediaPause if checked else QStyle.StandardPixmap.SP_MediaPlay
-        self.step_play_button.setIcon(self.style().standardIcon(icon))
-        self.step_play_button.setText("Pause" if checked else "Play")
+        show_play_state(self.step_play_button, checked)
 
     def _step_to(self, step: BackwardStep | None) -> None:
         self._last_step = step

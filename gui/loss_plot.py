@@ -19,8 +19,6 @@ import math
 import os
 from dataclasses import dataclass, field
 
-from matplotlib.backend_bases import DrawEvent
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
@@ -28,6 +26,7 @@ from matplotlib.transforms import Bbox
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.files import atomic_write_bytes, atomic_write_text
+from gui.blit_canvas import BlitCanvas
 
 MAX_RUNS = 6  # the current run and up to five earlier ones
 EMPTY_HINT = "Press Train to watch the loss fall"
@@ -67,29 +66,6 @@ class Run:
         return self.total_steps is not None and bool(self.steps) and self.steps[-1] >= self.total_steps
 
 
-class _BlitCanvas(FigureCanvasQTAgg):
-    """A Qt canvas whose full draws leave out the plot's changing artists, keep that background,
-    then draw them on top: the finished buffer is complete, and the background can be reused."""
-
-    def __init__(self, figure: Figure, plot: LossPlot):
-        super().__init__(figure)
-        self._plot = plot
-        self.full_draws = 0  # how many full draws so far (the tests count them)
-
-    def draw(self) -> None:
-        self.full_draws += 1
-        artists = self._plot._dynamic_artists()
-        for artist in artists:
-            artist.set_animated(True)
-        self._plot._drawing_full = True
-        try:
-            super().draw()  # its draw_event calls the plot's _on_draw
-        finally:
-            self._plot._drawing_full = False
-            for artist in artists:  # savefig and other renderers still draw everything
-                artist.set_animated(False)
-
-
 class LossPlot(QWidget):
     """Loss on top (about 70% of the height), accuracy below, sharing the step axis."""
 
@@ -99,13 +75,10 @@ class LossPlot(QWidget):
         self._earlier_count = 0  # earlier runs so far: picks each one's colour, which never changes
         self._log_scale = False
         self._live_limits: tuple | None = None  # (xlim, ylim) of the live run, which only grow
-        self._background = None  # the canvas without _dynamic_artists(), from the last full draw
-        self._background_renderer = None  # the canvas renderer it was taken from
-        self._background_key: tuple = ()  # and what else it showed: limits, legend, size, ...
-        self._drawing_full = False
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
-        self.canvas = _BlitCanvas(self.figure, self)
+        # While a run is live, only its lines (and the legend above them) change
+        self.canvas = BlitCanvas(self.figure, self._dynamic_artists, self._background_state, self._blit_box)
         self.canvas.setMinimumSize(240, 200)
         self.loss_axes, self.accuracy_axes = self.figure.subplots(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 3]}
@@ -118,7 +91,6 @@ class LossPlot(QWidget):
                 ax.spines[side].set_visible(False)
         self._apply_margins()
         self.canvas.mpl_connect("resize_event", self._apply_margins)
-        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.loss_axes.set_ylabel("loss", fontsize=10)
         self.loss_axes.tick_params(labelbottom=False)
         self.accuracy_axes.set_ylabel("accuracy", fontsize=10)
@@ -425,43 +397,16 @@ class LossPlot(QWidget):
             tuple(map(id, self.loss_axes.lines)),
             tuple(map(id, self.accuracy_axes.lines)),
             None if current is None else id(current.loss_line),
-            self._canvas_size(),
         )
 
-    def _canvas_size(self) -> tuple:
-        return (*self.canvas.get_width_height(physical=True), self.figure.dpi)
-
-    def _on_draw(self, _event: object = None) -> None:
-        """After a full draw of the canvas (not a savefig): keep the background, then complete it."""
-        if not self._drawing_full:
-            return
-        canvas = self.canvas
-        self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._background_renderer = canvas.get_renderer()
-        self._background_key = self._background_state()
-        for artist in self._dynamic_artists():
-            artist.axes.draw_artist(artist)
+    def _blit_box(self) -> Bbox:
+        # the lines' width can reach a little outside the axes boxes: both, padded, in one repaint
+        return Bbox.union([self.loss_axes.bbox, self.accuracy_axes.bbox]).padded(3)
 
     def _blit(self) -> bool:
         """Redraw only the current run's lines (and the legend) over the background; False if
         there is no background, or it no longer matches what the figure shows."""
-        canvas = self.canvas
-        if self._background is None:
-            return False
-        # a resize or a savefig at another dpi replaces the renderer: the background no longer fits
-        if getattr(canvas, "renderer", None) is not self._background_renderer or (
-            self._background_state() != self._background_key
-        ):
-            self._background = self._background_renderer = None
-            return False
-        canvas.restore_region(self._background)
-        for artist in self._dynamic_artists():
-            artist.axes.draw_artist(artist)
-        # the lines' width can reach a little outside the axes boxes: both, padded, in one repaint
-        canvas.blit(Bbox.union([self.loss_axes.bbox, self.accuracy_axes.bbox]).padded(3))
-        # listeners learn that the view is up to date, as after a full draw (_on_draw ignores it)
-        DrawEvent("draw_event", canvas, canvas.renderer)._process()
-        return True
+        return self.canvas.blit_changes()
 
 
 def _set_limits(ax, xlim: tuple, ylim: tuple | None) -> None:

@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBo
 
 from engine.nn import ACTIVATIONS
 from engine.spec import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ModelSpec, SpecError, parse_layer_sizes
-
-ERROR_COLOR = "#c62828"
+from gui.style import ERROR_COLOR, smaller_font
 
 ACTIVATION_TIPS = {
     "tanh": "tanh(w·x + b): squashes into (-1, 1). The lecture's choice.",
@@ -80,7 +79,7 @@ class ModelPanel(QWidget):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
-        self.error_label.setFont(_smaller(self.error_label))
+        self.error_label.setFont(smaller_font(self.error_label))
         self.error_label.hide()
         layers_field = QWidget()
         column = QVBoxLayout(layers_field)
@@ -96,7 +95,7 @@ class ModelPanel(QWidget):
         self.seed_spin.setToolTip(SEED_TIP)
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
-        self.summary_label.setFont(_smaller(self.summary_label))
+        self.summary_label.setFont(smaller_font(self.summary_label))
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self._form = QFormLayout(self)
@@ -256,9 +255,3 @@ def _select(combo: QComboBox, key: str) -> None:
         combo.blockSignals(True)
         combo.setCurrentIndex(index)
         combo.blockSignals(False)
-
-
-def _smaller(widget: QWidget):
-    font = widget.font()
-    font.setPointSizeF(font.pointSizeF() * 0.9)
-    return font

@@ -28,9 +28,7 @@ from PySide6.QtWidgets import (
 
 from engine.losses import LOSSES
 from engine.train import TrainSettings
-
-WARNING_COLOR = "#b26a00"
-HINT_COLOR = "#666666"
+from gui.style import HINT_COLOR, WARNING_COLOR, smaller_font
 
 LOSS_NAMES = {
     "sse": "Squared error (lecture)",
@@ -192,7 +190,7 @@ class TrainingPanel(QWidget):
         self.zero_grad_check.setToolTip(ZERO_GRAD_TIP)
         self.zero_grad_warning = QLabel("⚠ Gradients will accumulate across steps")
         self.zero_grad_warning.setStyleSheet(f"color: {WARNING_COLOR};")
-        self.zero_grad_warning.setFont(_smaller(self.zero_grad_warning))
+        self.zero_grad_warning.setFont(smaller_font(self.zero_grad_warning))
         self.zero_grad_warning.setToolTip(ZERO_GRAD_TIP)
         self.zero_grad_warning.setWordWrap(True)
         self.compiled_check = QCheckBox("Compiled (vectorised with NumPy)")
@@ -216,7 +214,7 @@ class TrainingPanel(QWidget):
         self.hint_label = QLabel()
         self.hint_label.setWordWrap(True)
         self.hint_label.setStyleSheet(f"color: {HINT_COLOR};")
-        self.hint_label.setFont(_smaller(self.hint_label))
+        self.hint_label.setFont(smaller_font(self.hint_label))
         self.hint_label.hide()
 
         form = QFormLayout()
@@ -397,9 +395,3 @@ def _label(text: str, tip: str) -> QLabel:
     label = QLabel(text)
     label.setToolTip(tip)
     return label
-
-
-def _smaller(widget: QWidget):
-    font = widget.font()
-    font.setPointSizeF(font.pointSizeF() * 0.9)
-    return font

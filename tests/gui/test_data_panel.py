@@ -7,7 +7,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QLineEdit
 
 from engine.data import Dataset, make_preset
-from gui.data_panel import INVALID_BACKGROUND, VALUE_ROLE, DataPanel, format_number
+from gui.data_panel import INVALID_BACKGROUND, VALUE_ROLE, DataPanel, format_cell
 
 LECTURE = make_preset("lecture")
 
@@ -193,7 +193,7 @@ def test_editor_shows_every_digit_and_checks_as_you_type(panel, qtbot):
     choose(panel, qtbot, "moons")
     item = panel.table.item(0, 0)
     full = item.data(VALUE_ROLE)
-    assert item.text() == format_number(full) != repr(full)
+    assert item.text() == format_cell(full) != repr(full)
     panel.table.openPersistentEditor(item)
     editor = panel.table.indexWidget(panel.table.indexFromItem(item))
     assert isinstance(editor, QLineEdit)
