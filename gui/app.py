@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -59,10 +60,23 @@ def run_app(session: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("micrograd-studio")
     window = MainWindow()
+    _close_on_ctrl_c(window)
     if session:
         window.open_session(session)
     window.show()
     return app.exec()
+
+
+def _close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal closes the window as its close button would (training stops, files close)."""
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    # Python runs a signal handler only when the interpreter gets control; Qt's
+    # event loop runs in C++, so a timer lets Python look a few times a second.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """The main window: data, model and training panels on the left, views on the right.
 
 The window holds the user's current choices (a Dataset copy, a ModelSpec,
-TrainSettings) and a `TrainController`. Training runs in the controller's
-thread; what comes back (step results and weight copies) feeds the loss plot,
-the decision boundary and the status bar.
+TrainSettings) and a `TrainController`, which owns the one training state.
+Training runs in the controller's child process; what comes back (step results
+and weight copies) feeds the loss plot, the decision boundary and the status bar.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from engine import weights as weights_io
 from engine.data import Dataset, lecture, moons
 from engine.session import Session, SessionError, load_session, save_session
 from engine.spec import ModelSpec
-from engine.train import StepResult, Trainer, TrainSettings
+from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 from gui.boundary_view import BoundaryView
 from gui.data_panel import DataPanel
@@ -39,16 +39,15 @@ from gui.expression_view import ExpressionView
 from gui.graph_view import GraphView
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
+from gui.train_process import TrainJob
 from gui.train_worker import TrainController
 from gui.training_panel import TrainingPanel
 
-# While training, a redraw in the GUI thread competes with the training thread for
-# the GIL. Views therefore redraw only when visible, and no more often than keeps
-# their measured cost under VIEW_BUDGET of the wall clock (and never more than
-# MAX_VIEW_RATE times a second): fast machines get smooth plots, slow ones stay live.
+# Views redraw only when visible, and no more often than keeps their measured cost
+# under VIEW_BUDGET of the wall clock (and never more than MAX_VIEW_RATE times a
+# second): fast machines get smooth plots, slow ones keep time for the user's clicks.
 VIEW_BUDGET = 0.1
 MAX_VIEW_RATE = 4.0
-STATES = ("idle", "training", "paused", "finished", "diverged")
 
 
 def _moons_demo(**changes) -> Session:
@@ -104,7 +103,6 @@ class MainWindow(QMainWindow):
         self._start_weights: ModelWeights | None = None  # imported or opened weights to train from
         self._weights: ModelWeights = self._fresh_weights()  # what the views show and exports write
         self._history: list[StepResult] = []
-        self.state = "idle"
         self.last_error = ""
         self.last_message = ""
         self._steps_per_second = 0.0
@@ -118,7 +116,8 @@ class MainWindow(QMainWindow):
 
         self.controller = TrainController(self)
         self.controller.progressed.connect(self._on_controller_progressed)
-        self.controller.halted.connect(self._on_controller_halted)
+        self.controller.state_changed.connect(self._on_controller_state_changed)
+        self.controller.failed.connect(self._on_controller_failed)
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
         self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
@@ -130,7 +129,7 @@ class MainWindow(QMainWindow):
         for canvas in (self.loss_plot.canvas, self.boundary_view.canvas):
             canvas.mpl_connect("draw_event", self._on_view_drawn)
         self._show_dataset()
-        self._set_state("idle")
+        self._show_state()
 
     # ---- layout
 
@@ -274,20 +273,25 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
         self._update_status()
 
-    # ---- training commands
+    # ---- training commands (each returns at once; the state changes when the trainer reports)
+
+    @property
+    def state(self) -> str:
+        """idle, training, paused, finished or diverged: the controller's, never a copy."""
+        return self.controller.state
 
     @Slot()
     def train(self) -> None:
         """Start a run (or resume a paused one)."""
-        if self.state == "paused" or (self.state == "idle" and self._start_run()):
-            self._set_state("training")
-            self.controller.resume()
-            self._begin_redraw()  # the new run's first draw (legend, axes) goes first
+        if self.state in ("finished", "diverged"):
+            return  # Reset (or more steps) first
+        if not self.controller.has_run and not self._start_run():
+            return
+        self.controller.resume()
 
     @Slot()
     def pause(self) -> None:
-        if self.state == "training":
-            self.controller.pause()
+        self.controller.pause()
 
     @Slot()
     def toggle_training(self) -> None:
@@ -299,11 +303,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def step(self) -> None:
         """One step of gradient descent, then pause."""
-        if self.state == "idle" and not self._start_run():
+        if self.state in ("finished", "diverged"):
             return
-        if self.state in ("idle", "paused"):
-            self._set_state("training")
-            self.controller.step()
+        if not self.controller.has_run and not self._start_run():
+            return
+        self.controller.step()
 
     @Slot()
     def reset(self) -> None:
@@ -311,7 +315,6 @@ class MainWindow(QMainWindow):
         self.controller.reset()
         self._history = []  # the curve stays; the next run's start_run() fades it
         self._weights = self._start_weights or self._fresh_weights()
-        self._set_state("idle")
         self._refresh_boundary()
         self._mark_graph_stale()
 
@@ -325,18 +328,15 @@ class MainWindow(QMainWindow):
         if spec is None:
             self.show_error("Model", "Fix the model's layer sizes first.")
             return False
-        try:
-            model = spec.build(self._dataset.n_inputs)
-            if self._start_weights is not None:
-                self._start_weights.apply_to(model)
-            trainer = Trainer(model, self._dataset.copy(), self._settings)
-        except (ValueError, WeightsError) as exc:
-            self.show_error("Cannot train", str(exc))
+        job = TrainJob(spec, self._dataset.copy(), self._settings, self._start_weights)
+        problem = job.problem()
+        if problem:
+            self.show_error("Cannot train", problem)
             return False
         self._history = []
         self._unplotted = []
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
-        self.controller.start(trainer)
+        self.controller.start(job)
         return True
 
     def _run_label(self) -> str:
@@ -382,16 +382,24 @@ class MainWindow(QMainWindow):
         box.open()
 
     @Slot(str, str)
-    def _on_controller_halted(self, state: str, message: str) -> None:
-        self._set_state(state)
+    def _on_controller_state_changed(self, state: str, message: str) -> None:
+        self._show_state()
+        if state in ("idle", "training"):
+            return
         self._flush_views()
         if state in ("finished", "diverged") and self._lesson_queue:
             QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
         if state == "diverged":
             self.show_error("Training diverged", message)
-        else:
+        elif message:
             self.statusBar().showMessage(message, 5000)
         self.last_message = message
+
+    @Slot(str)
+    def _on_controller_failed(self, message: str) -> None:
+        self._lesson_queue = []
+        self._flush_views()
+        self.show_error("Training stopped", message)
 
     # ---- user changes to data, model and settings
 
@@ -426,20 +434,22 @@ class MainWindow(QMainWindow):
         self._settings = settings
         if loss_changed:
             self._mark_graph_stale()
-        self.controller.update_settings(settings)  # applies from the next step
-        if self.state == "finished" and settings.steps > len(self._history):
-            self._set_state("paused")  # more steps to go: Resume continues the run
+        # Applies from the next step; a finished run given more steps reports itself paused.
+        self.controller.update_settings(settings)
         self._update_status()
 
     def _confirm_reset(self, question: str) -> bool:
+        """Ask before a change that ends the run; training pauses while the user reads."""
         self._lesson_queue = []  # the user takes over from a lesson
-        if self.state == "idle":
+        if not self.controller.has_run:
             return True
         was_training = self.state == "training"
         if was_training:
             self.controller.pause()
         ok = self.confirm("Reset training?", question)
         if not ok and was_training:
+            # The pause and this resume reach the trainer in order, whether or not
+            # it has paused yet: it ends up training, as it was.
             self.controller.resume()
         return ok
 
@@ -457,11 +467,10 @@ class MainWindow(QMainWindow):
 
     # ---- state and views
 
-    def _set_state(self, state: str) -> None:
-        assert state in STATES, state
-        self.state = state
-        self.training_panel.set_state(state)
-        if state == "idle":
+    def _show_state(self) -> None:
+        """Bring the panel's buttons and the status bar in line with the controller's state."""
+        self.training_panel.set_state(self.state)
+        if self.state == "idle":
             self.training_panel.set_progress(0, self._settings.steps)
         self._update_status()
 
@@ -511,11 +520,7 @@ class MainWindow(QMainWindow):
             self._refresh_graph()
 
     def _begin_redraw(self) -> None:
-        self._view_refresh_started = time.perf_counter()
-        self.controller.hold_for_gui()
-        # The draw normally ends in _on_view_drawn; should it never come (nothing
-        # changed on screen), training must not wait for it.
-        QTimer.singleShot(int(1000 * 0.3), self.controller.release_for_gui)
+        self._view_refresh_started = time.perf_counter()  # the cost is measured in _on_view_drawn
 
     def _flush_views(self) -> None:
         """Everything drawn, visible or not: training has stopped, so redraws are free."""
@@ -528,7 +533,6 @@ class MainWindow(QMainWindow):
             self._refresh_graph()
 
     def _on_view_drawn(self, _event: object) -> None:
-        self.controller.release_for_gui()
         if self._view_refresh_started is not None:
             self._view_cost = time.perf_counter() - self._view_refresh_started
             self._view_refresh_started = None
@@ -582,6 +586,8 @@ class MainWindow(QMainWindow):
         except (SessionError, OSError) as exc:
             self.show_error("Open session", f"Could not open {Path(path).name}: {exc}")
             return False
+        if not self._confirm_reset(f"Opening {Path(path).name} ends the current training run. Open it?"):
+            return False
         self.apply_session(session, f"saved run ({Path(path).name})")
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
         return True
@@ -589,7 +595,6 @@ class MainWindow(QMainWindow):
     def apply_session(self, session: Session, history_label: str = "saved run") -> None:
         """Show a session's data, model, settings and weights, ready to train from them."""
         self.controller.reset()
-        self._set_state("idle")
         self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
         self.data_panel.set_dataset(session.dataset)
         self.model_panel.set_spec(session.model)
@@ -602,11 +607,14 @@ class MainWindow(QMainWindow):
             self.loss_plot.add_results(session.history)
         self._show_dataset()
 
-    def new_session(self) -> None:
-        """Back to the lecture's example, with no runs on the plot."""
+    def new_session(self) -> bool:
+        """Back to the lecture's example, with no runs on the plot (asks first while a run exists)."""
+        if not self._confirm_reset("A new session ends the current training run. Start over?"):
+            return False
         self.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
         self.loss_plot.clear_earlier_runs()
         self.loss_plot.reset_current()
+        return True
 
     def export_weights(self, path: str | Path, fmt: str) -> bool:
         s = self._settings
@@ -711,7 +719,6 @@ class MainWindow(QMainWindow):
         title, runs = LESSONS[index]
         sessions = [make() for make in runs]
         self.controller.reset()
-        self._set_state("idle")
         self.loss_plot.clear_earlier_runs()
         self.loss_plot.reset_current()
         one_2d_run = len(sessions) == 1 and sessions[0].dataset.n_inputs == 2

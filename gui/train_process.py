@@ -1,0 +1,341 @@
+"""Training in a child process, so that neither Python's GIL nor a long step can freeze the window.
+
+Python runs one thread at a time per process. With training in a thread of
+the window's process, every Qt call of a redraw waited for the training thread
+to hand the interpreter back, and on a slower machine the window stalled for
+tens to hundreds of milliseconds again and again. A child process has an
+interpreter of its own, on the other core: the window's process only draws.
+
+The child runs `serve()`: it owns the `Trainer` (and with it the live model),
+reads commands from its stdin and writes events to its stdout, each one a
+pickled tuple tagged with the run's generation. The window never sees the live
+model, only what the child sends: step results and copies of the weights.
+
+`TrainingProcess` is the parent's end: it starts the child when first needed,
+sends commands from a writer thread (a write never blocks the GUI thread) and
+hands every event to a callback from a reader thread. Nothing here imports Qt;
+gui/train_worker.py turns the events into signals.
+
+Commands (parent → child)            Events (child → parent)
+  ("start", gen, TrainJob)             ("state", gen, state, message)
+  ("run", gen) / ("step", gen)            state: running, paused, finished, diverged, failed
+  ("pause", gen)                       ("progress", gen, [StepResult], ModelWeights, steps/s)
+  ("settings", gen, TrainSettings)     ("engine", gen, status line, details)
+  ("drop", gen)
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from engine.data import Dataset
+from engine.spec import ModelSpec
+from engine.train import StepResult, Trainer, TrainSettings
+from engine.weights import ModelWeights
+
+EMIT_INTERVAL_S = 0.1  # progress batches per second: ten is smooth, and cheap to draw
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `engine` and `gui` live
+
+
+@dataclass
+class TrainJob:
+    """Everything the child needs to build the Trainer of one run (plain, picklable data)."""
+
+    spec: ModelSpec
+    dataset: Dataset
+    settings: TrainSettings
+    start_weights: ModelWeights | None = None  # imported or opened weights to train from
+
+    def problem(self) -> str | None:
+        """Why this job cannot train, checked without building the network; None if it can."""
+        try:
+            self.spec.validate()
+            self.settings.validate()
+            self.dataset.validate()
+        except ValueError as exc:
+            return str(exc)
+        weights = self.start_weights
+        if weights is not None:
+            n_inputs = self.dataset.n_inputs
+            if weights.inputs != n_inputs:
+                return f"the weights take {weights.inputs} inputs but the data has {n_inputs} columns"
+            if weights.sizes != [*self.spec.hidden_sizes, 1] or weights.activations != self.spec.activations:
+                return "the weights do not fit the model: set the model to match them, or reset"
+        return None
+
+    def build(self) -> Trainer:
+        model = self.spec.build(self.dataset.n_inputs)
+        if self.start_weights is not None:
+            self.start_weights.apply_to(model)
+        return Trainer(model, self.dataset, self.settings)
+
+
+# ---- the child
+
+
+def _engine_line(trainer: Trainer) -> tuple[str, str]:
+    """Which engine ran the step, for the status bar, and details (plain or compiled, and why)."""
+    summary = trainer.compile_summary
+    if trainer.settings.compiled and trainer.compiled_reason is None and summary is not None:
+        return (
+            f"compiled: {summary.scalar_ops:,} scalar ops → {summary.array_ops} array ops",
+            summary.describe(),
+        )
+    if trainer.settings.compiled:
+        return "plain engine", f"Compiled mode is not in use: {trainer.compiled_reason}."
+    return "plain engine", ""
+
+
+class _Server:
+    """The child's side: one Trainer at a time, driven by commands, in order."""
+
+    def __init__(self, inbox: queue.SimpleQueue, send: Callable[[tuple], None]):
+        self._inbox = inbox
+        self._send = send
+        self._deferred: collections.deque = collections.deque()  # read during a run, handled after it
+        self._trainer: Trainer | None = None
+        self._generation = -1
+        self._engine_said: tuple[str, str] | None = None
+        self._remaining: int | None = None  # steps the current run may still take (None: no limit)
+
+    def serve(self) -> None:
+        while True:
+            command = self._deferred.popleft() if self._deferred else self._inbox.get()
+            if command is None:  # the parent closed the pipe (or died): nothing more to do
+                return
+            self._handle(command)
+
+    def _handle(self, command: tuple) -> None:
+        kind, generation, *args = command
+        if kind == "start":
+            self._start(generation, args[0])
+        elif generation != self._generation or self._trainer is None:
+            return  # for a run that was dropped
+        elif kind == "drop":
+            self._trainer = None
+        elif kind == "settings":
+            self._apply_settings(args[0], announce=True)
+        elif kind in ("run", "step"):
+            self._run(max_steps=1 if kind == "step" else None)
+        # "pause" outside a run has nothing to pause
+
+    def _start(self, generation: int, job: TrainJob) -> None:
+        self._generation, self._trainer, self._engine_said = generation, None, None
+        try:
+            self._trainer = job.build()
+        except Exception as exc:  # noqa: BLE001 (any failure is the user's run failing, not the child's)
+            self._send(("state", generation, "failed", f"Cannot train: {exc}"))
+
+    def _apply_settings(self, settings: TrainSettings, announce: bool) -> None:
+        trainer = self._trainer
+        was_done = trainer.done
+        trainer.settings = settings
+        if announce and was_done and not trainer.done:  # more steps allowed: the run can go on
+            self._send(("state", self._generation, "paused", f"Paused at step {trainer.step_count}."))
+
+    def _report_engine(self) -> None:
+        said = _engine_line(self._trainer)
+        if said != self._engine_said:
+            self._engine_said = said
+            self._send(("engine", self._generation, *said))
+
+    def _run(self, max_steps: int | None) -> None:
+        """Step until done, paused or interrupted; `max_steps` None for no limit."""
+        trainer, generation = self._trainer, self._generation
+        self._send(("state", generation, "running", ""))
+        self._remaining = max_steps
+        batch: list[StepResult] = []
+        last_emit = time.perf_counter()
+        rate = 0.0
+        try:
+            while not trainer.done and self._remaining != 0:
+                result = trainer.step()
+                if self._remaining is not None:
+                    self._remaining -= 1
+                self._report_engine()
+                if result is not None:
+                    batch.append(result)
+                now = time.perf_counter()
+                if batch and now - last_emit >= EMIT_INTERVAL_S:
+                    rate = len(batch) / (now - last_emit)
+                    self._send(("progress", generation, batch, ModelWeights.from_model(trainer.model), rate))
+                    batch, last_emit = [], now
+                self._read_during_run()
+        except Exception as exc:  # noqa: BLE001 (a bug or MemoryError must end the run, not the child)
+            self._trainer = None
+            self._send(("state", generation, "failed", f"Training stopped: {type(exc).__name__}: {exc}"))
+            return
+        if batch:
+            if len(batch) > 1 or not rate:
+                rate = len(batch) / max(time.perf_counter() - last_emit, 1e-9)
+            self._send(("progress", generation, batch, ModelWeights.from_model(trainer.model), rate))
+        if trainer.diverged:
+            self._send(("state", generation, "diverged", trainer.diverged))
+        elif trainer.done:
+            self._send(("state", generation, "finished", f"Finished {trainer.step_count} steps."))
+        else:
+            self._send(("state", generation, "paused", f"Paused at step {trainer.step_count}."))
+
+    def _read_during_run(self) -> None:
+        """Take the commands that arrived during a step, in order: the last word wins.
+
+        A pause followed by a run (the user answered "No" to "Reset training?"
+        at once) keeps training; a pause followed by a step takes one more step.
+        """
+        while not self._deferred and not self._inbox.empty():
+            command = self._inbox.get()
+            if command is not None and command[1] == self._generation and command[0] != "start":
+                kind = command[0]
+                if kind == "settings":
+                    self._apply_settings(command[2], announce=False)
+                    continue
+                if kind in ("run", "step", "pause"):
+                    self._remaining = {"run": None, "step": 1, "pause": 0}[kind]
+                    continue
+            self._deferred.append(command)  # a new run, a drop or the end: after this run stops
+            self._remaining = 0
+
+
+def _read_commands(stream: BinaryIO, inbox: queue.SimpleQueue) -> None:
+    try:
+        while True:
+            inbox.put(pickle.load(stream))
+    except (EOFError, OSError, pickle.UnpicklingError):
+        inbox.put(None)
+
+
+def serve(commands: BinaryIO, events: BinaryIO) -> None:
+    """The child's main loop: commands from `commands`, events to `events`, until `commands` closes."""
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_read_commands, args=(commands, inbox), daemon=True).start()
+
+    def send(event: tuple) -> None:
+        pickle.dump(event, events, protocol=pickle.HIGHEST_PROTOCOL)
+        events.flush()
+
+    try:
+        _Server(inbox, send).serve()
+    except (BrokenPipeError, OSError):
+        pass  # the parent went away
+
+
+def main() -> None:
+    # Ctrl+C in the terminal goes to the whole process group; the window quits and
+    # closes our stdin, which ends us. A traceback from here would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    events = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must never enter the event stream
+    serve(sys.stdin.buffer, events)
+
+
+# ---- the parent
+
+
+class TrainingProcess:
+    """The window's end of the child: commands out, events to `on_event` (called from a thread)."""
+
+    def __init__(self, on_event: Callable[[tuple], None]):
+        self._on_event = on_event
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+
+    @property
+    def pid(self) -> int | None:
+        child = self._child
+        return child.process.pid if child is not None and child.process.poll() is None else None
+
+    def send(self, *command: object) -> None:
+        """Queue a command for the child, starting it if needed; never blocks on the pipe."""
+        with self._lock:
+            if self._child is None or not self._child.alive:
+                self._child = _Child(self._on_event)
+            self._child.outbox.put(command)
+
+    def kill(self) -> None:
+        """End the child now (a new one starts with the next command); what it was doing is lost."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.kill()
+
+    close = kill
+
+
+class _Child:
+    """One child process with its writer and reader threads."""
+
+    def __init__(self, on_event: Callable[[tuple], None]):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gui.train_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._killed = threading.Event()
+        self._on_event = on_event
+        self._writer = threading.Thread(target=self._write, name="training-writer", daemon=True)
+        self._reader = threading.Thread(target=self._read, name="training-reader", daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return not self._killed.is_set() and self.process.poll() is None
+
+    def _write(self) -> None:
+        stdin = self.process.stdin
+        try:
+            while (command := self.outbox.get()) is not None:
+                pickle.dump(command, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the child is gone; the reader says so
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        try:
+            while True:
+                self._on_event(pickle.load(stdout))
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            pass
+        except RuntimeError:
+            return  # whoever listened is gone (the window was deleted)
+        code = self.process.wait()
+        if not self._killed.is_set():
+            self._on_event(("exited", -1, code))
+
+    def kill(self) -> None:
+        self._killed.set()
+        self.outbox.put(None)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for thread in (self._writer, self._reader):
+            if thread is not threading.current_thread():
+                thread.join(timeout=2.0)
+        self.process.stdout.close()
+
+
+if __name__ == "__main__":
+    main()

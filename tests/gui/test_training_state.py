@@ -1,0 +1,254 @@
+"""One training state: what the window shows is what the trainer does, whatever the user clicks, and when."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine.data import moons
+from engine.session import Session, save_session
+from engine.spec import ModelSpec
+from engine.train import TrainSettings
+from gui.main_window import MainWindow
+
+TIMEOUT_MS = 60_000
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    # A long run on the moons demo: it is still training whenever a test looks.
+    w.apply_session(
+        Session(
+            moons(100, 0.1, 0),
+            ModelSpec([16, 16], ["relu", "relu"], "linear"),
+            TrainSettings(learning_rate=0.1, steps=100_000, loss="hinge", l2=1e-4),
+        )
+    )
+    yield w
+    w.close()
+
+
+def start_training(window, qtbot) -> None:
+    window.train()
+    qtbot.waitUntil(lambda: window.state == "training" and len(window._history) > 0, timeout=TIMEOUT_MS)
+
+
+def assert_training_goes_on(window, qtbot) -> None:
+    """Training, shown as training, with Pause enabled, and new steps arriving."""
+    qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
+    seen = len(window._history)
+    qtbot.waitUntil(lambda: len(window._history) > seen + 2, timeout=TIMEOUT_MS)
+    assert window.state == "training"
+    assert window.training_panel.pause_button.isEnabled()
+    assert "Training" in window.state_label.text()
+
+
+def test_no_answered_after_the_trainer_paused_keeps_training(window, qtbot):
+    """The user reads the dialog: training pauses meanwhile, and "No" resumes it."""
+    start_training(window, qtbot)
+    asked = []
+
+    def read_then_decline(title, question):
+        asked.append(question)
+        qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)  # a person reading
+        assert not window.training_panel.pause_button.isEnabled()
+        return False
+
+    window.confirm = read_then_decline
+    window.model_panel.layers_edit.setText("8")
+    window.model_panel.layers_edit.textEdited.emit("8")  # as typing or pasting does
+    qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT_MS)
+    assert window.model_panel.spec().hidden_sizes == [16, 16]  # declined: the model is unchanged
+    assert_training_goes_on(window, qtbot)
+
+
+def test_no_answered_at_once_keeps_training(window, qtbot):
+    start_training(window, qtbot)
+    window.confirm = lambda title, question: False
+    window._on_model_panel_spec_changed(ModelSpec([8], ["tanh"], "linear"))
+    assert_training_goes_on(window, qtbot)
+    window.pause()
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)
+    steps = len(window._history)
+    window.confirm = lambda title, question: False
+    window._on_model_panel_spec_changed(ModelSpec([8], ["tanh"], "linear"))
+    assert window.state == "paused" and len(window._history) == steps  # was paused: stays paused
+
+
+def test_yes_resets_to_idle_and_nothing_more_arrives(window, qtbot):
+    start_training(window, qtbot)
+    window.confirm = lambda title, question: True
+    window._on_model_panel_spec_changed(ModelSpec([8], ["tanh"], "linear"))
+    assert window.state == "idle"
+    assert window._history == []
+    qtbot.wait(300)  # late messages of the old run would arrive now
+    assert window.state == "idle" and window._history == []
+    assert window.training_panel.train_button.isEnabled()
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_new_session_while_training_asks_first(window, qtbot, answer):
+    start_training(window, qtbot)
+    asked = []
+    window.confirm = lambda title, question: asked.append(question) or answer
+    assert window.new_session() is answer
+    assert asked
+    if answer:
+        assert window.state == "idle" and window._dataset.name == "lecture"
+    else:
+        assert window._dataset.n_inputs == 2
+        assert_training_goes_on(window, qtbot)
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_open_session_while_training_asks_first(window, qtbot, tmp_path, answer):
+    path = tmp_path / "other.json"
+    save_session(Session(moons(20, 0.1, 1), ModelSpec([3], ["tanh"], "tanh"), TrainSettings(steps=7)), path)
+    start_training(window, qtbot)
+    asked = []
+    window.confirm = lambda title, question: asked.append(question) or answer
+    assert window.open_session(path) is answer
+    assert asked and "other.json" in asked[0]
+    if answer:
+        assert window.state == "idle" and window._settings.steps == 7
+    else:
+        assert window._settings.steps == 100_000
+        assert_training_goes_on(window, qtbot)
+
+
+def test_pause_shown_only_once_the_trainer_paused_and_resume_goes_on(window, qtbot):
+    start_training(window, qtbot)
+    window.pause()
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)
+    steps = len(window._history)
+    qtbot.wait(200)
+    assert len(window._history) == steps  # paused means no more steps
+    assert window.training_panel.train_button.isEnabled()
+    window.train()
+    assert_training_goes_on(window, qtbot)
+
+
+def test_double_click_on_train_starts_one_run(window, qtbot):
+    runs_before = len(window.loss_plot.runs)
+    window.train()
+    window.train()
+    window.toggle_training()  # still starting: Space must not start a second run either
+    qtbot.waitUntil(lambda: len(window._history) > 3, timeout=TIMEOUT_MS)
+    steps = [r.step for r in window._history]
+    assert steps == list(range(1, len(steps) + 1))
+    assert len(window.loss_plot.runs) == runs_before + 1
+
+
+def test_reset_while_a_huge_step_runs_returns_at_once(qtbot):
+    """A step of the largest network takes seconds: Reset must not wait for it."""
+    import time
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.apply_session(
+        Session(moons(200, 0.1, 0), ModelSpec([256] * 8, ["tanh"] * 8, "tanh"), TrainSettings(steps=5))
+    )
+    w.train()
+    qtbot.waitUntil(lambda: w.state == "training", timeout=TIMEOUT_MS)
+    pid = w.controller.process_id
+    started = time.perf_counter()
+    w.reset()
+    assert time.perf_counter() - started < 2.0  # generous: the old code waited for the whole step
+    assert w.state == "idle"
+    assert_process_gone(pid)
+    w.close()
+
+
+def assert_process_gone(pid: int | None) -> None:
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    # it may still be a zombie for a moment: its parent reaps it in kill()
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or "zombie" in status.read_text(), f"process {pid} still runs"
+
+
+def test_closing_mid_training_ends_the_training_process(window, qtbot, qtlog):
+    start_training(window, qtbot)
+    pid = window.controller.process_id
+    window.close()
+    assert_process_gone(pid)
+    assert not [m for m in qtlog.records if "QThread" in m.message]
+
+
+def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_window_dropped_without_closing_takes_its_training_with_it():
+    result = run_python(
+        """
+        import gc, os, time
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from gui.main_window import MainWindow
+        w = MainWindow()
+        w.training_panel.steps_spin.setValue(100000)
+        w.train()
+        deadline = time.monotonic() + 60
+        while w.state != "training" and time.monotonic() < deadline:
+            app.processEvents()
+        assert w.state == "training", w.state
+        pid = w.controller.process_id
+        del w
+        gc.collect()
+        app.processEvents()
+        print("child", pid, flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "QThread" not in result.stderr and "Traceback" not in result.stderr
+    pid = int(result.stdout.split("child")[1].split()[0])
+    assert_process_gone(pid)
+
+
+def test_ctrl_c_in_the_terminal_quits_cleanly():
+    result = run_python(
+        """
+        import os, signal, sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from gui import app as studio
+
+        def start():
+            window = next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+            window.training_panel.steps_spin.setValue(100000)
+            window.train()
+            def interrupt():
+                print("child", window.controller.process_id, flush=True)
+                os.kill(os.getpid(), signal.SIGINT)
+            window.controller.progressed.connect(lambda *a: QTimer.singleShot(0, interrupt))
+
+        QTimer.singleShot(0, start)
+        sys.exit(studio.run_app())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+    pid = int(result.stdout.split("child")[1].split()[0])
+    assert_process_gone(pid)
