@@ -27,6 +27,7 @@ Commands (parent → child)            Events (child → parent)
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import pickle
 import queue
@@ -225,10 +226,8 @@ def serve(commands: BinaryIO, events: BinaryIO) -> None:
         pickle.dump(event, events, protocol=pickle.HIGHEST_PROTOCOL)
         events.flush()
 
-    try:
+    with contextlib.suppress(OSError):  # a broken pipe: the parent went away
         _Server(inbox, send).serve()
-    except (BrokenPipeError, OSError):
-        pass  # the parent went away
 
 
 def main() -> None:
@@ -307,10 +306,8 @@ class _Child:
         except (BrokenPipeError, OSError, ValueError):
             pass  # the child is gone; the reader says so
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 stdin.close()
-            except OSError:
-                pass
 
     def _read(self) -> None:
         stdout = self.process.stdout
