@@ -64,6 +64,7 @@ def run_app(session: str | None = None) -> int:
     if session:
         window.open_session(session)
     window.show()
+    window.controller.warm_up()  # Python's start-up happens now, not when Train is pressed
     return app.exec()
 
 

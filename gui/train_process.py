@@ -255,12 +255,20 @@ class TrainingProcess:
         child = self._child
         return child.process.pid if child is not None and child.process.poll() is None else None
 
+    def start(self) -> None:
+        """Start the child now, if it is not running, so that the first command need not wait for it."""
+        with self._lock:
+            self._ensure_child()
+
     def send(self, *command: object) -> None:
         """Queue a command for the child, starting it if needed; never blocks on the pipe."""
         with self._lock:
-            if self._child is None or not self._child.alive:
-                self._child = _Child(self._on_event)
-            self._child.outbox.put(command)
+            self._ensure_child().outbox.put(command)
+
+    def _ensure_child(self) -> _Child:
+        if self._child is None or not self._child.alive:
+            self._child = _Child(self._on_event)
+        return self._child
 
     def kill(self) -> None:
         """End the child now (a new one starts with the next command); what it was doing is lost."""

@@ -76,6 +76,10 @@ class TrainController(QObject):
 
     # ---- commands (all return at once)
 
+    def warm_up(self) -> None:
+        """Start the training process ahead of the first Train (the app does; tests need not)."""
+        self._process.start()
+
     def start(self, job: TrainJob) -> None:
         """Adopt a new run (replacing any old one) without starting it."""
         self._forget_run()

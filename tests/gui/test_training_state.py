@@ -252,3 +252,17 @@ def test_ctrl_c_in_the_terminal_quits_cleanly():
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
     pid = int(result.stdout.split("child")[1].split()[0])
     assert_process_gone(pid)
+
+
+def test_warm_up_starts_the_process_that_the_first_run_uses(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.controller.process_id is None  # windows in tests start none until they train
+    w.controller.warm_up()
+    pid = w.controller.process_id
+    assert pid is not None
+    w.train()
+    qtbot.waitUntil(lambda: w.state in ("training", "finished"), timeout=TIMEOUT_MS)
+    assert w.controller.process_id == pid
+    w.close()
+    assert_process_gone(pid)
