@@ -326,20 +326,19 @@ class _Child:
             pass
         except RuntimeError:
             return  # whoever listened is gone (the window was deleted)
+        finally:
+            stdout.close()
         code = self.process.wait()
         if not self._killed.is_set():
             self._on_event(("exited", -1, code))
 
     def kill(self) -> None:
+        """Kill the child and reap it (milliseconds); the threads end by themselves at end of file."""
         self._killed.set()
         self.outbox.put(None)
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for thread in (self._writer, self._reader):
-            if thread is not threading.current_thread():
-                thread.join(timeout=2.0)
-        self.process.stdout.close()
 
 
 if __name__ == "__main__":

@@ -149,9 +149,7 @@ def test_double_click_on_train_starts_one_run(window, qtbot):
 
 
 def test_reset_while_a_huge_step_runs_returns_at_once(qtbot):
-    """A step of the largest network takes seconds: Reset must not wait for it."""
-    import time
-
+    """A step of the largest network takes seconds: Reset must not wait for it (bench_freeze times it)."""
     w = MainWindow()
     qtbot.addWidget(w)
     w.apply_session(
@@ -160,11 +158,10 @@ def test_reset_while_a_huge_step_runs_returns_at_once(qtbot):
     w.train()
     qtbot.waitUntil(lambda: w.state == "training", timeout=TIMEOUT_MS)
     pid = w.controller.process_id
-    started = time.perf_counter()
+    assert not w._history  # the first step is still running
     w.reset()
-    assert time.perf_counter() - started < 2.0  # generous: the old code waited for the whole step
     assert w.state == "idle"
-    assert_process_gone(pid)
+    assert_process_gone(pid)  # ended, not waited for: its first step had not even finished
     w.close()
 
 
