@@ -363,6 +363,8 @@ class TrainingPanel(QWidget):
             hint = "Diverged. Reset, and try a smaller learning rate."
         if blocked:
             train_tip = step_tip = blocked
+            if state in ("idle", "paused"):
+                hint = blocked  # under the buttons, which stay in view when the field scrolls away
         self.train_button.setToolTip(train_tip)
         self.step_button.setToolTip(step_tip)
         self.hint_label.setText(hint)

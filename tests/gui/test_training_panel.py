@@ -352,3 +352,11 @@ def test_field_problem_and_model_block_train_together(qtbot, panel):
     assert not panel.train_button.isEnabled()
     panel.set_train_enabled(True)
     assert panel.train_button.isEnabled()
+
+
+def test_why_train_is_off_shows_under_the_buttons(qtbot, panel):
+    type_into(qtbot, panel.learning_rate_spin, "-1")
+    assert not panel.hint_label.isHidden()
+    assert panel.hint_label.text() == "Learning rate must be a number from 0.00001 to 100"
+    type_into(qtbot, panel.learning_rate_spin, "0.1")
+    assert panel.hint_label.isHidden()
