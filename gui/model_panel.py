@@ -132,21 +132,24 @@ class ModelPanel(QWidget):
             seed=self.seed_spin.value(),
         )
 
+    def spec_problem(self, spec: ModelSpec) -> str:
+        """Why the panel cannot show `spec` exactly (a layer size, a seed outside its field), or ""."""
+        try:
+            spec.validate()
+        except SpecError as exc:
+            return str(exc)
+        high = self.seed_spin.maximum()
+        if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or not 0 <= spec.seed <= high:
+            return f"the model's seed must be a whole number from 0 to {high}, not {spec.seed!r}"
+        return ""
+
     def set_spec(self, spec: ModelSpec) -> None:
-        """Show `spec` without emitting `spec_changed` (raises SpecError if it cannot be built).
+        """Show `spec` without emitting `spec_changed` (raises SpecError, changing nothing, if it cannot).
 
         Emits `validity_changed(True)` if the panel was showing invalid input.
         """
-        spec.validate()
-        seed_range = (self.seed_spin.minimum(), self.seed_spin.maximum())
-        if (
-            isinstance(spec.seed, bool)
-            or not isinstance(spec.seed, int)
-            or not 0 <= spec.seed <= seed_range[1]
-        ):
-            raise SpecError(
-                f"the model's seed must be a whole number from 0 to {seed_range[1]}, not {spec.seed!r}"
-            )
+        if problem := self.spec_problem(spec):
+            raise SpecError(problem)
         self._removed_choices.clear()
         with QSignalBlocker(self.layers_edit):  # the spec is shown, not typed: nothing to emit
             self.layers_edit.setText(", ".join(str(n) for n in spec.hidden_sizes))
