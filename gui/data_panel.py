@@ -266,6 +266,7 @@ class DataPanel(QWidget):
         if preset not in (CUSTOM, "lecture") and len(ds) <= MAX_PANEL_SAMPLES:
             with QSignalBlocker(self.samples_spin):
                 self.samples_spin.setValue(len(ds))
+            self.samples_spin.refresh_check()  # its text is the new count: no mark or message of older text
         if preset != CUSTOM:
             self._preset = preset
         self._dataset = ds

@@ -483,3 +483,13 @@ def test_a_csv_export_that_fails_in_any_way_is_reported(panel, qtbot, tmp_path, 
         assert panel.export_csv(tmp_path / "out.csv") is False
     assert failed.args[0] == "Export dataset"
     assert failed.args[1].startswith("Could not export to out.csv: ")
+
+
+def test_a_dataset_set_from_code_clears_the_mark_of_text_it_replaces(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    panel.samples_spin.lineEdit().selectAll()
+    qtbot.keyClicks(panel.samples_spin.lineEdit(), "-3")
+    assert not panel.settings_message.isHidden()
+    panel.set_dataset(make_preset("moons", 50, 0.1, 0))
+    assert panel.samples_spin.text() == "50"
+    assert panel.settings_message.isHidden()
