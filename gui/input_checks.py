@@ -151,7 +151,8 @@ class _Checked:
         typed = self.lineEdit().text()
         problem = self.problem_with_text(typed)
         commit()
-        notice = f"Kept {self.text()}: {_lower_first(problem)}, not “{typed.strip()}”." if problem else ""
+        typed = typed.strip() if len(typed.strip()) <= 24 else f"{typed.strip()[:20]}…"  # a paste can be long
+        notice = f"Kept {self.text()}: {_lower_first(problem)}, not “{typed}”." if problem else ""
         self.refresh_check(notice or self.notice)
 
 

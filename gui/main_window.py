@@ -586,11 +586,15 @@ class MainWindow(QMainWindow):
     # MemoryError, UnicodeDecodeError...), and none of it may reach Qt as a traceback.
     # The message goes to show_error, whole, and what the window had stays as it was.
 
+    def _file_failed(self, title: str, could_not: str, path: str | Path, exc: BaseException) -> None:
+        """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
+        self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
+
     def save_session(self, path: str | Path) -> bool:
         try:
             save_session(self.current_session(), path)
         except Exception as exc:
-            self.show_error("Save session", f"Could not save {Path(path).name}: {describe_file_error(exc)}")
+            self._file_failed("Save session", "Could not save", path, exc)
             return False
         self.statusBar().showMessage(f"Saved session to {path}", 5000)
         return True
@@ -601,7 +605,7 @@ class MainWindow(QMainWindow):
             session = load_session(path)
             problem = self.session_problem(session)
         except Exception as exc:
-            self.show_error("Open session", f"Could not open {name}: {describe_file_error(exc)}")
+            self._file_failed("Open session", "Could not open", path, exc)
             return False
         if problem:
             self.show_error("Open session", f"Could not open {name}: {problem}")
@@ -679,9 +683,7 @@ class MainWindow(QMainWindow):
             self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
             return False
         except Exception as exc:
-            self.show_error(
-                "Export weights", f"Could not export to {Path(path).name}: {describe_file_error(exc)}"
-            )
+            self._file_failed("Export weights", "Could not export to", path, exc)
             return False
         self.statusBar().showMessage(f"Exported weights to {path}", 5000)
         return True
@@ -693,9 +695,7 @@ class MainWindow(QMainWindow):
             spec = self.model_panel.spec() or self._spec
             problem = loaded.matches(spec.build(self._dataset.n_inputs))
         except Exception as exc:
-            self.show_error(
-                "Import weights", f"Could not import {Path(path).name}: {describe_file_error(exc)}"
-            )
+            self._file_failed("Import weights", "Could not import", path, exc)
             return False
         if problem:
             self.show_error(
@@ -739,9 +739,7 @@ class MainWindow(QMainWindow):
         try:
             self.loss_plot.export_csv(path)
         except Exception as exc:
-            self.show_error(
-                "Export loss history", f"Could not export to {Path(path).name}: {describe_file_error(exc)}"
-            )
+            self._file_failed("Export loss history", "Could not export to", path, exc)
             return False
         self.statusBar().showMessage(f"Exported the loss history to {path}", 5000)
         return True
@@ -750,9 +748,7 @@ class MainWindow(QMainWindow):
         try:
             self.loss_plot.export_png(path)
         except Exception as exc:
-            self.show_error(
-                "Export loss plot", f"Could not export to {Path(path).name}: {describe_file_error(exc)}"
-            )
+            self._file_failed("Export loss plot", "Could not export to", path, exc)
             return False
         self.statusBar().showMessage(f"Exported the loss plot to {path}", 5000)
         return True
@@ -762,9 +758,7 @@ class MainWindow(QMainWindow):
         try:
             self.graph_view.export(str(path))
         except Exception as exc:
-            self.show_error(
-                "Export graph", f"Could not export to {Path(path).name}: {describe_file_error(exc)}"
-            )
+            self._file_failed("Export graph", "Could not export to", path, exc)
             return False
         self.statusBar().showMessage(f"Exported the graph to {path}", 5000)
         return True
