@@ -7,10 +7,11 @@ come from the spec (`parameter_count`, `graph_size`), so typing stays instant.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.nn import ACTIVATIONS
 from engine.spec import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ModelSpec, SpecError, parse_layer_sizes
+from gui.input_checks import WholeSpinBox, with_message
 from gui.style import ERROR_COLOR, smaller_font
 
 ACTIVATION_TIPS = {
@@ -89,8 +90,8 @@ class ModelPanel(QWidget):
         column.addWidget(self.error_label)
 
         self.output_combo = self._make_combo("tanh", OUTPUT_TIP)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        # takes any text, and refuses what it cannot use visibly (QSpinBox dropped the "-" of "-5")
+        self.seed_spin = WholeSpinBox("Seed", 0, 2**31 - 1)
         self.seed_spin.setKeyboardTracking(False)
         self.seed_spin.setToolTip(SEED_TIP)
         self.summary_label = QLabel()
@@ -109,7 +110,8 @@ class ModelPanel(QWidget):
         self._form.addRow(output_label, self.output_combo)
         seed_label = QLabel("Seed")
         seed_label.setToolTip(SEED_TIP)
-        self._form.addRow(seed_label, self.seed_spin)
+        seed_field, self.seed_message = with_message(self.seed_spin)
+        self._form.addRow(seed_label, seed_field)
         self._form.addRow(self.summary_label)
         self._show_layers([4, 4])
         self._update_summary()
@@ -159,6 +161,7 @@ class ModelPanel(QWidget):
         _select(self.output_combo, spec.output_activation)
         with QSignalBlocker(self.seed_spin):
             self.seed_spin.setValue(spec.seed)
+        self.seed_spin.refresh_check()  # no mark or message of text this value replaced
         self._set_valid(True)
         self._last_emitted = self.spec()
 

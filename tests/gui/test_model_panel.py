@@ -250,3 +250,18 @@ def test_set_spec_refuses_a_seed_the_field_cannot_show(qtbot, panel):
     assert panel.spec() == ModelSpec()
     with qtbot.waitSignal(panel.spec_changed, timeout=1000):
         panel.seed_spin.setValue(7)  # and its signals were not left blocked
+
+
+@pytest.mark.parametrize("typed", ["-5", "2147483648", "1.5", "abc"])
+def test_a_seed_that_cannot_be_used_is_marked_then_refused_visibly(qtbot, panel, typed):
+    spin = panel.seed_spin
+    with qtbot.assertNotEmitted(panel.spec_changed):
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), typed)
+        assert spin.lineEdit().text() == typed  # the "-" of "-5" is not dropped
+        assert "Seed must be a whole number from 0 to 2147483647" in panel.seed_message.text()
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.text() == "0" and panel.spec().seed == 0
+    assert panel.seed_message.text().startswith("Kept 0: ") and f"not “{typed}”" in panel.seed_message.text()
+    panel.set_spec(ModelSpec(seed=3))
+    assert panel.seed_message.isHidden()
