@@ -1,8 +1,10 @@
 """The Data panel: a preset picker, an editable table of samples, and CSV import/export.
 
 The panel owns the current dataset. Every change the user makes that leaves a valid
-dataset is emitted as a copy through `dataset_changed`; a bad edit is marked in the
-table and explained in `error_label`, and the last valid dataset stays in force.
+dataset is emitted as a copy through `dataset_changed`. A cell edited to text that is
+not a number goes back to its number, and `error_label` says so: the table always
+shows the data that trains. A file that cannot be read or written changes nothing and
+is reported through `file_failed`, with the whole message.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -34,7 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import PRESETS, DataError, Dataset, make_preset, read_csv, write_csv
-from gui.style import ERROR_COLOR
+from gui.input_checks import (
+    DecimalSpinBox,
+    WholeSpinBox,
+    describe_file_error,
+    message_label,
+    show_field_message,
+)
+from gui.style import ERROR_BACKGROUND, ERROR_COLOR
 
 CUSTOM = "custom"
 MAX_PANEL_SAMPLES = 2000
@@ -58,7 +65,7 @@ PRESET_TIPS = {
     "blobs": "Two clouds split by a straight line: one neuron is enough",
     CUSTOM: "Your own data: edited in the table, clicked on the plot, or imported from a CSV file",
 }
-INVALID_BACKGROUND = QColor("#ffd7d7")
+INVALID_BACKGROUND = QColor(ERROR_BACKGROUND)  # behind text being typed that is not a number
 
 
 def format_cell(value: float) -> str:
@@ -109,12 +116,13 @@ class DataPanel(QWidget):
     """Presets, sample table and CSV files for the dataset the model trains on."""
 
     dataset_changed = Signal(object)  # a copy of the new (valid) Dataset
+    file_failed = Signal(str, str)  # title, the whole message: a CSV file could not be read or written
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dataset = make_preset("lecture")
         self._preset = "lecture"  # the preset that Regenerate makes (the last one chosen)
-        self._invalid: dict[tuple[int, int], str] = {}  # (row, column) -> message
+        self._typing_error = ""  # the complaint about text in an open cell editor, gone with the editor
         self._filling = False
         self._last_dir = ""
         self._build()
@@ -132,24 +140,24 @@ class DataPanel(QWidget):
         self.preset_combo.setToolTip("Which data the network learns from; editing the table makes it Custom")
         self.preset_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-        self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(1, MAX_PANEL_SAMPLES)
+        self.samples_spin = WholeSpinBox("Samples", 1, MAX_PANEL_SAMPLES)
         self.samples_spin.setValue(100)
         self.samples_spin.setToolTip("How many examples to make (half of each class)")
-        self.noise_spin = QDoubleSpinBox()
-        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin = DecimalSpinBox("Noise", 0.0, 1.0, 2)
         self.noise_spin.setSingleStep(0.05)
-        self.noise_spin.setDecimals(2)
         self.noise_spin.setValue(0.1)
         self.noise_spin.setToolTip("How far the points scatter from the clean shape (std of Gaussian noise)")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 99_999)
+        self.seed_spin = WholeSpinBox("Seed", 0, 99_999)
         self.seed_spin.setToolTip("The random seed: the same seed always makes the same points")
-        for spin in (self.samples_spin, self.noise_spin, self.seed_spin):
+        # what is wrong with a number typed above, right under them
+        self.settings_message = message_label()
+        self.number_fields = (self.samples_spin, self.noise_spin, self.seed_spin)
+        for spin in self.number_fields:
             # one dataset per finished edit, not one per keystroke ("150" is not 1, 15, 150)
             spin.setKeyboardTracking(False)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.valueChanged.connect(self._on_spin_value_changed)
+            spin.checked.connect(lambda: show_field_message(self.settings_message, list(self.number_fields)))
 
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
@@ -163,7 +171,7 @@ class DataPanel(QWidget):
         self.table = QTableWidget(0, 0)
         delegate = _NumberDelegate(self)
         # an editor closed with Esc leaves no "as you type" complaint behind
-        delegate.closeEditor.connect(lambda *_: self._show_first_invalid())
+        delegate.closeEditor.connect(lambda *_: self._drop_typing_error())
         self.table.setItemDelegate(delegate)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -236,6 +244,7 @@ class DataPanel(QWidget):
         layout.setSpacing(6)
         layout.addLayout(preset_row)
         layout.addLayout(settings)
+        layout.addWidget(self.settings_message)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary_label)
         layout.addLayout(buttons)
@@ -257,6 +266,7 @@ class DataPanel(QWidget):
         if preset not in (CUSTOM, "lecture") and len(ds) <= MAX_PANEL_SAMPLES:
             with QSignalBlocker(self.samples_spin):
                 self.samples_spin.setValue(len(ds))
+            self.samples_spin.refresh_check()  # its text is the new count: no mark or message of older text
         if preset != CUSTOM:
             self._preset = preset
         self._dataset = ds
@@ -290,6 +300,28 @@ class DataPanel(QWidget):
         self._delete_rows([index])
 
     def import_csv(self, path: str | os.PathLike) -> bool:
+        """Load a dataset CSV; on a bad file say why (`error_label`, `file_failed`) and keep the current data."""
+        try:
+            loaded = self._import_csv(path)
+        except Exception as exc:  # whatever a hostile file makes the reader raise, the data stays
+            self._set_error(f"Could not import {Path(path).name}: {describe_file_error(exc)}")
+            loaded = False
+        if not loaded:
+            self.file_failed.emit("Import dataset", self.error_label.text())
+        return loaded
+
+    def export_csv(self, path: str | os.PathLike) -> bool:
+        """Write the current dataset as CSV (atomically); on failure say why (`error_label`, `file_failed`)."""
+        try:
+            written = self._export_csv(path)
+        except Exception as exc:  # nothing the writer raises may reach Qt
+            self._set_error(f"Could not export to {Path(path).name}: {describe_file_error(exc)}")
+            written = False
+        if not written:
+            self.file_failed.emit("Export dataset", self.error_label.text())
+        return written
+
+    def _import_csv(self, path: str | os.PathLike) -> bool:
         """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""
         try:
             ds = read_csv(path)
@@ -304,7 +336,7 @@ class DataPanel(QWidget):
         self.dataset_changed.emit(ds.copy())
         return True
 
-    def export_csv(self, path: str | os.PathLike) -> bool:
+    def _export_csv(self, path: str | os.PathLike) -> bool:
         """Write the current dataset as CSV (atomically); on failure say why in `error_label`."""
         try:
             write_csv(self._dataset, path)
@@ -372,7 +404,6 @@ class DataPanel(QWidget):
         """Fill the table with `ds` (no itemChanged echoes) and point the combo at `preset`."""
         table = self.table
         width = ds.n_inputs
-        self._invalid.clear()
         self._filling = True
         table.setUpdatesEnabled(False)
         try:
@@ -420,10 +451,11 @@ class DataPanel(QWidget):
         value, why = parse_number(text)
         if value is None:
             editor.setStyleSheet(f"background: {INVALID_BACKGROUND.name()};")
-            self._set_error(f"row {row + 1}, {self._column_name(column)}: {text!r} {why}")
+            self._typing_error = f"row {row + 1}, {self._column_name(column)}: {text!r} {why}"
+            self._set_error(self._typing_error)
         else:
             editor.setStyleSheet("")
-            self._show_first_invalid()
+            self._drop_typing_error()
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
         if self._filling:
@@ -431,26 +463,23 @@ class DataPanel(QWidget):
         row, column = item.row(), item.column()
         text = item.text()
         value, why = parse_number(text)
-        self._filling = True  # the re-format and colour below are not user edits
-        try:
-            if value is None:
-                message = f"row {row + 1}, {self._column_name(column)}: {text!r} {why}"
-                self._invalid[(row, column)] = message
-                item.setData(VALUE_ROLE, None)
-                item.setBackground(INVALID_BACKGROUND)
-                item.setToolTip(message)
-                self._set_error(message)
-                return
-            self._invalid.pop((row, column), None)
-            item.setData(VALUE_ROLE, value)
-            item.setText(format_cell(value))
-            item.setData(Qt.ItemDataRole.BackgroundRole, None)
-            item.setToolTip("")
-        finally:
-            self._filling = False
-        self._show_first_invalid()
         width = self._dataset.n_inputs
         old = self._dataset.targets[row] if column == width else self._dataset.inputs[row][column]
+        self._filling = True  # the re-format below is not a user edit
+        try:
+            # Text that is not a number gives way to the cell's number at once: a cell never
+            # shows one thing while training uses another.
+            item.setData(VALUE_ROLE, old if value is None else value)
+            item.setText(format_cell(old if value is None else value))
+        finally:
+            self._filling = False
+        self._typing_error = ""
+        if value is None:
+            self._set_error(
+                f"row {row + 1}, {self._column_name(column)}: {text!r} {why}; the cell keeps {format_cell(old)}"
+            )
+            return
+        self._set_error("")
         if float(old).hex() == value.hex():  # e.g. the editor's full digits committed unchanged
             return
         if column == width:
@@ -492,7 +521,6 @@ class DataPanel(QWidget):
             self._dataset.name = CUSTOM
         self._select_preset_entry(CUSTOM)
         self._update_summary()
-        self._show_first_invalid()
         self.dataset_changed.emit(self._dataset.copy())
 
     # ---------------------------------------------------------------- messages
@@ -500,8 +528,11 @@ class DataPanel(QWidget):
     def _update_summary(self) -> None:
         self.summary_label.setText(summarize(self._dataset))
 
-    def _show_first_invalid(self) -> None:
-        self._set_error(next(iter(self._invalid.values()), ""))
+    def _drop_typing_error(self) -> None:
+        """The editor closed (Esc) or its text became a number: its complaint goes, other messages stay."""
+        if self._typing_error and self.error_label.text() == self._typing_error:
+            self._set_error("")
+        self._typing_error = ""
 
     def _set_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -549,6 +580,4 @@ def _class_name(target: float) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
-    return str(exc)
+    return describe_file_error(exc)

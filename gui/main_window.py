@@ -9,6 +9,7 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 
@@ -29,14 +30,15 @@ from PySide6.QtWidgets import (
 
 from engine import weights as weights_io
 from engine.data import Dataset, lecture, moons
-from engine.session import Session, SessionError, load_session, save_session
+from engine.session import Session, load_session, save_session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
-from engine.weights import ModelWeights, WeightsError
+from engine.weights import ModelWeights
 from gui.boundary_view import BoundaryView
-from gui.data_panel import DataPanel
+from gui.data_panel import MAX_PANEL_SAMPLES, DataPanel
 from gui.expression_view import ExpressionView
 from gui.graph_view import GraphView
+from gui.input_checks import describe_file_error
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
 from gui.train_process import TrainJob
@@ -48,6 +50,7 @@ from gui.training_panel import TrainingPanel
 # second): fast machines get smooth plots, slow ones keep time for the user's clicks.
 VIEW_BUDGET = 0.1
 MAX_VIEW_RATE = 4.0
+MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 
 
 def _moons_demo(**changes) -> Session:
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
 
         self.data_panel.dataset_changed.connect(self._on_data_panel_dataset_changed)
+        self.data_panel.file_failed.connect(self.show_error)
         self.model_panel.spec_changed.connect(self._on_model_panel_spec_changed)
         self.model_panel.validity_changed.connect(self._on_model_panel_validity_changed)
         self.training_panel.settings_changed.connect(self._on_training_panel_settings_changed)
@@ -283,11 +287,18 @@ class MainWindow(QMainWindow):
     @Slot()
     def train(self) -> None:
         """Start a run (or resume a paused one)."""
-        if self.state in ("finished", "diverged"):
+        if self.state in ("finished", "diverged") or self._train_blocked():
             return  # Reset (or more steps) first
         if not self.controller.has_run and not self._start_run():
             return
         self.controller.resume()
+
+    def _train_blocked(self) -> bool:
+        """A field holds text that cannot be used (Space and menus, too, must not train on another value)."""
+        reason = self.training_panel.train_blocked_reason()
+        if reason:
+            self.statusBar().showMessage(reason, 5000)
+        return bool(reason)
 
     @Slot()
     def pause(self) -> None:
@@ -303,7 +314,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def step(self) -> None:
         """One step of gradient descent, then pause."""
-        if self.state in ("finished", "diverged"):
+        if self.state in ("finished", "diverged") or self._train_blocked():
             return
         if not self.controller.has_run and not self._start_run():
             return
@@ -458,10 +469,20 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
 
     def show_error(self, title: str, message: str) -> None:
-        """Say what went wrong without blocking (the dialog is window-modal, not a nested loop)."""
+        """Say what went wrong, whole, in a dialog (window-modal: it does not block the event loop).
+
+        The status bar keeps a copy while the dialog is up, shortened with "…" where it does not fit.
+        """
+        if len(message) > MAX_ERROR_CHARS:  # a hostile file must not make a dialog taller than the screen
+            message = message[: MAX_ERROR_CHARS - 1] + "…"
         self.last_error = message
-        self.statusBar().showMessage(message, 10000)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        bar = self.statusBar()
+        room = max(bar.width() // 2, 200)  # the permanent labels on the right take the rest
+        bar.showMessage(bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room), 10000)
+        shown = _breakable(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, shown, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name like "<b>.json" is shown as it is
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
 
@@ -571,29 +592,69 @@ class MainWindow(QMainWindow):
     def current_session(self) -> Session:
         return Session(self._dataset.copy(), self._spec, self._settings, self._weights, list(self._history))
 
+    # Every file action catches Exception, not only the errors its reader or writer
+    # means to raise: a hostile file may make them raise anything (RecursionError,
+    # MemoryError, UnicodeDecodeError...), and none of it may reach Qt as a traceback.
+    # The message goes to show_error, whole, and what the window had stays as it was.
+
+    def _file_failed(self, title: str, could_not: str, path: str | Path, exc: BaseException) -> None:
+        """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
+        self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
+
     def save_session(self, path: str | Path) -> bool:
         try:
             save_session(self.current_session(), path)
-        except OSError as exc:
-            self.show_error("Save session", f"Could not save {path}: {exc}")
+        except Exception as exc:
+            self._file_failed("Save session", "Could not save", path, exc)
             return False
         self.statusBar().showMessage(f"Saved session to {path}", 5000)
         return True
 
     def open_session(self, path: str | Path) -> bool:
+        name = Path(path).name
         try:
             session = load_session(path)
-        except (SessionError, OSError) as exc:
-            self.show_error("Open session", f"Could not open {Path(path).name}: {exc}")
+            problem = self.session_problem(session)
+        except Exception as exc:
+            self._file_failed("Open session", "Could not open", path, exc)
             return False
-        if not self._confirm_reset(f"Opening {Path(path).name} ends the current training run. Open it?"):
+        if problem:
+            self.show_error("Open session", f"Could not open {name}: {problem}")
             return False
-        self.apply_session(session, f"saved run ({Path(path).name})")
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+        if not self._confirm_reset(f"Opening {name} ends the current training run. Open it?"):
+            return False
+        if not self.apply_session(session, f"saved run ({name})"):
+            return False
+        self.statusBar().showMessage(f"Opened {name}", 5000)
         return True
 
-    def apply_session(self, session: Session, history_label: str = "saved run") -> None:
-        """Show a session's data, model, settings and weights, ready to train from them."""
+    def session_problem(self, session: Session) -> str:
+        """Why the window cannot show `session` exactly as it is, or "" (changes nothing)."""
+        dataset, spec = session.dataset, session.model
+        try:
+            dataset.validate()
+            if len(dataset) > MAX_PANEL_SAMPLES:
+                return (
+                    f"its data has {len(dataset)} samples; the Data panel holds at most {MAX_PANEL_SAMPLES}"
+                )
+            problem = self.model_panel.spec_problem(spec) or self.training_panel.settings_problem(
+                session.training
+            )
+        except Exception as exc:  # DataError, SpecError, or what a hand-made session's odd types raise
+            return describe_file_error(exc)
+        if problem or session.weights is None:
+            return problem
+        return _architecture_problem(session.weights, spec, dataset.n_inputs)
+
+    def apply_session(self, session: Session, history_label: str = "saved run") -> bool:
+        """Show a session's data, model, settings and weights, ready to train from them.
+
+        A session the panels cannot show exactly (a learning rate outside its field's range,
+        say) changes nothing: the window says why and returns False.
+        """
+        if problem := self.session_problem(session):
+            self.show_error("Open session", f"Could not use this session: {problem}")
+            return False
         self.controller.reset()
         self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
         self.data_panel.set_dataset(session.dataset)
@@ -606,6 +667,7 @@ class MainWindow(QMainWindow):
             self.loss_plot.start_run(history_label, total_steps=session.history[-1].step)
             self.loss_plot.add_results(session.history)
         self._show_dataset()
+        return True
 
     def new_session(self) -> bool:
         """Back to the lecture's example, with no runs on the plot (asks first while a run exists)."""
@@ -632,8 +694,11 @@ class MainWindow(QMainWindow):
         savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
         try:
             savers[fmt](weights, path)
-        except (OSError, WeightsError, ImportError) as exc:
-            self.show_error("Export weights", f"Could not export to {path}: {exc}")
+        except ImportError as exc:  # PyTorch missing: its own message says what to install
+            self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
+            return False
+        except Exception as exc:
+            self._file_failed("Export weights", "Could not export to", path, exc)
             return False
         self.statusBar().showMessage(f"Exported weights to {path}", 5000)
         return True
@@ -644,8 +709,8 @@ class MainWindow(QMainWindow):
             loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
             spec = self.model_panel.spec() or self._spec
             problem = loaded.matches(spec.build(self._dataset.n_inputs))
-        except (WeightsError, OSError) as exc:
-            self.show_error("Import weights", f"Could not import {Path(path).name}: {exc}")
+        except Exception as exc:
+            self._file_failed("Import weights", "Could not import", path, exc)
             return False
         if problem:
             self.show_error(
@@ -678,13 +743,48 @@ class MainWindow(QMainWindow):
         if path := self._file_dialog(True, "Save session", "Sessions (*.json)", ".json"):
             self.save_session(path)
 
+    def import_csv(self, path: str | Path) -> bool:
+        """Load the dataset from a CSV file (a bad one reaches show_error through `file_failed`)."""
+        return self.data_panel.import_csv(path)
+
+    def export_csv(self, path: str | Path) -> bool:
+        return self.data_panel.export_csv(path)
+
+    def export_loss_csv(self, path: str | Path) -> bool:
+        try:
+            self.loss_plot.export_csv(path)
+        except Exception as exc:
+            self._file_failed("Export loss history", "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(f"Exported the loss history to {path}", 5000)
+        return True
+
+    def export_loss_png(self, path: str | Path) -> bool:
+        try:
+            self.loss_plot.export_png(path)
+        except Exception as exc:
+            self._file_failed("Export loss plot", "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(f"Exported the loss plot to {path}", 5000)
+        return True
+
+    def export_graph(self, path: str | Path) -> bool:
+        """Write the computation graph as shown: .svg, .png or .dot, by the file's suffix."""
+        try:
+            self.graph_view.export(str(path))
+        except Exception as exc:
+            self._file_failed("Export graph", "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(f"Exported the graph to {path}", 5000)
+        return True
+
     def _import_csv_dialog(self) -> None:
         if path := self._file_dialog(False, "Import dataset", "CSV files (*.csv);;All files (*)", ".csv"):
-            self.data_panel.import_csv(path)
+            self.import_csv(path)
 
     def _export_csv_dialog(self) -> None:
         if path := self._file_dialog(True, "Export dataset", "CSV files (*.csv)", ".csv"):
-            self.data_panel.export_csv(path)
+            self.export_csv(path)
 
     def _export_weights_dialog(self, fmt: str) -> None:
         name_filter, suffix = {
@@ -702,17 +802,11 @@ class MainWindow(QMainWindow):
 
     def _export_loss_csv_dialog(self) -> None:
         if path := self._file_dialog(True, "Export loss history", "CSV files (*.csv)", ".csv"):
-            try:
-                self.loss_plot.export_csv(path)
-            except OSError as exc:
-                self.show_error("Export loss history", str(exc))
+            self.export_loss_csv(path)
 
     def _export_loss_png_dialog(self) -> None:
         if path := self._file_dialog(True, "Export loss plot", "PNG images (*.png)", ".png"):
-            try:
-                self.loss_plot.export_png(path)
-            except OSError as exc:
-                self.show_error("Export loss plot", str(exc))
+            self.export_loss_png(path)
 
     def play_lesson(self, index: int) -> None:
         """Set up and train a lesson's runs one after another (see LESSONS)."""
@@ -736,7 +830,9 @@ class MainWindow(QMainWindow):
     def _export_graph_dialog(self) -> None:
         self._refresh_graph()  # the graph of the current weights, even if its tab was never opened
         self.tabs.setCurrentWidget(self.graph_view)
-        self.graph_view.export_dialog()
+        name_filter = "SVG image (*.svg);;PNG image (*.png);;Graphviz DOT (*.dot)"
+        if path := self._file_dialog(True, "Export computation graph", name_filter, ".svg"):
+            self.export_graph(path)
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -752,3 +848,30 @@ class MainWindow(QMainWindow):
         self.graph_view.shutdown()
         self.expression_view.shutdown()
         super().closeEvent(event)
+
+
+def _architecture_problem(weights: ModelWeights, spec: ModelSpec, n_inputs: int) -> str:
+    """What differs between `weights` and the network `spec` builds, or "" (without building it)."""
+    if weights.inputs != n_inputs:
+        return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
+    sizes, activations = [*spec.hidden_sizes, 1], spec.activations
+    if len(weights.layers) != len(sizes):
+        return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
+    for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
+        if len(layer.bias) != size or layer.activation != activation:
+            return f"layer {i} of its weights does not match its model"
+    return ""
+
+
+def _breakable(message: str, longest: int = 60) -> str:
+    """`message` with a zero-width space every `longest` characters of a word that long.
+
+    A dialog wraps only between words: a long file name without spaces would be cut off.
+    """
+    words = re.split(r"(\s+)", message)
+    return "".join(
+        "\u200b".join(word[i : i + longest] for i in range(0, len(word), longest))
+        if len(word) > longest
+        else word
+        for word in words
+    )

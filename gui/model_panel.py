@@ -6,11 +6,12 @@ come from the spec (`parameter_count`, `graph_size`), so typing stays instant.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.nn import ACTIVATIONS
 from engine.spec import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ModelSpec, SpecError, parse_layer_sizes
+from gui.input_checks import WholeSpinBox, with_message
 from gui.style import ERROR_COLOR, smaller_font
 
 ACTIVATION_TIPS = {
@@ -89,8 +90,8 @@ class ModelPanel(QWidget):
         column.addWidget(self.error_label)
 
         self.output_combo = self._make_combo("tanh", OUTPUT_TIP)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        # takes any text, and refuses what it cannot use visibly (QSpinBox dropped the "-" of "-5")
+        self.seed_spin = WholeSpinBox("Seed", 0, 2**31 - 1)
         self.seed_spin.setKeyboardTracking(False)
         self.seed_spin.setToolTip(SEED_TIP)
         self.summary_label = QLabel()
@@ -109,12 +110,14 @@ class ModelPanel(QWidget):
         self._form.addRow(output_label, self.output_combo)
         seed_label = QLabel("Seed")
         seed_label.setToolTip(SEED_TIP)
-        self._form.addRow(seed_label, self.seed_spin)
+        seed_field, self.seed_message = with_message(self.seed_spin)
+        self._form.addRow(seed_label, seed_field)
         self._form.addRow(self.summary_label)
         self._show_layers([4, 4])
         self._update_summary()
 
-        self.layers_edit.textEdited.connect(self._on_layers_edit_text_edited)
+        # textChanged, not textEdited: text pasted, dropped or set from code is checked as typing is
+        self.layers_edit.textChanged.connect(self._on_layers_edit_text_edited)
         self.output_combo.currentIndexChanged.connect(self._on_user_change)
         self.seed_spin.valueChanged.connect(self._on_user_change)
 
@@ -131,21 +134,34 @@ class ModelPanel(QWidget):
             seed=self.seed_spin.value(),
         )
 
+    def spec_problem(self, spec: ModelSpec) -> str:
+        """Why the panel cannot show `spec` exactly (a layer size, a seed outside its field), or ""."""
+        try:
+            spec.validate()
+        except SpecError as exc:
+            return str(exc)
+        high = self.seed_spin.maximum()
+        if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or not 0 <= spec.seed <= high:
+            return f"the model's seed must be a whole number from 0 to {high}, not {spec.seed!r}"
+        return ""
+
     def set_spec(self, spec: ModelSpec) -> None:
-        """Show `spec` without emitting `spec_changed` (raises SpecError if it cannot be built).
+        """Show `spec` without emitting `spec_changed` (raises SpecError, changing nothing, if it cannot).
 
         Emits `validity_changed(True)` if the panel was showing invalid input.
         """
-        spec.validate()
+        if problem := self.spec_problem(spec):
+            raise SpecError(problem)
         self._removed_choices.clear()
-        self.layers_edit.setText(", ".join(str(n) for n in spec.hidden_sizes))
+        with QSignalBlocker(self.layers_edit):  # the spec is shown, not typed: nothing to emit
+            self.layers_edit.setText(", ".join(str(n) for n in spec.hidden_sizes))
         self._show_layers(spec.hidden_sizes)
         for combo, activation in zip(self.activation_combos, spec.hidden_activations):
             _select(combo, activation)
         _select(self.output_combo, spec.output_activation)
-        self.seed_spin.blockSignals(True)
-        self.seed_spin.setValue(spec.seed)
-        self.seed_spin.blockSignals(False)
+        with QSignalBlocker(self.seed_spin):
+            self.seed_spin.setValue(spec.seed)
+        self.seed_spin.refresh_check()  # no mark or message of text this value replaced
         self._set_valid(True)
         self._last_emitted = self.spec()
 
@@ -163,8 +179,12 @@ class ModelPanel(QWidget):
         try:
             sizes = parse_layer_sizes(text)
         except SpecError as exc:
-            self.error_label.setText(str(exc))
-            self._set_valid(False)
+            self._show_invalid(str(exc))
+            return
+        except ValueError:  # a parser that let odd digits ("²", "①") through to int()
+            self._show_invalid(
+                f"{text.strip()!r} is not a list of layer sizes: write whole numbers like 4, 4"
+            )
             return
         self._show_layers(sizes)
         self._set_valid(True)
@@ -213,6 +233,10 @@ class ModelPanel(QWidget):
         for i, (label, n) in enumerate(zip(self._activation_labels, sizes)):
             label.setText(f"Layer {i + 1} · {n} neuron{'s' if n != 1 else ''}")
 
+    def _show_invalid(self, message: str) -> None:
+        self.error_label.setText(message)  # before validity_changed, so listeners read this message
+        self._set_valid(False)
+
     def _set_valid(self, valid: bool) -> None:
         changed = valid != self._valid
         self._valid = valid
@@ -252,6 +276,5 @@ def _select(combo: QComboBox, key: str) -> None:
     """Select the item whose data is `key`, without emitting (a programmatic change)."""
     index = combo.findData(key)
     if index >= 0:
-        combo.blockSignals(True)
-        combo.setCurrentIndex(index)
-        combo.blockSignals(False)
+        with QSignalBlocker(combo):
+            combo.setCurrentIndex(index)

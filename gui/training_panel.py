@@ -7,20 +7,17 @@ the worker and tells the panel which state training is in (`set_state`).
 from __future__ import annotations
 
 import math
-import re
+from contextlib import ExitStack
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -28,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.losses import LOSSES
 from engine.train import TrainSettings
+from gui.input_checks import DecimalSpinBox, WholeSpinBox, with_message
 from gui.style import HINT_COLOR, WARNING_COLOR, smaller_font
 
 LOSS_NAMES = {
@@ -41,7 +39,10 @@ STATES = ("idle", "training", "paused", "finished", "diverged")
 
 # 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
 _LOG_GRID = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
-_PARTIAL_NUMBER = re.compile(r"^\+?(\d*[.,]?\d*)([eE][+-]?\d*)?$")
+MIN_LEARNING_RATE, MAX_LEARNING_RATE, LEARNING_RATE_DECIMALS = 1e-5, 100.0, 10
+MAX_STEPS = 100_000
+MAX_BATCH = 100_000
+MAX_L2, L2_DECIMALS = 1.0, 10
 
 LEARNING_RATE_TIP = (
     "<p>The step size of gradient descent: every step does "
@@ -90,45 +91,13 @@ COMPILED_TIP = (
 )
 
 
-class _DecimalSpinBox(QDoubleSpinBox):
-    """A QDoubleSpinBox that shows 0.05, not 0.05000, and accepts "1e-3" or "0,05" typed in."""
-
-    def textFromValue(self, value: float) -> str:
-        text = f"{value:.{self.decimals()}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-
-    def valueFromText(self, text: str) -> float:
-        if self.specialValueText() and text == self.specialValueText():
-            return self.minimum()
-        value = _parse(text)
-        return self.value() if value is None else value
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        if not _PARTIAL_NUMBER.match(text.strip()):
-            return QValidator.State.Invalid, text, pos
-        value = _parse(text)
-        if value is None or not self.minimum() <= value <= self.maximum():
-            return QValidator.State.Intermediate, text, pos
-        return QValidator.State.Acceptable, text, pos
-
-    def fixup(self, text: str) -> str:
-        """On Enter or leaving the field, bring a number outside the range to its nearest end.
-
-        Zero or less stays as typed, so Qt puts the last value back: 0 is no nudge to a learning rate.
-        """
-        value = _parse(text)
-        if value is None or (value <= 0 < self.minimum()):
-            return text
-        return self.textFromValue(min(max(value, self.minimum()), self.maximum()))
-
-
-class LogSpinBox(_DecimalSpinBox):
+class LogSpinBox(DecimalSpinBox):
     """The learning rate: arrows and the wheel step ×~1.26 (10 steps per decade) through round values."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(5)
-        self.setRange(1e-5, 100.0)
+        super().__init__(
+            "Learning rate", MIN_LEARNING_RATE, MAX_LEARNING_RATE, LEARNING_RATE_DECIMALS, parent
+        )
 
     def stepBy(self, steps: int) -> None:
         value = self.value()
@@ -138,13 +107,14 @@ class LogSpinBox(_DecimalSpinBox):
         direction = 1 if steps > 0 else -1
         bound = self.maximum() if steps > 0 else self.minimum()
         index += steps
-        # Near the bottom of the range 5 decimals cannot show every grid value: go on to one that differs.
+        # Should rounding to the field's decimals merge two grid values, go on to one that differs.
         while True:
             target = min(max(round(_grid_value(index), self.decimals()), self.minimum()), self.maximum())
             if target != value or target == bound:
                 break
             index += direction
         self.setValue(target)
+        self.refresh_check()  # at an end of the range the value, and so no signal, may not change
 
 
 class TrainingPanel(QWidget):
@@ -168,11 +138,9 @@ class TrainingPanel(QWidget):
         self.learning_rate_spin.setToolTip(LEARNING_RATE_TIP)
         self.decay_check = QCheckBox("Decay linearly to 10%")
         self.decay_check.setToolTip(DECAY_TIP)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 100_000)
+        self.steps_spin = WholeSpinBox("Steps", 1, MAX_STEPS)
         self.steps_spin.setToolTip(STEPS_TIP)
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(0, 100_000)
+        self.batch_spin = WholeSpinBox("Batch size", 0, MAX_BATCH)
         self.batch_spin.setSpecialValueText("full batch")
         self.batch_spin.setToolTip(BATCH_TIP)
         self.loss_combo = QComboBox()
@@ -180,9 +148,7 @@ class TrainingPanel(QWidget):
             self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
             self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
         self.loss_combo.setToolTip(LOSS_TIP)
-        self.l2_spin = _DecimalSpinBox()
-        self.l2_spin.setRange(0.0, 1.0)
-        self.l2_spin.setDecimals(6)
+        self.l2_spin = DecimalSpinBox("L2 strength", 0.0, MAX_L2, L2_DECIMALS)
         self.l2_spin.setSingleStep(1e-4)
         self.l2_spin.setSpecialValueText("off")
         self.l2_spin.setToolTip(L2_TIP)
@@ -195,10 +161,13 @@ class TrainingPanel(QWidget):
         self.zero_grad_warning.setWordWrap(True)
         self.compiled_check = QCheckBox("Compiled (vectorised with NumPy)")
         self.compiled_check.setToolTip(COMPILED_TIP)
-        for spin in (self.learning_rate_spin, self.steps_spin, self.batch_spin, self.l2_spin):
-            spin.setKeyboardTracking(
-                False
-            )  # typing "1000" must not train with 1, 10 and 100 steps on the way
+        self.number_fields = (self.learning_rate_spin, self.steps_spin, self.batch_spin, self.l2_spin)
+        for spin in self.number_fields:
+            # typing "1000" must not train with 1, 10 and 100 steps on the way
+            spin.setKeyboardTracking(False)
+            spin.checked.connect(self._refresh_buttons)  # text that cannot be used blocks Train
+        fields = {spin: with_message(spin) for spin in self.number_fields}
+        self.field_messages = {spin: label for spin, (_box, label) in fields.items()}
 
         style = self.style()
         self.train_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
@@ -220,12 +189,12 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), self.learning_rate_spin)
+        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), fields[self.learning_rate_spin][0])
         form.addRow("", self.decay_check)
-        form.addRow(_label("Steps", STEPS_TIP), self.steps_spin)
-        form.addRow(_label("Batch size", BATCH_TIP), self.batch_spin)
+        form.addRow(_label("Steps", STEPS_TIP), fields[self.steps_spin][0])
+        form.addRow(_label("Batch size", BATCH_TIP), fields[self.batch_spin][0])
         form.addRow(_label("Loss", LOSS_TIP), self.loss_combo)
-        form.addRow(_label("L2 strength", L2_TIP), self.l2_spin)
+        form.addRow(_label("L2 strength", L2_TIP), fields[self.l2_spin][0])
         form.addRow(self.zero_grad_check)
         form.addRow(self.zero_grad_warning)
         form.addRow(self.compiled_check)
@@ -260,9 +229,9 @@ class TrainingPanel(QWidget):
         self.l2_spin.valueChanged.connect(self._on_user_change)
         self.zero_grad_check.toggled.connect(self._on_user_change)
         self.compiled_check.toggled.connect(self._on_user_change)
-        self.train_button.clicked.connect(self.train_requested)
+        self.train_button.clicked.connect(lambda: self._request_with_typed_values(self.train_requested))
         self.pause_button.clicked.connect(self.pause_requested)
-        self.step_button.clicked.connect(self.step_requested)
+        self.step_button.clicked.connect(lambda: self._request_with_typed_values(self.step_requested))
         self.reset_button.clicked.connect(self.reset_requested)
 
     # ---- public API
@@ -280,33 +249,49 @@ class TrainingPanel(QWidget):
             compiled=self.compiled_check.isChecked(),
         )
 
-    def set_settings(self, s: TrainSettings) -> None:
-        """Show `s` without emitting `settings_changed` (values outside a field's range are clamped)."""
-        widgets = (
-            self.learning_rate_spin,
-            self.decay_check,
-            self.steps_spin,
-            self.batch_spin,
-            self.loss_combo,
-            self.l2_spin,
-            self.zero_grad_check,
-            self.compiled_check,
+    def settings_problem(self, s: TrainSettings) -> str:
+        """Why the fields cannot show `s` exactly (a value outside a field's range, say), or ""."""
+        checks = (
+            (self.learning_rate_spin, s.learning_rate),
+            (self.steps_spin, s.steps),
+            (self.batch_spin, s.batch_size),
+            (self.l2_spin, s.l2),
         )
-        for w in widgets:
-            w.blockSignals(True)
-        self.learning_rate_spin.setValue(s.learning_rate)
-        self.decay_check.setChecked(s.decay)
-        self.steps_spin.setValue(s.steps)
-        self.batch_spin.setValue(s.batch_size)
-        index = self.loss_combo.findData(s.loss)
-        if index >= 0:
-            self.loss_combo.setCurrentIndex(index)
-        self.l2_spin.setValue(s.l2)
-        self.zero_grad_check.setChecked(s.zero_grad)
-        self.compiled_check.setChecked(s.compiled)
-        self._seed = s.seed
-        for w in widgets:
-            w.blockSignals(False)
+        for spin, value in checks:
+            if problem := spin.problem_with_value(value):
+                return problem
+        if not isinstance(s.loss, str) or self.loss_combo.findData(s.loss) < 0:
+            return f"Loss must be one of {', '.join(LOSSES)}, not {s.loss!r}"
+        for name, value in (("Decay", s.decay), ("zero_grad", s.zero_grad), ("Compiled", s.compiled)):
+            if not isinstance(value, bool):
+                return f"{name} must be true or false, not {value!r}"
+        if isinstance(s.seed, bool) or not isinstance(s.seed, int) or not 0 <= s.seed < 2**31:
+            return f"The mini-batch seed must be a whole number from 0 to {2**31 - 1}, not {s.seed!r}"
+        return ""
+
+    def set_settings(self, s: TrainSettings) -> None:
+        """Show `s` without emitting `settings_changed`.
+
+        Raises ValueError, changing nothing, if a field cannot show its value exactly: what the
+        panel shows is what training uses.
+        """
+        if problem := self.settings_problem(s):
+            raise ValueError(problem)
+        widgets = (self.decay_check, self.loss_combo, self.zero_grad_check, self.compiled_check)
+        with ExitStack() as unblock_on_exit:  # signals come back even if a setter raises
+            for w in (*self.number_fields, *widgets):
+                unblock_on_exit.enter_context(QSignalBlocker(w))
+            self.learning_rate_spin.setValue(s.learning_rate)
+            self.decay_check.setChecked(s.decay)
+            self.steps_spin.setValue(s.steps)
+            self.batch_spin.setValue(s.batch_size)
+            self.loss_combo.setCurrentIndex(self.loss_combo.findData(s.loss))
+            self.l2_spin.setValue(s.l2)
+            self.zero_grad_check.setChecked(s.zero_grad)
+            self.compiled_check.setChecked(s.compiled)
+            self._seed = s.seed
+        for spin in self.number_fields:
+            spin.refresh_check()  # their signals were blocked: drop marks and notices of older text
         self._refresh_warning()
 
     def set_state(self, state: str) -> None:
@@ -327,7 +312,21 @@ class TrainingPanel(QWidget):
         self.progress_bar.setValue(min(max(step, 0), max(total, 1)))
         self.progress_bar.setFormat(f"step {step} / {total}")
 
+    def train_blocked_reason(self) -> str:
+        """Why Train and Step are off whatever the state (a field's text, the model), or ""."""
+        field_problem = next((spin.problem for spin in self.number_fields if spin.problem), "")
+        return field_problem or (
+            "" if self._train_allowed else self._train_blocked_reason or "Training is off for now"
+        )
+
     # ---- slots
+
+    def _request_with_typed_values(self, request: SignalInstance) -> None:
+        """Use text still being typed in a field before asking to train (a click may not take focus)."""
+        for spin in self.number_fields:
+            spin.commit()
+        if not self.train_blocked_reason():
+            request.emit()
 
     def _on_user_change(self) -> None:
         self._refresh_warning()
@@ -345,9 +344,10 @@ class TrainingPanel(QWidget):
 
     def _refresh_buttons(self) -> None:
         state = self._state
+        blocked = self.train_blocked_reason()
         self.train_button.setText("Resume" if state == "paused" else "Train")
-        self.train_button.setEnabled(self._train_allowed and state in ("idle", "paused"))
-        self.step_button.setEnabled(self._train_allowed and state in ("idle", "paused"))
+        self.train_button.setEnabled(not blocked and state in ("idle", "paused"))
+        self.step_button.setEnabled(not blocked and state in ("idle", "paused"))
         self.pause_button.setEnabled(state == "training")
         self.reset_button.setEnabled(state in ("training", "paused", "finished", "diverged"))
 
@@ -361,21 +361,14 @@ class TrainingPanel(QWidget):
             train_tip = f"{hint} (Space)"
         elif state == "diverged":
             hint = "Diverged. Reset, and try a smaller learning rate."
-        if not self._train_allowed and self._train_blocked_reason:
-            train_tip = step_tip = self._train_blocked_reason
+        if blocked:
+            train_tip = step_tip = blocked
+            if state in ("idle", "paused"):
+                hint = blocked  # under the buttons, which stay in view when the field scrolls away
         self.train_button.setToolTip(train_tip)
         self.step_button.setToolTip(step_tip)
         self.hint_label.setText(hint)
         self.hint_label.setVisible(bool(hint))
-
-
-def _parse(text: str) -> float | None:
-    """A number typed with "." or "," as the decimal point, or None; never NaN or infinite."""
-    try:
-        value = float(text.strip().replace(",", "."))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _grid_value(index: int) -> float:

@@ -3,11 +3,12 @@
 import time
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from engine.data import Dataset, make_preset
-from gui.data_panel import INVALID_BACKGROUND, VALUE_ROLE, DataPanel, format_cell
+from gui.data_panel import VALUE_ROLE, DataPanel, format_cell
 
 LECTURE = make_preset("lecture")
 
@@ -166,27 +167,64 @@ def test_editing_the_target_column_changes_the_target(panel, qtbot):
     assert panel.summary_label.text() == "4 samples · 3 inputs · classes +1: 1, -1: 3"
 
 
-def test_bad_cell_edit_is_marked_explained_and_changes_nothing(panel, qtbot):
+def test_bad_cell_edit_goes_back_to_its_number_and_says_so(panel, qtbot):
+    """A cell never shows one thing while training uses another."""
     with qtbot.assertNotEmitted(panel.dataset_changed):
         panel.table.item(2, 1).setText("abc")
-    assert panel.error_label.text() == "row 3, x2: 'abc' is not a number"
+    assert panel.error_label.text() == "row 3, x2: 'abc' is not a number; the cell keeps 1.0"
     assert not panel.error_label.isHidden()
-    assert panel.table.item(2, 1).background().color() == INVALID_BACKGROUND
+    assert panel.table.item(2, 1).text() == "1.0"
+    assert panel.table.item(2, 1).data(VALUE_ROLE) == 1.0
     assert bits(panel.dataset()) == bits(LECTURE)
-    # fixing the cell clears the mark and the message, and the fix counts
+    # the next good edit counts, and the message goes
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
         panel.table.item(2, 1).setText("5")
     assert blocker.args[0].inputs[2][1] == 5.0
     assert panel.error_label.text() == ""
     assert panel.error_label.isHidden()
-    assert panel.table.item(2, 1).background().color() != INVALID_BACKGROUND
 
 
-def test_non_finite_cell_is_refused(panel, qtbot):
+@pytest.mark.parametrize("text", ["inf", "nan", "-infinity", "1e999", ""])
+def test_non_finite_or_empty_cell_is_refused(panel, qtbot, text):
     with qtbot.assertNotEmitted(panel.dataset_changed):
-        panel.table.item(0, 3).setText("inf")
-    assert panel.error_label.text() == "row 1, y: 'inf' is not a finite number"
+        panel.table.item(0, 3).setText(text)
+    assert panel.error_label.text().startswith(f"row 1, y: {text!r} is not a")
+    assert panel.error_label.text().endswith("the cell keeps 1.0")
+    assert panel.table.item(0, 3).text() == "1.0"
     assert panel.dataset().targets[0] == 1.0
+
+
+def test_every_cell_shows_the_number_that_trains(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    for row, column, text in [(0, 0, "x"), (5, 2, "1,5"), (99, 1, "--1"), (3, 0, "0.25")]:
+        panel.table.item(row, column).setText(text)
+    data = panel.dataset()
+    for row in range(panel.table.rowCount()):
+        for column in range(panel.table.columnCount()):
+            used = data.targets[row] if column == 2 else data.inputs[row][column]
+            assert panel.table.item(row, column).data(VALUE_ROLE) == used
+            assert panel.table.item(row, column).text() == format_cell(used)
+    assert data.inputs[3][0] == 0.25
+
+
+def test_typing_a_bad_cell_then_committing_it_leaves_the_explanation(panel, qtbot):
+    item = panel.table.item(1, 0)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.table.setCurrentItem(item)
+    panel.table.editItem(item)
+    editor = panel.table.findChild(QLineEdit)
+    qtbot.waitUntil(lambda: editor is not None and editor.isVisible())
+    editor.selectAll()
+    qtbot.keyClicks(editor, "4x")
+    assert panel.error_label.text() == "row 2, x1: '4x' is not a number"
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop pass
+        qtbot.waitUntil(lambda: "keeps" in panel.error_label.text())
+        qtbot.waitUntil(lambda: not editor.isVisible())
+    assert panel.error_label.text() == "row 2, x1: '4x' is not a number; the cell keeps 3.0"
+    assert item.text() == format_cell(LECTURE.inputs[1][0]) == "3.0"
+    assert bits(panel.dataset()) == bits(LECTURE)
 
 
 def test_editor_shows_every_digit_and_checks_as_you_type(panel, qtbot):
@@ -368,3 +406,90 @@ def test_two_thousand_rows_load_quickly_and_emit_once(panel, qtbot):
     assert [len(ds) for ds in emitted] == [2000]
     assert panel.table.rowCount() == 2000
     assert elapsed < 1.5, f"2000 rows took {elapsed:.2f} s"
+
+
+# ---------------------------------------------------------------- numbers typed above the table
+
+
+def leave(spin) -> None:
+    """Move the focus away from `spin`, as a click elsewhere or Tab does."""
+    QApplication.sendEvent(spin, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("samples_spin", "0"),
+        ("samples_spin", "3000"),
+        ("samples_spin", "-1"),
+        ("noise_spin", "-0.1"),
+        ("noise_spin", "2"),
+        ("noise_spin", "0.125"),  # would round to 0.13
+        ("seed_spin", "-5"),
+        ("seed_spin", "100000"),
+        ("seed_spin", "abc"),
+    ],
+)
+def test_a_number_the_generator_cannot_use_is_marked_then_refused_visibly(panel, qtbot, name, typed):
+    choose(panel, qtbot, "moons")
+    before = bits(panel.dataset())
+    spin = getattr(panel, name)
+    with qtbot.assertNotEmitted(panel.dataset_changed):
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), typed)
+        assert spin.lineEdit().text() == typed  # no keystroke dropped, nothing clamped
+        assert spin.field_name in panel.settings_message.text()
+        assert not panel.settings_message.isHidden()
+        leave(spin)
+    assert f"not “{typed}”" in panel.settings_message.text()
+    assert panel.settings_message.text().startswith(f"Kept {spin.text()}")
+    assert bits(panel.dataset()) == before
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "1")
+    assert panel.settings_message.isHidden()  # a new edit clears the old message
+
+
+# ---------------------------------------------------------------- files that cannot be read
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RecursionError(), MemoryError(), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), ValueError("x")],
+)
+def test_anything_a_csv_reader_raises_is_explained_and_keeps_the_data(
+    panel, qtbot, tmp_path, monkeypatch, error
+):
+    def hostile_reader(*_args, **_kwargs):
+        raise error
+
+    monkeypatch.setattr("gui.data_panel.read_csv", hostile_reader)
+    path = tmp_path / "hostile.csv"
+    path.write_text("x1,y\n1,1\n")
+    with qtbot.assertNotEmitted(panel.dataset_changed), qtbot.waitSignal(panel.file_failed) as failed:
+        assert panel.import_csv(path) is False
+    title, message = failed.args
+    assert title == "Import dataset" and message.startswith("Could not import hostile.csv: ")
+    assert message == panel.error_label.text()
+    assert "Error" not in message and "utf-8" not in message  # about the file, not about Python
+    assert bits(panel.dataset()) == bits(LECTURE)
+
+
+def test_a_csv_export_that_fails_in_any_way_is_reported(panel, qtbot, tmp_path, monkeypatch):
+    def failing_writer(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("gui.data_panel.write_csv", failing_writer)
+    with qtbot.waitSignal(panel.file_failed) as failed:
+        assert panel.export_csv(tmp_path / "out.csv") is False
+    assert failed.args[0] == "Export dataset"
+    assert failed.args[1].startswith("Could not export to out.csv: ")
+
+
+def test_a_dataset_set_from_code_clears_the_mark_of_text_it_replaces(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    panel.samples_spin.lineEdit().selectAll()
+    qtbot.keyClicks(panel.samples_spin.lineEdit(), "-3")
+    assert not panel.settings_message.isHidden()
+    panel.set_dataset(make_preset("moons", 50, 0.1, 0))
+    assert panel.samples_spin.text() == "50"
+    assert panel.settings_message.isHidden()

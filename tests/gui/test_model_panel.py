@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
 
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
 from gui.model_panel import ModelPanel
@@ -169,3 +171,97 @@ def _spec_error(text: str) -> SpecError:
     except SpecError as exc:
         return exc
     raise AssertionError(f"{text!r} parsed")
+
+
+# ---- layer sizes however they arrive: typed, pasted, set from code
+
+
+ODD_DIGITS = ["--4", "4, ²", "①", "4, ٣x", "+-3"]
+
+
+def type_any(edit, text: str) -> None:
+    """Type `text` key by key, non-ASCII characters too (as a keyboard layout or an input method does)."""
+    edit.selectAll()
+    for char in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
+
+
+def paste(qtbot, edit, text: str) -> None:
+    QApplication.clipboard().setText(text)
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+
+@pytest.mark.parametrize("bad", ODD_DIGITS)
+@pytest.mark.parametrize("how", ["typed", "pasted", "set", "inserted"])
+def test_odd_digits_in_layer_sizes_show_a_message_and_invalidate(qtbot, panel, bad, how):
+    type_layers(qtbot, panel, "8")
+    validity = []
+    panel.validity_changed.connect(validity.append)
+    edit = panel.layers_edit
+    if how == "typed":
+        type_any(edit, bad)
+    elif how == "pasted":
+        paste(qtbot, edit, bad)
+    elif how == "set":
+        edit.setText(bad)
+    else:
+        edit.selectAll()
+        edit.insert(bad)
+    assert edit.text() == bad
+    assert validity[-1:] == [False] and not panel.is_valid() and panel.spec() is None
+    message = panel.error_label.text()
+    assert message and not panel.error_label.isHidden()
+    assert "int()" not in message and "base 10" not in message  # about the field, not about Python
+    if how == "typed":
+        # the message is about the whole text, not a stale one from a keystroke before
+        assert message == _message_for(bad)
+    type_layers(qtbot, panel, "2")
+    assert panel.is_valid() and panel.error_label.isHidden()
+
+
+def _message_for(text: str) -> str:
+    panel = ModelPanel()
+    panel.layers_edit.setText(text)
+    return panel.error_label.text()
+
+
+def test_odd_digits_pasted_into_the_window_disable_train(qtbot):
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        paste(qtbot, window.model_panel.layers_edit, "4, ²")
+        assert not window.training_panel.train_button.isEnabled()
+        assert not window.training_panel.step_button.isEnabled()
+        assert not window.model_panel.error_label.isHidden()
+        window.model_panel.layers_edit.setText("4")
+        assert window.training_panel.train_button.isEnabled()
+    finally:
+        window.controller.shutdown()
+
+
+def test_set_spec_refuses_a_seed_the_field_cannot_show(qtbot, panel):
+    for seed in (-5, 2**31, "1", [1, 2], True):
+        with pytest.raises(SpecError):
+            panel.set_spec(ModelSpec(seed=seed))
+    assert panel.spec() == ModelSpec()
+    with qtbot.waitSignal(panel.spec_changed, timeout=1000):
+        panel.seed_spin.setValue(7)  # and its signals were not left blocked
+
+
+@pytest.mark.parametrize("typed", ["-5", "2147483648", "1.5", "abc"])
+def test_a_seed_that_cannot_be_used_is_marked_then_refused_visibly(qtbot, panel, typed):
+    spin = panel.seed_spin
+    with qtbot.assertNotEmitted(panel.spec_changed):
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), typed)
+        assert spin.lineEdit().text() == typed  # the "-" of "-5" is not dropped
+        assert "Seed must be a whole number from 0 to 2147483647" in panel.seed_message.text()
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.text() == "0" and panel.spec().seed == 0
+    assert panel.seed_message.text().startswith("Kept 0: ") and f"not “{typed}”" in panel.seed_message.text()
+    panel.set_spec(ModelSpec(seed=3))
+    assert panel.seed_message.isHidden()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QApplication
 
 from engine.train import TrainSettings
 from gui.training_panel import LogSpinBox, TrainingPanel
@@ -219,3 +221,142 @@ def test_set_progress(panel):
     panel.set_progress(37, 100)
     assert panel.progress_bar.text() == "step 37 / 100"
     assert panel.progress_bar.value() == 37
+
+
+# ---- what a field shows is what training uses
+
+
+def type_into(qtbot, spin, text: str) -> None:
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+
+
+def leave(spin) -> None:
+    """Move the focus away from `spin`, as a click elsewhere or Tab does."""
+    QApplication.sendEvent(spin, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+
+
+@pytest.mark.parametrize("typed", ["-0.5", "1e-9", "1000", "nan", "inf", "abc", "", "0"])
+def test_learning_rate_that_cannot_be_used_is_marked_and_blocks_train(qtbot, panel, typed):
+    with qtbot.assertNotEmitted(panel.settings_changed):
+        type_into(qtbot, panel.learning_rate_spin, "x" if typed == "" else typed)
+        if typed == "":
+            qtbot.keyClick(panel.learning_rate_spin.lineEdit(), Qt.Key.Key_Backspace)
+    assert panel.learning_rate_spin.lineEdit().text() == typed  # no keystroke dropped, nothing clamped
+    message = panel.field_messages[panel.learning_rate_spin]
+    assert not message.isHidden()
+    assert "from 0.00001 to 100" in message.text()
+    assert not panel.train_button.isEnabled() and not panel.step_button.isEnabled()
+    assert "0.00001 to 100" in panel.train_button.toolTip()
+    with qtbot.assertNotEmitted(panel.train_requested):
+        panel.train_button.click()
+    assert panel.settings().learning_rate == 0.05
+
+
+@pytest.mark.parametrize("typed", ["-0.5", "1e-9"])
+def test_learning_rate_refused_on_enter_goes_back_visibly(qtbot, panel, typed):
+    spin = panel.learning_rate_spin
+    with qtbot.assertNotEmitted(panel.settings_changed):
+        type_into(qtbot, spin, typed)
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.text() == "0.05" and panel.settings().learning_rate == 0.05
+    message = panel.field_messages[spin].text()
+    assert (
+        f"not “{typed}”" in message
+        and message.startswith("Kept 0.05")
+        and not panel.field_messages[spin].isHidden()
+    )
+    assert panel.train_button.isEnabled()  # what it shows is what it uses
+    type_into(qtbot, spin, "0.2")  # the next edit clears the old message
+    assert panel.field_messages[spin].isHidden()
+
+
+def test_learning_rate_keeps_every_digit_typed(qtbot, panel):
+    spin = panel.learning_rate_spin
+    for typed, used in [("0.000015", 1.5e-5), ("0.123456", 0.123456), ("1e-5", 1e-5), ("0,3", 0.3)]:
+        with qtbot.waitSignal(panel.settings_changed, timeout=1000) as blocker:
+            type_into(qtbot, spin, typed)
+            qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+        assert blocker.args[0].learning_rate == used
+        assert spin.value() == used
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("steps_spin", "0"),
+        ("steps_spin", "-5"),
+        ("steps_spin", "200000"),
+        ("steps_spin", "1.5"),
+        ("batch_spin", "-1"),
+        ("batch_spin", "100001"),
+        ("l2_spin", "-0.1"),
+        ("l2_spin", "2"),
+        ("l2_spin", "1e-12"),  # would round to 0 ("off")
+    ],
+)
+def test_every_number_field_refuses_visibly_instead_of_clamping(qtbot, panel, name, typed):
+    spin = getattr(panel, name)
+    before = panel.settings()
+    with qtbot.assertNotEmitted(panel.settings_changed):
+        type_into(qtbot, spin, typed)
+        assert spin.lineEdit().text() == typed
+        assert not panel.train_button.isEnabled()
+        assert spin.field_name in panel.field_messages[spin].text()
+        leave(spin)  # leaving the field commits, as Enter does
+    assert panel.settings() == before
+    assert f"not “{typed}”" in panel.field_messages[spin].text()
+    assert panel.train_button.isEnabled()
+
+
+def test_a_click_on_train_uses_the_text_still_being_typed(qtbot, panel):
+    spin = panel.steps_spin
+    spin.lineEdit().setText("250")  # typed, not yet committed (a click need not take the focus)
+    with qtbot.waitSignal(panel.train_requested, timeout=1000):
+        panel.train_button.click()
+    assert panel.settings().steps == 250
+
+
+def test_set_settings_refuses_what_the_fields_cannot_show(qtbot, panel):
+    shown = TrainSettings(learning_rate=0.3, steps=250)
+    panel.set_settings(shown)
+    for bad in [
+        TrainSettings(learning_rate=1e6),
+        TrainSettings(learning_rate=float("nan")),
+        TrainSettings(steps=200_000),
+        TrainSettings(steps=2**31),
+        TrainSettings(batch_size=-1),
+        TrainSettings(l2=1e-12),
+        TrainSettings(loss="nope"),
+        TrainSettings(decay="no"),
+        TrainSettings(seed=[1, 2]),
+        TrainSettings(seed=-5),
+    ]:
+        with pytest.raises(ValueError):
+            panel.set_settings(bad)
+        assert panel.settings() == shown  # nothing half-set
+    # and no field was left with its signals blocked
+    with qtbot.waitSignal(panel.settings_changed, timeout=1000) as blocker:
+        type_into(qtbot, panel.learning_rate_spin, "0.7")
+        qtbot.keyClick(panel.learning_rate_spin.lineEdit(), Qt.Key.Key_Return)
+    assert blocker.args[0].learning_rate == 0.7 and panel.settings().learning_rate == 0.7
+
+
+def test_field_problem_and_model_block_train_together(qtbot, panel):
+    panel.set_train_enabled(False, "Fix the model's layer sizes first")
+    type_into(qtbot, panel.steps_spin, "0")
+    assert "Steps must be a whole number from 1 to 100000" in panel.train_button.toolTip()
+    leave(panel.steps_spin)
+    assert panel.train_button.toolTip() == "Fix the model's layer sizes first"
+    assert not panel.train_button.isEnabled()
+    panel.set_train_enabled(True)
+    assert panel.train_button.isEnabled()
+
+
+def test_why_train_is_off_shows_under_the_buttons(qtbot, panel):
+    type_into(qtbot, panel.learning_rate_spin, "-1")
+    assert not panel.hint_label.isHidden()
+    assert panel.hint_label.text() == "Learning rate must be a number from 0.00001 to 100"
+    type_into(qtbot, panel.learning_rate_spin, "0.1")
+    assert panel.hint_label.isHidden()
