@@ -9,14 +9,13 @@ from __future__ import annotations
 import copy as _copy
 import csv
 import io
-import itertools
 import math
 import os
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, TextIO
 
 from engine.files import FileProblem, atomic_write_bytes, describe_os_error, open_regular_file, too_large
 
@@ -239,13 +238,23 @@ def _quoted(text: str) -> str:
     return repr(text) if len(text) <= 30 else repr(text[:27] + "...")
 
 
-def _file_lines(f: BinaryIO, name: str) -> Iterator[str]:
-    """The file's lines as text, reading no more than MAX_CSV_BYTES (one line at a time)."""
-    total = 0
-    for number in itertools.count(1):
-        line = f.readline(MAX_CSV_LINE_BYTES + 1)
+def _file_lines(text: TextIO, name: str) -> Iterator[str]:
+    """The file's lines, one at a time, never more than MAX_CSV_BYTES in all.
+
+    Lengths are counted in characters, which are never more than bytes; a line
+    longer than MAX_CSV_LINE_BYTES is refused before it is split into values.
+    """
+    total = number = 0
+    readline = text.readline
+    while True:
+        try:
+            line = readline(MAX_CSV_LINE_BYTES + 1)
+        except UnicodeDecodeError:
+            where = f"at or soon after line {number + 1}"
+            raise DataError(f"{name} is not UTF-8 text ({where}, some bytes are not characters)") from None
         if not line:
             return
+        number += 1
         total += len(line)
         if total > MAX_CSV_BYTES:
             raise DataError(str(too_large(name, MAX_CSV_BYTES, "dataset CSV")))
@@ -253,13 +262,7 @@ def _file_lines(f: BinaryIO, name: str) -> Iterator[str]:
             raise DataError(
                 f"line {number} of {name} is longer than {MAX_CSV_LINE_BYTES:,} bytes: not a dataset CSV"
             )
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DataError(
-                f"{name} is not UTF-8 text (line {number} holds bytes that are not characters)"
-            ) from None
-        yield text.removeprefix("\ufeff") if number == 1 else text  # the byte-order mark Excel writes
+        yield line
 
 
 def _parse_csv(lines: Iterable[str], name: str, max_rows: int) -> Dataset:
@@ -270,38 +273,40 @@ def _parse_csv(lines: Iterable[str], name: str, max_rows: int) -> Dataset:
     spreadsheet shows them. Blank lines are skipped.
     """
     reader = csv.reader(lines, strict=True)  # strict: an unclosed quote is an error
-    header: list[str] | None = None
-    inputs: list[list[float]] = []
-    targets: list[float] = []
     try:
-        for cells in reader:
-            if header is not None and len(cells) == len(header):
-                try:  # the fast path: a row of plain numbers
-                    values = [float(c) for c in cells]
-                except ValueError:
-                    values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
-                if not all(map(math.isfinite, values)):
-                    values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
-                if len(inputs) == max_rows:
-                    raise DataError(
-                        f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}"
-                    )
-                inputs.append(values[:-1])
-                targets.append(values[-1])
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = _header(cells)
-                continue
-            raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {len(header)}")
+        header = next((_header(cells) for cells in reader if any(c.strip() for c in cells)), None)
+        if header is None:
+            raise DataError("the file is empty")
+        inputs, targets = _read_rows(reader, header, max_rows)
     except csv.Error as exc:
         raise DataError(f"row {reader.line_num} is not valid CSV: {_csv_reason(exc)}") from None
-    if header is None:
-        raise DataError("the file is empty")
     if not inputs:
         raise DataError("the file has a header but no data rows")
     return Dataset(inputs, targets, name=name)
+
+
+def _read_rows(reader: Any, header: list[str], max_rows: int) -> tuple[list[list[float]], list[float]]:
+    """The data rows after the header: inputs and targets, at most `max_rows` of them."""
+    inputs: list[list[float]] = []
+    targets: list[float] = []
+    width = len(header)
+    isfinite = math.isfinite
+    for cells in reader:
+        if len(cells) != width:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {width}")
+        try:  # the fast path: a row of plain, finite numbers (a sum of them is finite or overflows)
+            values = list(map(float, cells))
+            if not isfinite(sum(values)):
+                raise ValueError
+        except ValueError:  # find which value is wrong, and say so; a sum that merely overflowed passes
+            values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
+        if len(targets) == max_rows:
+            raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
+        targets.append(values.pop())
+        inputs.append(values)
+    return inputs, targets
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -345,8 +350,9 @@ def read_csv(path: str | os.PathLike, max_rows: int | None = None) -> Dataset:
         with open_regular_file(path, "dataset CSV") as raw:
             if os.fstat(raw.fileno()).st_size > MAX_CSV_BYTES:  # early; the reading below is bounded anyway
                 raise too_large(name, MAX_CSV_BYTES, "dataset CSV")
-            buffered = io.BufferedReader(raw, buffer_size=1 << 16)
-            return _parse_csv(_file_lines(buffered, name), Path(path).stem, max_rows)
+            # utf-8-sig drops the byte-order mark Excel writes; newline="" leaves line ends to csv
+            text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
+            return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows)
     except FileProblem as exc:
         raise DataError(str(exc)) from None
     except OSError as exc:
