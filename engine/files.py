@@ -86,20 +86,22 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def describe_os_error(exc: OSError, name: str) -> str:
-    """What went wrong opening or reading `name`, in plain words."""
+def describe_os_error(exc: OSError, name: str, doing: str = "read") -> str:
+    """What went wrong when trying to `doing` ("read" or "write") `name`, in plain words."""
     reasons = {
-        errno.ENOENT: "there is no such file",
-        errno.EACCES: "permission denied: you may not read it",
-        errno.EPERM: "permission denied: you may not read it",
+        errno.ENOENT: "there is no such file" if doing == "read" else "its folder does not exist",
+        errno.EACCES: f"permission denied: you may not {doing} it",
+        errno.EPERM: f"permission denied: you may not {doing} it",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the disk is read-only",
         errno.EISDIR: "it is a folder, not a file",
         errno.ENOTDIR: "a part of its path is not a folder",
         errno.ELOOP: "it is a loop of symbolic links",
         errno.ENAMETOOLONG: "its name is too long",
-        errno.EIO: "the disk reported a read error",
+        errno.EIO: f"the disk reported a {doing} error",
     }
-    reason = reasons.get(exc.errno, exc.strerror or "the system could not read it")
-    return f"cannot read {name}: {reason}"
+    reason = reasons.get(exc.errno, (exc.strerror or f"the system could not {doing} it").lower())
+    return f"cannot {doing} {name}: {reason}"
 
 
 @contextlib.contextmanager

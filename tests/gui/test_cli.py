@@ -192,3 +192,30 @@ def test_a_good_session_on_the_command_line_opens_in_the_window(tmp_path, monkey
     assert main([str(path)]) == 0
     [(session, name)] = opened
     assert name == "demo.json" and session.training.steps == 7 and session.model.hidden_sizes == [3]
+
+
+def test_train_refuses_hostile_inputs_with_plain_messages(tmp_path, capsys):
+    bad_session = tmp_path / "bad.json"
+    bad_session.write_text('{"format": "micrograd-studio/session", "version": 1, "version": 1}')
+    cases = [
+        (["--session", str(bad_session)], "bad.json is not usable: the key 'version' appears twice"),
+        (["--session", str(tmp_path)], "it is a folder, not a file"),
+        (["--csv", str(tmp_path / "missing.csv")], "cannot read missing.csv: there is no such file"),
+        (["--lr", "1e6"], "the learning rate must be a number from 1e-05 to 100, not 1000000.0"),
+        (["--steps", "200000"], "the number of steps must be a whole number from 1 to 100,000"),
+        (["--layers", "4, ²"], "layer 2: '²' is not a whole number"),
+        (["--preset", "moons", "--data-seed", "-5"], "the data seed must be a whole number from 0 to 99,999"),
+    ]
+    for args, message in cases:
+        assert train_main([*args, "--quiet", "--out", str(tmp_path / "w.json")]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err, (args, err)
+        assert "Traceback" not in err and "Errno" not in err
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_train_says_plainly_when_it_cannot_write_the_weights(tmp_path, capsys):
+    out = tmp_path / "no-such-folder" / "w.json"
+    assert train_main(["--steps", "2", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: its folder does not exist" in err and "Errno" not in err
