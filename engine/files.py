@@ -176,6 +176,23 @@ def read_text_limited(path: str | os.PathLike, max_bytes: int, what: str = "file
 
 # ---------------------------------------------------------------- JSON
 
+
+def describe_value(value: object) -> str:
+    """A short JSON-speak name for a value read from a file, for messages: never its full text.
+
+    >>> describe_value(True), describe_value([1]), describe_value("0.1"), describe_value(1e6)
+    ('true', 'a list', "the text '0.1'", '1000000.0')
+    """
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    if isinstance(value, str):
+        return f"the text {value[:20]!r}" + ("..." if len(value) > 20 else "")
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
 _JSON_REASONS = {
     "Expecting value": "a value is missing or is not JSON",
     "Expecting ',' delimiter": "a comma is missing",

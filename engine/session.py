@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from engine.data import DataError, Dataset
-from engine.files import FileProblem, atomic_write_bytes, read_json_limited
+from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.spec import ModelSpec, SpecError
 from engine.train import STEPS_RANGE, SettingsError, StepResult, TrainSettings
 from engine.weights import ModelWeights, WeightsError
@@ -56,14 +56,16 @@ class Session:
     def from_dict(cls, d: object) -> Session:
         """A fully checked Session: showing it, or training from it, cannot fail on its values."""
         if not isinstance(d, dict):
-            raise SessionError(f"not a session file: it holds {_describe(d)}, not a JSON object")
+            raise SessionError(f"not a session file: it holds {describe_value(d)}, not a JSON object")
         if d.get("format") != FORMAT:
             raise SessionError(
-                f"not a micrograd-studio session file (its format is {_describe(d.get('format'))})"
+                f"not a micrograd-studio session file (its format is {describe_value(d.get('format'))})"
             )
         version = d.get("version")
         if not _is_int(version):
-            raise SessionError(f"the session file has no valid version number (it is {_describe(version)})")
+            raise SessionError(
+                f"the session file has no valid version number (it is {describe_value(version)})"
+            )
         if version > VERSION:
             raise SessionError(
                 f"made by a newer micrograd-studio (session version {version}); this one reads version {VERSION}"
@@ -104,24 +106,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _describe(value: object) -> str:
-    """A short JSON-speak name for a value from the file, never its (possibly huge) full text."""
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "an object"
-    if isinstance(value, str):
-        return f"the text {value[:20]!r}" + ("..." if len(value) > 20 else "")
-    text = repr(value)
-    return text if len(text) <= 24 else text[:21] + "..."
-
-
 def _dataset_from_dict(raw: object) -> Dataset:
     if not isinstance(raw, dict):
-        raise SessionError(f"'dataset' must be an object, not {_describe(raw)}")
+        raise SessionError(f"'dataset' must be an object, not {describe_value(raw)}")
     for key in ("inputs", "targets"):
         if not isinstance(raw.get(key), list):
-            raise SessionError(f"the dataset's {key!r} must be a list, not {_describe(raw.get(key))}")
+            raise SessionError(f"the dataset's {key!r} must be a list, not {describe_value(raw.get(key))}")
     name = raw.get("name", "custom")
     if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
         raise SessionError(f"the dataset's name must be text of at most {MAX_NAME_CHARS} characters")
@@ -138,7 +128,7 @@ def _dataset_from_dict(raw: object) -> Dataset:
 
 def _settings_from_dict(raw: object) -> TrainSettings:
     if not isinstance(raw, dict):
-        raise SessionError(f"'training' must be an object, not {_describe(raw)}")
+        raise SessionError(f"'training' must be an object, not {describe_value(raw)}")
     known = {f.name for f in fields(TrainSettings)}
     settings = TrainSettings(**{k: v for k, v in raw.items() if k in known})
     settings.validate()
@@ -147,7 +137,7 @@ def _settings_from_dict(raw: object) -> TrainSettings:
 
 def _history_from_list(raw: object) -> list[StepResult]:
     if not isinstance(raw, list):
-        raise SessionError(f"'history' must be a list, not {_describe(raw)}")
+        raise SessionError(f"'history' must be a list, not {describe_value(raw)}")
     if len(raw) > MAX_HISTORY:
         raise SessionError(
             f"the history has {len(raw):,} steps, more than the {MAX_HISTORY:,} a run can have"
@@ -162,28 +152,30 @@ def _history_from_list(raw: object) -> list[StepResult]:
 def _step_from_dict(raw: object, index: int) -> StepResult:
     where = f"history entry {index}"
     if not isinstance(raw, dict):
-        raise SessionError(f"{where} must be an object, not {_describe(raw)}")
+        raise SessionError(f"{where} must be an object, not {describe_value(raw)}")
     for key in ("step", "loss", "learning_rate"):
         if key not in raw:
             raise SessionError(f"{where} is missing {key!r}")
     step = raw["step"]
     if not _is_int(step) or not 1 <= step <= MAX_HISTORY:
         raise SessionError(
-            f"{where}: 'step' must be a whole number from 1 to {MAX_HISTORY:,}, not {_describe(step)}"
+            f"{where}: 'step' must be a whole number from 1 to {MAX_HISTORY:,}, not {describe_value(step)}"
         )
     accuracy = raw.get("accuracy")
     if accuracy is not None and not (_is_number(accuracy) and 0 <= accuracy <= 1):
         raise SessionError(
-            f"{where}: 'accuracy' must be null or a number from 0 to 1, not {_describe(accuracy)}"
+            f"{where}: 'accuracy' must be null or a number from 0 to 1, not {describe_value(accuracy)}"
         )
     grad_norm = raw.get("grad_norm", math.nan)
     if not _is_number(grad_norm) or grad_norm < 0:  # NaN (not recorded) is allowed
-        raise SessionError(f"{where}: 'grad_norm' must be a number of 0 or more, not {_describe(grad_norm)}")
+        raise SessionError(
+            f"{where}: 'grad_norm' must be a number of 0 or more, not {describe_value(grad_norm)}"
+        )
     for key in ("loss", "learning_rate"):
         value = raw[key]
         if not _is_number(value) or not math.isfinite(value) or value < 0:
             raise SessionError(
-                f"{where}: {key!r} must be a finite number of 0 or more, not {_describe(value)}"
+                f"{where}: {key!r} must be a finite number of 0 or more, not {describe_value(value)}"
             )
     return StepResult(
         step=step,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from engine.files import describe_value
 from engine.nn import ACTIVATIONS, MLP
 
 MAX_LAYER_SIZE = 256
@@ -72,17 +73,6 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _describe(value: object) -> str:
-    """A short JSON-speak name for a value from a file."""
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "an object"
-    if isinstance(value, str):
-        return f"the text {_shown(value)}"
-    return _shown(repr(value)).strip("'")
-
-
 @dataclass
 class ModelSpec:
     hidden_sizes: list[int] = field(default_factory=lambda: [4, 4])
@@ -102,16 +92,18 @@ class ModelSpec:
             )
         for a in [*self.hidden_activations, self.output_activation]:
             if not isinstance(a, str) or a not in ACTIVATIONS:
-                raise SpecError(f"unknown activation {_describe(a)}; choose one of {', '.join(ACTIVATIONS)}")
+                raise SpecError(
+                    f"unknown activation {describe_value(a)}; choose one of {', '.join(ACTIVATIONS)}"
+                )
         for i, n in enumerate(self.hidden_sizes):
             if not _is_int(n) or not 1 <= n <= MAX_LAYER_SIZE:
                 raise SpecError(
-                    f"layer {i + 1}: size must be a whole number from 1 to {MAX_LAYER_SIZE}, not {_describe(n)}"
+                    f"layer {i + 1}: size must be a whole number from 1 to {MAX_LAYER_SIZE}, not {describe_value(n)}"
                 )
         low, high = MODEL_SEED_RANGE
         if not _is_int(self.seed) or not low <= self.seed <= high:
             raise SpecError(
-                f"the model seed must be a whole number from {low} to {high:,}, not {_describe(self.seed)}"
+                f"the model seed must be a whole number from {low} to {high:,}, not {describe_value(self.seed)}"
             )
 
     @property
@@ -156,7 +148,7 @@ class ModelSpec:
     def from_dict(cls, d: object) -> ModelSpec:
         """A checked ModelSpec from a file's object; nothing is converted, so what is shown is what is used."""
         if not isinstance(d, dict):
-            raise SpecError(f"the model description must be an object, not {_describe(d)}")
+            raise SpecError(f"the model description must be an object, not {describe_value(d)}")
         missing = [k for k in ("hidden_sizes", "hidden_activations", "output_activation") if k not in d]
         if missing:
             raise SpecError(f"the model description is missing {missing[0]!r}")

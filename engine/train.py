@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.data import Dataset
+from engine.files import describe_value
 from engine.losses import LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.value import Value
@@ -60,10 +61,12 @@ class TrainSettings:
         _check_number("L2 strength", self.l2, L2_RANGE)
         _check_whole("mini-batch seed", self.seed, TRAIN_SEED_RANGE)
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
-            raise SettingsError(f"unknown loss {_describe(self.loss)}; choose one of {', '.join(LOSSES)}")
+            raise SettingsError(
+                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(LOSSES)}"
+            )
         for name, flag in (("decay", self.decay), ("zero_grad", self.zero_grad), ("compiled", self.compiled)):
             if not isinstance(flag, bool):
-                raise SettingsError(f"'{name}' must be true or false, not {_describe(flag)}")
+                raise SettingsError(f"'{name}' must be true or false, not {describe_value(flag)}")
 
     def learning_rate_at(self, step_index: int) -> float:
         """The learning rate of step `step_index` (0-based), after any decay."""
@@ -75,30 +78,20 @@ class TrainSettings:
         return asdict(self)
 
 
-def _describe(value: object) -> str:
-    """A short JSON-speak name for a value, as a file would show it."""
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "an object"
-    if isinstance(value, str):
-        return f"the text {value[:20]!r}" + ("..." if len(value) > 20 else "")
-    text = repr(value)
-    return text if len(text) <= 24 else text[:21] + "..."
-
-
 def _check_number(name: str, value: object, allowed: tuple[float, float]) -> None:
     low, high = allowed
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not is_number or not low <= value <= high:  # NaN fails the comparison too
-        raise SettingsError(f"the {name} must be a number from {low:g} to {high:g}, not {_describe(value)}")
+        raise SettingsError(
+            f"the {name} must be a number from {low:g} to {high:g}, not {describe_value(value)}"
+        )
 
 
 def _check_whole(name: str, value: object, allowed: tuple[int, int], note: str = "") -> None:
     low, high = allowed
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise SettingsError(
-            f"the {name} must be a whole number from {low:,} to {high:,}{note}, not {_describe(value)}"
+            f"the {name} must be a whole number from {low:,} to {high:,}{note}, not {describe_value(value)}"
         )
 
 
