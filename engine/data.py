@@ -12,14 +12,20 @@ import io
 import math
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
-from engine.files import atomic_write_text, read_text_limited
+from engine.files import FileProblem, atomic_write_bytes, describe_os_error, open_regular_file, too_large
 
 MAX_SAMPLES = 100_000
+MAX_COLUMNS = 4096  # inputs per sample: as many as a weights file may have
 MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_CSV_LINE_BYTES = 1024 * 1024
+# What the Data panel's preset fields can show (its sample count has its own, lower limit)
+DATA_SEED_RANGE = (0, 99_999)
+NOISE_RANGE = (0.0, 1.0)
 
 
 class DataError(ValueError):
@@ -45,20 +51,24 @@ class Dataset:
         """Raise DataError unless this is a non-empty table of finite numbers."""
         if not self.inputs:
             raise DataError("the dataset is empty: add at least one sample")
+        if len(self.inputs) > MAX_SAMPLES:
+            raise DataError(f"the dataset has {len(self.inputs):,} samples; at most {MAX_SAMPLES:,}")
         if len(self.targets) != len(self.inputs):
             raise DataError(f"there are {len(self.inputs)} samples but {len(self.targets)} targets")
         width = self.n_inputs
         if width == 0:
             raise DataError("each sample needs at least one input")
+        if width > MAX_COLUMNS:
+            raise DataError(f"each sample has {width:,} inputs; at most {MAX_COLUMNS:,}")
         for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
             if len(row) != width:
                 raise DataError(f"sample {i} has {len(row)} inputs, expected {width}")
             for j, value in enumerate([*row, target], start=1):
                 where = "target" if j > width else f"input {j}"
                 if not _is_number(value):
-                    raise DataError(f"sample {i}, {where}: {value!r} is not a number")
+                    raise DataError(f"sample {i}, {where}: {_short(value)} is not a number")
                 if not math.isfinite(value):
-                    raise DataError(f"sample {i}, {where}: {value!r} is not a finite number")
+                    raise DataError(f"sample {i}, {where}: {_short(value)} is not a finite number")
 
     def copy(self) -> Dataset:
         return _copy.deepcopy(self)
@@ -78,13 +88,23 @@ def lecture(**_ignored: object) -> Dataset:
     return Dataset(xs, [1.0, -1.0, -1.0, 1.0], name="lecture")
 
 
-def _check_args(n_samples: int, noise: float) -> None:
+def _check_args(n_samples: int, noise: float, seed: int = 0) -> None:
     if isinstance(n_samples, bool) or not isinstance(n_samples, int):
-        raise DataError(f"the number of samples must be a whole number, not {n_samples!r}")
+        raise DataError(f"the number of samples must be a whole number, not {_short(n_samples)}")
     if not 1 <= n_samples <= MAX_SAMPLES:
         raise DataError(f"the number of samples must be between 1 and {MAX_SAMPLES:,}, not {n_samples}")
-    if not (_is_number(noise) and math.isfinite(noise) and noise >= 0):
-        raise DataError(f"noise must be a finite number of 0 or more, not {noise!r}")
+    low, high = NOISE_RANGE
+    if not (_is_number(noise) and low <= noise <= high):
+        raise DataError(f"noise must be a number from {low:g} to {high:g}, not {_short(noise)}")
+    low, high = DATA_SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+        raise DataError(f"the data seed must be a whole number from {low} to {high:,}, not {_short(seed)}")
+
+
+def _short(value: object) -> str:
+    """A value as a message shows it: short, whatever it is."""
+    text = repr(value)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 PointFn = Callable[[random.Random, int, int, int], tuple[float, float]]
@@ -96,7 +116,7 @@ def _build(name: str, n_samples: int, noise: float, seed: int, point: PointFn) -
     `point(rng, label, i, count)` gives the noise-free (x, y) of the i-th of `count`
     samples of one class; Gaussian noise of std `noise` is added to both coordinates.
     """
-    _check_args(n_samples, noise)
+    _check_args(n_samples, noise, seed)
     rng = random.Random(seed)
     samples = []
     for label, count in ((1, (n_samples + 1) // 2), (-1, n_samples // 2)):
@@ -177,7 +197,7 @@ def make_preset(name: str, n_samples: int = 100, noise: float = 0.1, seed: int =
     """The preset called `name`; the lecture preset ignores the other arguments."""
     if name not in PRESETS:
         raise DataError(f"unknown dataset preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    _check_args(n_samples, noise)
+    _check_args(n_samples, noise, seed)
     return PRESETS[name](n_samples=n_samples, noise=noise, seed=seed)
 
 
@@ -205,63 +225,146 @@ def _to_float(text: str) -> float | None:
 
 def _parse_number(text: str, row: int, column: str) -> float:
     if not text.strip():
-        raise DataError(f"row {row}, column {column!r} is empty")
+        raise DataError(f"row {row}, column {_quoted(column)} is empty")
     value = _to_float(text)
     if value is None:
-        raise DataError(f"row {row}, column {column!r}: {text!r} is not a number")
+        raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text)} is not a number")
     if not math.isfinite(value):
-        raise DataError(f"row {row}, column {column!r}: {text.strip()} is not a finite number")
+        raise DataError(f"row {row}, column {_quoted(column)}: {text.strip()} is not a finite number")
     return value
 
 
-def dataset_from_csv_text(text: str, name: str = "custom") -> Dataset:
-    """Parse CSV text: a header row, then rows of numbers whose last column is the target.
+def _quoted(text: str) -> str:
+    return repr(text) if len(text) <= 30 else repr(text[:27] + "...")
 
-    Rows in messages are counted as lines of the file (the header is row 1), as a text
-    editor or a spreadsheet shows them. Blank lines are skipped.
+
+def _file_lines(text: TextIO, name: str) -> Iterator[str]:
+    """The file's lines, one at a time, never more than MAX_CSV_BYTES in all.
+
+    Lengths are counted in characters, which are never more than bytes; a line
+    longer than MAX_CSV_LINE_BYTES is refused before it is split into values.
     """
-    text = text.removeprefix("\ufeff")  # the byte-order mark Excel puts before UTF-8 CSV
-    if not text.strip():
-        raise DataError("the file is empty")
-    reader = csv.reader(io.StringIO(text), strict=True)  # strict: an unclosed quote is an error
-    header: list[str] | None = None
-    inputs: list[list[float]] = []
-    targets: list[float] = []
+    total = number = 0
+    readline = text.readline
+    while True:
+        try:
+            line = readline(MAX_CSV_LINE_BYTES + 1)
+        except UnicodeDecodeError:
+            where = f"at or soon after line {number + 1}"
+            raise DataError(f"{name} is not UTF-8 text ({where}, some bytes are not characters)") from None
+        if not line:
+            return
+        number += 1
+        total += len(line)
+        if total > MAX_CSV_BYTES:
+            raise DataError(str(too_large(name, MAX_CSV_BYTES, "dataset CSV")))
+        if len(line) > MAX_CSV_LINE_BYTES:
+            raise DataError(
+                f"line {number} of {name} is longer than {MAX_CSV_LINE_BYTES:,} bytes: not a dataset CSV"
+            )
+        yield line
+
+
+def _parse_csv(lines: Iterable[str], name: str, max_rows: int) -> Dataset:
+    """A dataset from CSV lines: a header row, then rows of numbers whose last column is the target.
+
+    Stops as soon as there are more than `max_rows` data rows. Rows in messages are
+    counted as lines of the file (the header is row 1), as a text editor or a
+    spreadsheet shows them. Blank lines are skipped.
+    """
+    reader = csv.reader(lines, strict=True)  # strict: an unclosed quote is an error
     try:
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            row = reader.line_num
-            if header is None:
-                header = [c.strip() or f"column {j}" for j, c in enumerate(cells, start=1)]
-                if len(header) < 2:
-                    raise DataError("the file has only 1 column; it needs the inputs, then the target last")
-                if all(_to_float(c) is not None for c in cells):
-                    raise DataError("the first row must be a header naming the columns (e.g. x1,x2,y)")
-                continue
-            if len(cells) != len(header):
-                raise DataError(f"row {row} has {len(cells)} values, expected {len(header)}")
-            values = [_parse_number(c, row, col) for c, col in zip(cells, header)]
-            inputs.append(values[:-1])
-            targets.append(values[-1])
+        header = next((_header(cells) for cells in reader if any(c.strip() for c in cells)), None)
+        if header is None:
+            raise DataError("the file is empty")
+        inputs, targets = _read_rows(reader, header, max_rows)
     except csv.Error as exc:
-        raise DataError(f"row {reader.line_num} is not valid CSV: {exc}") from None
+        raise DataError(f"row {reader.line_num} is not valid CSV: {_csv_reason(exc)}") from None
     if not inputs:
         raise DataError("the file has a header but no data rows")
-    dataset = Dataset(inputs, targets, name=name)
-    dataset.validate()
-    return dataset
+    return Dataset(inputs, targets, name=name)
 
 
-def read_csv(path: str | os.PathLike) -> Dataset:
-    """Read a dataset CSV (see `dataset_from_csv_text`); the dataset is named after the file."""
+def _read_rows(reader: Any, header: list[str], max_rows: int) -> tuple[list[list[float]], list[float]]:
+    """The data rows after the header: inputs and targets, at most `max_rows` of them."""
+    inputs: list[list[float]] = []
+    targets: list[float] = []
+    width = len(header)
+    isfinite = math.isfinite
+    for cells in reader:
+        if len(cells) != width:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {width}")
+        try:  # the fast path: a row of plain, finite numbers (a sum of them is finite or overflows)
+            values = list(map(float, cells))
+            if not isfinite(sum(values)):
+                raise ValueError
+        except ValueError:  # find which value is wrong, and say so; a sum that merely overflowed passes
+            values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
+        if len(targets) == max_rows:
+            raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
+        targets.append(values.pop())
+        inputs.append(values)
+    return inputs, targets
+
+
+def _header(cells: list[str]) -> list[str]:
+    header = [c.strip() or f"column {j}" for j, c in enumerate(cells, start=1)]
+    if len(header) < 2:
+        raise DataError("the file has only 1 column; it needs the inputs, then the target last")
+    if len(header) > MAX_COLUMNS + 1:
+        raise DataError(f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} inputs and a target")
+    if all(_to_float(c) is not None for c in cells):
+        raise DataError("the first row must be a header naming the columns (e.g. x1,x2,y)")
+    return header
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return "a value is far too long"
+    if "unexpected end of data" in text or "quote" in text:
+        return "a quote is not closed, or a quote is misplaced"
+    if "new-line character" in text or "NUL" in text or "line contains" in text:
+        return "a line break or a zero byte where a value should be"
+    return "its quotes or separators cannot be read"
+
+
+def dataset_from_csv_text(text: str, name: str = "custom", max_rows: int | None = None) -> Dataset:
+    """Parse CSV text (see `read_csv`)."""
+    text = text.removeprefix("\ufeff")  # the byte-order mark Excel puts before UTF-8 CSV
+    return _parse_csv(io.StringIO(text), name, MAX_SAMPLES if max_rows is None else max_rows)
+
+
+def read_csv(path: str | os.PathLike, max_rows: int | None = None) -> Dataset:
+    """Read a dataset CSV: a header row, then rows of numbers whose last column is the target.
+
+    Read line by line, never more than MAX_CSV_BYTES, and refused as soon as it has
+    more than `max_rows` (default MAX_SAMPLES) data rows, so a huge file costs no
+    more than the limit. The dataset is named after the file.
+    """
+    name = Path(path).name or str(path)
+    max_rows = MAX_SAMPLES if max_rows is None else max_rows
     try:
-        text = read_text_limited(path, MAX_CSV_BYTES, what="dataset CSV")
-    except ValueError as exc:  # too large, or not UTF-8
+        with open_regular_file(path, "dataset CSV") as raw:
+            if os.fstat(raw.fileno()).st_size > MAX_CSV_BYTES:  # early; the reading below is bounded anyway
+                raise too_large(name, MAX_CSV_BYTES, "dataset CSV")
+            # utf-8-sig drops the byte-order mark Excel writes; newline="" leaves line ends to csv
+            text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
+            return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows)
+    except FileProblem as exc:
         raise DataError(str(exc)) from None
-    return dataset_from_csv_text(text, name=Path(path).stem)
+    except OSError as exc:
+        raise DataError(describe_os_error(exc, name)) from None
 
 
 def write_csv(dataset: Dataset, path: str | os.PathLike) -> None:
-    """Write `dataset` as CSV atomically: on any failure the old file stays as it was."""
-    atomic_write_text(path, dataset_to_csv_text(dataset))
+    """Write `dataset` as CSV atomically: on any failure the old file stays as it was.
+
+    A dataset `read_csv` would refuse is not written.
+    """
+    data = dataset_to_csv_text(dataset).encode("utf-8")
+    if len(data) > MAX_CSV_BYTES:
+        raise DataError(f"this dataset would make a CSV of more than {MAX_CSV_BYTES:,} bytes: not saved")
+    atomic_write_bytes(path, data)

@@ -13,14 +13,16 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from engine.data import DataError, Dataset
-from engine.files import atomic_write_text, read_text_limited
+from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.spec import ModelSpec, SpecError
-from engine.train import StepResult, TrainSettings
+from engine.train import STEPS_RANGE, SettingsError, StepResult, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
 FORMAT = "micrograd-studio/session"
 VERSION = 1
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_NAME_CHARS = 200
+MAX_HISTORY = STEPS_RANGE[1]  # a run has at most as many steps as the steps field allows
 
 
 class SessionError(ValueError):
@@ -52,33 +54,41 @@ class Session:
 
     @classmethod
     def from_dict(cls, d: object) -> Session:
+        """A fully checked Session: showing it, or training from it, cannot fail on its values."""
         if not isinstance(d, dict):
-            raise SessionError("not a session file: expected a JSON object at the top level")
+            raise SessionError(f"not a session file: it holds {describe_value(d)}, not a JSON object")
         if d.get("format") != FORMAT:
-            raise SessionError(f"not a micrograd-studio session file (format is {d.get('format')!r})")
+            raise SessionError(
+                f"not a micrograd-studio session file (its format is {describe_value(d.get('format'))})"
+            )
         version = d.get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise SessionError("the session file has no valid version number")
+        if not _is_int(version):
+            raise SessionError(
+                f"the session file has no valid version number (it is {describe_value(version)})"
+            )
         if version > VERSION:
             raise SessionError(
                 f"made by a newer micrograd-studio (session version {version}); this one reads version {VERSION}"
             )
         if version < 1:
             raise SessionError(f"unknown session version {version}")
+        for key in ("dataset", "model", "training"):
+            if key not in d:
+                raise SessionError(f"the session file is missing {key!r}")
         try:
-            raw = d["dataset"]
-            dataset = Dataset(list(raw["inputs"]), list(raw["targets"]), str(raw.get("name", "custom")))
-            dataset.validate()
+            dataset = _dataset_from_dict(d["dataset"])
             model = ModelSpec.from_dict(d["model"])
             training = _settings_from_dict(d["training"])
             weights = None if d.get("weights") is None else ModelWeights.from_dict(d["weights"])
-            history = [_step_from_dict(r) for r in d.get("history", [])]
-        except KeyError as exc:
-            raise SessionError(f"the session file is missing {exc.args[0]!r}") from None
-        except (DataError, SpecError, WeightsError) as exc:
-            raise SessionError(str(exc)) from None
-        except (TypeError, ValueError) as exc:
-            raise SessionError(f"the session file is malformed: {exc}") from None
+        except DataError as exc:
+            raise SessionError(f"its dataset: {exc}") from None
+        except SpecError as exc:
+            raise SessionError(f"its model: {exc}") from None
+        except SettingsError as exc:
+            raise SessionError(f"its training settings: {exc}") from None
+        except WeightsError as exc:
+            raise SessionError(f"its weights: {exc}") from None
+        history = _history_from_list(d.get("history", []))
         if weights is not None:
             expected = model.build(dataset.n_inputs)
             problem = weights.matches(expected)
@@ -87,42 +97,120 @@ class Session:
         return cls(dataset, model, training, weights, history)
 
 
+def _is_int(value: object) -> bool:
+    # JSON's true and false are ints to Python; in a count or a seed they are mistakes
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _dataset_from_dict(raw: object) -> Dataset:
+    if not isinstance(raw, dict):
+        raise SessionError(f"'dataset' must be an object, not {describe_value(raw)}")
+    for key in ("inputs", "targets"):
+        if not isinstance(raw.get(key), list):
+            raise SessionError(f"the dataset's {key!r} must be a list, not {describe_value(raw.get(key))}")
+    name = raw.get("name", "custom")
+    if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
+        raise SessionError(f"the dataset's name must be text of at most {MAX_NAME_CHARS} characters")
+    inputs = raw["inputs"]
+    if any(not isinstance(row, list) for row in inputs):
+        raise SessionError("each of the dataset's inputs must be a list of numbers")
+    dataset = Dataset([list(row) for row in inputs], list(raw["targets"]), name)
+    dataset.validate()
+    # whole numbers in the file become the floats the engine and the views expect
+    dataset.inputs = [[float(v) for v in row] for row in dataset.inputs]
+    dataset.targets = [float(v) for v in dataset.targets]
+    return dataset
+
+
 def _settings_from_dict(raw: object) -> TrainSettings:
     if not isinstance(raw, dict):
-        raise SessionError("'training' must be an object")
+        raise SessionError(f"'training' must be an object, not {describe_value(raw)}")
     known = {f.name for f in fields(TrainSettings)}
     settings = TrainSettings(**{k: v for k, v in raw.items() if k in known})
     settings.validate()
     return settings
 
 
-def _step_from_dict(raw: object) -> StepResult:
+def _history_from_list(raw: object) -> list[StepResult]:
+    if not isinstance(raw, list):
+        raise SessionError(f"'history' must be a list, not {describe_value(raw)}")
+    if len(raw) > MAX_HISTORY:
+        raise SessionError(
+            f"the history has {len(raw):,} steps, more than the {MAX_HISTORY:,} a run can have"
+        )
+    history = [_step_from_dict(r, i) for i, r in enumerate(raw, 1)]
+    for i, (before, after) in enumerate(zip(history, history[1:]), 2):
+        if after.step <= before.step:
+            raise SessionError(f"history entry {i}: its step ({after.step}) must come after {before.step}")
+    return history
+
+
+def _step_from_dict(raw: object, index: int) -> StepResult:
+    where = f"history entry {index}"
     if not isinstance(raw, dict):
-        raise SessionError("each history entry must be an object")
-    result = StepResult(
-        step=int(raw["step"]),
+        raise SessionError(f"{where} must be an object, not {describe_value(raw)}")
+    for key in ("step", "loss", "learning_rate"):
+        if key not in raw:
+            raise SessionError(f"{where} is missing {key!r}")
+    step = raw["step"]
+    if not _is_int(step) or not 1 <= step <= MAX_HISTORY:
+        raise SessionError(
+            f"{where}: 'step' must be a whole number from 1 to {MAX_HISTORY:,}, not {describe_value(step)}"
+        )
+    accuracy = raw.get("accuracy")
+    if accuracy is not None and not (_is_number(accuracy) and 0 <= accuracy <= 1):
+        raise SessionError(
+            f"{where}: 'accuracy' must be null or a number from 0 to 1, not {describe_value(accuracy)}"
+        )
+    grad_norm = raw.get("grad_norm", math.nan)
+    if not _is_number(grad_norm) or grad_norm < 0:  # NaN (not recorded) is allowed
+        raise SessionError(
+            f"{where}: 'grad_norm' must be a number of 0 or more, not {describe_value(grad_norm)}"
+        )
+    for key in ("loss", "learning_rate"):
+        value = raw[key]
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            raise SessionError(
+                f"{where}: {key!r} must be a finite number of 0 or more, not {describe_value(value)}"
+            )
+    return StepResult(
+        step=step,
         loss=float(raw["loss"]),
-        accuracy=None if raw.get("accuracy") is None else float(raw["accuracy"]),
+        accuracy=None if accuracy is None else float(accuracy),
         learning_rate=float(raw["learning_rate"]),
-        grad_norm=float(raw.get("grad_norm", math.nan)),
+        grad_norm=float(grad_norm),
     )
-    return result
+
+
+def check_savable(session: Session) -> None:
+    """Raise SessionError if `load_session` would refuse a file of this session."""
+    try:
+        Session.from_dict(json.loads(json.dumps(session.to_dict(), allow_nan=True)))
+    except SessionError as exc:
+        raise SessionError(f"this session could not be opened again, so it is not saved: {exc}") from None
+    except (TypeError, ValueError, RecursionError):
+        raise SessionError(
+            "this session holds values a session file cannot store, so it is not saved"
+        ) from None
 
 
 def save_session(session: Session, path: str | os.PathLike) -> None:
-    """Write the session as JSON, atomically."""
-    atomic_write_text(path, json.dumps(session.to_dict(), allow_nan=True) + "\n")
+    """Write the session as JSON, atomically; a session `load_session` would refuse is not written."""
+    check_savable(session)
+    data = (json.dumps(session.to_dict(), allow_nan=True) + "\n").encode("utf-8")
+    if len(data) > MAX_FILE_BYTES:
+        raise SessionError(f"this session would make a file of more than {MAX_FILE_BYTES:,} bytes: not saved")
+    atomic_write_bytes(path, data)
 
 
 def load_session(path: str | os.PathLike) -> Session:
+    """Read and check a session file; every problem, reading included, is a SessionError."""
     try:
-        text = read_text_limited(path, MAX_FILE_BYTES, "session file")
-    except ValueError as exc:
+        raw = read_json_limited(path, MAX_FILE_BYTES, "session file", allow_nan=True)
+    except FileProblem as exc:
         raise SessionError(str(exc)) from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SessionError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except RecursionError:
-        raise SessionError("the file is nested too deeply to be a session") from None
     return Session.from_dict(raw)

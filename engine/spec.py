@@ -6,12 +6,18 @@ The GUI never hands the worker a live network: it hands over a `ModelSpec`
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
+from engine.files import describe_value
 from engine.nn import ACTIVATIONS, MLP
 
 MAX_LAYER_SIZE = 256
 MAX_HIDDEN_LAYERS = 8
+MODEL_SEED_RANGE = (0, 2**31 - 1)  # the weight-init seed; the Model panel's seed field shows exactly these
+
+_LAYER_SIZE = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also accepts "²", "①" and "٣"
+_MAX_SIZE_DIGITS = len(str(MAX_LAYER_SIZE)) + 6  # longer than this is "too large" without converting it
 
 
 class SpecError(ValueError):
@@ -19,31 +25,52 @@ class SpecError(ValueError):
 
 
 def parse_layer_sizes(text: str) -> list[int]:
-    """Parse hidden layer sizes typed as "4, 4" (or "4 4"); "" means no hidden layer.
+    """Parse hidden layer sizes typed as "4, 4" (or "4 4", or "4; 4"); "" means no hidden layer.
+
+    Sizes are written with the digits 0-9 only: no sign, no decimal point, no other
+    script's digits, so that what is typed is what is built. Every problem raises
+    SpecError with a message.
 
     >>> parse_layer_sizes("16, 16")
     [16, 16]
     """
-    parts = [p.strip() for p in text.replace(";", ",").replace(" ", ",").split(",")]
-    if text.strip() == "":
+    if not isinstance(text, str):
+        raise SpecError("layer sizes must be text like 4, 4")
+    normalised = text.replace(";", ",")
+    if normalised.strip() == "":
         return []
-    if any(p == "" for p in text.replace(" ", "").split(",")):
-        raise SpecError(f"empty layer size in {text!r}: write sizes like 4, 4")
-    sizes = []
-    for i, p in enumerate(p for p in parts if p):
-        if not p.lstrip("+-").isdigit():
-            raise SpecError(f"layer {i + 1}: {p!r} is not a whole number")
-        n = int(p)
-        if n < 1:
-            raise SpecError(f"layer {i + 1}: a layer needs at least 1 neuron, got {n}")
-        if n > MAX_LAYER_SIZE:
-            raise SpecError(
-                f"layer {i + 1}: {n} neurons is more than this scalar engine can train live (max {MAX_LAYER_SIZE})"
-            )
-        sizes.append(n)
-    if len(sizes) > MAX_HIDDEN_LAYERS:
-        raise SpecError(f"{len(sizes)} hidden layers; at most {MAX_HIDDEN_LAYERS}")
-    return sizes
+    parts = [p.strip() for chunk in normalised.split(",") for p in (chunk.split() or [""])]
+    if any(p == "" for p in parts):
+        raise SpecError(f"empty layer size in {_shown(text)}: write sizes like 4, 4")
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise SpecError(f"{len(parts)} hidden layers; at most {MAX_HIDDEN_LAYERS}")
+    return [_parse_layer_size(p, i) for i, p in enumerate(parts, 1)]
+
+
+def _parse_layer_size(part: str, layer: int) -> int:
+    if part.startswith("-") and _LAYER_SIZE.fullmatch(part[1:]):
+        raise SpecError(f"layer {layer}: a layer needs at least 1 neuron, not {_shown(part)}")
+    if not _LAYER_SIZE.fullmatch(part):
+        raise SpecError(f"layer {layer}: {_shown(part)} is not a whole number; write digits 0-9, like 4")
+    if len(part) > _MAX_SIZE_DIGITS or int(part) > MAX_LAYER_SIZE:
+        raise SpecError(
+            f"layer {layer}: {_shown(part)} neurons is more than this scalar engine can train live "
+            f"(max {MAX_LAYER_SIZE})"
+        )
+    n = int(part)
+    if n < 1:
+        raise SpecError(f"layer {layer}: a layer needs at least 1 neuron, got {n}")
+    return n
+
+
+def _shown(text: str) -> str:
+    """The user's text quoted, cut short if long."""
+    return repr(text) if len(text) <= 20 else repr(text[:17] + "...")
+
+
+def _is_int(value: object) -> bool:
+    # JSON's true is an int to Python; as a size or a seed it is a mistake, not a number
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -54,18 +81,30 @@ class ModelSpec:
     seed: int = 0
 
     def validate(self) -> None:
+        """Raise SpecError, saying which part and what is allowed, unless this model can be built."""
+        if not isinstance(self.hidden_sizes, list) or not isinstance(self.hidden_activations, list):
+            raise SpecError("the hidden layer sizes and activations must be lists")
+        if len(self.hidden_sizes) > MAX_HIDDEN_LAYERS:
+            raise SpecError(f"{len(self.hidden_sizes)} hidden layers; at most {MAX_HIDDEN_LAYERS}")
         if len(self.hidden_activations) != len(self.hidden_sizes):
             raise SpecError(
                 f"{len(self.hidden_sizes)} hidden layers but {len(self.hidden_activations)} activations"
             )
         for a in [*self.hidden_activations, self.output_activation]:
-            if a not in ACTIVATIONS:
-                raise SpecError(f"unknown activation {a!r}; choose one of {', '.join(ACTIVATIONS)}")
-        for i, n in enumerate(self.hidden_sizes):
-            if not isinstance(n, int) or not 1 <= n <= MAX_LAYER_SIZE:
+            if not isinstance(a, str) or a not in ACTIVATIONS:
                 raise SpecError(
-                    f"layer {i + 1}: size must be a whole number from 1 to {MAX_LAYER_SIZE}, got {n!r}"
+                    f"unknown activation {describe_value(a)}; choose one of {', '.join(ACTIVATIONS)}"
                 )
+        for i, n in enumerate(self.hidden_sizes):
+            if not _is_int(n) or not 1 <= n <= MAX_LAYER_SIZE:
+                raise SpecError(
+                    f"layer {i + 1}: size must be a whole number from 1 to {MAX_LAYER_SIZE}, not {describe_value(n)}"
+                )
+        low, high = MODEL_SEED_RANGE
+        if not _is_int(self.seed) or not low <= self.seed <= high:
+            raise SpecError(
+                f"the model seed must be a whole number from {low} to {high:,}, not {describe_value(self.seed)}"
+            )
 
     @property
     def activations(self) -> list[str]:
@@ -106,15 +145,19 @@ class ModelSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> ModelSpec:
-        try:
-            spec = cls(
-                hidden_sizes=[int(n) for n in d["hidden_sizes"]],
-                hidden_activations=[str(a) for a in d["hidden_activations"]],
-                output_activation=str(d["output_activation"]),
-                seed=int(d.get("seed", 0)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"model description is incomplete or malformed ({exc})") from None
+    def from_dict(cls, d: object) -> ModelSpec:
+        """A checked ModelSpec from a file's object; nothing is converted, so what is shown is what is used."""
+        if not isinstance(d, dict):
+            raise SpecError(f"the model description must be an object, not {describe_value(d)}")
+        missing = [k for k in ("hidden_sizes", "hidden_activations", "output_activation") if k not in d]
+        if missing:
+            raise SpecError(f"the model description is missing {missing[0]!r}")
+        spec = cls(
+            hidden_sizes=d["hidden_sizes"],
+            hidden_activations=d["hidden_activations"],
+            output_activation=d["output_activation"],
+            seed=d.get("seed", 0),
+        )
         spec.validate()
+        spec.hidden_sizes, spec.hidden_activations = list(spec.hidden_sizes), list(spec.hidden_activations)
         return spec

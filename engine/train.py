@@ -14,12 +14,31 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.data import Dataset
+from engine.files import describe_value
 from engine.losses import LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.value import Value
 
 if TYPE_CHECKING:
     from engine.compiled import CompileSummary
+
+
+# What the Training panel's fields can show; a value outside them is refused (a file's
+# included), so that what the window shows is what training uses.
+LEARNING_RATE_RANGE = (1e-5, 100.0)
+STEPS_RANGE = (1, 100_000)
+BATCH_SIZE_RANGE = (0, 100_000)  # 0: the whole dataset every step
+L2_RANGE = (0.0, 1.0)
+TRAIN_SEED_RANGE = (0, 2**31 - 1)  # for drawing mini-batches
+
+# A healthy run never needs a weight this large; past it, the run has blown up even
+# if its loss still looks like a number (hinge and ReLU can stay finite for long).
+MAX_PARAMETER = 1e15
+LOSS_GROWTH = 1e6  # nor does its loss grow a millionfold
+
+
+class SettingsError(ValueError):
+    """Training settings that cannot be used, with a message naming the setting and what is allowed."""
 
 
 @dataclass
@@ -35,19 +54,19 @@ class TrainSettings:
     compiled: bool = False  # replay the traced step as NumPy array operations (engine/compiled.py)
 
     def validate(self) -> None:
-        """Raise ValueError with a message a user can act on if a setting is unusable."""
-        if not isinstance(self.learning_rate, (int, float)) or not math.isfinite(self.learning_rate):
-            raise ValueError(f"learning rate must be a finite number, got {self.learning_rate!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning rate must be positive, got {self.learning_rate!r}")
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"number of steps must be a positive integer, got {self.steps!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 0:
-            raise ValueError(f"batch size must be 0 (full batch) or positive, got {self.batch_size!r}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if not isinstance(self.l2, (int, float)) or not math.isfinite(self.l2) or self.l2 < 0:
-            raise ValueError(f"L2 strength must be a finite number ≥ 0, got {self.l2!r}")
+        """Raise SettingsError, naming the setting and its allowed values, if one is unusable."""
+        _check_number("learning rate", self.learning_rate, LEARNING_RATE_RANGE)
+        _check_whole("number of steps", self.steps, STEPS_RANGE)
+        _check_whole("batch size", self.batch_size, BATCH_SIZE_RANGE, " (0 means the whole dataset)")
+        _check_number("L2 strength", self.l2, L2_RANGE)
+        _check_whole("mini-batch seed", self.seed, TRAIN_SEED_RANGE)
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise SettingsError(
+                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(LOSSES)}"
+            )
+        for name, flag in (("decay", self.decay), ("zero_grad", self.zero_grad), ("compiled", self.compiled)):
+            if not isinstance(flag, bool):
+                raise SettingsError(f"'{name}' must be true or false, not {describe_value(flag)}")
 
     def learning_rate_at(self, step_index: int) -> float:
         """The learning rate of step `step_index` (0-based), after any decay."""
@@ -57,6 +76,23 @@ class TrainSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _check_number(name: str, value: object, allowed: tuple[float, float]) -> None:
+    low, high = allowed
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not low <= value <= high:  # NaN fails the comparison too
+        raise SettingsError(
+            f"the {name} must be a number from {low:g} to {high:g}, not {describe_value(value)}"
+        )
+
+
+def _check_whole(name: str, value: object, allowed: tuple[int, int], note: str = "") -> None:
+    low, high = allowed
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise SettingsError(
+            f"the {name} must be a whole number from {low:,} to {high:,}{note}, not {describe_value(value)}"
+        )
 
 
 @dataclass
@@ -139,8 +175,10 @@ class Trainer:
             if self.settings.zero_grad:
                 self.model.zero_grad()
             loss.backward()
-        except (ArithmeticError, ValueError) as exc:  # math range error, log of 0, 0 ** -1 ...
-            self._diverge(k + 1, f"a number left the range of floats ({exc})", learning_rate)
+        except (ArithmeticError, ValueError):  # math range error, log of 0, 0 ** -1 ...
+            self._diverge(
+                k + 1, "a number left the range of floats (an overflow or a division by zero)", learning_rate
+            )
             return None
         grad_norm = math.sqrt(sum(p.grad * p.grad for p in params))
         if not math.isfinite(loss.data) or not math.isfinite(grad_norm):
@@ -149,9 +187,30 @@ class Trainer:
             )
             self._diverge(k + 1, what, learning_rate)
             return None
-        for p in params:
-            p.data -= learning_rate * p.grad
+        updated = [p.data - learning_rate * p.grad for p in params]
+        if self._blew_up(k, loss.data, updated, learning_rate):
+            return None
+        for p, value in zip(params, updated):
+            p.data = value
         return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+
+    def _blew_up(self, k: int, loss: float, weights: list[float], learning_rate: float) -> bool:
+        """Whether step k blew up though its numbers are finite; if so, stop as diverged.
+
+        Either a weight is past MAX_PARAMETER, or the loss grew past LOSS_GROWTH times
+        the first step's (or 1, for a run that starts near zero loss).
+        """
+        largest = max(map(abs, weights), default=0.0)
+        if not largest <= MAX_PARAMETER:  # NaN fails the comparison too
+            what = f"a weight reached {largest:.3g}, past the sane limit of {MAX_PARAMETER:g}"
+            self._diverge(k + 1, what, learning_rate)
+            return True
+        first = self.history[0].loss if self.history else loss
+        if loss > LOSS_GROWTH * max(first, 1.0):
+            what = f"the loss grew from {first:.3g} to {loss:.3g}"
+            self._diverge(k + 1, what, learning_rate)
+            return True
+        return False
 
     def _record(
         self,
@@ -185,10 +244,15 @@ class Trainer:
             self.compiled_reason, self.compile_summary = program, None
             return None
         self.compiled_reason, self.compile_summary = None, program.summary
+        before = [p.data for p in params]
         outcome = program.train_step(params, xs, ys, learning_rate, self.settings.zero_grad)
         if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
             return None
         loss, scores, grad_norm = outcome
+        if self._blew_up(k, loss, [p.data for p in params], learning_rate):
+            for p, value in zip(params, before):  # as the plain engine does: the blown-up update is not kept
+                p.data = value
+            return None
         return self._record(k, loss, scores, ys, learning_rate, grad_norm)
 
     def _diverge(self, step: int, what: str, learning_rate: float) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Sequence
 from operator import attrgetter
 
@@ -43,7 +44,9 @@ class Value:
         label: str = "",
         _arg: Number = 0,
     ):
-        self.data = float(data)
+        # The check costs nothing for a float; anything else must be a real number, so that
+        # Value(1) + "2" raises TypeError (as in micrograd and PyTorch) instead of giving 3.
+        self.data = data if data.__class__ is float else _real(data)
         self.grad = 0.0
         self.label = label
         self._prev = _children
@@ -151,6 +154,13 @@ class Value:
             rules[node._op](node)
 
 
+def _real(data: object) -> float:
+    # bool is a number here, as in Python, micrograd and PyTorch (True * x == x)
+    if isinstance(data, (int, float, numbers.Real)):  # int and float first: the ABC check is slow
+        return float(data)
+    raise TypeError(f"a Value holds a real number (int or float), not {type(data).__name__}")
+
+
 _creation_counter = itertools.count()
 _seq = attrgetter("_seq")
 
@@ -244,6 +254,8 @@ def _mul_backward(out: Value) -> None:
 def _pow_backward(out: Value) -> None:
     (a,) = out._prev
     n = out._arg
+    if n == 0:  # x**0 is the constant 1: its derivative is 0, also at x = 0 (where 0 * 0**-1 would raise)
+        return
     a.grad += (n * a.data ** (n - 1)) * out.grad
 
 

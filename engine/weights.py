@@ -27,7 +27,7 @@ from operator import add, mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.files import atomic_write_bytes, atomic_write_text, read_text_limited
+from engine.files import FileProblem, atomic_write_bytes, parse_json, read_bytes_limited, read_json_limited
 from engine.nn import ACTIVATIONS, MLP
 from engine.value import _relu, _sigmoid
 
@@ -40,6 +40,7 @@ VERSION = 1
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_NEURONS = 4096  # per layer, and for the inputs: a hostile file cannot ask for more
 MAX_LAYERS = 64
+MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, activations, metadata
 
 
 class WeightsError(ValueError):
@@ -284,31 +285,46 @@ def to_json_text(weights: ModelWeights) -> str:
         )
         head = f'{{"format": {dump(FORMAT)}, "version": {VERSION}, "inputs": {dump(d["inputs"])},\n'
         return f'{head} "layers": [\n  {layers}],\n "metadata": {dump(d["metadata"], allow_nan=False)}}}\n'
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise WeightsError(f"these weights cannot be written as JSON: {exc}") from None
+    except (TypeError, ValueError, RecursionError):
+        raise WeightsError("the weights' metadata holds values JSON cannot store: not saved") from None
 
 
 def save_json(weights: ModelWeights, path: str | os.PathLike) -> None:
-    """Write the weights file atomically: on any failure the old file stays as it was."""
-    atomic_write_text(path, to_json_text(weights))
+    """Write the weights file atomically: on any failure the old file stays as it was.
+
+    Weights that `load_json` would refuse are refused here, before anything is written.
+    """
+    check_loadable(weights)
+    data = to_json_text(weights).encode("utf-8")
+    _check_file_size(len(data))
+    atomic_write_bytes(path, data)
+
+
+def check_loadable(weights: ModelWeights) -> None:
+    """Raise WeightsError if a file of these weights could not be loaded back (the readers' checks)."""
+    try:
+        ModelWeights.from_dict(weights.to_dict())
+    except WeightsError as exc:
+        raise WeightsError(f"these weights could not be loaded back, so they are not saved: {exc}") from None
+    # every number takes at least two characters in the file: refuse before building a huge text
+    _check_file_size(2 * sum(len(ly.bias) * (len(ly.weight[0]) + 1) for ly in weights.layers))
+
+
+def _check_file_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise WeightsError(
+            f"these weights would make a file of more than {MAX_FILE_BYTES:,} bytes, "
+            "more than a weights file may hold, so they are not saved"
+        )
 
 
 def load_json(path: str | os.PathLike) -> ModelWeights:
-    """Read and check a weights file (OSError if it cannot be read at all)."""
+    """Read and check a weights file; every problem, reading included, is a WeightsError."""
     try:
-        text = read_text_limited(path, MAX_FILE_BYTES, what="weights file")
-    except ValueError as exc:  # too large, or not UTF-8
+        # NaN and Infinity are parsed so that the check of each number can say where they are
+        d = read_json_limited(path, MAX_FILE_BYTES, what="weights file", allow_nan=True)
+    except FileProblem as exc:
         raise WeightsError(str(exc)) from None
-    if not text.strip():
-        raise WeightsError("the file is empty")
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WeightsError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:  # "[[[[..." a million deep
-        raise WeightsError("not a weights file: the JSON is nested far too deeply") from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python will convert
-        raise WeightsError(f"not valid JSON: {exc}") from None
     return ModelWeights.from_dict(d)
 
 
@@ -319,38 +335,40 @@ def save_npz(weights: ModelWeights, path: str | os.PathLike) -> None:
     """Write "layer0.weight", "layer0.bias", ..., "inputs", "activations" and "metadata" (JSON text)."""
     import numpy as np
 
+    check_loadable(weights)
     arrays = {"inputs": np.array(weights.inputs), "activations": np.array(weights.activations, dtype=str)}
     for i, layer in enumerate(weights.layers):
         arrays[f"layer{i}.weight"] = np.array(layer.weight, dtype=np.float64)
         arrays[f"layer{i}.bias"] = np.array(layer.bias, dtype=np.float64)
     try:
         arrays["metadata"] = np.array(json.dumps(weights.metadata, allow_nan=False))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise WeightsError(f"the metadata cannot be written as JSON: {exc}") from None
+    except (TypeError, ValueError, RecursionError):
+        raise WeightsError("the weights' metadata holds values JSON cannot store: not saved") from None
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
+    _check_file_size(buffer.getbuffer().nbytes)
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_npz(path: str | os.PathLike) -> ModelWeights:
-    """Read an .npz written by `save_npz`, with the same checks as `load_json` (no pickles)."""
-    import numpy as np
+    """Read an .npz written by `save_npz`, with the same checks as `load_json` (no pickles).
 
-    name, size = Path(path).name, Path(path).stat().st_size
-    if size > MAX_FILE_BYTES:
-        limit = f"limit {MAX_FILE_BYTES:,} bytes"
-        raise WeightsError(f"{name} is {size:,} bytes, too large to be a weights file ({limit})")
+    Bounded throughout: the file is read up to the size limit, and so is what its
+    entries unpack to, whatever sizes the archive declares (a small zip can claim
+    little and unpack to gigabytes).
+    """
+    name = Path(path).name or str(path)
     try:
-        with zipfile.ZipFile(path) as archive:  # a small zip can unpack to gigabytes
-            if sum(info.file_size for info in archive.infolist()) > MAX_FILE_BYTES:
-                raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key].tolist() for key in npz.files}
-        metadata = json.loads(arrays.get("metadata", "{}"))
-    except WeightsError:
-        raise
-    except Exception as exc:  # zip, npy-header, pickle and JSON errors all mean the same to a user
-        raise WeightsError(f"{name} is not a readable .npz weights file ({exc})") from None
+        data = read_bytes_limited(path, MAX_FILE_BYTES, what="weights file")
+    except FileProblem as exc:
+        raise WeightsError(str(exc)) from None
+    if not data:
+        raise WeightsError(f"{name} is empty")
+    arrays = _npz_arrays(data, name)
+    try:
+        metadata = parse_json(arrays.get("metadata", "{}"), "its metadata") if "metadata" in arrays else {}
+    except (FileProblem, TypeError, AttributeError):
+        raise WeightsError(f"{name}: its 'metadata' entry is not JSON text") from None
 
     def take(key: str) -> Any:
         if key not in arrays:
@@ -372,6 +390,61 @@ def load_npz(path: str | os.PathLike) -> ModelWeights:
         "metadata": metadata,
     }
     return ModelWeights.from_dict(d)
+
+
+def _npz_arrays(data: bytes, name: str) -> dict[str, Any]:
+    """The arrays of an .npz's bytes, as plain Python values; WeightsError for anything unreadable."""
+    not_npz = f"{name} is not a readable .npz weights file"
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        raise WeightsError(f"{not_npz}: it is not a zip archive, or a damaged one") from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_NPZ_ENTRIES:
+            raise WeightsError(f"{not_npz}: it has {len(entries):,} entries, more than {MAX_NPZ_ENTRIES}")
+        if sum(info.file_size for info in entries) > MAX_FILE_BYTES:
+            raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
+        arrays: dict[str, Any] = {}
+        budget = MAX_FILE_BYTES
+        for info in entries:
+            key = info.filename.removesuffix(".npy")
+            try:
+                with archive.open(info) as member:
+                    raw = member.read(budget + 1)  # never more than the limit, whatever the entry declares
+            except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+                raise WeightsError(f"{not_npz}: its entry {key!r} is damaged or encrypted") from None
+            except Exception:  # a bad compressed stream raises zlib.error, bz2/lzma errors, ...
+                raise WeightsError(f"{not_npz}: its entry {key!r} is damaged") from None
+            budget -= len(raw)
+            if budget < 0:
+                raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
+            arrays[key] = _npy_value(raw, f"{not_npz}: its entry {key!r}")
+    return arrays
+
+
+def _npy_value(raw: bytes, where: str) -> Any:
+    """One .npy entry as plain Python values (`tolist()`), checked against its own length."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(raw)
+    try:
+        version = npy.read_magic(stream)
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(stream)
+    except Exception:  # numpy reports a bad header with ValueError, TypeError, SyntaxError...
+        raise WeightsError(f"{where} is not a NumPy array") from None
+    if dtype.hasobject:
+        raise WeightsError(f"{where} holds Python objects, which are never loaded (they could run code)")
+    count = math.prod(shape)
+    if count * dtype.itemsize > len(raw) - stream.tell():
+        raise WeightsError(f"{where} is shorter than its header says: the file is truncated")
+    try:
+        array = np.frombuffer(raw, dtype=dtype, count=count, offset=stream.tell())
+        return array.reshape(shape, order="F" if fortran_order else "C").tolist()
+    except (ValueError, TypeError):
+        raise WeightsError(f"{where} cannot be read as an array") from None
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -412,6 +485,7 @@ def save_torch(weights: ModelWeights, path: str | os.PathLike) -> None:
     ``model.load_state_dict(torch.load(path))`` works on a matching Sequential."""
     import torch
 
+    check_loadable(weights)
     buffer = io.BytesIO()
     torch.save(to_torch_sequential(weights).state_dict(), buffer)
     atomic_write_bytes(path, buffer.getvalue())

@@ -7,6 +7,10 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.session import Session
 
 DESCRIPTION = """\
 micrograd-studio: build a tiny neural network, train it live on a scalar
@@ -29,9 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("session", nargs="?", help="a session file (.json) to open")
     args = parser.parse_args(argv)
-    if args.session and not Path(args.session).is_file():
-        parser.error(f"no such session file: {args.session}")
-    return run_app(args.session)
+    session = None
+    if args.session:
+        # Read before any window exists: a bad file is refused with a message and a clean exit
+        from engine.session import SessionError, load_session
+
+        try:
+            session = load_session(args.session)
+        except SessionError as exc:
+            parser.exit(2, f"micrograd-studio: could not open the session {args.session}: {exc}\n")
+    return run_app(session, Path(args.session).name if args.session else "")
 
 
 def configure_runtime() -> None:
@@ -51,7 +62,8 @@ def configure_runtime() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-def run_app(session: str | None = None) -> int:
+def run_app(session: Session | None = None, file_name: str = "") -> int:
+    """Show the window (with `session`, read from `file_name`, if given) until it closes."""
     configure_runtime()
     from PySide6.QtWidgets import QApplication
 
@@ -61,8 +73,8 @@ def run_app(session: str | None = None) -> int:
     app.setApplicationName("micrograd-studio")
     window = MainWindow()
     _close_on_ctrl_c(window)
-    if session:
-        window.open_session(session)
+    if session is not None:
+        window.apply_session(session, f"saved run ({file_name})" if file_name else "saved run")
     window.show()
     window.controller.warm_up()  # Python's start-up happens now, not when Train is pressed
     return app.exec()

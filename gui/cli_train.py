@@ -12,6 +12,7 @@ import time
 
 from engine import weights as weights_io
 from engine.data import PRESETS, DataError, make_preset, read_csv
+from engine.files import describe_os_error
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
 from engine.session import SessionError, load_session
@@ -160,7 +161,10 @@ def train_main(argv: list[str]) -> int:
     }
     try:
         savers[suffix](ModelWeights.from_model(model, metadata), args.out)
-    except (OSError, WeightsError, ImportError) as exc:
+    except OSError as exc:
+        print(f"error: {describe_os_error(exc, args.out, 'write')}", file=sys.stderr)
+        return 2
+    except (WeightsError, ImportError) as exc:
         print(f"error: could not write {args.out}: {exc}", file=sys.stderr)
         return 2
     acc = f", accuracy {last.accuracy:.0%}" if last.accuracy is not None else ""

@@ -324,7 +324,7 @@ class DataPanel(QWidget):
     def _import_csv(self, path: str | os.PathLike) -> bool:
         """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""
         try:
-            ds = read_csv(path)
+            ds = read_csv(path, max_rows=MAX_PANEL_SAMPLES)
         except (DataError, OSError) as exc:
             self._set_error(f"Could not import {Path(path).name}: {_reason(exc)}")
             return False

@@ -118,7 +118,10 @@ def test_every_loss_and_activation_compiles_and_trains_alike(loss, activation):
 
 def test_changing_settings_mid_run_recompiles_and_still_matches():
     data = moons(40, 0.1, 2)
-    runs = [Trainer(moons_mlp(), data.copy(), TrainSettings(steps=30, compiled=c)) for c in (False, True)]
+    runs = [
+        Trainer(moons_mlp(), data.copy(), TrainSettings(steps=30, learning_rate=0.005, compiled=c))
+        for c in (False, True)
+    ]
     changes = {
         5: dict(l2=1e-3),
         10: dict(loss="hinge"),

@@ -308,3 +308,64 @@ def test_engine_data_imports_no_numpy_or_gui_libraries():
         [sys.executable, "-c", code], check=False, cwd=root, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_read_csv_takes_up_to_max_rows_and_refuses_more_naming_the_limit(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n1,1\n2,-1\n\n3,1\n")
+    assert len(data.read_csv(path, max_rows=3)) == 3
+    with pytest.raises(DataError, match="more than 2 data rows; the limit is 2"):
+        data.read_csv(path, max_rows=2)
+
+
+def test_read_csv_stops_reading_as_soon_as_the_row_limit_is_passed(tmp_path):
+    # the file ends in bytes that are not text: only a reader that stops early can say "limit"
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"x,y\n" + b"1,1\n" * 200_000 + b"\xff\xfe not csv \x00" * 100_000)
+    with pytest.raises(DataError, match="more than 3 data rows; the limit is 3"):
+        data.read_csv(path, max_rows=3)
+
+
+def test_read_csv_by_default_takes_at_most_max_samples_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MAX_SAMPLES", 2)
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n1,1\n2,-1\n3,1\n")
+    with pytest.raises(DataError, match="the limit is 2"):
+        data.read_csv(path)
+
+
+def test_read_csv_accepts_a_byte_order_mark_and_crlf(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfx1,y\r\n1.5,-1\r\n")
+    d = data.read_csv(path)
+    assert (d.inputs, d.targets, d.name) == ([[1.5]], [-1.0], "excel")
+
+
+def test_read_csv_refuses_an_endless_line_without_reading_the_file_whole(tmp_path):
+    path = tmp_path / "one-line.csv"
+    path.write_bytes(b"x,y," + b"1," * (data.MAX_CSV_LINE_BYTES // 2 + 10))
+    with pytest.raises(DataError, match="line 1 of one-line.csv is longer than 1,048,576 bytes"):
+        data.read_csv(path)
+
+
+def test_read_csv_refuses_more_columns_than_a_model_can_take(tmp_path):
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"x{i}" for i in range(data.MAX_COLUMNS + 1)) + ",y\n"
+    path.write_text(header + ",".join(["1"] * (data.MAX_COLUMNS + 2)) + "\n")
+    with pytest.raises(DataError, match="4,098 columns; at most 4,096 inputs and a target"):
+        data.read_csv(path)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(seed=-5), "the data seed must be a whole number from 0 to 99,999, not -5"),
+        (dict(seed=100_000), "the data seed must be a whole number from 0 to 99,999"),
+        (dict(seed=1.5), "the data seed must be a whole number"),
+        (dict(noise=1.5), "noise must be a number from 0 to 1, not 1.5"),
+    ],
+)
+def test_presets_refuse_seeds_and_noise_outside_the_data_panels_ranges(kwargs, message):
+    assert data.DATA_SEED_RANGE == (0, 99_999) and data.NOISE_RANGE == (0.0, 1.0)
+    with pytest.raises(DataError, match=message):
+        data.make_preset("moons", **kwargs)

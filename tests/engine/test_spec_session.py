@@ -96,7 +96,10 @@ def test_session_round_trips_exactly(tmp_path):
         (lambda d: d.update(format="something/else"), "not a micrograd-studio session"),
         (lambda d: d.pop("model"), "missing 'model'"),
         (lambda d: d["dataset"].update(inputs=[[1.0, 2.0], [1.0]]), "row|sample"),
-        (lambda d: d["training"].update(learning_rate=-1), "positive"),
+        (
+            lambda d: d["training"].update(learning_rate=-1),
+            "learning rate must be a number from 1e-05 to 100, not -1",
+        ),
         (lambda d: d["model"].update(hidden_sizes=[5, 4]), "do not fit"),
         (lambda d: d["history"].append("junk"), "history"),
     ],
@@ -134,3 +137,169 @@ def test_failed_session_save_keeps_the_old_file(tmp_path, monkeypatch):
 def test_step_results_in_history_are_plain_numbers():
     session = _trained_session()
     assert all(isinstance(r, StepResult) for r in session.history)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("--4", "'--4' is not a whole number; write digits 0-9"),
+        ("4, ²", "layer 2: '²' is not a whole number"),
+        ("①", "'①' is not a whole number"),
+        ("٣", "'٣' is not a whole number"),  # an Arabic-Indic digit: isdigit() and int() accept it
+        ("+4", r"'\+4' is not a whole number"),
+        ("4.0", "'4.0' is not a whole number"),
+        ("0x4", "'0x4' is not a whole number"),
+        ("1e3", "'1e3' is not a whole number"),
+        ("4_0", "'4_0' is not a whole number"),
+        ("-4", "a layer needs at least 1 neuron, not '-4'"),
+        ("9" * 5000, "neurons is more than this scalar engine can train live"),
+        ("0" * 5000 + "4", "neurons is more than this scalar engine can train live"),
+    ],
+)
+def test_hostile_layer_sizes_always_raise_spec_error_with_a_message(text, message):
+    with pytest.raises(SpecError, match=message):
+        parse_layer_sizes(text)
+
+
+def _saved_session_dict() -> dict:
+    return Session(lecture(), ModelSpec(), TrainSettings()).to_dict()
+
+
+def _at(d: dict, path: str, value: object) -> None:
+    *parents, last = path.split("/")
+    for key in parents:
+        d = d[int(key)] if isinstance(d, list) else d[key]
+    if isinstance(d, list):
+        d[int(last)] = value
+    else:
+        d[last] = value
+
+
+BAD_FIELDS = [
+    (
+        "model/hidden_sizes/0",
+        float("inf"),
+        "its model: layer 1: size must be a whole number from 1 to 256, not inf",
+    ),
+    ("model/hidden_sizes/0", True, "layer 1: size must be a whole number from 1 to 256, not true"),
+    ("model/hidden_sizes/0", 4.0, "layer 1: size must be a whole number from 1 to 256, not 4.0"),
+    ("model/hidden_sizes/0", "4", "layer 1: size must be a whole number from 1 to 256, not the text '4'"),
+    ("model/hidden_sizes", "4, 4", "hidden layer sizes and activations must be lists"),
+    ("model/hidden_sizes", [4] * 9, "9 hidden layers; at most 8"),
+    ("model/seed", float("inf"), "the model seed must be a whole number from 0 to 2,147,483,647, not inf"),
+    ("model/seed", [1, 2], "the model seed must be a whole number from 0 to 2,147,483,647, not a list"),
+    ("model/seed", -5, "the model seed must be a whole number from 0 to 2,147,483,647, not -5"),
+    ("model/seed", 2**31, "the model seed must be a whole number from 0 to 2,147,483,647, not 2147483648"),
+    ("model/seed", False, "the model seed must be a whole number .*, not false"),
+    ("model/output_activation", ["tanh"], "unknown activation a list"),
+    ("model", [], "the model description must be an object"),
+    ("training/learning_rate", 1e6, "the learning rate must be a number from 1e-05 to 100, not 1000000.0"),
+    (
+        "training/learning_rate",
+        "0.1",
+        "the learning rate must be a number from 1e-05 to 100, not the text '0.1'",
+    ),
+    ("training/learning_rate", float("nan"), "the learning rate must be a number from 1e-05 to 100, not nan"),
+    ("training/steps", 200_000, "the number of steps must be a whole number from 1 to 100,000, not 200000"),
+    ("training/steps", 2**31, "the number of steps must be a whole number from 1 to 100,000"),
+    ("training/steps", True, "the number of steps must be a whole number from 1 to 100,000, not true"),
+    ("training/steps", 10.0, "the number of steps must be a whole number from 1 to 100,000, not 10.0"),
+    ("training/batch_size", -1, "the batch size must be a whole number from 0 to 100,000 .*, not -1"),
+    ("training/batch_size", 2**40, "the batch size must be a whole number from 0 to 100,000"),
+    ("training/seed", -5, "the mini-batch seed must be a whole number from 0 to 2,147,483,647, not -5"),
+    (
+        "training/seed",
+        [1, 2],
+        "the mini-batch seed must be a whole number from 0 to 2,147,483,647, not a list",
+    ),
+    ("training/l2", 2.0, "the L2 strength must be a number from 0 to 1, not 2.0"),
+    ("training/decay", "no", "'decay' must be true or false, not the text 'no'"),
+    ("training/zero_grad", 1, "'zero_grad' must be true or false, not 1"),
+    ("training/compiled", None, "'compiled' must be true or false, not null"),
+    ("training/loss", ["sse"], "unknown loss a list"),
+    ("training", "fast", "'training' must be an object, not the text 'fast'"),
+    ("dataset/inputs/0/0", "2", "its dataset: sample 1, input 1: '2' is not a number"),
+    ("dataset/inputs/0/0", True, "its dataset: sample 1, input 1: True is not a number"),
+    ("dataset/inputs/0", 2.0, "each of the dataset's inputs must be a list of numbers"),
+    ("dataset/targets", {"a": 1}, "the dataset's 'targets' must be a list, not an object"),
+    ("dataset/name", ["x"], "the dataset's name must be text"),
+    (
+        "history",
+        [{"step": float("inf"), "loss": 1.0, "learning_rate": 0.1}],
+        "history entry 1: 'step' must be a whole number",
+    ),
+    (
+        "history",
+        [{"step": True, "loss": 1.0, "learning_rate": 0.1}],
+        "history entry 1: 'step' must be a whole number",
+    ),
+    (
+        "history",
+        [{"step": 1, "loss": "1", "learning_rate": 0.1}],
+        "history entry 1: 'loss' must be a finite number",
+    ),
+    ("history", [{"step": 1, "loss": 1.0}], "history entry 1 is missing 'learning_rate'"),
+    (
+        "history",
+        [{"step": 1, "loss": 1.0, "learning_rate": 0.1, "accuracy": 2}],
+        "'accuracy' must be null or a number from 0 to 1",
+    ),
+    (
+        "history",
+        [{"step": 2, "loss": 1.0, "learning_rate": 0.1}, {"step": 1, "loss": 1.0, "learning_rate": 0.1}],
+        "history entry 2: its step \\(1\\) must come after 2",
+    ),
+    ("history", {"step": 1}, "'history' must be a list, not an object"),
+    ("version", True, "no valid version number"),
+]
+
+
+@pytest.mark.parametrize(
+    "path, value, message", BAD_FIELDS, ids=[f"{p}={v!r}"[:60] for p, v, _ in BAD_FIELDS]
+)
+def test_each_bad_session_field_gets_a_session_error_naming_the_field(tmp_path, path, value, message):
+    d = _saved_session_dict()
+    _at(d, path, value)
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(SessionError, match=message):
+        load_session(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('"seed": 0}', '"seed": Infinity}', "its model: the model seed must be a whole number .*, not inf"),
+        ('"seed": 0}', '"seed": 1e999}', "its model: the model seed must be a whole number .*, not inf"),
+        ('"seed": 0}', '"seed": NaN}', "its model: the model seed must be a whole number .*, not nan"),
+        ('"seed": 0}', '"seed": ' + "7" * 5000 + "}", "its model: the model seed must be a whole number"),
+        (
+            '"steps": 100',
+            '"steps": ' + "7" * 5000,
+            "the number of steps must be a whole number from 1 to 100,000",
+        ),
+        (
+            '"hidden_sizes": [4',
+            '"hidden_sizes": [1e999',
+            "layer 1: size must be a whole number from 1 to 256",
+        ),
+    ],
+    ids=["Infinity", "1e999", "NaN", "5000 digits", "5000-digit steps", "1e999 size"],
+)
+def test_numbers_too_big_for_an_integer_field_get_a_session_error(tmp_path, old, new, message):
+    text = json.dumps(_saved_session_dict())
+    assert old in text
+    (tmp_path / "bad.json").write_text(text.replace(old, new, 1))
+    with pytest.raises(SessionError, match=message) as info:
+        load_session(tmp_path / "bad.json")
+    assert "sys." not in str(info.value) and "int_max_str_digits" not in str(info.value)
+
+
+def test_a_loaded_session_can_always_be_trained_from(tmp_path):
+    session = Session(
+        moons(30, 0.1, 1), ModelSpec([3], ["relu"], "linear", seed=7), TrainSettings(batch_size=5, seed=9)
+    )
+    save_session(session, tmp_path / "s.json")
+    loaded = load_session(tmp_path / "s.json")
+    trainer = Trainer(loaded.model.build(loaded.dataset.n_inputs), loaded.dataset, loaded.training)
+    assert trainer.step() is not None
+    assert all(isinstance(v, float) for row in loaded.dataset.inputs for v in row)

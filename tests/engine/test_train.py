@@ -7,7 +7,17 @@ import pytest
 from engine import MLP, Value
 from engine.data import Dataset, lecture, moons
 from engine.losses import accuracy, bce, hinge, l2, loss_function, mse, sse
-from engine.train import Trainer, TrainSettings
+from engine.train import (
+    BATCH_SIZE_RANGE,
+    L2_RANGE,
+    LEARNING_RATE_RANGE,
+    MAX_PARAMETER,
+    STEPS_RANGE,
+    TRAIN_SEED_RANGE,
+    SettingsError,
+    Trainer,
+    TrainSettings,
+)
 
 
 def _scores(values):
@@ -90,16 +100,16 @@ def test_trainer_step_is_the_lecture_update():
 
 def test_zero_grad_off_accumulates_gradients_across_steps():
     data = lecture()
-    on = Trainer(MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-9))
+    on = Trainer(MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-5))
     off = Trainer(
-        MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-9, zero_grad=False)
+        MLP(3, [4, 4, 1], seed=1), data, TrainSettings(steps=3, learning_rate=1e-5, zero_grad=False)
     )
     on.run()
     off.run()
     # With a learning rate too small to move the weights, each step's gradient is
     # (almost) the same, so without zero_grad the third step sees about three of them.
-    assert off.history[2].grad_norm == pytest.approx(3 * on.history[2].grad_norm, rel=1e-6)
-    assert on.history[2].grad_norm == pytest.approx(on.history[0].grad_norm, rel=1e-6)
+    assert off.history[2].grad_norm == pytest.approx(3 * on.history[2].grad_norm, rel=1e-3)
+    assert on.history[2].grad_norm == pytest.approx(on.history[0].grad_norm, rel=1e-3)
 
 
 def test_zero_grad_off_changes_the_training_curve():
@@ -153,9 +163,9 @@ def test_changing_the_learning_rate_applies_from_the_next_step():
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (dict(learning_rate=-0.1), "positive"),
-        (dict(learning_rate=float("nan")), "finite"),
-        (dict(learning_rate=float("inf")), "finite"),
+        (dict(learning_rate=-0.1), "learning rate must be a number from 1e-05 to 100, not -0.1"),
+        (dict(learning_rate=float("nan")), "learning rate must be a number from 1e-05 to 100, not nan"),
+        (dict(learning_rate=float("inf")), "learning rate must be a number from 1e-05 to 100, not inf"),
         (dict(steps=0), "steps"),
         (dict(batch_size=-1), "batch size"),
         (dict(loss="cross"), "unknown loss"),
@@ -172,3 +182,85 @@ def test_data_that_does_not_fit_the_model_is_refused():
         Trainer(MLP(3, [4, 4, 1]), moons(10), TrainSettings())
     with pytest.raises(ValueError):
         Trainer(MLP(2, [4, 1]), Dataset([], [], "empty"), TrainSettings())
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_hinge_with_a_huge_learning_rate_is_divergence_not_a_finished_run(compiled):
+    # Hinge and ReLU keep the loss finite while the weights explode: it "finished" with
+    # loss 1e16 and weights near 1e10 before; the trainer must call that divergence.
+    trainer = Trainer(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0),
+        moons(100, 0.1, 0),
+        TrainSettings(learning_rate=100.0, loss="hinge", l2=1e-4, steps=100, compiled=compiled),
+    )
+    trainer.run()
+    assert trainer.diverged is not None and trainer.step_count < 100
+    assert f"Training diverged at step {trainer.step_count + 1}: the loss grew from" in trainer.diverged
+    assert "try a smaller learning rate" in trainer.diverged
+    assert max(abs(p.data) for p in trainer.model.parameters()) < MAX_PARAMETER
+
+
+def test_weights_past_the_sane_limit_are_divergence_and_are_not_kept():
+    model = MLP(1, [1], activation="linear", output_activation="linear", seed=0)
+    trainer = Trainer(model, Dataset([[1.0]], [1e18]), TrainSettings(learning_rate=1.0, loss="sse"))
+    before = [p.data for p in model.parameters()]
+    assert trainer.step() is None
+    assert "a weight reached" in trainer.diverged and "past the sane limit of 1e+15" in trainer.diverged
+    assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        dict(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4),
+        dict(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4, zero_grad=False),
+        dict(learning_rate=1.0, decay=True, steps=100, loss="hinge", l2=1e-4),
+    ],
+)
+def test_the_moons_demo_runs_of_the_lessons_never_count_as_diverged(lesson):
+    trainer = Trainer(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0),
+        moons(100, 0.1, 0),
+        TrainSettings(**lesson),
+    )
+    trainer.run()
+    assert trainer.diverged is None and trainer.step_count == 100
+
+
+@pytest.mark.parametrize("learning_rate", [0.05, 1.0])
+def test_the_lecture_runs_of_the_lessons_never_count_as_diverged(learning_rate):
+    trainer = Trainer(
+        MLP(3, [4, 4, 1], seed=0), lecture(), TrainSettings(learning_rate=learning_rate, steps=100)
+    )
+    trainer.run()
+    assert trainer.diverged is None and trainer.step_count == 100
+
+
+def test_the_settings_ranges_are_the_training_panels():
+    assert LEARNING_RATE_RANGE == (1e-5, 100.0)
+    assert STEPS_RANGE == (1, 100_000) and BATCH_SIZE_RANGE == (0, 100_000)
+    assert L2_RANGE == (0.0, 1.0) and TRAIN_SEED_RANGE == (0, 2**31 - 1)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(learning_rate=1e6), "the learning rate must be a number from 1e-05 to 100, not 1000000.0"),
+        (dict(learning_rate=1e-9), "the learning rate must be a number from 1e-05 to 100, not 1e-09"),
+        (
+            dict(learning_rate="0.1"),
+            "the learning rate must be a number from 1e-05 to 100, not the text '0.1'",
+        ),
+        (dict(learning_rate=True), "the learning rate must be a number from 1e-05 to 100, not true"),
+        (dict(steps=200_000), "the number of steps must be a whole number from 1 to 100,000, not 200000"),
+        (dict(steps=2**31), "the number of steps must be a whole number from 1 to 100,000"),
+        (dict(batch_size=100_001), "the batch size must be a whole number from 0 to 100,000"),
+        (dict(seed=-5), "the mini-batch seed must be a whole number from 0 to 2,147,483,647, not -5"),
+        (dict(seed=[1, 2]), "the mini-batch seed must be a whole number from 0 to 2,147,483,647, not a list"),
+        (dict(l2=1.5), "the L2 strength must be a number from 0 to 1, not 1.5"),
+        (dict(decay="no"), "'decay' must be true or false, not the text 'no'"),
+    ],
+)
+def test_settings_outside_the_panels_ranges_are_refused_naming_the_range(bad, message):
+    with pytest.raises(SettingsError, match=message):
+        TrainSettings(**bad).validate()

@@ -693,3 +693,46 @@ def test_neuron_rejects_bad_arguments():
         Value.neuron(w, x, b, "swish")
     with pytest.raises(ValueError, match="not a neuron node"):
         expand_neuron(x[0] * 2)
+
+
+NOT_NUMBERS = ["2", None, [1.0], {"a": 1}, 1j, b"2"]
+BINARY_OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+
+@pytest.mark.parametrize("other", NOT_NUMBERS, ids=repr)
+@pytest.mark.parametrize("op", BINARY_OPS)
+def test_a_value_and_a_non_number_raise_type_error_both_ways_round(op, other):
+    # micrograd and PyTorch raise TypeError; float("2") must not turn Value(1) + "2" into 3
+    fn = BINARY_OPS[op]
+    with pytest.raises(TypeError):
+        fn(Value(1.0), other)
+    with pytest.raises(TypeError):
+        fn(other, Value(1.0))
+
+
+@pytest.mark.parametrize("other", NOT_NUMBERS, ids=repr)
+def test_a_value_holds_only_real_numbers(other):
+    with pytest.raises(TypeError, match="a Value holds a real number"):
+        Value(other)
+
+
+def test_bools_and_other_real_numbers_still_combine_like_numbers():
+    from fractions import Fraction
+
+    assert (Value(1.0) + True).data == 2.0  # as in micrograd and PyTorch
+    assert (Value(2.0) * Fraction(1, 2)).data == 1.0
+    assert isinstance((Value(1) + 2).data, float)
+
+
+@pytest.mark.parametrize("x", [0.0, 2.0, -3.0])
+def test_the_derivative_of_x_to_the_zero_is_zero_even_at_zero(x):
+    a = Value(x)
+    out = a**0
+    out.backward()
+    assert out.data == 1.0 and a.grad == 0.0

@@ -136,3 +136,86 @@ def test_train_compiled_gives_the_plain_result(tmp_path, capsys):
     for a, b in zip(plain.layers, compiled.layers):
         for row_a, row_b in zip(a.weight, b.weight):
             assert row_a == pytest.approx(row_b, rel=1e-12, abs=1e-12)
+
+
+def _bad_session_files(tmp_path):
+    from engine.data import lecture
+    from engine.session import Session, save_session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    good = tmp_path / "good.json"
+    save_session(Session(lecture(), ModelSpec(), TrainSettings()), good)
+    text = good.read_text()
+    files = {
+        "infinity-seed.json": text.replace('"seed": 0}', '"seed": Infinity}'),
+        "huge-integer.json": text.replace('"steps": 100', '"steps": ' + "9" * 5000),
+        "learning-rate.json": text.replace('"learning_rate": 0.05', '"learning_rate": 1e6'),
+        "not-json.json": "{",
+    }
+    for name, content in files.items():
+        assert content != text or name == "not-json.json"
+        (tmp_path / name).write_text(content)
+    (tmp_path / "folder.json").mkdir()
+    return [*files, "folder.json", "missing.json"]
+
+
+def test_a_bad_session_on_the_command_line_is_refused_with_a_message_not_a_crash(tmp_path):
+    import os
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for name in _bad_session_files(tmp_path):
+        proc = subprocess.run(
+            [sys.executable, "-m", "gui", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            timeout=60,  # a window that opened instead would hang here
+            env=env,
+            cwd=root,
+        )
+        assert proc.returncode == 2, (name, proc.returncode, proc.stderr)
+        assert f"could not open the session {tmp_path / name}: " in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_a_good_session_on_the_command_line_opens_in_the_window(tmp_path, monkeypatch):
+    from engine.data import moons as make_moons
+    from engine.session import Session, save_session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    path = tmp_path / "demo.json"
+    save_session(Session(make_moons(20), ModelSpec([3], ["relu"]), TrainSettings(steps=7)), path)
+    opened = []
+    monkeypatch.setattr("gui.app.run_app", lambda session, name: opened.append((session, name)) or 0)
+    assert main([str(path)]) == 0
+    [(session, name)] = opened
+    assert name == "demo.json" and session.training.steps == 7 and session.model.hidden_sizes == [3]
+
+
+def test_train_refuses_hostile_inputs_with_plain_messages(tmp_path, capsys):
+    bad_session = tmp_path / "bad.json"
+    bad_session.write_text('{"format": "micrograd-studio/session", "version": 1, "version": 1}')
+    cases = [
+        (["--session", str(bad_session)], "bad.json is not usable: the key 'version' appears twice"),
+        (["--session", str(tmp_path)], "it is a folder, not a file"),
+        (["--csv", str(tmp_path / "missing.csv")], "cannot read missing.csv: there is no such file"),
+        (["--lr", "1e6"], "the learning rate must be a number from 1e-05 to 100, not 1000000.0"),
+        (["--steps", "200000"], "the number of steps must be a whole number from 1 to 100,000"),
+        (["--layers", "4, ²"], "layer 2: '²' is not a whole number"),
+        (["--preset", "moons", "--data-seed", "-5"], "the data seed must be a whole number from 0 to 99,999"),
+    ]
+    for args, message in cases:
+        assert train_main([*args, "--quiet", "--out", str(tmp_path / "w.json")]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err, (args, err)
+        assert "Traceback" not in err and "Errno" not in err
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_train_says_plainly_when_it_cannot_write_the_weights(tmp_path, capsys):
+    out = tmp_path / "no-such-folder" / "w.json"
+    assert train_main(["--steps", "2", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: its folder does not exist" in err and "Errno" not in err
