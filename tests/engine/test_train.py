@@ -217,8 +217,11 @@ def _torch_loss(name: str, scores, ys, torch):
     return torch.logaddexp(torch.zeros_like(z), z).sum() / n
 
 
-def _torch_training(model: MLP, data: Dataset, settings: TrainSettings, torch) -> tuple[list, list, list]:
-    """Losses and gradient norms of every step, and the final weights, by PyTorch SGD.
+def _torch_training(
+    model: MLP, data: Dataset, settings: TrainSettings, torch
+) -> tuple[list, list, list, list]:
+    """Losses, accuracies (output above 0 for target +1) and gradient norms of every step,
+    and the final weights, by PyTorch SGD.
 
     Batches as the Trainer draws them: one random.Random(seed), `sample(range(n), size)`
     per step unless the batch holds the whole dataset. Gradients are zeroed before
@@ -228,11 +231,13 @@ def _torch_training(model: MLP, data: Dataset, settings: TrainSettings, torch) -
     params = [t for weight, bias, _ in layers for t in (weight, bias)]
     rng = random.Random(settings.seed)
     n, size = len(data), settings.batch_size
-    losses, norms = [], []
+    losses, accuracies, norms = [], [], []
     for k in range(settings.steps):
         chosen = rng.sample(range(n), size) if size and size < n else range(n)
         xs, ys = [data.inputs[i] for i in chosen], [data.targets[i] for i in chosen]
-        loss = _torch_loss(settings.loss, _torch_forward(layers, xs, torch), ys, torch)
+        scores = _torch_forward(layers, xs, torch)
+        loss = _torch_loss(settings.loss, scores, ys, torch)
+        accuracies.append(sum((s > 0) == (y > 0) for s, y in zip(scores.tolist(), ys)) / len(ys))
         if settings.l2:
             loss = loss + settings.l2 * sum((p * p).sum() for p in params)
         if settings.zero_grad:
@@ -254,7 +259,7 @@ def _torch_training(model: MLP, data: Dataset, settings: TrainSettings, torch) -
     for weight, bias, _ in layers:
         for row, b in zip(weight.tolist(), bias.tolist()):
             final += [*row, b]
-    return losses, norms, final
+    return losses, accuracies, norms, final
 
 
 def _assert_close_lists(ours: list[float], theirs: list[float], what: str, rel: float = 1e-12) -> None:
@@ -294,7 +299,7 @@ def test_many_steps_match_pytorch_sgd_with_l2_decay_and_mini_batches(loss, zero_
         compiled=compiled,
     )
     model = MLP(2, [6, 5, 1], activation=hidden, output_activation=output, seed=11)
-    want_losses, want_norms, want_weights = _torch_training(model, data, settings, torch)
+    want_losses, want_accuracies, want_norms, want_weights = _torch_training(model, data, settings, torch)
 
     trainer = Trainer(model, data, settings)
     history = trainer.run()
@@ -303,6 +308,7 @@ def test_many_steps_match_pytorch_sgd_with_l2_decay_and_mini_batches(loss, zero_
         assert trainer.compiled_reason is None  # the compiled program took the steps, not the plain engine
     _assert_close_lists([r.loss for r in history], want_losses, "loss")
     _assert_close_lists([r.grad_norm for r in history], want_norms, "gradient norm")
+    assert [r.accuracy for r in history] == want_accuracies
     _assert_close_lists([p.data for p in model.parameters()], want_weights, "final weight")
     assert [r.learning_rate for r in history] == pytest.approx(
         [rate * (1 - 0.9 * k / 25) for k in range(25)], rel=1e-15
