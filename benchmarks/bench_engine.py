@@ -10,9 +10,16 @@ Python's sum(), zero_grad(), backward(), and the update.
     python benchmarks/bench_engine.py            # needs `pip install micrograd==0.1.0`
     python benchmarks/bench_engine.py --rounds 2 --block 2   # quicker
 
-The engines run in alternating blocks of back-to-back steps (see `compare`).
+The engines run in alternating blocks of back-to-back steps (see `interleaved`).
 Absolute times on a shared machine are noise; the ratio, measured side by side
 in one run, is the figure to quote.
+
+PyTorch float64 runs the same step as whole-batch tensor operations, from the same
+initial weights, pinned to one thread: at these sizes its default thread pool only
+spins against the other engines and programs on the machine (17.7 ms a moons step
+with default threads against 1.3 ms on one, on a 2-core machine); `--default-threads`
+leaves it as it comes. Every engine must reach the same loss from the same weights:
+the benchmark stops with an error if one does not (a fast wrong engine proves nothing).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +48,7 @@ def demo_step(model, xs, ys, k: int, total_steps: int = 100) -> float:
     total = data_loss + reg_loss
     model.zero_grad()
     total.backward()
-    learning_rate = 1.0 - 0.9 * k / total_steps
+    learning_rate = 1.0 - 0.9 * (k % total_steps) / total_steps  # restarts after total_steps
     for p in model.parameters():
         p.data -= learning_rate * p.grad
     return total.data
@@ -73,78 +81,131 @@ def peak_memory(step, model, xs, ys) -> float:
     return peak
 
 
-def torch_step_seconds(xs, ys, sizes, activation, loss: str, repeats: int) -> float | None:
-    """Seconds per step of the same workload in PyTorch float64 (full batch), or None."""
+def torch_step(model: MLP, xs, ys, loss: str) -> Callable[[int], float] | None:
+    """The same step in PyTorch float64 as whole-batch tensors, from `model`'s current weights.
+
+    `loss` is "hinge" (the demo: hinge + 1e-4 L2, learning rate 1 - 0.9k/100) or "sse"
+    (the lecture: squared error summed, learning rate 0.05). ReLU hidden layers, linear
+    output. None if torch is not installed.
+    """
     try:
         import torch
     except ImportError:
         return None
-    torch.manual_seed(0)
-    act = {"relu": torch.nn.ReLU}[activation]
-    layers, nin = [], len(xs[0])
-    for i, n in enumerate(sizes):
-        layers.append(torch.nn.Linear(nin, n, dtype=torch.float64))
-        if i < len(sizes) - 1:
-            layers.append(act())
-        nin = n
-    net = torch.nn.Sequential(*layers)
+    params = []
+    for layer in model.layers:
+        weight = [[w.data for w in n.w] for n in layer.neurons]
+        bias = [n.b.data for n in layer.neurons]
+        params += [
+            torch.tensor(weight, dtype=torch.float64, requires_grad=True),
+            torch.tensor(bias, dtype=torch.float64, requires_grad=True),
+        ]
     X = torch.tensor(xs, dtype=torch.float64)
     Y = torch.tensor(ys, dtype=torch.float64)
 
-    def step(k: int) -> None:
-        scores = net(X).squeeze(1)
+    def step(k: int) -> float:
+        h = X
+        for i in range(0, len(params), 2):
+            h = h @ params[i].T + params[i + 1]
+            if i < len(params) - 2:
+                h = torch.relu(h)
+        scores = h.reshape(-1)
         if loss == "hinge":
-            total = torch.relu(1 - Y * scores).mean() + 1e-4 * sum((p * p).sum() for p in net.parameters())
-            learning_rate = 1.0 - 0.9 * k / 100
+            total = torch.relu(1 - Y * scores).mean() + 1e-4 * sum((p * p).sum() for p in params)
+            learning_rate = 1.0 - 0.9 * (k % 100) / 100  # as demo_step
         else:
             total = ((scores - Y) ** 2).sum()
             learning_rate = 0.05
-        net.zero_grad()
+        for p in params:
+            p.grad = None
         total.backward()
         with torch.no_grad():
-            for p in net.parameters():
+            for p in params:
                 p -= learning_rate * p.grad
+        return total.item()
 
-    for k in range(5):
-        step(k)
-    start = time.perf_counter()
-    for k in range(repeats):
-        step(k % 100)
-    return (time.perf_counter() - start) / repeats
+    return step
 
 
-def compare(name: str, step, xs, ys, make_ours, make_theirs, rounds: int, block: int) -> dict:
-    """Alternate blocks of steady-state steps of each engine; seconds per step of each.
+def interleaved(
+    engines: dict[str, Callable[[int], float]],
+    rounds: int,
+    blocks: dict[str, int],
+    rounds_of: dict[str, int] | None = None,
+) -> dict:
+    """Median seconds per step of each engine, timed in alternating blocks; and every step's loss.
 
-    Within a block, steps run back to back as in a real training loop, so each
-    engine pays for its own garbage collection (micrograd's closures make cycles
-    that only the cycle collector frees). Before each block the heap is collected
-    and one untimed step runs, so neither engine pays for the other's garbage.
+    Round after round, each engine in turn runs one untimed step, then `blocks[name]`
+    timed steps back to back, as in a real training loop, so each engine pays for its
+    own garbage collection (micrograd's closures make cycles that only the cycle
+    collector frees); the heap is collected before each block, so no engine pays for
+    another's garbage. Interleaving spreads the machine's slow moments over all engines.
+    Each engine numbers its steps from 0, so with equal blocks all take the same steps.
+    `rounds_of` lets a very slow engine (micrograd on large workloads) sit out later rounds.
+    """
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    losses: dict[str, list[float]] = {name: [] for name in engines}
+    for r in range(rounds):
+        for name, step in engines.items():
+            if rounds_of and r >= rounds_of.get(name, rounds):
+                continue
+            record = losses[name]
+            gc.collect()
+            record.append(step(len(record)))
+            block = blocks[name]
+            start = time.perf_counter()
+            for _ in range(block):
+                record.append(step(len(record)))
+            times[name].append((time.perf_counter() - start) / block)
+    return {"seconds": {name: statistics.median(t) for name, t in times.items()}, "losses": losses}
+
+
+def assert_same_losses(losses: dict[str, list[float]], reference: str, rel: float) -> None:
+    """Stop the benchmark unless every engine's loss equals the reference's at every step (to `rel`)."""
+    want = losses[reference]
+    for name, got in losses.items():
+        if len(got) != len(want):
+            raise AssertionError(f"{name} took {len(got)} steps, {reference} {len(want)}")
+        worst = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(got, want))
+        print(
+            f"  {name:<17} loss at step 1: {got[0]:.12g}, at step {len(got)}: {got[-1]:.12g}; "
+            f"largest relative difference from {reference}: {worst:.1e}"
+        )
+        if worst > rel:
+            raise AssertionError(f"{name}'s losses differ from {reference}'s by {worst:.1e} (relative)")
+
+
+def compare(name: str, step, xs, ys, make_ours, make_theirs, loss: str, rounds: int, block: int) -> dict:
+    """Ours, micrograd and (if installed) PyTorch from the same weights, in alternating blocks.
+
+    Prints ms per step and the ratios, and asserts that all reach the same loss.
     """
     ours, theirs = make_ours(), make_theirs()
     copy_weights(ours, theirs)
-    times = {"ours": [], "theirs": []}
-    k = 0
-    for _ in range(rounds):
-        for key, model in (("ours", ours), ("theirs", theirs)):
-            gc.collect()
-            step(model, xs, ys, k)
-            start = time.perf_counter()
-            for i in range(block):
-                step(model, xs, ys, k + i)
-            times[key].append((time.perf_counter() - start) / block)
-        k += block + 1
-    ours_s, theirs_s = statistics.median(times["ours"]), statistics.median(times["theirs"])
-    steps_each = rounds * (block + 1)
-    final_ours, final_theirs = step(ours, xs, ys, k), step(theirs, xs, ys, k)
+    engines = {
+        "micrograd-studio": lambda k: step(ours, xs, ys, k),
+        "micrograd 0.1.0": lambda k: step(theirs, xs, ys, k),
+    }
+    torch = torch_step(ours, xs, ys, loss)  # built now: from the same initial weights
+    if torch is not None:
+        engines["PyTorch float64"] = torch
+    result = interleaved(engines, rounds, dict.fromkeys(engines, block))
+    seconds = result["seconds"]
+    ours_s = seconds["micrograd-studio"]
     print(f"\n{name}: {rounds} alternating blocks of {block} timed steps per engine (median)")
-    print(f"  micrograd-studio  {ours_s * 1e3:10.3f} ms per step")
-    print(f"  micrograd 0.1.0   {theirs_s * 1e3:10.3f} ms per step")
-    print(f"  ratio             {theirs_s / ours_s:10.1f}x faster")
-    print(
-        f"  loss after {steps_each} steps from the same weights: ours {final_ours:.6f}, micrograd {final_theirs:.6f}"
-    )
-    return {"ours": ours_s, "theirs": theirs_s, "ours_model": ours, "theirs_model": theirs}
+    for engine, s in seconds.items():
+        print(f"  {engine:<17} {s * 1e3:10.3f} ms per step   {s / ours_s:8.2f}x ours")
+    print(f"  ratio             {seconds['micrograd 0.1.0'] / ours_s:10.1f}x faster than micrograd")
+    # Same weights, same steps: the same losses, step after step. Float sums in another
+    # order (micrograd's sum(), PyTorch's matrix products) leave about 1e-15 between them.
+    assert_same_losses(result["losses"], "micrograd-studio", rel=1e-9)
+    return {
+        "ours": ours_s,
+        "theirs": seconds["micrograd 0.1.0"],
+        "torch": seconds.get("PyTorch float64"),
+        "ours_model": ours,
+        "theirs_model": theirs,
+    }
 
 
 def main() -> None:
@@ -154,13 +215,32 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating blocks per engine (default 3)")
     parser.add_argument("--block", type=int, default=4, help="timed steps per block (default 4)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--default-threads", action="store_true", help="leave PyTorch's thread count as it is"
+    )
     args = parser.parse_args()
     try:
         import micrograd.nn as mg_nn
     except ImportError:
         sys.exit("karpathy's micrograd is the peer we measure against: pip install micrograd==0.1.0")
+    try:
+        import torch
 
-    print(f"Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
+        if not args.default_threads:
+            torch.set_num_threads(1)
+        torch_note = f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)"
+    except ImportError:
+        torch_note = "PyTorch not installed: skipping it (pip install torch, CPU build)"
+
+    # Importing torch leaves ~150,000 objects for the cycle collector to walk on every
+    # full collection, and a scalar engine's step triggers many: measured, the plain moons
+    # step took 1.5-1.8x as long with torch imported. Freezing what the imports made
+    # (gc.freeze: never collected, never walked) times every engine as in a process without torch.
+    gc.freeze()
+    print(
+        f"Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()} "
+        f"({gc.get_freeze_count():,} objects frozen after imports), {torch_note}"
+    )
     data = moons(100, noise=0.1, seed=args.seed)
     xs, ys = data.inputs, data.targets
 
@@ -171,6 +251,7 @@ def main() -> None:
         ys,
         lambda: MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=args.seed),
         lambda: mg_nn.MLP(2, [16, 16, 1]),
+        "hinge",
         args.rounds,
         args.block,
     )
@@ -184,30 +265,17 @@ def main() -> None:
     tiny = lecture()
     # micrograd 0.1.0 has no tanh, so both run the lecture's MLP(3, [4, 4, 1]) with
     # ReLU hidden layers and a linear output here.
-    tiny_result = compare(
+    compare(
         "the lecture's tiny workload (MLP 3-4-4-1, 4 samples, squared error)",
         lecture_step,
         tiny.inputs,
         tiny.targets,
         lambda: MLP(3, [4, 4, 1], activation="relu", output_activation="linear", seed=args.seed),
         lambda: mg_nn.MLP(3, [4, 4, 1]),
+        "sse",
         args.rounds,
         args.block * 100,
     )
-
-    demo_torch = torch_step_seconds(xs, ys, [16, 16, 1], "relu", "hinge", 200)
-    tiny_torch = torch_step_seconds(tiny.inputs, tiny.targets, [4, 4, 1], "relu", "mse", 500)
-    if demo_torch is None:
-        print("\nPyTorch not installed: skipping the float64 comparison (pip install torch==2.13.0)")
-    else:
-        print("\nPyTorch float64, same workloads, full-batch tensors (not a scalar engine)")
-        print(
-            f"  moons demo step  {demo_torch * 1e3:8.3f} ms  (ours / torch = {demo['ours'] / demo_torch:.1f})"
-        )
-        print(
-            f"  lecture step     {tiny_torch * 1e3:8.3f} ms  "
-            f"(ours / torch = {tiny_result['ours'] / tiny_torch:.1f})"
-        )
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ class TrainController(QObject):
         self._generation += 1
         self._has_run = False
         self._process.close()
+        self._set_state("idle", "")
 
     def _forget_run(self) -> None:
         if self._has_run:

@@ -1,6 +1,6 @@
 """Tests for engine/expression.py: the lecture's examples typed as text, every allowed operation
 against the same graph built by hand, PyTorch agreement, variable parsing, and hostile input
-refused with a fitting message, quickly."""
+refused with a fitting message (how fast: benchmarks/bench_inputs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import math
 import re
 import string
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,6 @@ from engine.expression import (
 from engine.value import Value, topological_order
 
 ABC = {"a": 2.0, "b": -3.0, "c": 10.0}
-QUICK = 0.5  # seconds: a safety bound on refusing hostile input, not a benchmark
 
 
 def grads(leaves: dict[str, Value]) -> dict[str, float]:
@@ -44,12 +42,9 @@ def run(expression: str, variables: dict | None = None) -> tuple[Value, dict[str
 
 
 def refuse(expression: str, match: str, variables: dict | None = None) -> ExpressionError:
-    """Assert that `expression` is refused with a message matching `match`, well within QUICK."""
-    start = time.perf_counter()
+    """Assert that `expression` is refused with a message matching `match`."""
     with pytest.raises(ExpressionError, match=match) as info:
         evaluate(expression, ABC if variables is None else variables)
-    elapsed = time.perf_counter() - start
-    assert elapsed < QUICK, f"took {elapsed:.3f} s to refuse {expression[:40]!r}"
     return info.value
 
 
@@ -296,7 +291,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("text", "match"), HOSTILE, ids=[repr(t[:30]) for t, _ in HOSTILE])
-def test_hostile_and_mistaken_input_is_refused_quickly_with_a_fitting_message(text, match):
+def test_hostile_and_mistaken_input_is_refused_with_a_fitting_message(text, match):
     refuse(text, match)
 
 

@@ -230,7 +230,7 @@ def test_numbers_fit_their_reserved_width():
 
 
 def test_collapsed_graphs_fold_parameters_into_their_neurons():
-    model, data = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0), lecture()
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
     graph = sample_graph(model, [0.5, -0.2], 1.0, loss="hinge", expanded=False)
     drawn = [n for n in graph.nodes if graph.is_drawn(n)]
     assert len(drawn) < 50 < len(graph)  # 337 parameters live in the graph but are not drawn
@@ -240,7 +240,9 @@ def test_collapsed_graphs_fold_parameters_into_their_neurons():
     assert all(f"  {n.id} [" in dot for n in drawn)
     expanded = sample_graph(model, [0.5, -0.2], 1.0, loss="hinge", expanded=True)
     assert all(expanded.is_drawn(n) for n in expanded.nodes)
-    assert data.n_inputs == 3
+    expanded_dot = expanded.to_dot()
+    assert all(f"  {expanded.of(p).id} [" in expanded_dot for p in model.parameters())  # drawn unfolded
+    assert expanded.root.data == graph.root.data  # folding changes the drawing, not the loss
 
 
 def test_exported_dot_carries_the_numbers():

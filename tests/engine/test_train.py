@@ -1,6 +1,7 @@
 """Losses, the step-wise trainer, and what it does with bad settings and blow-ups."""
 
 import math
+import random
 
 import pytest
 
@@ -264,3 +265,145 @@ def test_the_settings_ranges_are_the_training_panels():
 def test_settings_outside_the_panels_ranges_are_refused_naming_the_range(bad, message):
     with pytest.raises(SettingsError, match=message):
         TrainSettings(**bad).validate()
+
+
+# ---------------------------------------------------------------- many steps against PyTorch
+
+
+def _torch_mlp(model: MLP, torch):
+    """The model's layers as float64 tensors (weight rows = neurons), from its current weights."""
+    layers = []
+    for layer in model.layers:
+        weight = [[w.data for w in n.w] for n in layer.neurons]
+        bias = [n.b.data for n in layer.neurons]
+        layers.append(
+            (
+                torch.tensor(weight, dtype=torch.float64, requires_grad=True),
+                torch.tensor(bias, dtype=torch.float64, requires_grad=True),
+                layer.activation,
+            )
+        )
+    return layers
+
+
+def _torch_forward(layers, xs, torch):
+    out = torch.tensor(xs, dtype=torch.float64)
+    for weight, bias, activation in layers:
+        out = out @ weight.T + bias
+        if activation != "linear":
+            out = getattr(torch, activation)(out)
+    return out.reshape(-1)
+
+
+def _torch_loss(name: str, scores, ys, torch):
+    """The four losses written from their formulas (not from engine.losses)."""
+    y = torch.tensor(ys, dtype=torch.float64)
+    n = len(ys)
+    if name == "sse":
+        return ((scores - y) ** 2).sum()
+    if name == "mse":
+        return ((scores - y) ** 2).sum() / n
+    if name == "hinge":
+        return torch.relu(1 - y * scores).sum() / n
+    z = -y * scores  # bce: log(1 + e^z), exactly (softplus switches to z above 20)
+    return torch.logaddexp(torch.zeros_like(z), z).sum() / n
+
+
+def _torch_training(
+    model: MLP, data: Dataset, settings: TrainSettings, torch
+) -> tuple[list, list, list, list]:
+    """Losses, accuracies (output above 0 for target +1) and gradient norms of every step,
+    and the final weights, by PyTorch SGD.
+
+    Batches as the Trainer draws them: one random.Random(seed), `sample(range(n), size)`
+    per step unless the batch holds the whole dataset. Gradients are zeroed before
+    each backward (or left to pile up), then every parameter moves by -lr * grad.
+    """
+    layers = _torch_mlp(model, torch)
+    params = [t for weight, bias, _ in layers for t in (weight, bias)]
+    rng = random.Random(settings.seed)
+    n, size = len(data), settings.batch_size
+    losses, accuracies, norms = [], [], []
+    for k in range(settings.steps):
+        chosen = rng.sample(range(n), size) if size and size < n else range(n)
+        xs, ys = [data.inputs[i] for i in chosen], [data.targets[i] for i in chosen]
+        scores = _torch_forward(layers, xs, torch)
+        loss = _torch_loss(settings.loss, scores, ys, torch)
+        accuracies.append(sum((s > 0) == (y > 0) for s, y in zip(scores.tolist(), ys)) / len(ys))
+        if settings.l2:
+            loss = loss + settings.l2 * sum((p * p).sum() for p in params)
+        if settings.zero_grad:
+            for p in params:
+                p.grad = None
+        loss.backward()
+        lr = (
+            settings.learning_rate * (1 - 0.9 * k / settings.steps)
+            if settings.decay
+            else settings.learning_rate
+        )
+        with torch.no_grad():
+            norms.append(math.sqrt(sum(float((p.grad * p.grad).sum()) for p in params)))
+            for p in params:
+                p -= lr * p.grad
+        losses.append(loss.item())
+    # back to micrograd's parameter order: per neuron, its weights then its bias
+    final = []
+    for weight, bias, _ in layers:
+        for row, b in zip(weight.tolist(), bias.tolist()):
+            final += [*row, b]
+    return losses, accuracies, norms, final
+
+
+def _assert_close_lists(ours: list[float], theirs: list[float], what: str, rel: float = 1e-12) -> None:
+    assert len(ours) == len(theirs), what
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert abs(a - b) <= rel * max(1.0, abs(b)), f"{what}[{i}]: ours {a!r}, PyTorch {b!r}"
+
+
+SGD_CASES = {
+    # loss: hidden and output activation, learning rate with zero_grad and without.
+    # The rates keep training smooth: where it overshoots (sse at 0.2), rounding
+    # differences of 1e-16 grow chaotically to 1e-10 and no two engines agree.
+    "sse": ("tanh", "tanh", 0.05, 0.02),
+    "mse": ("tanh", "linear", 0.2, 0.1),
+    "hinge": ("relu", "linear", 0.2, 0.02),
+    "bce": ("tanh", "linear", 0.2, 0.1),
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["plain", "compiled"])
+@pytest.mark.parametrize("zero_grad", [True, False], ids=["zero_grad", "no_zero_grad"])
+@pytest.mark.parametrize("loss", list(SGD_CASES))
+def test_many_steps_match_pytorch_sgd_with_l2_decay_and_mini_batches(loss, zero_grad, compiled):
+    torch = pytest.importorskip("torch")
+    hidden, output, rate, rate_without_zero_grad = SGD_CASES[loss]
+    rate = rate if zero_grad else rate_without_zero_grad
+    data = moons(30, 0.1, 3)
+    settings = TrainSettings(
+        learning_rate=rate,
+        decay=True,
+        steps=25,
+        batch_size=8,
+        loss=loss,
+        l2=1e-3,
+        zero_grad=zero_grad,
+        seed=7,
+        compiled=compiled,
+    )
+    model = MLP(2, [6, 5, 1], activation=hidden, output_activation=output, seed=11)
+    want_losses, want_accuracies, want_norms, want_weights = _torch_training(model, data, settings, torch)
+
+    trainer = Trainer(model, data, settings)
+    history = trainer.run()
+    assert trainer.diverged is None and len(history) == settings.steps
+    if compiled:
+        assert trainer.compiled_reason is None  # the compiled program took the steps, not the plain engine
+    _assert_close_lists([r.loss for r in history], want_losses, "loss")
+    _assert_close_lists([r.grad_norm for r in history], want_norms, "gradient norm")
+    assert [r.accuracy for r in history] == want_accuracies
+    _assert_close_lists([p.data for p in model.parameters()], want_weights, "final weight")
+    assert [r.learning_rate for r in history] == pytest.approx(
+        [rate * (1 - 0.9 * k / 25) for k in range(25)], rel=1e-15
+    )
+    start = [p.data for p in MLP(2, [6, 5, 1], seed=11).parameters()]
+    assert max(abs(a - b) for a, b in zip(want_weights, start)) > 1e-2  # training moved the weights

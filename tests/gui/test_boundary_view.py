@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
@@ -94,16 +92,19 @@ def test_three_inputs_show_a_message_instead(view):
 
 def test_grid_is_the_model_output_over_the_view(view):
     view.set_dataset(moons(40, seed=1))
-    weights = relu_model()
-    view.set_weights(weights)
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=1)
+    view.set_weights(ModelWeights.from_model(model))
     grid = view.grid_values()
-    xs, ys = view.grid_coordinates()
-    assert grid.shape == (len(ys), len(xs)) == (100, 100)
+    assert grid.shape == (100, 100)
+    # Cell centres of a 100 x 100 grid over the view, rows going up in x2, columns along x1
     x0, x1, y0, y1 = view.limits
-    assert x0 < xs[0] < xs[-1] < x1 and y0 < ys[0] < ys[-1] < y1
-    gx, gy = np.meshgrid(xs, ys)
-    expected = weights.predict_numpy(np.column_stack([gx.ravel(), gy.ravel()])).reshape(grid.shape)
-    np.testing.assert_array_equal(grid, expected)
+    xs, ys = view.grid_coordinates()
+    np.testing.assert_allclose(xs, [x0 + (i + 0.5) * (x1 - x0) / 100 for i in range(100)], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ys, [y0 + (j + 0.5) * (y1 - y0) / 100 for j in range(100)], rtol=0, atol=1e-12)
+    # Each cell is what the scalar engine's own model (Values, no NumPy) says there
+    for row, column in [(0, 0), (0, 99), (99, 0), (99, 99), (50, 50), (13, 71), (88, 4)]:
+        expected = model([xs[column], ys[row]]).data
+        assert grid[row, column] == pytest.approx(expected, rel=1e-12, abs=1e-12), (row, column)
     image = view.axes.images[0]
     np.testing.assert_array_equal(image.get_array(), grid)
     assert tuple(image.get_extent()) == pytest.approx(view.limits)
@@ -235,26 +236,18 @@ def test_empty_dataset_can_be_filled_by_clicking(view, qtbot):
         click(view, 0.0, 0.0)
 
 
-def test_benchmark_set_weights_and_draw(view):
+def test_each_set_weights_replaces_the_grid_and_the_image(view):
     view.set_dataset(moons(100, seed=0))
-    weights = relu_model()
-    view.set_weights(weights)
-    view.canvas.draw()  # first draw: fonts and caches
-    rounds = 10
-    start = time.perf_counter()
-    for _ in range(rounds):
+    first, second = relu_model(1), relu_model(2)
+    point = np.array([[0.3, -0.1]])
+    for weights in (first, second, first):
         view.set_weights(weights)
         view.canvas.draw()
-    per_call = (time.perf_counter() - start) / rounds
-    grid_start = time.perf_counter()
-    for _ in range(rounds):
-        view.set_weights(weights)
-    grid_only = (time.perf_counter() - grid_start) / rounds
-    print(
-        f"\nbenchmark: set_weights (2-16-16-1, 100x100 grid) + canvas.draw() at 800x600: "
-        f"{per_call * 1e3:.1f} ms; set_weights alone: {grid_only * 1e3:.1f} ms"
-    )
-    assert view.grid_values().shape == (100, 100)
+        xs, ys = view.grid_coordinates()
+        cell = view.grid_values()[37, 62]
+        assert cell == pytest.approx(weights.predict([xs[62], ys[37]]), rel=1e-12, abs=1e-12)
+        np.testing.assert_array_equal(view.axes.images[0].get_array(), view.grid_values())
+    assert first.predict_numpy(point)[0] != second.predict_numpy(point)[0]  # the two really differ
 
 
 def rgba(view: BoundaryView) -> np.ndarray:

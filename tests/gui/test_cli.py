@@ -96,17 +96,34 @@ def test_train_reports_divergence(tmp_path, capsys):
     assert not (tmp_path / "w.json").exists()
 
 
-def test_console_entry_point_runs_headless(tmp_path):
+# Runs `python -m gui train ...` as the console script does, then lists the GUI libraries it loaded.
+HEADLESS_RUN = """
+import json, runpy, sys
+sys.argv = ["micrograd-studio", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("gui", run_name="__main__", alter_sys=True)
+except SystemExit as exit_:
+    code = exit_.code
+gui_modules = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "matplotlib"))
+print(json.dumps({"code": code, "gui_modules": gui_modules}))
+"""
+
+
+@pytest.mark.parametrize("extra", [[], ["--compiled"]], ids=["plain", "compiled"])
+def test_console_entry_point_trains_without_loading_qt_or_matplotlib(tmp_path, extra):
     out = tmp_path / "lecture.json"
+    args = ["train", "--steps", "20", *extra, "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "gui", "train", "--steps", "20", "--out", str(out)],
+        [sys.executable, "-c", HEADLESS_RUN, json.dumps(args)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report == {"code": 0, "gui_modules": []}
     assert json.loads(out.read_text())["format"] == "micrograd-studio/weights"
-    assert "PySide6" not in proc.stderr
+    assert load_json(out).metadata["steps_trained"] == 20
 
 
 def test_train_compiled_gives_the_plain_result(tmp_path, capsys):
@@ -133,9 +150,13 @@ def test_train_compiled_gives_the_plain_result(tmp_path, capsys):
     assert train_main([*args, "--compiled", "--out", str(tmp_path / "compiled.json")]) == 0
     assert "array ops" in capsys.readouterr().err
     plain, compiled = load_json(tmp_path / "plain.json"), load_json(tmp_path / "compiled.json")
-    for a, b in zip(plain.layers, compiled.layers):
-        for row_a, row_b in zip(a.weight, b.weight):
+    assert plain.sizes == compiled.sizes == [8, 1]
+    for a, b in zip(plain.layers, compiled.layers, strict=True):
+        assert len(a.weight) == len(b.weight) and len(a.bias) == len(b.bias)
+        for row_a, row_b in zip(a.weight, b.weight, strict=True):
             assert row_a == pytest.approx(row_b, rel=1e-12, abs=1e-12)
+        assert a.bias == pytest.approx(b.bias, rel=1e-12, abs=1e-12)
+    assert compiled.metadata["final_loss"] == pytest.approx(plain.metadata["final_loss"], rel=1e-12)
 
 
 def _bad_session_files(tmp_path):

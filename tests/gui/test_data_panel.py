@@ -1,7 +1,5 @@
 """Tests for gui/data_panel.py: presets, the sample table, points from the plot, CSV files."""
 
-import time
-
 import pytest
 import shiboken6
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
@@ -397,16 +395,13 @@ def test_set_dataset_keeps_a_private_copy(panel):
     assert panel.dataset().inputs[0][0] != 1e9
 
 
-def test_two_thousand_rows_load_quickly_and_emit_once(panel, qtbot):
+def test_two_thousand_rows_load_and_emit_once(panel, qtbot):
     choose(panel, qtbot, "moons")
     emitted = []
     panel.dataset_changed.connect(emitted.append)
-    start = time.perf_counter()
-    panel.samples_spin.setValue(2000)
-    elapsed = time.perf_counter() - start
+    panel.samples_spin.setValue(2000)  # how fast: benchmarks/bench_inputs.py
     assert [len(ds) for ds in emitted] == [2000]
     assert panel.table.rowCount() == 2000
-    assert elapsed < 1.5, f"2000 rows took {elapsed:.2f} s"
 
 
 # ---------------------------------------------------------------- numbers typed above the table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -161,9 +160,7 @@ def test_bad_expressions_show_a_message_and_keep_the_last_result(qtbot, view, ex
     show_example(qtbot, view, L)
     graph, svg, rows = view.current_graph(), view.shown_svg, table(view)
     view.expression_edit.setText(expression)
-    started = time.perf_counter()
-    assert view.evaluate_now() is False
-    assert time.perf_counter() - started < 0.5
+    assert view.evaluate_now() is False  # how fast: benchmarks/bench_inputs.py
     assert message in view.error_label.text()
     assert not view.error_label.isHidden()
     assert view.current_graph() is graph and view.shown_svg == svg and table(view) == rows
@@ -176,9 +173,7 @@ def test_a_huge_variables_text_and_bad_variables_show_a_message(qtbot, view):
     show_example(qtbot, view, L)
     rows = table(view)
     view.variables_edit.setPlainText("a = 1\n" * 200_000)  # 1.2 MB
-    started = time.perf_counter()
-    assert view.evaluate_now() is False
-    assert time.perf_counter() - started < 0.5
+    assert view.evaluate_now() is False  # how fast: benchmarks/bench_inputs.py
     assert "too long" in view.error_label.text()
     view.variables_edit.setPlainText("a = 2.0\nb = x")
     assert view.evaluate_now() is False

@@ -7,6 +7,7 @@ import io
 import warnings
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from engine.train import StepResult
 from gui.loss_plot import EARLIER_ALPHA, EMPTY_HINT, MAX_RUNS, LossPlot
@@ -245,9 +246,11 @@ def live_plot(plot: LossPlot, qtbot, total_steps: int | None = 100) -> LossPlot:
     qtbot.waitExposed(plot)
     plot.start_run("earlier", total_steps=total_steps)
     plot.add_results([result(s, 2.0 / s, 0.5) for s in range(1, 101)])
+    draws = plot.canvas.full_draws
     plot.start_run("current", total_steps=total_steps)
     plot.add_results([result(s, 1.5 / s, 0.2) for s in range(1, 6)])
-    qtbot.wait(20)  # the draw_idle those asked for: a full draw, which keeps the background
+    # the draw_idle those asked for (one, however many asked): a full draw, which keeps the background
+    qtbot.waitUntil(lambda: plot.canvas.full_draws > draws)
     return plot
 
 
@@ -259,7 +262,7 @@ def test_updates_within_the_limits_are_blitted_and_match_a_full_draw(plot, qtbot
     plot.canvas.mpl_connect("draw_event", drawn.append)
     for s in range(6, 30, 6):
         plot.add_results([result(k, 1.5 / k, min(1.0, k / 30)) for k in range(s, s + 6)])
-        qtbot.wait(1)
+        QApplication.processEvents()  # a draw_idle, had one been asked for, happens here
     assert plot.canvas.full_draws == draws_before  # no full draw...
     assert len(drawn) == 4  # ...but listeners (the main window) hear of every update
     assert (plot.loss_axes.get_xlim(), plot.loss_axes.get_ylim()) == limits
@@ -274,7 +277,7 @@ def test_a_spy_on_the_figure_sees_no_full_draw_for_blitted_updates(plot, qtbot, 
     full_draws = []
     monkeypatch.setattr(plot.figure, "draw", lambda renderer: full_draws.append(renderer))
     plot.add_results([result(6, 0.2, 0.6), result(7, 0.19, 0.7)])
-    qtbot.wait(20)
+    QApplication.processEvents()  # a draw_idle, had one been asked for, happens here
     assert full_draws == []
 
 
@@ -291,7 +294,7 @@ def test_changes_besides_the_current_lines_fall_back_to_a_full_draw(plot, qtbot,
     plot.canvas.draw()
     assert plot._blit()
     plot.resize(700, 500)  # another size
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: plot.canvas.get_width_height()[0] < 750)
     plot.canvas.draw()
     assert plot._blit()
     plot.export_png(tmp_path / "x.png")  # savefig's renderer replaced the background's one: full draw next

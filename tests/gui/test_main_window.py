@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
-from engine.data import moons
 from engine.weights import ModelWeights, load_json, save_json
 from gui.main_window import MainWindow
 
@@ -214,16 +214,20 @@ def test_weights_for_another_network_change_nothing(window, tmp_path):
 
 def test_session_save_and_open(window, qtbot, tmp_path):
     choose_preset(window, "moons")
+    window.data_panel.table.item(3, 1).setText("-0.75")  # an edit no preset can remake
     window.training_panel.steps_spin.setValue(15)
     train_to_end(window, qtbot)
     path = tmp_path / "session.json"
     assert window.save_session(path)
     trained = window._weights.to_dict()
+    inputs, targets = window._dataset.inputs, window._dataset.targets
+    assert inputs[3][1] == -0.75 and len(inputs) == 100
 
     window.new_session()
     assert window._dataset.n_inputs == 3
     assert window.open_session(path)
-    assert window._dataset.inputs == moons(100, 0.1, 0).inputs or window._dataset.n_inputs == 2
+    assert window._dataset.inputs == inputs and window._dataset.targets == targets
+    assert window.data_panel.table.item(3, 1).text() == "-0.75"
     assert window._weights.to_dict()["layers"] == trained["layers"]
     assert window.training_panel.settings().steps == 15
     broken = tmp_path / "broken.json"
@@ -240,9 +244,19 @@ def test_closing_mid_training_exits_cleanly(qtbot, qtlog):
     w.training_panel.steps_spin.setValue(100_000)
     with qtbot.waitSignal(w.controller.progressed, timeout=TIMEOUT_MS):
         w.training_panel.train_button.click()
-    assert w.controller.running
+    assert w.state == "training"
     w.close()
     assert w.controller.process_id is None  # the training process is gone
+    QApplication.processEvents()  # deliver what the run sent before it stopped
+    steps_at_close = len(w._history)
+    assert steps_at_close > 0 and w.state != "training"
+    # A run still going reports every EMIT_INTERVAL_S (0.1 s): ten times that, and nothing comes
+    with (
+        qtbot.assertNotEmitted(w.controller.halted),
+        qtbot.assertNotEmitted(w.controller.progressed, wait=1000),  # exits first: the wait is inside both
+    ):
+        pass
+    assert len(w._history) == steps_at_close and w.state != "training"
     assert not [r.message for r in qtlog.records if "QThread" in r.message]
 
 
@@ -296,12 +310,13 @@ def test_ctrl_click_on_the_plot_draws_that_samples_graph(window, qtbot):
     assert inputs == window._dataset.inputs[7]
 
 
-def test_compiled_switch_trains_the_same_run_faster(window, qtbot):
+def test_compiled_switch_trains_the_same_run(window, qtbot):
     choose_preset(window, "moons")
     window.training_panel.loss_combo.setCurrentIndex(window.training_panel.loss_combo.findData("hinge"))
     window.training_panel.steps_spin.setValue(30)
     train_to_end(window, qtbot)
     plain = [r.loss for r in window._history]
+    plain_weights = window._weights.to_model().parameters()
     assert window.engine_label.text() == "plain engine"
 
     window.training_panel.reset_button.click()
@@ -313,6 +328,11 @@ def test_compiled_switch_trains_the_same_run_faster(window, qtbot):
     assert "array operations" in window.engine_details
     assert len(compiled) == len(plain) == 30
     assert max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled, plain)) <= 1e-12
+    compiled_weights = window._weights.to_model().parameters()
+    assert [p.data for p in compiled_weights] == pytest.approx(
+        [p.data for p in plain_weights], rel=1e-12, abs=1e-12
+    )
+    assert window.loss_plot.runs[-1].losses == compiled  # the plot shows the compiled run
 
 
 def test_expression_tab_shows_the_lecture_example(window, qtbot):
