@@ -33,7 +33,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.data import PRESETS, DataError, Dataset, make_preset, read_csv, write_csv
+from engine.data import (
+    DATA_SEED_RANGE,
+    NOISE_RANGE,
+    PRESETS,
+    DataError,
+    Dataset,
+    make_preset,
+    read_csv,
+    write_csv,
+)
 from gui.input_checks import (
     DecimalSpinBox,
     WholeSpinBox,
@@ -143,11 +152,11 @@ class DataPanel(QWidget):
         self.samples_spin = WholeSpinBox("Samples", 1, MAX_PANEL_SAMPLES)
         self.samples_spin.setValue(100)
         self.samples_spin.setToolTip("How many examples to make (half of each class)")
-        self.noise_spin = DecimalSpinBox("Noise", 0.0, 1.0, 2)
+        self.noise_spin = DecimalSpinBox("Noise", *NOISE_RANGE, 2)
         self.noise_spin.setSingleStep(0.05)
         self.noise_spin.setValue(0.1)
         self.noise_spin.setToolTip("How far the points scatter from the clean shape (std of Gaussian noise)")
-        self.seed_spin = WholeSpinBox("Seed", 0, 99_999)
+        self.seed_spin = WholeSpinBox("Seed", *DATA_SEED_RANGE)
         self.seed_spin.setToolTip("The random seed: the same seed always makes the same points")
         # what is wrong with a number typed above, right under them
         self.settings_message = message_label()

@@ -667,6 +667,7 @@ class MainWindow(QMainWindow):
             self.loss_plot.start_run(history_label, total_steps=session.history[-1].step)
             self.loss_plot.add_results(session.history)
         self._show_dataset()
+        self._show_state()  # the progress bar counts to the session's steps, not the old ones
         return True
 
     def new_session(self) -> bool:

@@ -10,7 +10,14 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.nn import ACTIVATIONS
-from engine.spec import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ModelSpec, SpecError, parse_layer_sizes
+from engine.spec import (
+    MAX_HIDDEN_LAYERS,
+    MAX_LAYER_SIZE,
+    MODEL_SEED_RANGE,
+    ModelSpec,
+    SpecError,
+    parse_layer_sizes,
+)
 from gui.input_checks import WholeSpinBox, with_message
 from gui.style import ERROR_COLOR, smaller_font
 
@@ -91,7 +98,7 @@ class ModelPanel(QWidget):
 
         self.output_combo = self._make_combo("tanh", OUTPUT_TIP)
         # takes any text, and refuses what it cannot use visibly (QSpinBox dropped the "-" of "-5")
-        self.seed_spin = WholeSpinBox("Seed", 0, 2**31 - 1)
+        self.seed_spin = WholeSpinBox("Seed", *MODEL_SEED_RANGE)
         self.seed_spin.setKeyboardTracking(False)
         self.seed_spin.setToolTip(SEED_TIP)
         self.summary_label = QLabel()

@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.losses import LOSSES
-from engine.train import TrainSettings
+from engine.train import (
+    BATCH_SIZE_RANGE,
+    L2_RANGE,
+    LEARNING_RATE_RANGE,
+    STEPS_RANGE,
+    TRAIN_SEED_RANGE,
+    TrainSettings,
+)
 from gui.input_checks import DecimalSpinBox, WholeSpinBox, with_message
 from gui.style import HINT_COLOR, WARNING_COLOR, smaller_font
 
@@ -39,10 +46,12 @@ STATES = ("idle", "training", "paused", "finished", "diverged")
 
 # 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
 _LOG_GRID = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
-MIN_LEARNING_RATE, MAX_LEARNING_RATE, LEARNING_RATE_DECIMALS = 1e-5, 100.0, 10
-MAX_STEPS = 100_000
-MAX_BATCH = 100_000
-MAX_L2, L2_DECIMALS = 1.0, 10
+# The fields show exactly the ranges the engine accepts (a session outside them is refused on load).
+MIN_LEARNING_RATE, MAX_LEARNING_RATE = LEARNING_RATE_RANGE
+LEARNING_RATE_DECIMALS = 10
+MAX_STEPS = STEPS_RANGE[1]
+MAX_BATCH = BATCH_SIZE_RANGE[1]
+MAX_L2, L2_DECIMALS = L2_RANGE[1], 10
 
 LEARNING_RATE_TIP = (
     "<p>The step size of gradient descent: every step does "
@@ -138,7 +147,7 @@ class TrainingPanel(QWidget):
         self.learning_rate_spin.setToolTip(LEARNING_RATE_TIP)
         self.decay_check = QCheckBox("Decay linearly to 10%")
         self.decay_check.setToolTip(DECAY_TIP)
-        self.steps_spin = WholeSpinBox("Steps", 1, MAX_STEPS)
+        self.steps_spin = WholeSpinBox("Steps", STEPS_RANGE[0], MAX_STEPS)
         self.steps_spin.setToolTip(STEPS_TIP)
         self.batch_spin = WholeSpinBox("Batch size", 0, MAX_BATCH)
         self.batch_spin.setSpecialValueText("full batch")
@@ -148,7 +157,7 @@ class TrainingPanel(QWidget):
             self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
             self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
         self.loss_combo.setToolTip(LOSS_TIP)
-        self.l2_spin = DecimalSpinBox("L2 strength", 0.0, MAX_L2, L2_DECIMALS)
+        self.l2_spin = DecimalSpinBox("L2 strength", L2_RANGE[0], MAX_L2, L2_DECIMALS)
         self.l2_spin.setSingleStep(1e-4)
         self.l2_spin.setSpecialValueText("off")
         self.l2_spin.setToolTip(L2_TIP)
@@ -265,8 +274,9 @@ class TrainingPanel(QWidget):
         for name, value in (("Decay", s.decay), ("zero_grad", s.zero_grad), ("Compiled", s.compiled)):
             if not isinstance(value, bool):
                 return f"{name} must be true or false, not {value!r}"
-        if isinstance(s.seed, bool) or not isinstance(s.seed, int) or not 0 <= s.seed < 2**31:
-            return f"The mini-batch seed must be a whole number from 0 to {2**31 - 1}, not {s.seed!r}"
+        low, high = TRAIN_SEED_RANGE
+        if isinstance(s.seed, bool) or not isinstance(s.seed, int) or not low <= s.seed <= high:
+            return f"The mini-batch seed must be a whole number from {low} to {high}, not {s.seed!r}"
         return ""
 
     def set_settings(self, s: TrainSettings) -> None:

@@ -263,3 +263,11 @@ def test_warm_up_starts_the_process_that_the_first_run_uses(qtbot):
     assert w.controller.process_id == pid
     w.close()
     assert_process_gone(pid)
+
+
+def test_an_opened_session_shows_its_own_step_count(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.apply_session(Session(moons(20, 0.1, 0), ModelSpec(), TrainSettings(steps=77)))
+    assert w.training_panel.progress_bar.maximum() == 77
+    assert "/ 77" in w.step_label.text()
