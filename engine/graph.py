@@ -39,7 +39,7 @@ KIND_COLORS = {  # fill colours; "value" nodes stay white
     "value": "#ffffff",
     "output": "#ffe7a3",
 }
-NUMBER_WIDTH = 9  # characters reserved per number, so new numbers fit the laid-out boxes
+NUMBER_WIDTH = 9  # the longest fixed-point text format_number writes; longer numbers go to e-notation
 # What a record reserves per number: the widest text `format_number` writes. Layouts are made
 # with this and the real numbers are written into the SVG afterwards (`SvgGraph.update`), so it
 # must be at least as wide as any of them: a sign, 3 significant digits, "e", the exponent's
