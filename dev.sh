@@ -25,7 +25,8 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 CONSTRAINTS=constraints.txt
 # PyTorch's CPU-only wheels (Linux): PyPI's Linux torch is the multi-GB CUDA build.
-TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
+# Set TORCH_CPU_INDEX to a mirror of it if you have one.
+TORCH_CPU_INDEX=${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -79,21 +80,24 @@ install_fingerprint() {
   cat pyproject.toml "$CONSTRAINTS" | cksum | cut -d' ' -f1
 }
 
-# pip options that make PyTorch's CPU index available when it answers. It is asked only on
+# PyTorch's CPU index goes to pip (TORCH_INDEX_OPTIONS) when it answers. It is asked only on
 # Linux, the one platform where PyPI's torch is the CUDA build. constraints.txt pins torch to
 # 2.x.y+cpu there, a version only the CPU index (or a local wheel/mirror) has, so pip can
 # never fall back to the CUDA build. An index that does not answer would make pip retry it
 # for every package (about 7 s each), so a quick probe decides; without the index pip can
 # still find the +cpu wheel through PIP_FIND_LINKS or a mirror (as on our CI machines).
-torch_index_options() {
+TORCH_INDEX_OPTIONS=()
+TORCH_INDEX_SILENT=false
+find_torch_index() {
   [ "$(uname -s)" = Linux ] || return 0
   if "$VENV/bin/python" - "$TORCH_CPU_INDEX/torch/" <<'PROBE' 2>/dev/null; then
 import sys, urllib.request
 urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=5)
 PROBE
-    echo "--extra-index-url $TORCH_CPU_INDEX"
+    TORCH_INDEX_OPTIONS=(--extra-index-url "$TORCH_CPU_INDEX")
   else
-    say "PyTorch's CPU index ($TORCH_CPU_INDEX) did not answer; looking for torch's +cpu build elsewhere" >&2
+    TORCH_INDEX_SILENT=true
+    say "PyTorch's CPU index ($TORCH_CPU_INDEX) did not answer; looking for torch's +cpu build elsewhere"
   fi
 }
 
@@ -110,10 +114,15 @@ install_python_packages() {
   say "installing Python packages into $VENV ($extras), versions from $CONSTRAINTS"
   local pip=("$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS")
   "${pip[@]}" --upgrade pip  # to the pinned pip, which knows --build-constraint
-  # shellcheck disable=SC2046  # the options are words
-  if ! "${pip[@]}" --build-constraint "$CONSTRAINTS" $(torch_index_options) -e ".[$extras]"; then
-    say "pip could not install the packages above. If it was torch: the tests need PyTorch's CPU build," \
-      "from $TORCH_CPU_INDEX (or a mirror of it, via PIP_EXTRA_INDEX_URL or PIP_FIND_LINKS)"
+  find_torch_index
+  if ! "${pip[@]}" --build-constraint "$CONSTRAINTS" ${TORCH_INDEX_OPTIONS[@]+"${TORCH_INDEX_OPTIONS[@]}"} -e ".[$extras]"; then
+    if $TORCH_INDEX_SILENT; then
+      say "pip could not install everything. The tests need PyTorch's CPU-only build, torch" \
+        "$(sed -n 's/^torch==\([^ ;]*+cpu\).*/\1/p' "$CONSTRAINTS"), from $TORCH_CPU_INDEX, which did not" \
+        "answer: check the network (or proxy), or name a mirror: TORCH_CPU_INDEX=https://... ./dev.sh $COMMAND"
+    else
+      say "pip could not install the packages above (their versions are in $CONSTRAINTS)"
+    fi
     exit 1
   fi
   touch "$stamp"
@@ -131,7 +140,8 @@ install_everything() {
   install_python_packages "$1"
 }
 
-case "${1:-}" in
+COMMAND=${1:-}
+case "$COMMAND" in
   run)
     install_everything test
     shift
