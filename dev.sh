@@ -87,16 +87,21 @@ install_fingerprint() {
 # for every package (about 7 s each), so a quick probe decides; without the index pip can
 # still find the +cpu wheel through PIP_FIND_LINKS or a mirror (as on our CI machines).
 TORCH_INDEX_OPTIONS=()
-TORCH_INDEX_SILENT=false
+TORCH_INDEX_UNREACHABLE=false
 find_torch_index() {
   [ "$(uname -s)" = Linux ] || return 0
   if "$VENV/bin/python" - "$TORCH_CPU_INDEX/torch/" <<'PROBE' 2>/dev/null; then
-import sys, urllib.request
-urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=5)
+import ssl, sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=5)
+except urllib.error.HTTPError:
+    pass  # it answered
+except urllib.error.URLError as error:  # answered, with a certificate pip may trust (PIP_CERT)
+    sys.exit(not isinstance(error.reason, ssl.SSLError))
 PROBE
     TORCH_INDEX_OPTIONS=(--extra-index-url "$TORCH_CPU_INDEX")
   else
-    TORCH_INDEX_SILENT=true
+    TORCH_INDEX_UNREACHABLE=true
     say "PyTorch's CPU index ($TORCH_CPU_INDEX) did not answer; looking for torch's +cpu build elsewhere"
   fi
 }
@@ -116,7 +121,7 @@ install_python_packages() {
   "${pip[@]}" --upgrade pip  # to the pinned pip, which knows --build-constraint
   find_torch_index
   if ! "${pip[@]}" --build-constraint "$CONSTRAINTS" ${TORCH_INDEX_OPTIONS[@]+"${TORCH_INDEX_OPTIONS[@]}"} -e ".[$extras]"; then
-    if $TORCH_INDEX_SILENT; then
+    if $TORCH_INDEX_UNREACHABLE; then
       say "pip could not install everything. The tests need PyTorch's CPU-only build, torch" \
         "$(sed -n 's/^torch==\([^ ;]*+cpu\).*/\1/p' "$CONSTRAINTS"), from $TORCH_CPU_INDEX, which did not" \
         "answer: check the network (or proxy), or name a mirror: TORCH_CPU_INDEX=https://... ./dev.sh $COMMAND"
