@@ -26,6 +26,7 @@ def pytest_runtest_makereport(item, call):
     if not (running_in_ci() and report.skipped) or hasattr(report, "wasxfail"):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
     report.outcome = "failed"
     report.longrepr = (
         f"skipped under CI=true, which counts as a failure: {reason}\n"
