@@ -16,9 +16,11 @@ without laying the graph out again. The Qt view only shows the SVG.
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +39,13 @@ KIND_COLORS = {  # fill colours; "value" nodes stay white
     "value": "#ffffff",
     "output": "#ffe7a3",
 }
-NUMBER_WIDTH = 9  # characters reserved per number, so new numbers fit the laid-out boxes
+NUMBER_WIDTH = 9  # the longest fixed-point text format_number writes; longer numbers go to e-notation
+# What a record reserves per number: the widest text `format_number` writes. Layouts are made
+# with this and the real numbers are written into the SVG afterwards (`SvgGraph.update`), so it
+# must be at least as wide as any of them: a sign, 3 significant digits, "e", the exponent's
+# sign ("+" is the wider one) and up to 3 digits (1e-308 ... 1e308). In the fonts we draw with,
+# every digit has one width, and this is wider than any fixed-point number ("-888.8888").
+NUMBER_PLACEHOLDER = "-8.88e+888"
 MAX_NODES = 3000  # beyond this a layout takes too long to be useful in class
 
 
@@ -162,10 +170,10 @@ class Graph:
         lines = [
             "digraph G {",
             f'  graph [rankdir={rankdir}, bgcolor="transparent", nodesep=0.15, ranksep=0.35];',
-            '  node [fontname="DejaVu Sans", fontsize=10, penwidth=1];',
+            f'  node [fontname="{_escape(graph_font())}", fontsize=10, penwidth=1];',
             '  edge [color="#555555", arrowsize=0.6];',
         ]
-        placeholder = "-" * NUMBER_WIDTH
+        placeholder = NUMBER_PLACEHOLDER
         fills = self.grad_fills() if color_by_grad else {}
         for node in self.nodes:
             if not self.is_drawn(node):
@@ -223,6 +231,48 @@ def _escape_record(text: str) -> str:
 
 
 # ---- running Graphviz
+
+# Fonts with digits of one width, found on most systems, best first. DejaVu Sans is the usual
+# Linux font (and the lecture's look); Helvetica and Arial come with macOS and Windows.
+GRAPH_FONTS = ("DejaVu Sans", "Helvetica", "Arial", "Liberation Sans", "Noto Sans")
+PLATFORM_FONTS = {"darwin": "Helvetica", "win32": "Arial"}  # when fontconfig cannot be asked
+
+
+@functools.cache
+def graph_font() -> str:
+    """The font the graph's text is set in: one that is installed.
+
+    `dot` sizes each record for its text in this font, and the viewer draws the text in the
+    font the SVG names; a font that is missing is replaced by another of a different width,
+    and numbers overflow their records. Graphviz finds fonts through fontconfig, so fontconfig
+    is asked (once per run); without it, the platform's usual font.
+    """
+    families = _fontconfig_families()
+    if families is None:
+        return PLATFORM_FONTS.get(sys.platform, GRAPH_FONTS[0])
+    for family in GRAPH_FONTS:
+        if family in families:
+            return family
+    return _fontconfig_output("fc-match", "--format=%{family[0]}", "sans-serif") or GRAPH_FONTS[0]
+
+
+def _fontconfig_families() -> set[str] | None:
+    """The font families fontconfig knows, or None if it cannot be asked."""
+    listing = _fontconfig_output("fc-list", ":", "family")
+    if listing is None:
+        return None
+    # a line per font, naming its family in several ways: "DejaVu Sans,DejaVu Sans Light"
+    return {name.strip() for line in listing.splitlines() for name in line.split(",")} - {""}
+
+
+def _fontconfig_output(*command: str) -> str | None:
+    if not shutil.which(command[0]):
+        return None
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
 
 
 def dot_available() -> tuple[bool, str]:

@@ -9,12 +9,14 @@ import pytest
 from engine import MLP, Value
 from engine.data import lecture
 from engine.graph import (
+    NUMBER_PLACEHOLDER,
     BackwardStepper,
     Graph,
     GraphError,
     SvgGraph,
     dataset_graph,
     format_number,
+    graph_font,
     layout_svg,
     sample_graph,
 )
@@ -248,4 +250,144 @@ def test_collapsed_graphs_fold_parameters_into_their_neurons():
 def test_exported_dot_carries_the_numbers():
     o, leaves = lecture_neuron()
     dot = Graph(o).to_dot(numbers=True)
-    assert "grad 1.0000" in dot and "data 0.7071" in dot and "---------" not in dot
+    assert "grad 1.0000" in dot and "data 0.7071" in dot and NUMBER_PLACEHOLDER not in dot
+
+
+# ---- room for the numbers, and the font they are measured in
+
+
+def dot_node_widths(dot_source: str) -> dict[str, float]:
+    """Width in points of each record `dot` lays out (the op ellipses left out)."""
+    import json
+    import subprocess
+
+    done = subprocess.run(["dot", "-Tjson"], input=dot_source.encode(), capture_output=True, check=True)
+    objects = json.loads(done.stdout)["objects"]
+    return {o["name"]: 72 * float(o["width"]) for o in objects if not o["name"].endswith("_op")}
+
+
+@needs_dot
+@pytest.mark.parametrize("stacked", [False, True])
+def test_every_lecture_record_is_as_wide_as_the_numbers_written_into_it(stacked):
+    # The view lays out records with placeholders, then writes the numbers into the SVG:
+    # `dot` laying out the real numbers must not need a wider record anywhere.
+    data = lecture()
+    graph = sample_graph(MLP(3, [4, 4, 1], seed=0), data.inputs[0], data.targets[0])
+    reserved = dot_node_widths(graph.to_dot(stacked=stacked))
+    needed = dot_node_widths(graph.to_dot(stacked=stacked, numbers=True))
+    assert len(needed) == len(graph) == 120
+    too_narrow = {
+        node_id: needed[node_id] - reserved[node_id]
+        for node_id in needed
+        if needed[node_id] > reserved[node_id]
+    }
+    assert not too_narrow, f"{len(too_narrow)} records too narrow by up to {max(too_narrow.values()):.1f} pt"
+
+
+def numbers_format_number_writes() -> list[str]:
+    """Texts of every shape: each sign, fixed-point lengths, 1- to 3-digit exponents, specials."""
+    magnitudes = [0.0, 1e-4, 0.5, 8.8888, 99.99, 888.8888, 9999.9999, 99999.9, 5e-324, 1.7e308, 2.2e-308]
+    magnitudes += [m * 10.0**e for m in (1.0, 4.4444, 8.8888, 9.99999) for e in range(-300, 300, 13)]
+    texts = {format_number(sign * m) for m in magnitudes for sign in (1, -1)}
+    return sorted(texts | {format_number(x) for x in (math.inf, -math.inf, math.nan)})
+
+
+@needs_dot
+def test_the_reserved_text_is_as_wide_as_any_number_in_the_graphs_font():
+    texts = numbers_format_number_writes()
+    assert {"-1.00e-300", "-888.8888", "9999.9999", "-inf"} <= set(texts)
+    records = [NUMBER_PLACEHOLDER, *texts]
+    dot = "\n".join(
+        [f'digraph {{ node [shape=record, fontname="{graph_font()}", fontsize=10];']
+        + [f'  n{i} [label="{{ data {text} | grad {text} }}"];' for i, text in enumerate(records)]
+        + ["}"]
+    )
+    widths = dot_node_widths(dot)
+    reserved = widths.pop("n0")
+    widest = max(widths, key=widths.get)
+    assert widths[widest] <= reserved, records[int(widest[1:])]
+
+
+def test_format_number_never_writes_more_than_the_placeholder_holds():
+    for text in numbers_format_number_writes():
+        assert len(text) <= len(NUMBER_PLACEHOLDER), text
+
+
+@pytest.fixture
+def fresh_font_choice():
+    graph_font.cache_clear()
+    yield
+    graph_font.cache_clear()
+
+
+def fake_fontconfig(monkeypatch, families: list[str] | None, sans_serif: str = "Cantarell"):
+    """fc-list listing `families` (None: fontconfig missing) and fc-match answering `sans_serif`."""
+
+    def output(*command):
+        if families is None:
+            return None
+        return "\n".join(families) + "\n" if command[0] == "fc-list" else sans_serif
+
+    monkeypatch.setattr("engine.graph._fontconfig_output", output)
+
+
+@pytest.mark.parametrize(
+    ("families", "chosen"),
+    [
+        (["DejaVu Sans,DejaVu Sans Condensed", "Helvetica"], "DejaVu Sans"),
+        (["Helvetica Neue", "Helvetica,Helvetica Light", "Arial"], "Helvetica"),  # macOS
+        (["Arial", "Segoe UI", "Arial,Arial Black"], "Arial"),  # Windows
+        (["Cantarell", "Noto Sans"], "Noto Sans"),
+        (["Cantarell", "Source Code Pro"], "Cantarell"),  # none we know: fontconfig's sans-serif
+    ],
+)
+def test_the_graph_is_set_in_an_installed_font(monkeypatch, fresh_font_choice, families, chosen):
+    fake_fontconfig(monkeypatch, families)
+    assert graph_font() == chosen
+    o, _ = lecture_neuron()
+    assert f'fontname="{chosen}"' in Graph(o).to_dot()
+    assert "DejaVu" not in Graph(o).to_dot() or chosen == "DejaVu Sans"
+
+
+@pytest.mark.parametrize(
+    ("platform", "chosen"), [("darwin", "Helvetica"), ("win32", "Arial"), ("linux", "DejaVu Sans")]
+)
+def test_without_fontconfig_the_platforms_own_font(monkeypatch, fresh_font_choice, platform, chosen):
+    fake_fontconfig(monkeypatch, None)
+    monkeypatch.setattr("sys.platform", platform)
+    assert graph_font() == chosen
+
+
+@pytest.mark.parametrize("failure", ["missing", "timeout", "error"])
+def test_a_broken_fontconfig_is_not_an_error(monkeypatch, fresh_font_choice, failure):
+    import subprocess
+
+    def run(command, **kwargs):
+        if failure == "timeout":
+            raise subprocess.TimeoutExpired(command, kwargs.get("timeout"))
+        return subprocess.CompletedProcess(command, 1, b"", b"Fontconfig error")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    if failure == "missing":
+        monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert graph_font() == "Helvetica"
+
+
+def test_the_font_is_asked_for_once(monkeypatch, fresh_font_choice):
+    calls = []
+    monkeypatch.setattr(
+        "engine.graph._fontconfig_output", lambda *command: calls.append(command) or "Arial\n"
+    )
+    assert graph_font() == graph_font() == "Arial"
+    assert len(calls) == 1
+
+
+def test_this_machines_font_is_one_fontconfig_has(fresh_font_choice):
+    from engine.graph import _fontconfig_families
+
+    families = _fontconfig_families()
+    if families is None:
+        assert graph_font() in {"Helvetica", "Arial", "DejaVu Sans"}
+    else:
+        assert graph_font() in families
