@@ -487,7 +487,7 @@ class MainWindow(QMainWindow):
             self._refresh_graph()
 
     def _fresh_weights(self) -> ModelWeights:
-        return ModelWeights.from_model(self._spec.build(self._dataset.n_inputs))
+        return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
 
     def _schedule_views(self) -> None:
         if self._view_timer.isActive():
