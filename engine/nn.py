@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-import numpy as np
-
 from engine.value import Value, _neuron, as_values
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
@@ -162,6 +160,8 @@ def initial_weights(
     each is `-1 + 2 * u`, which is `uniform(-1, 1)`; drawn in the same order as the
     Neurons draw them: layer by layer, neuron by neuron, its weights then its bias.
     """
+    import numpy as np  # only here: importing the engine must not import NumPy (training does not need it)
+
     sizes = [nin, *nouts]
     count = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(nouts)))
     _, mt_state, _ = random.Random(seed).getstate()
