@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from engine.data import Dataset
@@ -236,26 +237,72 @@ def dot_available() -> tuple[bool, str]:
     )
 
 
-def layout_svg(dot_source: str, timeout: float = 10.0) -> bytes:
-    """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds."""
+class LayoutStopped(GraphError):
+    """The layout was stopped before it finished (superseded, cancelled, or the window closed)."""
+
+
+class DotRun:
+    """One run of `dot` that another thread may stop at any time, before or while it runs.
+
+    A stopped run never starts its process; a running one has it killed at once,
+    so nobody waits for a layout no one wants (up to the time limit, 10 s).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def start(self, args: list[str]) -> subprocess.Popen:
+        """Start `args` unless stopped already (then LayoutStopped)."""
+        with self._lock:
+            if self._stopped:
+                raise LayoutStopped("the layout was stopped")
+            self._process = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            return self._process
+
+
+def layout_svg(dot_source: str, timeout: float = 10.0, run: DotRun | None = None) -> bytes:
+    """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds.
+
+    `run.stop()` from another thread kills `dot` at once (LayoutStopped is raised here);
+    on the time limit `dot` is killed too, never left running.
+    """
     ok, why = dot_available()
     if not ok:
         raise GraphError(why)
+    run = run or DotRun()
+    process = run.start(["dot", "-Tsvg"])
     try:
-        done = subprocess.run(
-            ["dot", "-Tsvg"],
-            input=dot_source.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        out, err = process.communicate(dot_source.encode("utf-8"), timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise GraphError(
             f"Graphviz needed more than {timeout:g} s to lay out this graph; collapse neurons or pick a smaller model"
         ) from None
-    if done.returncode != 0:
-        raise GraphError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
-    return done.stdout
+    except BaseException:
+        process.kill()  # whatever stopped us, dot must not run on
+        process.communicate()
+        raise
+    if run.stopped:
+        raise LayoutStopped("the layout was stopped")
+    if process.returncode != 0:
+        raise GraphError(f"Graphviz failed: {err.decode('utf-8', 'replace').strip()[:300]}")
+    return out
 
 
 # ---- the SVG, edited in place
@@ -265,58 +312,110 @@ ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
-class SvgGraph:
-    """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
+_SLOT = "\x00"  # marks an editable value in the serialised SVG; never in dot's output (not valid XML)
 
-    def __init__(self, svg: bytes, graph: Graph):
-        self.graph = graph
-        self._tree = ET.ElementTree(ET.fromstring(svg))
-        self._texts: dict[str, tuple[ET.Element, ET.Element]] = {}  # id -> (data text, grad text)
-        self._shapes: dict[str, list[ET.Element]] = {}  # id -> outline elements of its record and op node
-        for g in self._tree.iter(f"{{{SVG_NS}}}g"):
+
+class SvgTemplate:
+    """dot's SVG cut at every value that changes without a new layout, for the graph's node ids.
+
+    Parsing and serialising a large SVG takes a third of a second, so it is done once (in the
+    layout thread): the result is literal byte chunks between slots, and an SVG with new numbers,
+    fills or outlines is a join of chunks and slot values, in milliseconds.
+    """
+
+    def __init__(self, svg: bytes, node_ids: Collection[str]):
+        wanted = set(node_ids)
+        root = ET.fromstring(svg)
+        slots: list[str] = []  # slot key per slot, in document order
+        initial: dict[str, str] = {}
+        self.texts: dict[str, tuple[str, str]] = {}  # node id -> slot keys of its data and grad texts
+        self.shapes: dict[str, list[str]] = {}  # node id -> outline slot prefixes of its record and op node
+
+        def slot(key: str, value: str) -> str:
+            slots.append(key)
+            initial[key] = value
+            return f"{_SLOT}{len(slots) - 1}{_SLOT}"
+
+        for g in root.iter(f"{{{SVG_NS}}}g"):
             gid = g.get("id", "")
             node_id = gid[:-3] if gid.endswith("_op") else gid
-            if node_id not in graph._by_id:
+            if node_id not in wanted:
                 continue
             shapes = [
                 e for e in g if e.tag in (f"{{{SVG_NS}}}path", f"{{{SVG_NS}}}polygon", f"{{{SVG_NS}}}ellipse")
             ]
-            self._shapes.setdefault(node_id, []).extend(shapes[:1])
+            if shapes:
+                shape, prefix = shapes[0], f"{gid}:"
+                self.shapes.setdefault(node_id, []).append(prefix)
+                for attribute, default in (("fill", "none"), ("stroke", "#333333"), ("stroke-width", "1")):
+                    shape.set(attribute, slot(prefix + attribute, shape.get(attribute, default)))
             if gid == node_id:
                 texts = [
                     t for t in g.iter(f"{{{SVG_NS}}}text") if (t.text or "").startswith(("data", "grad"))
                 ]
                 if len(texts) >= 2:  # the last two: a label may itself start with "data"
-                    self._texts[node_id] = (texts[-2], texts[-1])
+                    texts[-2].text = slot(f"{node_id}:data", texts[-2].text or "")
+                    texts[-1].text = slot(f"{node_id}:grad", texts[-1].text or "")
+                    self.texts[node_id] = (f"{node_id}:data", f"{node_id}:grad")
+        pieces = ET.tostring(root, encoding="unicode").split(_SLOT)
+        # pieces: literal, slot index, literal, slot index, ..., literal
+        self.literals = pieces[0::2]
+        self.slot_keys = [slots[int(index)] for index in pieces[1::2]]
+        self.initial = initial
+        self.header = "<?xml version='1.0' encoding='utf-8'?>\n"
+
+    def render(self, values: dict[str, str]) -> bytes:
+        """The SVG with these slot values (already XML-escaped)."""
+        literals, keys = self.literals, self.slot_keys
+        parts = [self.header, literals[0]]
+        for key, literal in zip(keys, literals[1:]):
+            parts.append(values[key])
+            parts.append(literal)
+        return "".join(parts).encode("utf-8")
+
+
+class SvgGraph:
+    """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
+
+    def __init__(self, svg: bytes | SvgTemplate, graph: Graph):
+        self.graph = graph
+        self.template = svg if isinstance(svg, SvgTemplate) else SvgTemplate(svg, graph._by_id)
+        self._values = dict(self.template.initial)
         self.update()
 
     @property
     def node_ids(self) -> list[str]:
-        return list(self._texts)
+        return list(self.template.texts)
 
     def update(self, grads: dict[str, float] | None = None) -> None:
         """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""
-        for node_id, (data_text, grad_text) in self._texts.items():
+        values = self._values
+        for node_id, (data_key, grad_key) in self.template.texts.items():
             value = self.graph.node(node_id).value
             grad = value.grad if grads is None or node_id not in grads else grads[node_id]
-            data_text.text = f"data {format_number(value.data)}"
-            grad_text.text = f"grad {format_number(grad)}" if grad is not None else "grad"
+            values[data_key] = _xml_text(f"data {format_number(value.data)}")
+            values[grad_key] = _xml_text(f"grad {format_number(grad)}" if grad is not None else "grad")
 
     def set_fills(self, fills: dict[str, str]) -> None:
         for node_id, color in fills.items():
-            for shape in self._shapes.get(node_id, [])[:1]:
-                shape.set("fill", color)
+            for prefix in self.template.shapes.get(node_id, [])[:1]:
+                self._values[prefix + "fill"] = _xml_text(color)
 
     def highlight(self, styles: dict[str, tuple[str, float]]) -> None:
         """Outline colour and width per node id; nodes not named get the default thin grey."""
-        for node_id, shapes in self._shapes.items():
+        values = self._values
+        for node_id, prefixes in self.template.shapes.items():
             color, width = styles.get(node_id, ("#333333", 1.0))
-            for shape in shapes:
-                shape.set("stroke", color)
-                shape.set("stroke-width", f"{width:g}")
+            for prefix in prefixes:
+                values[prefix + "stroke"] = _xml_text(color)
+                values[prefix + "stroke-width"] = f"{width:g}"
 
     def to_bytes(self) -> bytes:
-        return ET.tostring(self._tree.getroot(), encoding="utf-8")
+        return self.template.render(self._values)
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # ---- step-through backprop
@@ -478,10 +577,27 @@ def graph_size(model: MLP, n_samples: int, expanded: bool, tanh_as_exp: bool = F
 
     Expanded graphs draw every weight and bias; collapsed ones fold them into their neuron.
     """
-    params = len(model.parameters()) if expanded else 0
-    per_sample = model.nin
-    for layer in model.layers:
-        exp_tanh = 6 if tanh_as_exp and layer.activation == "tanh" else 0  # 2*n, exp, -1, +1, **-1, *
-        per_neuron = (2 * layer.nin + (layer.activation != "linear")) if expanded else 1
-        per_sample += layer.nout * (per_neuron + exp_tanh)
-    return params + n_samples * (per_sample + 4)
+    layers = [(layer.nout, layer.activation) for layer in model.layers]
+    return layered_graph_size(model.nin, layers, n_samples, expanded, tanh_as_exp)
+
+
+def layered_graph_size(
+    n_inputs: int,
+    layers: Sequence[tuple[int, str]],
+    n_samples: int,
+    expanded: bool,
+    tanh_as_exp: bool = False,
+) -> int:
+    """`graph_size` from the network's shape alone: (neurons, activation) per layer.
+
+    Lets the view refuse a graph too large to draw without building a single Value
+    (the largest model has half a million parameters).
+    """
+    per_sample, params, nin = n_inputs, 0, n_inputs
+    for nout, activation in layers:
+        params += nout * (nin + 1)
+        exp_tanh = 6 if tanh_as_exp and activation == "tanh" else 0  # 2*n, exp, -1, +1, **-1, *
+        per_neuron = (2 * nin + (activation != "linear")) if expanded else 1
+        per_sample += nout * (per_neuron + exp_tanh)
+        nin = nout
+    return (params if expanded else 0) + n_samples * (per_sample + 4)

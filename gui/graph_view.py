@@ -57,7 +57,7 @@ from engine.graph import (
     GraphNode,
     SvgGraph,
     format_number,
-    graph_size,
+    layered_graph_size,
     op_symbol,
 )
 from engine.value import NEURON_OPS
@@ -446,13 +446,16 @@ class GraphView(QWidget):
         self._request_layout(dot, len(graph))
 
     def _build_graph(self) -> Graph:
-        assert self._weights is not None and self._dataset is not None
-        model = self._weights.to_model()
+        weights = self._weights
+        assert weights is not None and self._dataset is not None
         n = len(self._dataset) if self._sample is None else 1
         mode = self.neurons_combo.currentIndex()
         tanh_as_exp = self.tanh_combo.currentIndex() == 1
-        collapsed_size = graph_size(model, n, expanded=False, tanh_as_exp=tanh_as_exp)
-        expanded_size = graph_size(model, n, expanded=True, tanh_as_exp=tanh_as_exp)
+        # Sized from the weights' shape, before any Value exists: the largest model the UI
+        # allows would take seconds to build only to be refused.
+        shape = list(zip(weights.sizes, weights.activations))
+        collapsed_size = layered_graph_size(weights.inputs, shape, n, expanded=False, tanh_as_exp=tanh_as_exp)
+        expanded_size = layered_graph_size(weights.inputs, shape, n, expanded=True, tanh_as_exp=tanh_as_exp)
         if mode == 0:
             expanded = expanded_size <= AUTO_EXPANDED_MAX
             if collapsed_size > MAX_NODES:
@@ -467,7 +470,7 @@ class GraphView(QWidget):
                 hint = "choose “Collapsed”" if expanded else "pick a smaller model"
                 raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
         self._expanded = expanded
-        tanh_as_exp = self.tanh_combo.currentIndex() == 1
+        model = weights.to_model()
         if self._sample is None:
             return graph_engine.dataset_graph(model, self._dataset, self._loss, expanded, tanh_as_exp)
         x, y = self._dataset.inputs[self._sample], self._dataset.targets[self._sample]
