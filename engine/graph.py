@@ -21,7 +21,8 @@ import shutil
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from engine.data import Dataset
@@ -40,6 +41,7 @@ KIND_COLORS = {  # fill colours; "value" nodes stay white
 }
 NUMBER_WIDTH = 9  # characters reserved per number, so new numbers fit the laid-out boxes
 MAX_NODES = 3000  # beyond this a layout takes too long to be useful in class
+MAX_EDGES = 10000  # likewise for arrows: wide layers drawn one node per neuron connect every pair
 
 
 class GraphError(RuntimeError):
@@ -275,16 +277,35 @@ class DotRun:
             return self._process
 
 
+_this_thread = threading.local()
+
+
+@contextmanager
+def dot_run(run: DotRun) -> Iterator[DotRun]:
+    """Within this block, `layout_svg` in this thread runs `dot` under `run` (which another thread may stop).
+
+    A context rather than an argument, so that wrappers of `layout_svg` (tests count
+    or delay its calls) need not know about it.
+    """
+    previous = getattr(_this_thread, "run", None)
+    _this_thread.run = run
+    try:
+        yield run
+    finally:
+        _this_thread.run = previous
+
+
 def layout_svg(dot_source: str, timeout: float = 10.0, run: DotRun | None = None) -> bytes:
     """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds.
 
     `run.stop()` from another thread kills `dot` at once (LayoutStopped is raised here);
-    on the time limit `dot` is killed too, never left running.
+    on the time limit `dot` is killed too, never left running. Without `run`, the one
+    set by `dot_run` in this thread, if any.
     """
     ok, why = dot_available()
     if not ok:
         raise GraphError(why)
-    run = run or DotRun()
+    run = run or getattr(_this_thread, "run", None) or DotRun()
     process = run.start(["dot", "-Tsvg"])
     try:
         out, err = process.communicate(dot_source.encode("utf-8"), timeout=timeout)
@@ -325,7 +346,10 @@ class SvgTemplate:
 
     def __init__(self, svg: bytes, node_ids: Collection[str]):
         wanted = set(node_ids)
-        root = ET.fromstring(svg)
+        parser = ET.XMLParser()
+        for start in range(0, len(svg), 1 << 16):  # in pieces: other threads get the GIL in between
+            parser.feed(svg[start : start + (1 << 16)])
+        root = parser.close()
         slots: list[str] = []  # slot key per slot, in document order
         initial: dict[str, str] = {}
         self.texts: dict[str, tuple[str, str]] = {}  # node id -> slot keys of its data and grad texts
@@ -601,3 +625,24 @@ def layered_graph_size(
         per_sample += nout * (per_neuron + exp_tanh)
         nin = nout
     return (params if expanded else 0) + n_samples * (per_sample + 4)
+
+
+def layered_edge_count(
+    n_inputs: int,
+    layers: Sequence[tuple[int, str]],
+    n_samples: int,
+    expanded: bool,
+    tanh_as_exp: bool = False,
+) -> int:
+    """About how many arrows such a graph draws (an upper bound), from the network's shape alone.
+
+    Collapsed, each neuron node has an arrow from every input it reads: two wide layers
+    make width² arrows, which `dot` cannot lay out in time even when the nodes are few.
+    """
+    per_sample, nin = 0, n_inputs
+    for nout, activation in layers:
+        exp_tanh = 16 if tanh_as_exp and activation == "tanh" else 0
+        per_neuron = (6 * nin + 4) if expanded else (nin + 1)
+        per_sample += nout * (per_neuron + exp_tanh)
+        nin = nout
+    return n_samples * (per_sample + 6)

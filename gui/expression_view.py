@@ -10,7 +10,6 @@ numbers change (new variable values, backward() again, step-through).
 from __future__ import annotations
 
 import html
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -41,7 +40,16 @@ from PySide6.QtWidgets import (
 from engine import expression as expression_engine
 from engine import graph as graph_engine
 from engine.expression import ExpressionError, evaluate, parse_variables
-from engine.graph import KIND_COLORS, BackwardStep, BackwardStepper, Graph, GraphError, SvgGraph, op_symbol
+from engine.graph import (
+    KIND_COLORS,
+    BackwardStep,
+    BackwardStepper,
+    Graph,
+    GraphError,
+    SvgGraph,
+    SvgTemplate,
+    op_symbol,
+)
 from engine.value import Value
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.graph_view import (
@@ -110,6 +118,7 @@ class ExpressionView(QWidget):
         self._torch: tuple[float, dict[str, float]] | None = None  # PyTorch's value and grads
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen; None while there is none
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
+        self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None
         self._pending_dot: str | None = None
         self._layout = LayoutRunner(self, "expression layout")
@@ -365,7 +374,7 @@ class ExpressionView(QWidget):
             if self._pending_dot is not None:
                 self._layout.cancel()
                 self._pending_dot = None
-            self._svg_graph = SvgGraph(self._layout_bytes, graph)
+            self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
             self._render(keep_view=True)
             self.graph_shown.emit()
             return
@@ -378,24 +387,21 @@ class ExpressionView(QWidget):
             self._show_graph_problem(why)
             return
         self._pending_dot = dot
-        self._layout.request(dot)
+        self._layout.request(dot, graph._by_id)
 
     def _on_style_changed(self, _index: int) -> None:
         if self._graph is not None:
             self._show_graph()
 
-    @Slot(object, str)
-    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
+    @Slot(object, object, str)
+    def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
-        if svg is None or self._graph is None:
+        if svg is None or template is None or self._graph is None:
             self._show_graph_problem(error or "Graphviz returned nothing.")
             return
-        try:
-            self._svg_graph = SvgGraph(svg, self._graph)
-        except ET.ParseError as exc:
-            self._show_graph_problem(f"Graphviz returned SVG that cannot be read: {exc}")
-            return
+        self._svg_graph = SvgGraph(template, self._graph)  # parsed in the layout thread: only numbers here
         self._layout_bytes, self._shown_dot, self.graph_message = svg, dot, ""
+        self._layout_template = template
         self._render(keep_view=False)
         self.graph_shown.emit()
 
@@ -403,6 +409,7 @@ class ExpressionView(QWidget):
         """No picture: `text` in its place (the table keeps working)."""
         self._layout.cancel()
         self._pending_dot = self._shown_dot = self._layout_bytes = self._svg_graph = self.shown_svg = None
+        self._layout_template = None
         self.graph_message = text
         self.canvas.clear(text)
         self._update_controls()

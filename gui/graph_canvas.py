@@ -7,7 +7,8 @@ in a thread so the window stays live while a large graph is laid out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from engine import graph as graph_engine
 from engine.files import atomic_write_bytes
-from engine.graph import GraphError
+from engine.graph import DotRun, GraphError, LayoutStopped, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
 PNG_SCALE = 2.0
@@ -332,38 +333,51 @@ class SvgGraphCanvas(QGraphicsView):
 
 
 class LayoutWorker(QObject):
-    """Runs `dot` in the thread it was moved to; requests that are no longer the latest are skipped."""
+    """Runs `dot` and reads its SVG in the thread it was moved to; stale requests are skipped.
 
-    finished = Signal(int, object, str)  # generation, SVG bytes (or None), error message
+    Both halves are slow for a large graph (seconds of `dot`, a third of a second to parse
+    and cut its SVG into a template), so the GUI thread gets a ready `SvgTemplate`.
+    """
+
+    finished = Signal(int, object, object, str)  # generation, SVG bytes, SvgTemplate (None on error), error
 
     def __init__(self) -> None:
         super().__init__()
         self.latest = 0  # set by the GUI thread before each request
 
-    @Slot(int, str)
-    def lay_out(self, generation: int, dot: str) -> None:
-        if generation != self.latest:
+    @Slot(int, str, object, object)
+    def lay_out(self, generation: int, dot: str, node_ids: frozenset, run: DotRun) -> None:
+        if generation != self.latest or run.stopped:
             return  # a newer request is queued behind this one
         try:
-            svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+            with graph_engine.dot_run(run):
+                svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+            if run.stopped:
+                return
+            template = SvgTemplate(svg, node_ids)
+        except LayoutStopped:
+            return  # superseded, cancelled or closing: nobody waits for an answer
         except GraphError as exc:
-            self.finished.emit(generation, None, str(exc))
+            self.finished.emit(generation, None, None, str(exc))
+        except ET.ParseError as exc:
+            self.finished.emit(generation, None, None, f"Graphviz returned SVG that cannot be read: {exc}")
         except Exception as exc:  # e.g. dot could not be started: a message, never a crash
-            self.finished.emit(generation, None, f"Graphviz could not lay out the graph: {exc}")
+            self.finished.emit(generation, None, None, f"Graphviz could not lay out the graph: {exc}")
         else:
-            self.finished.emit(generation, svg, "")
+            self.finished.emit(generation, svg, template, "")
 
 
 class LayoutRunner(QObject):
     """Lays out DOT text with Graphviz in its own thread; only the newest request is answered.
 
     Each view owns one. A request supersedes any earlier one still waiting or
-    running; `cancel()` drops them all (the view shows something else now).
+    running, and `cancel()` drops them all (the view shows something else now):
+    either way the `dot` of a dropped request is killed, so closing never waits for it.
     """
 
-    finished = Signal(object, str)  # SVG bytes (or None), error message
+    finished = Signal(object, object, str)  # SVG bytes, SvgTemplate (both None on error), error message
 
-    _requested = Signal(int, str)
+    _requested = Signal(int, str, object, object)
 
     def __init__(self, parent: QObject, name: str):
         super().__init__(parent)
@@ -371,8 +385,10 @@ class LayoutRunner(QObject):
         self._thread: QThread | None = None
         self._worker: LayoutWorker | None = None
         self._generation = 0
+        self._run: DotRun | None = None  # the newest request's dot run
 
-    def request(self, dot: str) -> None:
+    def request(self, dot: str, node_ids: Collection[str]) -> None:
+        """Lay out `dot`; the answer's template has slots for these node ids."""
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName(self._name)
@@ -384,26 +400,37 @@ class LayoutRunner(QObject):
             thread = self._thread
             self.destroyed.connect(lambda *_: stop_thread(thread))
             self._thread.start()
-        self._generation += 1
+        self.cancel()
+        self._run = DotRun()
         self._worker.latest = self._generation
-        self._requested.emit(self._generation, dot)
+        self._requested.emit(self._generation, dot, frozenset(node_ids), self._run)
 
     def cancel(self) -> None:
+        """Drop every request; a running `dot` is killed."""
         self._generation += 1
         if self._worker is not None:
             self._worker.latest = self._generation
+        run, self._run = self._run, None
+        if run is not None:
+            run.stop()
+
+    @property
+    def running_run(self) -> DotRun | None:
+        """The newest request's run (None when there is none): tests and benchmarks watch it."""
+        return self._run
 
     def shutdown(self) -> None:
-        """Stop the thread (waits for a running `dot`); safe to call twice."""
+        """Kill a running `dot` and stop the thread; safe to call twice."""
         self.cancel()
         thread, self._thread, self._worker = self._thread, None, None
         if thread is not None:
             stop_thread(thread)
 
-    @Slot(int, object, str)
-    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
+    @Slot(int, object, object, str)
+    def _on_worker_finished(self, generation: int, svg: bytes | None, template: object, error: str) -> None:
         if generation == self._generation:
-            self.finished.emit(svg, error)
+            self._run = None
+            self.finished.emit(svg, template, error)
 
 
 def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:

@@ -15,7 +15,6 @@ import html
 import importlib.util
 import math
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from engine import graph as graph_engine
 from engine.data import Dataset
 from engine.graph import (
     KIND_COLORS,
+    MAX_EDGES,
     MAX_NODES,
     BackwardStep,
     BackwardStepper,
@@ -56,7 +56,9 @@ from engine.graph import (
     GraphError,
     GraphNode,
     SvgGraph,
+    SvgTemplate,
     format_number,
+    layered_edge_count,
     layered_graph_size,
     op_symbol,
 )
@@ -115,6 +117,7 @@ class GraphView(QWidget):
         self._graph: Graph | None = None
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
+        self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None  # the DOT text of that layout
         self._pending_dot: str | None = None  # the DOT text being laid out
         self._expanded = True
@@ -426,7 +429,7 @@ class GraphView(QWidget):
                 self._pending_dot = None
                 self._show_message("")
             if self._svg_graph is None:
-                self._svg_graph = SvgGraph(self._layout_bytes, graph)
+                self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
             else:  # the same node ids: its edited SVG serves the new graph (saves parsing it again)
                 self._svg_graph.graph = graph
             self._replay_state()
@@ -469,6 +472,18 @@ class GraphView(QWidget):
             if size > MAX_NODES:
                 hint = "choose “Collapsed”" if expanded else "pick a smaller model"
                 raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
+        edges = layered_edge_count(weights.inputs, shape, n, expanded=expanded, tanh_as_exp=tanh_as_exp)
+        if edges > MAX_EDGES:
+            collapsed_edges = layered_edge_count(weights.inputs, shape, n, False, tanh_as_exp)
+            hint = (
+                "choose “Collapsed”"
+                if expanded and collapsed_edges <= MAX_EDGES
+                else "pick a smaller model to see its graph"
+            )
+            raise GraphError(
+                f"This network is too large to draw: about {edges:,} arrows (at most {MAX_EDGES:,}), "
+                f"as every neuron reads every neuron of the layer before. To see a graph, {hint}."
+            )
         self._expanded = expanded
         model = weights.to_model()
         if self._sample is None:
@@ -494,20 +509,17 @@ class GraphView(QWidget):
         self._layout_started = time.perf_counter()
         self._show_message(f"Laying out {n_nodes:,} nodes…")
         self._update_controls()
-        self._layout.request(dot)
+        self._layout.request(dot, self._graph._by_id)
 
-    @Slot(object, str)
-    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
+    @Slot(object, object, str)
+    def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
-        if svg is None or self._graph is None:
+        if svg is None or template is None or self._graph is None:
             self._show_problem(error or "Graphviz returned nothing.")
             return
-        try:
-            svg_graph = SvgGraph(svg, self._graph)
-        except ET.ParseError as exc:
-            self._show_problem(f"Graphviz returned SVG that cannot be read: {exc}")
-            return
+        svg_graph = SvgGraph(template, self._graph)  # parsed in the layout thread: only numbers here
         self._layout_bytes, self._shown_dot, self._svg_graph = svg, dot, svg_graph
+        self._layout_template = template
         self._show_message("")
         self._render(keep_view=False)
         self.last_layout_seconds = time.perf_counter() - self._layout_started
@@ -516,7 +528,7 @@ class GraphView(QWidget):
     def _show_problem(self, text: str) -> None:
         """No picture: `text` says why (and what to do)."""
         self._layout.cancel()  # whatever is still being laid out is no longer wanted
-        self._pending_dot = self._shown_dot = self._layout_bytes = None
+        self._pending_dot = self._shown_dot = self._layout_bytes = self._layout_template = None
         self._svg_graph = None
         self._stop_stepping()
         self._selected = self._details_id = None

@@ -1,0 +1,156 @@
+"""Nothing a user does waits on the GUI thread: no network built to be refused, no `dot` waited for.
+
+A fake `dot` on PATH records its process id and sleeps, standing in for a layout that
+takes long; the tests check that such a process is killed (and reaped) when nobody
+wants its answer any more.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.data import lecture, moons
+from engine.nn import MLP
+from engine.spec import ModelSpec
+from engine.weights import ModelWeights
+from gui.graph_view import GraphView
+from gui.main_window import MainWindow
+
+pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
+
+
+class FakeDot:
+    """`dot` on PATH that writes its pid to `pids/` and sleeps (or runs the real dot if `slow` is off)."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        self.pids_dir = tmp_path / "pids"
+        self.pids_dir.mkdir()
+        self.slow_flag = tmp_path / "slow"
+        self.slow_flag.touch()
+        real = shutil.which("dot") or "false"
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / "dot"
+        script.write_text(
+            "#!/bin/sh\n"
+            f'touch "{self.pids_dir}/$$"\n'
+            f'if [ -e "{self.slow_flag}" ]; then exec sleep 120; fi\n'
+            f'exec "{real}" "$@"\n'
+        )
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def pids(self) -> list[int]:
+        return sorted(int(p.name) for p in self.pids_dir.iterdir())
+
+    def fast(self) -> None:
+        self.slow_flag.unlink()
+
+
+def gone(pid: int) -> bool:
+    """True once the process has ended and been reaped (a zombie still answers kill 0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture
+def fake_dot(tmp_path, monkeypatch) -> FakeDot:
+    return FakeDot(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def view(qtbot) -> GraphView:
+    widget = GraphView()
+    widget.resize(900, 600)
+    qtbot.addWidget(widget)
+    return widget
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.confirm = lambda title, question: True
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()
+
+
+def lecture_weights(seed: int = 0) -> ModelWeights:
+    return ModelWeights.from_model(MLP(3, [4, 4, 1], seed=seed))
+
+
+# ---- dot is killed when nobody wants its layout
+
+
+def test_closing_the_graph_view_kills_a_running_dot(qtbot, view, fake_dot):
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    assert not gone(pid)
+    view.close()
+    assert gone(pid)
+
+
+def test_a_superseded_layout_kills_its_dot_and_the_newest_is_shown(qtbot, view, fake_dot):
+    view.neurons_combo.setCurrentIndex(1)  # expanded
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (first,) = fake_dot.pids()
+    fake_dot.fast()
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.neurons_combo.setCurrentIndex(2)  # collapsed: another DOT text supersedes the first
+    qtbot.waitUntil(lambda: gone(first))
+    assert len(fake_dot.pids()) == 2
+    assert len(view.current_graph()) < 60 and view.shown_svg is not None
+
+
+def test_a_cancelled_layout_kills_its_dot(qtbot, view, fake_dot):
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    view.set_model(lecture_weights(), moons(10), "sse")  # wrong input count: a message, no layout wanted
+    assert "inputs" in view.message_label.text()
+    qtbot.waitUntil(lambda: gone(pid))
+
+
+def test_closing_the_window_kills_a_running_dot(qtbot, window, fake_dot):
+    window.tabs.setCurrentWidget(window.graph_view)
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    window.close()
+    assert gone(pid)
+
+
+def test_closing_the_expression_tab_kills_a_running_dot(qtbot, window, fake_dot):
+    window.tabs.setCurrentWidget(window.expression_view)
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) >= 1)
+    pids = fake_dot.pids()
+    window.close()
+    assert all(gone(pid) for pid in pids)
+
+
+# ---- the largest model: refused from its shape, without building it
+
+
+def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, monkeypatch):
+    spec = ModelSpec([256] * 8, ["tanh"] * 8, "tanh", 0)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("built a network of Values only to refuse to draw it")
+
+    monkeypatch.setattr(ModelWeights, "to_model", refuse)
+    monkeypatch.setattr(ModelSpec, "build", refuse)
+    window.model_panel.spec_changed.emit(spec)  # as if typed: fresh weights for 8 x 256
+    assert window._weights.sizes == [256] * 8 + [1]
+    window.tabs.setCurrentWidget(window.graph_view)
+    text = window.graph_view.message_label.text()
+    assert "too many" in text or "at most" in text
+    assert window.graph_view.current_graph() is None
