@@ -200,6 +200,8 @@ class ExpressionView(QWidget):
         self.canvas = SvgGraphCanvas()
         self.canvas.setMinimumSize(240, 160)
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
+        self.canvas.shown.connect(self._on_canvas_shown)
+        self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
         icon = self.style().standardIcon
         sp = QStyle.StandardPixmap
         self.step_prev_button = QPushButton(
@@ -325,10 +327,11 @@ class ExpressionView(QWidget):
         export_graph(path, svg, lambda: self._dot(self._graph, numbers=True))
 
     def shutdown(self) -> None:
-        """Stop the layout thread (waits for a running `dot`); safe to call twice."""
+        """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
         self._play_timer.stop()
         self._debounce.stop()
         self._layout.shutdown()
+        self.canvas.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -376,7 +379,7 @@ class ExpressionView(QWidget):
                 self._pending_dot = None
             self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
             self._render(keep_view=True)
-            self.graph_shown.emit()
+            self._announce_shown()
             return
         self._svg_graph = None  # the old picture stays until the new one is ready, but is inert
         self._render(keep_view=True)
@@ -403,7 +406,17 @@ class ExpressionView(QWidget):
         self._layout_bytes, self._shown_dot, self.graph_message = svg, dot, ""
         self._layout_template = template
         self._render(keep_view=False)
-        self.graph_shown.emit()
+        self._announce_shown()
+
+    def _announce_shown(self) -> None:
+        """graph_shown now, or when the canvas has painted a large graph in its thread."""
+        self._announce_when_painted = self.canvas.painting
+        if not self._announce_when_painted:
+            self.graph_shown.emit()
+
+    def _on_canvas_shown(self) -> None:
+        if self._announce_when_painted:
+            self._announce_shown()
 
     def _show_graph_problem(self, text: str) -> None:
         """No picture: `text` in its place (the table keeps working)."""

@@ -29,6 +29,7 @@ from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QGraphicsItem,
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
@@ -41,6 +42,9 @@ from engine.files import atomic_write_bytes
 from engine.graph import DotRun, GraphError, LayoutStopped, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
+ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
+RASTER_SCALE = 2.0  # ...into an image this many pixels per SVG pixel (sharp when zoomed in twice)
+RASTER_MAX_PIXELS = 24_000_000  # ...or fewer: 96 MB at most
 PNG_SCALE = 2.0
 PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
 PNG_MAX_SIDE = 16_000
@@ -70,10 +74,17 @@ class SvgGraphCanvas(QGraphicsView):
         super().__init__(parent)
         self.renderer = QSvgRenderer(self)
         self.setScene(QGraphicsScene(self))
-        self._item = QGraphicsSvgItem()
-        self._item.setSharedRenderer(self.renderer)
-        self._item.setVisible(False)
-        self.scene().addItem(self._item)
+        self._vector_item = QGraphicsSvgItem()
+        self._vector_item.setSharedRenderer(self.renderer)
+        self._vector_item.setVisible(False)
+        self.scene().addItem(self._vector_item)
+        self._image_item = _ImageItem()  # a large graph, drawn in a thread (see set_svg)
+        self._image_item.setVisible(False)
+        self.scene().addItem(self._image_item)
+        self._item: QGraphicsItem = self._vector_item  # the one that shows the graph now
+        self._painter = SvgPainter(self, "graph painting")
+        self._painter.finished.connect(self._on_painted)
+        self._pending: tuple[list[str], bool, str | None] | None = None  # set_svg's arguments while painting
         self._placeholder = QGraphicsTextItem()
         self._placeholder.setDefaultTextColor(QColor("#666666"))
         self._placeholder.setTextWidth(420)
@@ -100,31 +111,80 @@ class SvgGraphCanvas(QGraphicsView):
 
     # ---- content
 
+    shown = Signal()  # an SVG handed to set_svg off the GUI thread is now on screen
+
     def set_svg(
         self, svg: bytes, node_ids: Sequence[str], keep_view: bool = False, focus: str | None = None
-    ) -> None:
+    ) -> bool:
         """Show `svg`; keep_view=True keeps zoom and scroll (new numbers), False fits it to the window.
 
         A graph so long that the whole of it would be unreadably small (the lecture's MLP is
         7 times wider than high) opens fitted on its short side instead, at the node `focus`;
         `fit()` (F, 0) still shows all of it.
+
+        Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
+        fifth of a second to load and as long again to paint, at every change of a number:
+        it is loaded and painted into an image in a thread instead, and shown (with `shown`)
+        when ready; until then the previous picture stays. False then.
         """
+        if len(svg) > ASYNC_SVG_BYTES:
+            self._pending = (list(node_ids), keep_view, focus)
+            self._painter.request(svg)
+            return False
+        self._painter.cancel()
+        self._pending = None
         self.renderer.load(QByteArray(svg))
+        self._show_item(self._vector_item, node_ids)
+        if keep_view:
+            self._item.update()
+            return True
+        self._vector_item.setSharedRenderer(self.renderer)  # takes the new size
+        self._relayout_view(focus)
+        return True
+
+    def _show_item(self, item: QGraphicsItem, node_ids: Sequence[str]) -> None:
         self._node_ids = list(node_ids)
         self._hit_rects = None
         self._placeholder.setVisible(False)
-        self._item.setVisible(True)
-        if keep_view:
-            self._item.update()
-            return
-        self._item.setSharedRenderer(self.renderer)  # takes the new size
+        other = self._image_item if item is self._vector_item else self._vector_item
+        other.setVisible(False)
+        item.setVisible(True)
+        self._item = item
+
+    def _relayout_view(self, focus: str | None) -> None:
         self.scene().setSceneRect(self._item.boundingRect())
         self._focus = focus
         self._initial_view()
 
+    @Slot(object, object)
+    def _on_painted(self, renderer: QSvgRenderer, image: QImage) -> None:
+        if self._pending is None:
+            return
+        node_ids, keep_view, focus = self._pending
+        self._pending = None
+        old, self.renderer = self.renderer, renderer
+        renderer.setParent(self)
+        if old is not None and old is not renderer:
+            old.deleteLater()
+        self._vector_item.setSharedRenderer(renderer)  # never shown: keeps the renderer in use alive
+        size = renderer.defaultSize()
+        self._image_item.set_image(image, QRectF(0, 0, size.width(), size.height()))
+        self._show_item(self._image_item, node_ids)
+        if not keep_view:
+            self._relayout_view(focus)
+        self.shown.emit()
+
+    def shutdown(self) -> None:
+        """Stop the painting thread; safe to call twice."""
+        self._pending = None
+        self._painter.shutdown()
+
     def clear(self, text: str = "") -> None:
         """No graph; `text` (if any) in its place."""
-        self._item.setVisible(False)
+        self._painter.cancel()
+        self._pending = None
+        self._vector_item.setVisible(False)
+        self._image_item.setVisible(False)
         self._node_ids = []
         self._hit_rects = None
         self._placeholder.setPlainText(text)
@@ -135,7 +195,12 @@ class SvgGraphCanvas(QGraphicsView):
 
     @property
     def has_svg(self) -> bool:
-        return self._item.isVisible()
+        return self._vector_item.isVisible() or self._image_item.isVisible()
+
+    @property
+    def painting(self) -> bool:
+        """A large SVG is being painted in a thread (the picture on screen is the previous one)."""
+        return self._pending is not None
 
     # ---- zoom
 
@@ -431,6 +496,117 @@ class LayoutRunner(QObject):
         if generation == self._generation:
             self._run = None
             self.finished.emit(svg, template, error)
+
+
+class _ImageItem(QGraphicsItem):
+    """An image painted in a thread, shown over `rect` (the SVG's own size, as the vector item would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._image = QImage()
+        self._rect = QRectF()
+
+    def set_image(self, image: QImage, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._image, self._rect = image, rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return self._rect
+
+    def paint(self, painter: QPainter, _option, _widget=None) -> None:
+        if not self._image.isNull():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(self._rect, self._image)
+
+
+class SvgPaintWorker(QObject):
+    """Loads an SVG into a new renderer and paints it into an image, in the thread it was moved to."""
+
+    finished = Signal(int, object, object)  # generation, QSvgRenderer (moved to the GUI thread), QImage
+
+    def __init__(self, gui_thread: QThread) -> None:
+        super().__init__()
+        self.latest = 0
+        self._gui_thread = gui_thread
+
+    @Slot(int, object)
+    def paint(self, generation: int, svg: bytes) -> None:
+        if generation != self.latest:
+            return  # newer numbers are queued behind these
+        renderer = QSvgRenderer(QByteArray(svg))  # QSvgRenderer and QImage may be used off the GUI thread
+        image = raster_image(renderer) if renderer.isValid() else QImage()
+        if generation != self.latest:
+            return
+        renderer.moveToThread(self._gui_thread)
+        self.finished.emit(generation, renderer, image)
+
+
+def raster_image(renderer: QSvgRenderer) -> QImage:
+    """The SVG painted at up to RASTER_SCALE of its size, within RASTER_MAX_PIXELS (transparent elsewhere)."""
+    size = renderer.defaultSize()
+    w, h = max(size.width(), 1), max(size.height(), 1)
+    scale = min(RASTER_SCALE, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
+    image = QImage(
+        max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_ARGB32_Premultiplied
+    )
+    if image.isNull():
+        return image
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
+    painter.end()
+    return image
+
+
+class SvgPainter(QObject):
+    """Paints SVGs in its own thread; only the newest request is answered (as LayoutRunner)."""
+
+    finished = Signal(object, object)  # QSvgRenderer, QImage
+
+    _requested = Signal(int, object)
+
+    def __init__(self, parent: QObject, name: str):
+        super().__init__(parent)
+        self._name = name
+        self._thread: QThread | None = None
+        self._worker: SvgPaintWorker | None = None
+        self._generation = 0
+
+    def request(self, svg: bytes) -> None:
+        if self._thread is None:
+            self._thread = QThread(self)
+            self._thread.setObjectName(self._name)
+            self._worker = SvgPaintWorker(self.thread())
+            self._worker.moveToThread(self._thread)
+            self._requested.connect(self._worker.paint)
+            self._worker.finished.connect(self._on_worker_finished)
+            self._thread.finished.connect(self._worker.deleteLater)
+            thread = self._thread
+            self.destroyed.connect(lambda *_: stop_thread(thread))
+            self._thread.start()
+        self._generation += 1
+        self._worker.latest = self._generation
+        self._requested.emit(self._generation, svg)
+
+    def cancel(self) -> None:
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.latest = self._generation
+
+    def shutdown(self) -> None:
+        self.cancel()
+        thread, self._thread, self._worker = self._thread, None, None
+        if thread is not None:
+            stop_thread(thread)
+
+    @Slot(int, object, object)
+    def _on_worker_finished(self, generation: int, renderer: QSvgRenderer, image: QImage) -> None:
+        if generation == self._generation:
+            self.finished.emit(renderer, image)
+        else:
+            renderer.deleteLater()
 
 
 def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:

@@ -137,6 +137,8 @@ class GraphView(QWidget):
         self.canvas = SvgGraphCanvas()
         self.canvas.setMinimumSize(240, 200)
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
+        self.canvas.shown.connect(self._on_canvas_shown)
+        self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
         self.canvas.installEventFilter(self)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -371,9 +373,10 @@ class GraphView(QWidget):
         )
 
     def shutdown(self) -> None:
-        """Stop the layout thread (waits for a running `dot`); safe to call twice."""
+        """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
         self._play_timer.stop()
         self._layout.shutdown()
+        self.canvas.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -435,7 +438,7 @@ class GraphView(QWidget):
             self._replay_state()
             self._render(keep_view=True)
             if announce_reuse:  # a sample switch shows another graph; set_model only new numbers
-                self.graph_shown.emit()
+                self._announce_shown()
             return
         if dot == self._pending_dot:
             return  # that layout is under way and will show this graph
@@ -522,8 +525,20 @@ class GraphView(QWidget):
         self._layout_template = template
         self._show_message("")
         self._render(keep_view=False)
+        self._announce_shown()
+
+    def _announce_shown(self) -> None:
+        """graph_shown now, or when the canvas has painted a large graph in its thread."""
+        if self.canvas.painting:
+            self._announce_when_painted = True
+            return
+        self._announce_when_painted = False
         self.last_layout_seconds = time.perf_counter() - self._layout_started
         self.graph_shown.emit()
+
+    def _on_canvas_shown(self) -> None:
+        if self._announce_when_painted:
+            self._announce_shown()
 
     def _show_problem(self, text: str) -> None:
         """No picture: `text` says why (and what to do)."""
