@@ -65,6 +65,7 @@ from gui.graph_view import (
     node_name,
 )
 from gui.style import ERROR_COLOR
+from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -129,6 +130,7 @@ class ExpressionView(QWidget):
         self._selected: str | None = None  # blue outline
         self._details_id: str | None = None  # the node the details describe: the clicked one, or the step's
         self._evaluated_once = False
+        self._compared: tuple[str, dict[str, float]] = ("", {})  # what PyTorch is (or will be) compared on
         self.graph_message = ""  # shown in place of the graph (Graphviz missing or failing)
         self.shown_svg: bytes | None = None  # the SVG on the canvas, numbers and outlines included
 
@@ -307,9 +309,8 @@ class ExpressionView(QWidget):
                 "values, like that of a**0.5 at a = 0.",
                 self.expression_edit,
             )
-        self._torch, note = _compare_with_torch(text, variables)
-        self.torch_note.setText(note)
-        self.torch_note.setVisible(bool(note))
+        self._compared = (text, variables)
+        self._compare_with_torch()
         self._show_error("", None)
         self._stop_stepping()
         self._graph, self._leaves, self._backward_calls = graph, leaves, 1
@@ -317,6 +318,33 @@ class ExpressionView(QWidget):
         _name_intermediates(graph)
         self._show_graph()
         return True
+
+    def _compare_with_torch(self) -> None:
+        """PyTorch's value and grads for the expression evaluated last, or a note why not (yet)."""
+        text, variables = self._compared
+        if torch_ready() or not torch_installed():
+            self._torch, note = _compare_with_torch(text, variables)
+        elif loader().error:
+            self._torch, note = (
+                None,
+                f"{loader().error}, so there is nothing to compare with. The rest works.",
+            )
+        else:  # its first import takes seconds: in a thread, and the column fills in after
+            self._torch, note = (
+                None,
+                "Loading PyTorch… (its first import takes a few seconds; its column follows).",
+            )
+            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
+            load_torch()
+        self.torch_note.setText(note)
+        self.torch_note.setVisible(bool(note))
+
+    @Slot(bool, str)
+    def _on_torch_loaded(self, _ok: bool, _error: str) -> None:
+        if self._graph is None:
+            return
+        self._compare_with_torch()  # a failed import says so through the same note
+        self._fill_table()
 
     def current_graph(self) -> Graph | None:
         return self._graph

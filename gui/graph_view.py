@@ -12,7 +12,6 @@ node at a time (`BackwardStepper`) and redraws the same layout after every step.
 from __future__ import annotations
 
 import html
-import importlib.util
 import math
 import time
 from collections.abc import Sequence
@@ -66,6 +65,7 @@ from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.style import ERROR_COLOR
+from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -139,6 +139,7 @@ class GraphView(QWidget):
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
         self.canvas.shown.connect(self._on_canvas_shown)
         self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
+        self._torch_wanted = False  # a comparison waits for PyTorch to load
         self.canvas.installEventFilter(self)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -253,7 +254,7 @@ class GraphView(QWidget):
             "grad beside ours, with the difference"
         )
         self.torch_button.clicked.connect(self.compare_with_torch)
-        if importlib.util.find_spec("torch") is None:
+        if not torch_installed():
             self.torch_button.setEnabled(False)
             self.torch_button.setToolTip("PyTorch is not installed (pip install torch==2.13.0)")
 
@@ -668,9 +669,31 @@ class GraphView(QWidget):
         self.node_selected.emit(node_id)
 
     def compare_with_torch(self) -> float | None:
-        """Our grads of every parameter beside PyTorch float64's; the largest difference (None: no torch)."""
-        if self._weights is None or self._dataset is None or self._data_problem():
+        """Our grads of every parameter beside PyTorch float64's; the largest difference.
+
+        None if there is nothing to compare, or PyTorch is missing or still loading: its first
+        import takes seconds, so it is imported in a thread and the comparison follows by itself.
+        """
+        if self._weights is None or self._dataset is None or self._data_problem() or self._graph is None:
             return None
+        if not torch_ready():
+            if loader().error:
+                self.details.setHtml(f"<p>{html.escape(loader().error)}.</p>")
+                return None
+            if not torch_installed():
+                self.details.setHtml(
+                    "<p>PyTorch is not installed (<code>pip install torch==2.13.0</code>).</p>"
+                )
+                return None
+            self._torch_wanted = True
+            self.details.setHtml(
+                "<p><b>Loading PyTorch…</b></p><p>Its first import takes a few seconds; "
+                "the comparison appears here when it is ready.</p>"
+            )
+            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
+            load_torch()
+            return None
+        self._torch_wanted = False
         try:
             from engine.weights import torch_parameter_grads
 
@@ -703,6 +726,16 @@ class GraphView(QWidget):
             f"<th>PyTorch</th><th>|Δ|</th></tr>{rows}</table>"
         )
         return worst
+
+    @Slot(bool, str)
+    def _on_torch_loaded(self, ok: bool, error: str) -> None:
+        if not self._torch_wanted:
+            return
+        self._torch_wanted = False
+        if ok:
+            self.compare_with_torch()
+        else:
+            self.details.setHtml(f"<p>{html.escape(error)}</p>")
 
     def _show_details(self, node_id: str | None) -> None:
         graph = self._graph

@@ -154,3 +154,66 @@ def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, 
     text = window.graph_view.message_label.text()
     assert "too many" in text or "at most" in text
     assert window.graph_view.current_graph() is None
+
+
+# ---- PyTorch is imported in a thread, never in the GUI thread
+
+
+@pytest.fixture
+def torch_not_loaded(monkeypatch):
+    """A fresh loader, and the views told that torch is not imported until that loader has run.
+
+    Records the thread of every `import torch` made while torch counts as not loaded.
+    """
+    pytest.importorskip("torch")
+    import builtins
+    import threading
+
+    import gui.expression_view
+    import gui.graph_view
+    import gui.torch_loader
+
+    fresh = gui.torch_loader.TorchLoader()
+    monkeypatch.setattr(gui.torch_loader, "_loader", fresh)
+    state = {"loaded": False, "threads": []}
+    fresh.finished.connect(lambda ok, error: state.update(loaded=ok))  # before any view's slot
+    for module in (gui.graph_view, gui.expression_view):
+        monkeypatch.setattr(module, "torch_ready", lambda: state["loaded"])
+    real_import = builtins.__import__
+
+    def recording(name, *args, **kwargs):
+        if (name == "torch" or name.startswith("torch.")) and not state["loaded"]:
+            state["threads"].append(threading.current_thread())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recording)
+    return state
+
+
+def test_the_graph_tabs_first_pytorch_comparison_imports_torch_in_a_thread(qtbot, view, torch_not_loaded):
+    import threading
+
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.set_model(lecture_weights(), lecture(), "sse")
+    assert view.compare_with_torch() is None  # not yet: PyTorch is loading
+    assert "Loading PyTorch" in view.details.toPlainText()
+    qtbot.waitUntil(lambda: "PyTorch float64 vs" in view.details.toPlainText(), timeout=60_000)
+    assert "41 parameters" in view.details.toPlainText()
+    assert torch_not_loaded["threads"], "the loader imports torch"
+    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+
+
+def test_the_expression_tabs_pytorch_column_fills_in_after_a_threaded_import(qtbot, torch_not_loaded):
+    import threading
+
+    from gui.expression_view import ExpressionView
+
+    view = ExpressionView()
+    qtbot.addWidget(view)
+    view.set_example(0)
+    assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
+    table = view.results_table
+    assert table.item(0, 3).text() == "—"
+    qtbot.waitUntil(lambda: view.torch_note.isHidden(), timeout=60_000)
+    assert table.item(0, 3).text().startswith("value ")
+    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
