@@ -382,29 +382,41 @@ class SvgTemplate:
                     texts[-1].text = slot(f"{node_id}:grad", texts[-1].text or "")
                     self.texts[node_id] = (f"{node_id}:data", f"{node_id}:grad")
         pieces = ET.tostring(root, encoding="unicode").split(_SLOT)
-        # pieces: literal, slot index, literal, slot index, ..., literal
+        # pieces: literal, slot number, literal, slot number, ..., literal
         self.literals = pieces[0::2]
-        self.slot_keys = [slots[int(index)] for index in pieces[1::2]]
-        self.initial = initial
+        order = [int(number) for number in pieces[1::2]]
+        self.position = {slots[number]: at for at, number in enumerate(order)}  # slot key -> its place
+        self.initial = [initial[slots[number]] for number in order]
         self.header = "<?xml version='1.0' encoding='utf-8'?>\n"
 
-    def render(self, values: dict[str, str]) -> bytes:
-        """The SVG with these slot values (already XML-escaped)."""
-        literals, keys = self.literals, self.slot_keys
-        parts = [self.header, literals[0]]
-        for key, literal in zip(keys, literals[1:]):
-            parts.append(values[key])
-            parts.append(literal)
-        return "".join(parts).encode("utf-8")
+    def render(self, values: list[str]) -> bytes:
+        """The SVG with these slot values (in `position` order, already XML-escaped)."""
+        parts: list[str] = [""] * (2 * len(values) + 1)
+        parts[0::2] = self.literals
+        parts[1::2] = values
+        return (self.header + "".join(parts)).encode("utf-8")
 
 
 class SvgGraph:
     """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
 
+    DEFAULT_OUTLINE = ("#333333", 1.0)
+
     def __init__(self, svg: bytes | SvgTemplate, graph: Graph):
         self.graph = graph
-        self.template = svg if isinstance(svg, SvgTemplate) else SvgTemplate(svg, graph._by_id)
-        self._values = dict(self.template.initial)
+        self.template = template = svg if isinstance(svg, SvgTemplate) else SvgTemplate(svg, graph._by_id)
+        self._values = list(template.initial)
+        at = template.position
+        self._text_slots = [(node_id, at[data], at[grad]) for node_id, (data, grad) in template.texts.items()]
+        self._fill_slots = {
+            node_id: at[prefixes[0] + "fill"] for node_id, prefixes in template.shapes.items()
+        }
+        self._outline_slots = {
+            node_id: [(at[p + "stroke"], at[p + "stroke-width"]) for p in prefixes]
+            for node_id, prefixes in template.shapes.items()
+        }
+        self._outlined: set[str] = set(self._outline_slots)  # nodes whose outline may differ from the default
+        self.highlight({})
         self.update()
 
     @property
@@ -413,26 +425,29 @@ class SvgGraph:
 
     def update(self, grads: dict[str, float] | None = None) -> None:
         """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""
-        values = self._values
-        for node_id, (data_key, grad_key) in self.template.texts.items():
-            value = self.graph.node(node_id).value
+        values, node = self._values, self.graph.node
+        for node_id, data_at, grad_at in self._text_slots:
+            value = node(node_id).value
             grad = value.grad if grads is None or node_id not in grads else grads[node_id]
-            values[data_key] = _xml_text(f"data {format_number(value.data)}")
-            values[grad_key] = _xml_text(f"grad {format_number(grad)}" if grad is not None else "grad")
+            values[data_at] = "data " + format_number(value.data)  # digits, signs, "nan", "inf": no escaping
+            values[grad_at] = "grad " + format_number(grad) if grad is not None else "grad"
 
     def set_fills(self, fills: dict[str, str]) -> None:
+        values, slots = self._values, self._fill_slots
         for node_id, color in fills.items():
-            for prefix in self.template.shapes.get(node_id, [])[:1]:
-                self._values[prefix + "fill"] = _xml_text(color)
+            at = slots.get(node_id)
+            if at is not None:
+                values[at] = _xml_text(color)
 
     def highlight(self, styles: dict[str, tuple[str, float]]) -> None:
         """Outline colour and width per node id; nodes not named get the default thin grey."""
-        values = self._values
-        for node_id, prefixes in self.template.shapes.items():
-            color, width = styles.get(node_id, ("#333333", 1.0))
-            for prefix in prefixes:
-                values[prefix + "stroke"] = _xml_text(color)
-                values[prefix + "stroke-width"] = f"{width:g}"
+        values, slots = self._values, self._outline_slots
+        for node_id in self._outlined | set(styles):
+            color, width = styles.get(node_id, self.DEFAULT_OUTLINE)
+            for stroke_at, width_at in slots.get(node_id, ()):
+                values[stroke_at] = _xml_text(color)
+                values[width_at] = f"{width:g}"
+        self._outlined = set(styles)
 
     def to_bytes(self) -> bytes:
         return self.template.render(self._values)

@@ -18,12 +18,13 @@ from PySide6.QtCore import (
     QObject,
     QPointF,
     QRectF,
+    QSize,
     Qt,
     QThread,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
@@ -534,30 +535,29 @@ class SvgPaintWorker(QObject):
     def paint(self, generation: int, svg: bytes) -> None:
         if generation != self.latest:
             return  # newer numbers are queued behind these
-        renderer = QSvgRenderer(QByteArray(svg))  # QSvgRenderer and QImage may be used off the GUI thread
-        image = raster_image(renderer) if renderer.isValid() else QImage()
+        # QSvgRenderer and QImage may be used off the GUI thread (QPixmap may not). Both calls
+        # below let the GUI thread run meanwhile: PySide releases the GIL in load() and read(),
+        # not in QSvgRenderer.render(), which would hold it for most of a second.
+        renderer = QSvgRenderer()
+        renderer.load(QByteArray(svg))  # for the geometry: where each node is, for clicks
+        image = raster_image(svg) if renderer.isValid() else QImage()
         if generation != self.latest:
             return
         renderer.moveToThread(self._gui_thread)
         self.finished.emit(generation, renderer, image)
 
 
-def raster_image(renderer: QSvgRenderer) -> QImage:
-    """The SVG painted at up to RASTER_SCALE of its size, within RASTER_MAX_PIXELS (transparent elsewhere)."""
-    size = renderer.defaultSize()
+def raster_image(svg: bytes) -> QImage:
+    """The SVG painted at up to RASTER_SCALE of its size, within RASTER_MAX_PIXELS (transparent around)."""
+    data = QByteArray(svg)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer, b"svg")
+    size = reader.size()
     w, h = max(size.width(), 1), max(size.height(), 1)
     scale = min(RASTER_SCALE, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
-    image = QImage(
-        max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_ARGB32_Premultiplied
-    )
-    if image.isNull():
-        return image
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
-    painter.end()
-    return image
+    reader.setScaledSize(QSize(max(1, round(w * scale)), max(1, round(h * scale))))
+    return reader.read()
 
 
 class SvgPainter(QObject):

@@ -217,3 +217,43 @@ def test_the_expression_tabs_pytorch_column_fills_in_after_a_threaded_import(qtb
     qtbot.waitUntil(lambda: view.torch_note.isHidden(), timeout=60_000)
     assert table.item(0, 3).text().startswith("value ")
     assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+
+
+# ---- typing a large model: passed on when the typing pauses, not at every key
+
+
+def test_typing_a_large_model_passes_it_on_once_when_typing_pauses(qtbot):
+    from PySide6.QtCore import Qt
+
+    from gui.model_panel import ModelPanel
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    emitted: list[ModelSpec] = []
+    panel.spec_changed.connect(emitted.append)
+    panel.layers_edit.selectAll()
+    qtbot.keyClicks(panel.layers_edit, "256, 256, 256")
+    assert panel.spec().hidden_sizes == [256, 256, 256]  # shown at once...
+    assert "256-256-256" in panel.summary_label.text()
+    assert [s.hidden_sizes for s in emitted] == [[2], [25], [256], [256, 2]]  # small ones at once
+    qtbot.waitUntil(lambda: len(emitted) == 5)  # the large one when the typing pauses
+    assert emitted[-1].hidden_sizes == [256, 256, 256]
+    assert not panel.change_pending
+
+    panel.layers_edit.selectAll()
+    qtbot.keyClicks(panel.layers_edit, "128, 128")
+    assert panel.change_pending and emitted[-1].hidden_sizes == [128, 12]  # 128, 128 is large: pending
+    qtbot.keyClick(panel.layers_edit, Qt.Key.Key_Return)  # Enter passes it on at once
+    assert emitted[-1].hidden_sizes == [128, 128] and not panel.change_pending
+
+
+def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypatch):
+    calls: list[ModelSpec] = []
+    real = ModelSpec.fresh_weights
+    monkeypatch.setattr(ModelSpec, "fresh_weights", lambda self, n: calls.append(self) or real(self, n))
+    edit = window.model_panel.layers_edit
+    edit.selectAll()
+    qtbot.keyClicks(edit, "256, 256, 256, 256, 256, 256, 256, 256")
+    qtbot.waitUntil(lambda: window._weights.sizes == [256] * 8 + [1])
+    large = [s for s in calls if s.parameter_count(3) > 5_000]
+    assert len(large) == 1  # not one 8 x 256 network per keystroke
