@@ -44,7 +44,9 @@ class TorchLoader(QObject):
         """Start importing torch (once); `finished` follows."""
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="import torch", daemon=True)
+        # Not a daemon: an interpreter that exits during the import would abort (a daemon thread
+        # inside torch's initialisation at shutdown); exiting waits for the import instead.
+        self._thread = threading.Thread(target=self._run, name="import torch", daemon=False)
         self._thread.start()
 
     def _run(self) -> None:
