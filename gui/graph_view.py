@@ -480,9 +480,7 @@ class GraphView(QWidget):
         if edges > MAX_EDGES:
             collapsed_edges = layered_edge_count(weights.inputs, shape, n, False, tanh_as_exp)
             hint = (
-                "choose “Collapsed”"
-                if expanded and collapsed_edges <= MAX_EDGES
-                else "pick a smaller model to see its graph"
+                "choose “Collapsed”" if expanded and collapsed_edges <= MAX_EDGES else "pick a smaller model"
             )
             raise GraphError(
                 f"This network is too large to draw: about {edges:,} arrows (at most {MAX_EDGES:,}), "

@@ -34,11 +34,13 @@ class TorchLoader(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._thread: threading.Thread | None = None
+        self._done = threading.Event()  # set before `finished` is emitted
         self.error = ""  # why torch could not be imported, once it failed
 
     @property
     def loading(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        # Not thread.is_alive(): `finished` is delivered while the thread may still be ending.
+        return self._thread is not None and not self._done.is_set()
 
     def load(self) -> None:
         """Start importing torch (once); `finished` follows."""
@@ -55,8 +57,10 @@ class TorchLoader(QObject):
             _import_torch()
         except Exception as exc:  # ImportError, or a broken install: the comparison says so
             self.error = f"PyTorch could not be loaded ({exc})"
+            self._done.set()
             self.finished.emit(False, self.error)
             return
+        self._done.set()
         self.finished.emit(True, "")
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
+import gui.graph_canvas
 from engine.data import lecture, moons
 from engine.nn import MLP
 from engine.spec import ModelSpec
@@ -23,29 +25,46 @@ from gui.main_window import MainWindow
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
 
 
+SLOW_DOT_SECONDS = 15  # a layout that takes this long unless killed; the layout time limit is raised above it
+
+
 class FakeDot:
-    """`dot` on PATH that writes its pid to `pids/` and sleeps (or runs the real dot if `slow` is off)."""
+    """`dot` on PATH that notes its pid in `pids/`, sleeps, then notes it in `finished/`.
+
+    A process that was killed never reaches `finished/`: that tells a killed layout from one
+    that was waited for, with no clock involved. With `fast()`, the real dot runs instead.
+    """
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         self.pids_dir = tmp_path / "pids"
+        self.finished_dir = tmp_path / "finished"
         self.pids_dir.mkdir()
+        self.finished_dir.mkdir()
         self.slow_flag = tmp_path / "slow"
         self.slow_flag.touch()
-        real = shutil.which("dot") or "false"
+        real = shutil.which("dot") or "/bin/false"
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir()
         script = bin_dir / "dot"
         script.write_text(
-            "#!/bin/sh\n"
-            f'touch "{self.pids_dir}/$$"\n'
-            f'if [ -e "{self.slow_flag}" ]; then exec sleep 120; fi\n'
-            f'exec "{real}" "$@"\n'
+            f"#!{sys.executable}\n"
+            "import os, sys, time\n"
+            f"if not os.path.exists({str(self.slow_flag)!r}):\n"
+            f"    os.execv({real!r}, [{real!r}, *sys.argv[1:]])\n"
+            f"open(os.path.join({str(self.pids_dir)!r}, str(os.getpid())), 'w').close()\n"
+            f"time.sleep({SLOW_DOT_SECONDS})\n"
+            f"open(os.path.join({str(self.finished_dir)!r}, str(os.getpid())), 'w').close()\n"
         )
         script.chmod(0o755)
         monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        monkeypatch.setattr(gui.graph_canvas, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
 
     def pids(self) -> list[int]:
         return sorted(int(p.name) for p in self.pids_dir.iterdir())
+
+    def finished(self) -> list[int]:
+        """Slow layouts that ran to their end (nobody killed them)."""
+        return sorted(int(p.name) for p in self.finished_dir.iterdir())
 
     def fast(self) -> None:
         self.slow_flag.unlink()
@@ -96,7 +115,7 @@ def test_closing_the_graph_view_kills_a_running_dot(qtbot, view, fake_dot):
     (pid,) = fake_dot.pids()
     assert not gone(pid)
     view.close()
-    assert gone(pid)
+    assert gone(pid) and fake_dot.finished() == []  # killed, not waited for
 
 
 def test_a_superseded_layout_kills_its_dot_and_the_newest_is_shown(qtbot, view, fake_dot):
@@ -108,7 +127,7 @@ def test_a_superseded_layout_kills_its_dot_and_the_newest_is_shown(qtbot, view, 
     with qtbot.waitSignal(view.graph_shown, timeout=30_000):
         view.neurons_combo.setCurrentIndex(2)  # collapsed: another DOT text supersedes the first
     qtbot.waitUntil(lambda: gone(first))
-    assert len(fake_dot.pids()) == 2
+    assert fake_dot.finished() == []  # killed, not waited for
     assert len(view.current_graph()) < 60 and view.shown_svg is not None
 
 
@@ -119,6 +138,7 @@ def test_a_cancelled_layout_kills_its_dot(qtbot, view, fake_dot):
     view.set_model(lecture_weights(), moons(10), "sse")  # wrong input count: a message, no layout wanted
     assert "inputs" in view.message_label.text()
     qtbot.waitUntil(lambda: gone(pid))
+    assert fake_dot.finished() == []
 
 
 def test_closing_the_window_kills_a_running_dot(qtbot, window, fake_dot):
@@ -126,7 +146,7 @@ def test_closing_the_window_kills_a_running_dot(qtbot, window, fake_dot):
     qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
     (pid,) = fake_dot.pids()
     window.close()
-    assert gone(pid)
+    assert gone(pid) and fake_dot.finished() == []
 
 
 def test_closing_the_expression_tab_kills_a_running_dot(qtbot, window, fake_dot):
@@ -134,7 +154,7 @@ def test_closing_the_expression_tab_kills_a_running_dot(qtbot, window, fake_dot)
     qtbot.waitUntil(lambda: len(fake_dot.pids()) >= 1)
     pids = fake_dot.pids()
     window.close()
-    assert all(gone(pid) for pid in pids)
+    assert all(gone(pid) for pid in pids) and fake_dot.finished() == []
 
 
 # ---- the largest model: refused from its shape, without building it
