@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 import gui.graph_canvas
 from engine.data import lecture, moons
@@ -180,7 +181,7 @@ def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, 
 
 
 @pytest.fixture
-def torch_not_loaded(monkeypatch):
+def torch_not_loaded(qtbot, monkeypatch):
     """A fresh loader, and the views told that torch is not imported until that loader has run.
 
     Records the thread of every `import torch` made while torch counts as not loaded.
@@ -193,6 +194,11 @@ def torch_not_loaded(monkeypatch):
     import gui.graph_view
     import gui.torch_loader
 
+    # A load started by an earlier test (its Expression tab) must be over and answered first:
+    # its views would otherwise react to it by asking the fresh loader below.
+    earlier = gui.torch_loader.loader()
+    qtbot.waitUntil(lambda: not earlier.loading, timeout=60_000)
+    QApplication.processEvents()
     fresh = gui.torch_loader.TorchLoader()
     monkeypatch.setattr(gui.torch_loader, "_loader", fresh)
     state = {"loaded": False, "threads": []}
