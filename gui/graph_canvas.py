@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThread,
+    QTimer,
     Signal,
     Slot,
 )
@@ -44,7 +45,8 @@ from engine.graph import DotRun, GraphError, LayoutStopped, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
-RASTER_SCALE = 2.0  # ...into an image this many pixels per SVG pixel (sharp when zoomed in twice)
+RASTER_SCALE = 2.0  # ...into an image of at most this many pixels per SVG pixel
+RASTER_MIN_SCALE = 0.25  # ...and at least this many (a fitted overview of a long graph is drawn scaled down)
 RASTER_MAX_PIXELS = 24_000_000  # ...or fewer: 96 MB at most
 PNG_SCALE = 2.0
 PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
@@ -86,6 +88,11 @@ class SvgGraphCanvas(QGraphicsView):
         self._painter = SvgPainter(self, "graph painting")
         self._painter.finished.connect(self._on_painted)
         self._pending: tuple[list[str], bool, str | None] | None = None  # set_svg's arguments while painting
+        self._svg: bytes | None = None  # the large SVG shown as an image (painted again after a zoom)
+        self._zoom_settled = QTimer(self)
+        self._zoom_settled.setSingleShot(True)
+        self._zoom_settled.setInterval(250)
+        self._zoom_settled.timeout.connect(self._repaint_for_zoom)
         self._placeholder = QGraphicsTextItem()
         self._placeholder.setDefaultTextColor(QColor("#666666"))
         self._placeholder.setTextWidth(420)
@@ -130,10 +137,12 @@ class SvgGraphCanvas(QGraphicsView):
         """
         if len(svg) > ASYNC_SVG_BYTES:
             self._pending = (list(node_ids), keep_view, focus)
-            self._painter.request(svg)
+            self._svg = svg
+            self._painter.request(svg, self._raster_scale(keep_view))
             return False
         self._painter.cancel()
         self._pending = None
+        self._svg = None
         self.renderer.load(QByteArray(svg))
         self._show_item(self._vector_item, node_ids)
         if keep_view:
@@ -142,6 +151,22 @@ class SvgGraphCanvas(QGraphicsView):
         self._vector_item.setSharedRenderer(self.renderer)  # takes the new size
         self._relayout_view(focus)
         return True
+
+    def _raster_scale(self, keep_view: bool) -> float:
+        """Pixels per SVG pixel for a painted image: the view's (drawn 1:1, a plain copy), or where a
+        new graph opens; a scaled image costs tens of milliseconds at every repaint."""
+        zoom = self.zoom if keep_view and self.has_svg else self.OPENING_SCALE
+        ratio = self.devicePixelRatioF()
+        return max(RASTER_MIN_SCALE, min(RASTER_SCALE, zoom * ratio))
+
+    def _repaint_for_zoom(self) -> None:
+        """After a zoom: paint the image again at the new scale if the shown one is far from it."""
+        if self._svg is None or not self._image_item.isVisible() or self._pending is not None:
+            return
+        wanted = self._raster_scale(keep_view=True)
+        if abs(wanted - self._image_item.scale_of_image) > 0.2 * wanted:
+            self._pending = (list(self._node_ids), True, self._focus)
+            self._painter.request(self._svg, wanted)
 
     def _show_item(self, item: QGraphicsItem, node_ids: Sequence[str]) -> None:
         self._node_ids = list(node_ids)
@@ -184,6 +209,7 @@ class SvgGraphCanvas(QGraphicsView):
         """No graph; `text` (if any) in its place."""
         self._painter.cancel()
         self._pending = None
+        self._svg = None
         self._vector_item.setVisible(False)
         self._image_item.setVisible(False)
         self._node_ids = []
@@ -213,6 +239,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(self._fit_scale(), self._fit_scale())
         self.centerOn(self._item.boundingRect().center())
+        self._zoom_settled.start()
 
     def _initial_view(self) -> None:
         self.fit()
@@ -226,6 +253,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(scale, scale)
         self.centerOn(rect.center())
+        self._zoom_settled.start()
 
     def zoom_by(self, factor: float) -> None:
         """Zoom in (factor > 1) or out around the view's centre."""
@@ -260,6 +288,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.scale(target / current, target / current)
         self.setTransformationAnchor(previous)
         self._auto_view = None
+        self._zoom_settled.start()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
         dy = event.angleDelta().y()
@@ -352,6 +381,7 @@ class SvgGraphCanvas(QGraphicsView):
             self.resetTransform()
             self.scale(min_scale, min_scale)
             self._auto_view = None
+            self._zoom_settled.start()
         around = QRectF(rect)
         for other in also:
             other_rect = self.node_rect(other)
@@ -512,6 +542,11 @@ class _ImageItem(QGraphicsItem):
         self._image, self._rect = image, rect
         self.update()
 
+    @property
+    def scale_of_image(self) -> float:
+        """Image pixels per SVG pixel."""
+        return self._image.width() / self._rect.width() if self._rect.width() else 0.0
+
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
         return self._rect
 
@@ -531,8 +566,8 @@ class SvgPaintWorker(QObject):
         self.latest = 0
         self._gui_thread = gui_thread
 
-    @Slot(int, object)
-    def paint(self, generation: int, svg: bytes) -> None:
+    @Slot(int, object, float)
+    def paint(self, generation: int, svg: bytes, scale: float) -> None:
         if generation != self.latest:
             return  # newer numbers are queued behind these
         # QSvgRenderer and QImage may be used off the GUI thread (QPixmap may not). Both calls
@@ -540,22 +575,22 @@ class SvgPaintWorker(QObject):
         # not in QSvgRenderer.render(), which would hold it for most of a second.
         renderer = QSvgRenderer()
         renderer.load(QByteArray(svg))  # for the geometry: where each node is, for clicks
-        image = raster_image(svg) if renderer.isValid() else QImage()
+        image = raster_image(svg, scale) if renderer.isValid() else QImage()
         if generation != self.latest:
             return
         renderer.moveToThread(self._gui_thread)
         self.finished.emit(generation, renderer, image)
 
 
-def raster_image(svg: bytes) -> QImage:
-    """The SVG painted at up to RASTER_SCALE of its size, within RASTER_MAX_PIXELS (transparent around)."""
+def raster_image(svg: bytes, scale: float = RASTER_SCALE) -> QImage:
+    """The SVG painted at `scale` of its size, within RASTER_MAX_PIXELS (transparent around)."""
     data = QByteArray(svg)
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer, b"svg")
     size = reader.size()
     w, h = max(size.width(), 1), max(size.height(), 1)
-    scale = min(RASTER_SCALE, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
+    scale = min(scale, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
     reader.setScaledSize(QSize(max(1, round(w * scale)), max(1, round(h * scale))))
     return reader.read()
 
@@ -565,7 +600,7 @@ class SvgPainter(QObject):
 
     finished = Signal(object, object)  # QSvgRenderer, QImage
 
-    _requested = Signal(int, object)
+    _requested = Signal(int, object, float)
 
     def __init__(self, parent: QObject, name: str):
         super().__init__(parent)
@@ -574,7 +609,7 @@ class SvgPainter(QObject):
         self._worker: SvgPaintWorker | None = None
         self._generation = 0
 
-    def request(self, svg: bytes) -> None:
+    def request(self, svg: bytes, scale: float) -> None:
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName(self._name)
@@ -588,7 +623,7 @@ class SvgPainter(QObject):
             self._thread.start()
         self._generation += 1
         self._worker.latest = self._generation
-        self._requested.emit(self._generation, svg)
+        self._requested.emit(self._generation, svg, scale)
 
     def cancel(self) -> None:
         self._generation += 1
