@@ -21,8 +21,10 @@ import math
 import shutil
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from engine.data import Dataset
@@ -47,6 +49,7 @@ NUMBER_WIDTH = 9  # the longest fixed-point text format_number writes; longer nu
 # every digit has one width, and this is wider than any fixed-point number ("-888.8888").
 NUMBER_PLACEHOLDER = "-8.88e+888"
 MAX_NODES = 3000  # beyond this a layout takes too long to be useful in class
+MAX_EDGES = 10000  # likewise for arrows: wide layers drawn one node per neuron connect every pair
 
 
 class GraphError(RuntimeError):
@@ -286,26 +289,91 @@ def dot_available() -> tuple[bool, str]:
     )
 
 
-def layout_svg(dot_source: str, timeout: float = 10.0) -> bytes:
-    """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds."""
+class LayoutStopped(GraphError):
+    """The layout was stopped before it finished (superseded, cancelled, or the window closed)."""
+
+
+class DotRun:
+    """One run of `dot` that another thread may stop at any time, before or while it runs.
+
+    A stopped run never starts its process; a running one has it killed at once,
+    so nobody waits for a layout no one wants (up to the time limit, 10 s).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def start(self, args: list[str]) -> subprocess.Popen:
+        """Start `args` unless stopped already (then LayoutStopped)."""
+        with self._lock:
+            if self._stopped:
+                raise LayoutStopped("the layout was stopped")
+            self._process = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            return self._process
+
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def dot_run(run: DotRun) -> Iterator[DotRun]:
+    """Within this block, `layout_svg` in this thread runs `dot` under `run` (which another thread may stop).
+
+    A context rather than an argument, so that wrappers of `layout_svg` (tests count
+    or delay its calls) need not know about it.
+    """
+    previous = getattr(_this_thread, "run", None)
+    _this_thread.run = run
+    try:
+        yield run
+    finally:
+        _this_thread.run = previous
+
+
+def layout_svg(dot_source: str, timeout: float = 10.0, run: DotRun | None = None) -> bytes:
+    """Lay out and render `dot_source` to SVG with `dot`, giving up after `timeout` seconds.
+
+    `run.stop()` from another thread kills `dot` at once (LayoutStopped is raised here);
+    on the time limit `dot` is killed too, never left running. Without `run`, the one
+    set by `dot_run` in this thread, if any.
+    """
     ok, why = dot_available()
     if not ok:
         raise GraphError(why)
+    run = run or getattr(_this_thread, "run", None) or DotRun()
+    process = run.start(["dot", "-Tsvg"])
     try:
-        done = subprocess.run(
-            ["dot", "-Tsvg"],
-            input=dot_source.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        out, err = process.communicate(dot_source.encode("utf-8"), timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise GraphError(
             f"Graphviz needed more than {timeout:g} s to lay out this graph; collapse neurons or pick a smaller model"
         ) from None
-    if done.returncode != 0:
-        raise GraphError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
-    return done.stdout
+    except BaseException:
+        process.kill()  # whatever stopped us, dot must not run on
+        process.communicate()
+        raise
+    if run.stopped:
+        raise LayoutStopped("the layout was stopped")
+    if process.returncode != 0:
+        raise GraphError(f"Graphviz failed: {err.decode('utf-8', 'replace').strip()[:300]}")
+    return out
 
 
 # ---- the SVG, edited in place
@@ -315,58 +383,128 @@ ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
-class SvgGraph:
-    """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
+_SLOT = "\x00"  # marks an editable value in the serialised SVG; never in dot's output (not valid XML)
 
-    def __init__(self, svg: bytes, graph: Graph):
-        self.graph = graph
-        self._tree = ET.ElementTree(ET.fromstring(svg))
-        self._texts: dict[str, tuple[ET.Element, ET.Element]] = {}  # id -> (data text, grad text)
-        self._shapes: dict[str, list[ET.Element]] = {}  # id -> outline elements of its record and op node
-        for g in self._tree.iter(f"{{{SVG_NS}}}g"):
+
+class SvgTemplate:
+    """dot's SVG cut at every value that changes without a new layout, for the graph's node ids.
+
+    Parsing and serialising a large SVG takes a third of a second, so it is done once (in the
+    layout thread): the result is literal byte chunks between slots, and an SVG with new numbers,
+    fills or outlines is a join of chunks and slot values, in milliseconds.
+    """
+
+    def __init__(self, svg: bytes, node_ids: Collection[str]):
+        wanted = set(node_ids)
+        parser = ET.XMLParser()
+        for start in range(0, len(svg), 1 << 16):  # in pieces: other threads get the GIL in between
+            parser.feed(svg[start : start + (1 << 16)])
+        root = parser.close()
+        slots: list[str] = []  # slot key per slot, in document order
+        initial: dict[str, str] = {}
+        self.texts: dict[str, tuple[str, str]] = {}  # node id -> slot keys of its data and grad texts
+        self.shapes: dict[str, list[str]] = {}  # node id -> outline slot prefixes of its record and op node
+
+        def slot(key: str, value: str) -> str:
+            slots.append(key)
+            initial[key] = value
+            return f"{_SLOT}{len(slots) - 1}{_SLOT}"
+
+        for g in root.iter(f"{{{SVG_NS}}}g"):
             gid = g.get("id", "")
             node_id = gid[:-3] if gid.endswith("_op") else gid
-            if node_id not in graph._by_id:
+            if node_id not in wanted:
                 continue
             shapes = [
                 e for e in g if e.tag in (f"{{{SVG_NS}}}path", f"{{{SVG_NS}}}polygon", f"{{{SVG_NS}}}ellipse")
             ]
-            self._shapes.setdefault(node_id, []).extend(shapes[:1])
+            if shapes:
+                shape, prefix = shapes[0], f"{gid}:"
+                self.shapes.setdefault(node_id, []).append(prefix)
+                for attribute, default in (("fill", "none"), ("stroke", "#333333"), ("stroke-width", "1")):
+                    shape.set(attribute, slot(prefix + attribute, shape.get(attribute, default)))
             if gid == node_id:
                 texts = [
                     t for t in g.iter(f"{{{SVG_NS}}}text") if (t.text or "").startswith(("data", "grad"))
                 ]
                 if len(texts) >= 2:  # the last two: a label may itself start with "data"
-                    self._texts[node_id] = (texts[-2], texts[-1])
+                    texts[-2].text = slot(f"{node_id}:data", texts[-2].text or "")
+                    texts[-1].text = slot(f"{node_id}:grad", texts[-1].text or "")
+                    self.texts[node_id] = (f"{node_id}:data", f"{node_id}:grad")
+        pieces = ET.tostring(root, encoding="unicode").split(_SLOT)
+        # pieces: literal, slot number, literal, slot number, ..., literal
+        self.literals = pieces[0::2]
+        order = [int(number) for number in pieces[1::2]]
+        self.position = {slots[number]: at for at, number in enumerate(order)}  # slot key -> its place
+        self.initial = [initial[slots[number]] for number in order]
+        self.header = "<?xml version='1.0' encoding='utf-8'?>\n"
+
+    def render(self, values: list[str]) -> bytes:
+        """The SVG with these slot values (in `position` order, already XML-escaped)."""
+        parts: list[str] = [""] * (2 * len(values) + 1)
+        parts[0::2] = self.literals
+        parts[1::2] = values
+        return (self.header + "".join(parts)).encode("utf-8")
+
+
+class SvgGraph:
+    """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
+
+    DEFAULT_OUTLINE = ("#333333", 1.0)
+
+    def __init__(self, svg: bytes | SvgTemplate, graph: Graph):
+        self.graph = graph
+        self.template = template = svg if isinstance(svg, SvgTemplate) else SvgTemplate(svg, graph._by_id)
+        self._values = list(template.initial)
+        at = template.position
+        self._text_slots = [(node_id, at[data], at[grad]) for node_id, (data, grad) in template.texts.items()]
+        self._fill_slots = {
+            node_id: at[prefixes[0] + "fill"] for node_id, prefixes in template.shapes.items()
+        }
+        self._outline_slots = {
+            node_id: [(at[p + "stroke"], at[p + "stroke-width"]) for p in prefixes]
+            for node_id, prefixes in template.shapes.items()
+        }
+        self._outlined: set[str] = set(self._outline_slots)  # nodes whose outline may differ from the default
+        self.highlight({})
         self.update()
 
     @property
     def node_ids(self) -> list[str]:
-        return list(self._texts)
+        return list(self.template.texts)
 
     def update(self, grads: dict[str, float] | None = None) -> None:
         """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""
-        for node_id, (data_text, grad_text) in self._texts.items():
-            value = self.graph.node(node_id).value
+        values, node = self._values, self.graph.node
+        for node_id, data_at, grad_at in self._text_slots:
+            value = node(node_id).value
             grad = value.grad if grads is None or node_id not in grads else grads[node_id]
-            data_text.text = f"data {format_number(value.data)}"
-            grad_text.text = f"grad {format_number(grad)}" if grad is not None else "grad"
+            values[data_at] = "data " + format_number(value.data)  # digits, signs, "nan", "inf": no escaping
+            values[grad_at] = "grad " + format_number(grad) if grad is not None else "grad"
 
     def set_fills(self, fills: dict[str, str]) -> None:
+        values, slots = self._values, self._fill_slots
         for node_id, color in fills.items():
-            for shape in self._shapes.get(node_id, [])[:1]:
-                shape.set("fill", color)
+            at = slots.get(node_id)
+            if at is not None:
+                values[at] = _xml_text(color)
 
     def highlight(self, styles: dict[str, tuple[str, float]]) -> None:
         """Outline colour and width per node id; nodes not named get the default thin grey."""
-        for node_id, shapes in self._shapes.items():
-            color, width = styles.get(node_id, ("#333333", 1.0))
-            for shape in shapes:
-                shape.set("stroke", color)
-                shape.set("stroke-width", f"{width:g}")
+        values, slots = self._values, self._outline_slots
+        for node_id in self._outlined | set(styles):
+            color, width = styles.get(node_id, self.DEFAULT_OUTLINE)
+            for stroke_at, width_at in slots.get(node_id, ()):
+                values[stroke_at] = _xml_text(color)
+                values[width_at] = f"{width:g}"
+        self._outlined = set(styles)
 
     def to_bytes(self) -> bytes:
-        return ET.tostring(self._tree.getroot(), encoding="utf-8")
+        return self.template.render(self._values)
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # ---- step-through backprop
@@ -528,10 +666,48 @@ def graph_size(model: MLP, n_samples: int, expanded: bool, tanh_as_exp: bool = F
 
     Expanded graphs draw every weight and bias; collapsed ones fold them into their neuron.
     """
-    params = len(model.parameters()) if expanded else 0
-    per_sample = model.nin
-    for layer in model.layers:
-        exp_tanh = 6 if tanh_as_exp and layer.activation == "tanh" else 0  # 2*n, exp, -1, +1, **-1, *
-        per_neuron = (2 * layer.nin + (layer.activation != "linear")) if expanded else 1
-        per_sample += layer.nout * (per_neuron + exp_tanh)
-    return params + n_samples * (per_sample + 4)
+    layers = [(layer.nout, layer.activation) for layer in model.layers]
+    return layered_graph_size(model.nin, layers, n_samples, expanded, tanh_as_exp)
+
+
+def layered_graph_size(
+    n_inputs: int,
+    layers: Sequence[tuple[int, str]],
+    n_samples: int,
+    expanded: bool,
+    tanh_as_exp: bool = False,
+) -> int:
+    """`graph_size` from the network's shape alone: (neurons, activation) per layer.
+
+    Lets the view refuse a graph too large to draw without building a single Value
+    (the largest model has half a million parameters).
+    """
+    per_sample, params, nin = n_inputs, 0, n_inputs
+    for nout, activation in layers:
+        params += nout * (nin + 1)
+        exp_tanh = 6 if tanh_as_exp and activation == "tanh" else 0  # 2*n, exp, -1, +1, **-1, *
+        per_neuron = (2 * nin + (activation != "linear")) if expanded else 1
+        per_sample += nout * (per_neuron + exp_tanh)
+        nin = nout
+    return (params if expanded else 0) + n_samples * (per_sample + 4)
+
+
+def layered_edge_count(
+    n_inputs: int,
+    layers: Sequence[tuple[int, str]],
+    n_samples: int,
+    expanded: bool,
+    tanh_as_exp: bool = False,
+) -> int:
+    """About how many arrows such a graph draws (an upper bound), from the network's shape alone.
+
+    Collapsed, each neuron node has an arrow from every input it reads: two wide layers
+    make width² arrows, which `dot` cannot lay out in time even when the nodes are few.
+    """
+    per_sample, nin = 0, n_inputs
+    for nout, activation in layers:
+        exp_tanh = 16 if tanh_as_exp and activation == "tanh" else 0
+        per_neuron = (6 * nin + 4) if expanded else (nin + 1)
+        per_sample += nout * (per_neuron + exp_tanh)
+        nin = nout
+    return n_samples * (per_sample + 6)

@@ -10,7 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from engine.files import describe_value
-from engine.nn import ACTIVATIONS, MLP
+from engine.nn import ACTIVATIONS, MLP, initial_weights
+from engine.weights import LayerWeights, ModelWeights
 
 MAX_LAYER_SIZE = 256
 MAX_HIDDEN_LAYERS = 8
@@ -114,6 +115,19 @@ class ModelSpec:
         """A fresh network for data with `n_inputs` columns and one output."""
         self.validate()
         return MLP(n_inputs, [*self.hidden_sizes, 1], activations=self.activations, seed=self.seed)
+
+    def fresh_weights(self, n_inputs: int) -> ModelWeights:
+        """`ModelWeights.from_model(self.build(n_inputs))`, equal bit for bit, in milliseconds.
+
+        The GUI shows fresh weights on every change of the model; building the
+        network's `Value`s for that took over a second for the largest one.
+        """
+        self.validate()
+        layers = initial_weights(n_inputs, [*self.hidden_sizes, 1], self.seed)
+        return ModelWeights(
+            n_inputs,
+            [LayerWeights(act, rows, biases) for act, (rows, biases) in zip(self.activations, layers)],
+        )
 
     def parameter_count(self, n_inputs: int) -> int:
         sizes = [n_inputs, *self.hidden_sizes, 1]

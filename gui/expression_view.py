@@ -10,7 +10,6 @@ numbers change (new variable values, backward() again, step-through).
 from __future__ import annotations
 
 import html
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -41,7 +40,16 @@ from PySide6.QtWidgets import (
 from engine import expression as expression_engine
 from engine import graph as graph_engine
 from engine.expression import ExpressionError, evaluate, parse_variables
-from engine.graph import KIND_COLORS, BackwardStep, BackwardStepper, Graph, GraphError, SvgGraph, op_symbol
+from engine.graph import (
+    KIND_COLORS,
+    BackwardStep,
+    BackwardStepper,
+    Graph,
+    GraphError,
+    SvgGraph,
+    SvgTemplate,
+    op_symbol,
+)
 from engine.value import Value
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.graph_view import (
@@ -57,6 +65,7 @@ from gui.graph_view import (
     node_name,
 )
 from gui.style import ERROR_COLOR
+from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -110,6 +119,7 @@ class ExpressionView(QWidget):
         self._torch: tuple[float, dict[str, float]] | None = None  # PyTorch's value and grads
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen; None while there is none
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
+        self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None
         self._pending_dot: str | None = None
         self._layout = LayoutRunner(self, "expression layout")
@@ -120,6 +130,7 @@ class ExpressionView(QWidget):
         self._selected: str | None = None  # blue outline
         self._details_id: str | None = None  # the node the details describe: the clicked one, or the step's
         self._evaluated_once = False
+        self._compared: tuple[str, dict[str, float]] = ("", {})  # what PyTorch is (or will be) compared on
         self.graph_message = ""  # shown in place of the graph (Graphviz missing or failing)
         self.shown_svg: bytes | None = None  # the SVG on the canvas, numbers and outlines included
 
@@ -191,6 +202,8 @@ class ExpressionView(QWidget):
         self.canvas = SvgGraphCanvas()
         self.canvas.setMinimumSize(240, 160)
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
+        self.canvas.shown.connect(self._on_canvas_shown)
+        self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
         icon = self.style().standardIcon
         sp = QStyle.StandardPixmap
         self.step_prev_button = QPushButton(
@@ -296,9 +309,8 @@ class ExpressionView(QWidget):
                 "values, like that of a**0.5 at a = 0.",
                 self.expression_edit,
             )
-        self._torch, note = _compare_with_torch(text, variables)
-        self.torch_note.setText(note)
-        self.torch_note.setVisible(bool(note))
+        self._compared = (text, variables)
+        self._compare_with_torch()
         self._show_error("", None)
         self._stop_stepping()
         self._graph, self._leaves, self._backward_calls = graph, leaves, 1
@@ -306,6 +318,33 @@ class ExpressionView(QWidget):
         _name_intermediates(graph)
         self._show_graph()
         return True
+
+    def _compare_with_torch(self) -> None:
+        """PyTorch's value and grads for the expression evaluated last, or a note why not (yet)."""
+        text, variables = self._compared
+        if torch_ready() or not torch_installed():
+            self._torch, note = _compare_with_torch(text, variables)
+        elif loader().error:
+            self._torch, note = (
+                None,
+                f"{loader().error}, so there is nothing to compare with. The rest works.",
+            )
+        else:  # its first import takes seconds: in a thread, and the column fills in after
+            self._torch, note = (
+                None,
+                "Loading PyTorch… (its first import takes a few seconds; its column follows).",
+            )
+            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
+            load_torch()
+        self.torch_note.setText(note)
+        self.torch_note.setVisible(bool(note))
+
+    @Slot(bool, str)
+    def _on_torch_loaded(self, _ok: bool, _error: str) -> None:
+        if self._graph is None:
+            return
+        self._compare_with_torch()  # a failed import says so through the same note
+        self._fill_table()
 
     def current_graph(self) -> Graph | None:
         return self._graph
@@ -316,10 +355,11 @@ class ExpressionView(QWidget):
         export_graph(path, svg, lambda: self._dot(self._graph, numbers=True))
 
     def shutdown(self) -> None:
-        """Stop the layout thread (waits for a running `dot`); safe to call twice."""
+        """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
         self._play_timer.stop()
         self._debounce.stop()
         self._layout.shutdown()
+        self.canvas.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -365,9 +405,9 @@ class ExpressionView(QWidget):
             if self._pending_dot is not None:
                 self._layout.cancel()
                 self._pending_dot = None
-            self._svg_graph = SvgGraph(self._layout_bytes, graph)
+            self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
             self._render(keep_view=True)
-            self.graph_shown.emit()
+            self._announce_shown()
             return
         self._svg_graph = None  # the old picture stays until the new one is ready, but is inert
         self._render(keep_view=True)
@@ -378,31 +418,39 @@ class ExpressionView(QWidget):
             self._show_graph_problem(why)
             return
         self._pending_dot = dot
-        self._layout.request(dot)
+        self._layout.request(dot, graph._by_id)
 
     def _on_style_changed(self, _index: int) -> None:
         if self._graph is not None:
             self._show_graph()
 
-    @Slot(object, str)
-    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
+    @Slot(object, object, str)
+    def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
-        if svg is None or self._graph is None:
+        if svg is None or template is None or self._graph is None:
             self._show_graph_problem(error or "Graphviz returned nothing.")
             return
-        try:
-            self._svg_graph = SvgGraph(svg, self._graph)
-        except ET.ParseError as exc:
-            self._show_graph_problem(f"Graphviz returned SVG that cannot be read: {exc}")
-            return
+        self._svg_graph = SvgGraph(template, self._graph)  # parsed in the layout thread: only numbers here
         self._layout_bytes, self._shown_dot, self.graph_message = svg, dot, ""
+        self._layout_template = template
         self._render(keep_view=False)
-        self.graph_shown.emit()
+        self._announce_shown()
+
+    def _announce_shown(self) -> None:
+        """graph_shown now, or when the canvas has painted a large graph in its thread."""
+        self._announce_when_painted = self.canvas.painting
+        if not self._announce_when_painted:
+            self.graph_shown.emit()
+
+    def _on_canvas_shown(self) -> None:
+        if self._announce_when_painted:
+            self._announce_shown()
 
     def _show_graph_problem(self, text: str) -> None:
         """No picture: `text` in its place (the table keeps working)."""
         self._layout.cancel()
         self._pending_dot = self._shown_dot = self._layout_bytes = self._svg_graph = self.shown_svg = None
+        self._layout_template = None
         self.graph_message = text
         self.canvas.clear(text)
         self._update_controls()

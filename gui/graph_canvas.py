@@ -7,7 +7,8 @@ in a thread so the window stays live while a large graph is laid out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -17,17 +18,20 @@ from PySide6.QtCore import (
     QObject,
     QPointF,
     QRectF,
+    QSize,
     Qt,
     QThread,
+    QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QGraphicsItem,
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
@@ -37,9 +41,13 @@ from PySide6.QtWidgets import (
 
 from engine import graph as graph_engine
 from engine.files import atomic_write_bytes
-from engine.graph import GraphError
+from engine.graph import DotRun, GraphError, LayoutStopped, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
+ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
+RASTER_SCALE = 2.0  # ...into an image of at most this many pixels per SVG pixel
+RASTER_MIN_SCALE = 0.25  # ...and at least this many (a fitted overview of a long graph is drawn scaled down)
+RASTER_MAX_PIXELS = 24_000_000  # ...or fewer: 96 MB at most
 PNG_SCALE = 2.0
 PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
 PNG_MAX_SIDE = 16_000
@@ -69,10 +77,22 @@ class SvgGraphCanvas(QGraphicsView):
         super().__init__(parent)
         self.renderer = QSvgRenderer(self)
         self.setScene(QGraphicsScene(self))
-        self._item = QGraphicsSvgItem()
-        self._item.setSharedRenderer(self.renderer)
-        self._item.setVisible(False)
-        self.scene().addItem(self._item)
+        self._vector_item = QGraphicsSvgItem()
+        self._vector_item.setSharedRenderer(self.renderer)
+        self._vector_item.setVisible(False)
+        self.scene().addItem(self._vector_item)
+        self._image_item = _ImageItem()  # a large graph, drawn in a thread (see set_svg)
+        self._image_item.setVisible(False)
+        self.scene().addItem(self._image_item)
+        self._item: QGraphicsItem = self._vector_item  # the one that shows the graph now
+        self._painter = SvgPainter(self, "graph painting")
+        self._painter.finished.connect(self._on_painted)
+        self._pending: tuple[list[str], bool, str | None] | None = None  # set_svg's arguments while painting
+        self._svg: bytes | None = None  # the large SVG shown as an image (painted again after a zoom)
+        self._zoom_settled = QTimer(self)
+        self._zoom_settled.setSingleShot(True)
+        self._zoom_settled.setInterval(250)
+        self._zoom_settled.timeout.connect(self._repaint_for_zoom)
         self._placeholder = QGraphicsTextItem()
         self._placeholder.setDefaultTextColor(QColor("#666666"))
         self._placeholder.setTextWidth(420)
@@ -99,31 +119,99 @@ class SvgGraphCanvas(QGraphicsView):
 
     # ---- content
 
+    shown = Signal()  # an SVG handed to set_svg off the GUI thread is now on screen
+
     def set_svg(
         self, svg: bytes, node_ids: Sequence[str], keep_view: bool = False, focus: str | None = None
-    ) -> None:
+    ) -> bool:
         """Show `svg`; keep_view=True keeps zoom and scroll (new numbers), False fits it to the window.
 
         A graph so long that the whole of it would be unreadably small (the lecture's MLP is
         7 times wider than high) opens fitted on its short side instead, at the node `focus`;
         `fit()` (F, 0) still shows all of it.
+
+        Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
+        fifth of a second to load and as long again to paint, at every change of a number:
+        it is loaded and painted into an image in a thread instead, and shown (with `shown`)
+        when ready; until then the previous picture stays. False then.
         """
+        if len(svg) > ASYNC_SVG_BYTES:
+            self._pending = (list(node_ids), keep_view, focus)
+            self._svg = svg
+            self._painter.request(svg, self._raster_scale(keep_view))
+            return False
+        self._painter.cancel()
+        self._pending = None
+        self._svg = None
         self.renderer.load(QByteArray(svg))
+        self._show_item(self._vector_item, node_ids)
+        if keep_view:
+            self._item.update()
+            return True
+        self._vector_item.setSharedRenderer(self.renderer)  # takes the new size
+        self._relayout_view(focus)
+        return True
+
+    def _raster_scale(self, keep_view: bool) -> float:
+        """Pixels per SVG pixel for a painted image: the view's (drawn 1:1, a plain copy), or where a
+        new graph opens; a scaled image costs tens of milliseconds at every repaint."""
+        zoom = self.zoom if keep_view and self.has_svg else self.OPENING_SCALE
+        ratio = self.devicePixelRatioF()
+        return max(RASTER_MIN_SCALE, min(RASTER_SCALE, zoom * ratio))
+
+    def _repaint_for_zoom(self) -> None:
+        """After a zoom: paint the image again at the new scale if the shown one is far from it."""
+        if self._svg is None or not self._image_item.isVisible() or self._pending is not None:
+            return
+        wanted = self._raster_scale(keep_view=True)
+        if abs(wanted - self._image_item.scale_of_image) > 0.2 * wanted:
+            self._pending = (list(self._node_ids), True, self._focus)
+            self._painter.request(self._svg, wanted)
+
+    def _show_item(self, item: QGraphicsItem, node_ids: Sequence[str]) -> None:
         self._node_ids = list(node_ids)
         self._hit_rects = None
         self._placeholder.setVisible(False)
-        self._item.setVisible(True)
-        if keep_view:
-            self._item.update()
-            return
-        self._item.setSharedRenderer(self.renderer)  # takes the new size
+        other = self._image_item if item is self._vector_item else self._vector_item
+        other.setVisible(False)
+        item.setVisible(True)
+        self._item = item
+
+    def _relayout_view(self, focus: str | None) -> None:
         self.scene().setSceneRect(self._item.boundingRect())
         self._focus = focus
         self._initial_view()
 
+    @Slot(object, object)
+    def _on_painted(self, renderer: QSvgRenderer, image: QImage) -> None:
+        if self._pending is None:
+            return
+        node_ids, keep_view, focus = self._pending
+        self._pending = None
+        old, self.renderer = self.renderer, renderer
+        renderer.setParent(self)
+        if old is not None and old is not renderer:
+            old.deleteLater()
+        self._vector_item.setSharedRenderer(renderer)  # never shown: keeps the renderer in use alive
+        size = renderer.defaultSize()
+        self._image_item.set_image(image, QRectF(0, 0, size.width(), size.height()))
+        self._show_item(self._image_item, node_ids)
+        if not keep_view:
+            self._relayout_view(focus)
+        self.shown.emit()
+
+    def shutdown(self) -> None:
+        """Stop the painting thread; safe to call twice."""
+        self._pending = None
+        self._painter.shutdown()
+
     def clear(self, text: str = "") -> None:
         """No graph; `text` (if any) in its place."""
-        self._item.setVisible(False)
+        self._painter.cancel()
+        self._pending = None
+        self._svg = None
+        self._vector_item.setVisible(False)
+        self._image_item.setVisible(False)
         self._node_ids = []
         self._hit_rects = None
         self._placeholder.setPlainText(text)
@@ -134,7 +222,12 @@ class SvgGraphCanvas(QGraphicsView):
 
     @property
     def has_svg(self) -> bool:
-        return self._item.isVisible()
+        return self._vector_item.isVisible() or self._image_item.isVisible()
+
+    @property
+    def painting(self) -> bool:
+        """A large SVG is being painted in a thread (the picture on screen is the previous one)."""
+        return self._pending is not None
 
     # ---- zoom
 
@@ -146,6 +239,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(self._fit_scale(), self._fit_scale())
         self.centerOn(self._item.boundingRect().center())
+        self._zoom_settled.start()
 
     def _initial_view(self) -> None:
         self.fit()
@@ -159,6 +253,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(scale, scale)
         self.centerOn(rect.center())
+        self._zoom_settled.start()
 
     def zoom_by(self, factor: float) -> None:
         """Zoom in (factor > 1) or out around the view's centre."""
@@ -193,6 +288,7 @@ class SvgGraphCanvas(QGraphicsView):
         self.scale(target / current, target / current)
         self.setTransformationAnchor(previous)
         self._auto_view = None
+        self._zoom_settled.start()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
         dy = event.angleDelta().y()
@@ -285,6 +381,7 @@ class SvgGraphCanvas(QGraphicsView):
             self.resetTransform()
             self.scale(min_scale, min_scale)
             self._auto_view = None
+            self._zoom_settled.start()
         around = QRectF(rect)
         for other in also:
             other_rect = self.node_rect(other)
@@ -332,38 +429,51 @@ class SvgGraphCanvas(QGraphicsView):
 
 
 class LayoutWorker(QObject):
-    """Runs `dot` in the thread it was moved to; requests that are no longer the latest are skipped."""
+    """Runs `dot` and reads its SVG in the thread it was moved to; stale requests are skipped.
 
-    finished = Signal(int, object, str)  # generation, SVG bytes (or None), error message
+    Both halves are slow for a large graph (seconds of `dot`, a third of a second to parse
+    and cut its SVG into a template), so the GUI thread gets a ready `SvgTemplate`.
+    """
+
+    finished = Signal(int, object, object, str)  # generation, SVG bytes, SvgTemplate (None on error), error
 
     def __init__(self) -> None:
         super().__init__()
         self.latest = 0  # set by the GUI thread before each request
 
-    @Slot(int, str)
-    def lay_out(self, generation: int, dot: str) -> None:
-        if generation != self.latest:
+    @Slot(int, str, object, object)
+    def lay_out(self, generation: int, dot: str, node_ids: frozenset, run: DotRun) -> None:
+        if generation != self.latest or run.stopped:
             return  # a newer request is queued behind this one
         try:
-            svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+            with graph_engine.dot_run(run):
+                svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+            if run.stopped:
+                return
+            template = SvgTemplate(svg, node_ids)
+        except LayoutStopped:
+            return  # superseded, cancelled or closing: nobody waits for an answer
         except GraphError as exc:
-            self.finished.emit(generation, None, str(exc))
+            self.finished.emit(generation, None, None, str(exc))
+        except ET.ParseError as exc:
+            self.finished.emit(generation, None, None, f"Graphviz returned SVG that cannot be read: {exc}")
         except Exception as exc:  # e.g. dot could not be started: a message, never a crash
-            self.finished.emit(generation, None, f"Graphviz could not lay out the graph: {exc}")
+            self.finished.emit(generation, None, None, f"Graphviz could not lay out the graph: {exc}")
         else:
-            self.finished.emit(generation, svg, "")
+            self.finished.emit(generation, svg, template, "")
 
 
 class LayoutRunner(QObject):
     """Lays out DOT text with Graphviz in its own thread; only the newest request is answered.
 
     Each view owns one. A request supersedes any earlier one still waiting or
-    running; `cancel()` drops them all (the view shows something else now).
+    running, and `cancel()` drops them all (the view shows something else now):
+    either way the `dot` of a dropped request is killed, so closing never waits for it.
     """
 
-    finished = Signal(object, str)  # SVG bytes (or None), error message
+    finished = Signal(object, object, str)  # SVG bytes, SvgTemplate (both None on error), error message
 
-    _requested = Signal(int, str)
+    _requested = Signal(int, str, object, object)
 
     def __init__(self, parent: QObject, name: str):
         super().__init__(parent)
@@ -371,8 +481,10 @@ class LayoutRunner(QObject):
         self._thread: QThread | None = None
         self._worker: LayoutWorker | None = None
         self._generation = 0
+        self._run: DotRun | None = None  # the newest request's dot run
 
-    def request(self, dot: str) -> None:
+    def request(self, dot: str, node_ids: Collection[str]) -> None:
+        """Lay out `dot`; the answer's template has slots for these node ids."""
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName(self._name)
@@ -384,9 +496,134 @@ class LayoutRunner(QObject):
             thread = self._thread
             self.destroyed.connect(lambda *_: stop_thread(thread))
             self._thread.start()
+        self.cancel()
+        self._run = DotRun()
+        self._worker.latest = self._generation
+        self._requested.emit(self._generation, dot, frozenset(node_ids), self._run)
+
+    def cancel(self) -> None:
+        """Drop every request; a running `dot` is killed."""
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.latest = self._generation
+        run, self._run = self._run, None
+        if run is not None:
+            run.stop()
+
+    @property
+    def running_run(self) -> DotRun | None:
+        """The newest request's run (None when there is none): tests and benchmarks watch it."""
+        return self._run
+
+    def shutdown(self) -> None:
+        """Kill a running `dot` and stop the thread; safe to call twice."""
+        self.cancel()
+        thread, self._thread, self._worker = self._thread, None, None
+        if thread is not None:
+            stop_thread(thread)
+
+    @Slot(int, object, object, str)
+    def _on_worker_finished(self, generation: int, svg: bytes | None, template: object, error: str) -> None:
+        if generation == self._generation:
+            self._run = None
+            self.finished.emit(svg, template, error)
+
+
+class _ImageItem(QGraphicsItem):
+    """An image painted in a thread, shown over `rect` (the SVG's own size, as the vector item would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._image = QImage()
+        self._rect = QRectF()
+
+    def set_image(self, image: QImage, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._image, self._rect = image, rect
+        self.update()
+
+    @property
+    def scale_of_image(self) -> float:
+        """Image pixels per SVG pixel."""
+        return self._image.width() / self._rect.width() if self._rect.width() else 0.0
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return self._rect
+
+    def paint(self, painter: QPainter, _option, _widget=None) -> None:
+        if not self._image.isNull():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(self._rect, self._image)
+
+
+class SvgPaintWorker(QObject):
+    """Loads an SVG into a new renderer and paints it into an image, in the thread it was moved to."""
+
+    finished = Signal(int, object, object)  # generation, QSvgRenderer (moved to the GUI thread), QImage
+
+    def __init__(self, gui_thread: QThread) -> None:
+        super().__init__()
+        self.latest = 0
+        self._gui_thread = gui_thread
+
+    @Slot(int, object, float)
+    def paint(self, generation: int, svg: bytes, scale: float) -> None:
+        if generation != self.latest:
+            return  # newer numbers are queued behind these
+        # QSvgRenderer and QImage may be used off the GUI thread (QPixmap may not). Both calls
+        # below let the GUI thread run meanwhile: PySide releases the GIL in load() and read(),
+        # not in QSvgRenderer.render(), which would hold it for most of a second.
+        renderer = QSvgRenderer()
+        renderer.load(QByteArray(svg))  # for the geometry: where each node is, for clicks
+        image = raster_image(svg, scale) if renderer.isValid() else QImage()
+        if generation != self.latest:
+            return
+        renderer.moveToThread(self._gui_thread)
+        self.finished.emit(generation, renderer, image)
+
+
+def raster_image(svg: bytes, scale: float = RASTER_SCALE) -> QImage:
+    """The SVG painted at `scale` of its size, within RASTER_MAX_PIXELS (transparent around)."""
+    data = QByteArray(svg)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer, b"svg")
+    size = reader.size()
+    w, h = max(size.width(), 1), max(size.height(), 1)
+    scale = min(scale, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
+    reader.setScaledSize(QSize(max(1, round(w * scale)), max(1, round(h * scale))))
+    return reader.read()
+
+
+class SvgPainter(QObject):
+    """Paints SVGs in its own thread; only the newest request is answered (as LayoutRunner)."""
+
+    finished = Signal(object, object)  # QSvgRenderer, QImage
+
+    _requested = Signal(int, object, float)
+
+    def __init__(self, parent: QObject, name: str):
+        super().__init__(parent)
+        self._name = name
+        self._thread: QThread | None = None
+        self._worker: SvgPaintWorker | None = None
+        self._generation = 0
+
+    def request(self, svg: bytes, scale: float) -> None:
+        if self._thread is None:
+            self._thread = QThread(self)
+            self._thread.setObjectName(self._name)
+            self._worker = SvgPaintWorker(self.thread())
+            self._worker.moveToThread(self._thread)
+            self._requested.connect(self._worker.paint)
+            self._worker.finished.connect(self._on_worker_finished)
+            self._thread.finished.connect(self._worker.deleteLater)
+            thread = self._thread
+            self.destroyed.connect(lambda *_: stop_thread(thread))
+            self._thread.start()
         self._generation += 1
         self._worker.latest = self._generation
-        self._requested.emit(self._generation, dot)
+        self._requested.emit(self._generation, svg, scale)
 
     def cancel(self) -> None:
         self._generation += 1
@@ -394,16 +631,17 @@ class LayoutRunner(QObject):
             self._worker.latest = self._generation
 
     def shutdown(self) -> None:
-        """Stop the thread (waits for a running `dot`); safe to call twice."""
         self.cancel()
         thread, self._thread, self._worker = self._thread, None, None
         if thread is not None:
             stop_thread(thread)
 
-    @Slot(int, object, str)
-    def _on_worker_finished(self, generation: int, svg: bytes | None, error: str) -> None:
+    @Slot(int, object, object)
+    def _on_worker_finished(self, generation: int, renderer: QSvgRenderer, image: QImage) -> None:
         if generation == self._generation:
-            self.finished.emit(svg, error)
+            self.finished.emit(renderer, image)
+        else:
+            renderer.deleteLater()
 
 
 def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:

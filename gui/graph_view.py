@@ -12,10 +12,8 @@ node at a time (`BackwardStepper`) and redraws the same layout after every step.
 from __future__ import annotations
 
 import html
-import importlib.util
 import math
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from engine import graph as graph_engine
 from engine.data import Dataset
 from engine.graph import (
     KIND_COLORS,
+    MAX_EDGES,
     MAX_NODES,
     BackwardStep,
     BackwardStepper,
@@ -56,14 +55,17 @@ from engine.graph import (
     GraphError,
     GraphNode,
     SvgGraph,
+    SvgTemplate,
     format_number,
-    graph_size,
+    layered_edge_count,
+    layered_graph_size,
     op_symbol,
 )
 from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.style import ERROR_COLOR
+from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -115,6 +117,7 @@ class GraphView(QWidget):
         self._graph: Graph | None = None
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
+        self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None  # the DOT text of that layout
         self._pending_dot: str | None = None  # the DOT text being laid out
         self._expanded = True
@@ -134,6 +137,9 @@ class GraphView(QWidget):
         self.canvas = SvgGraphCanvas()
         self.canvas.setMinimumSize(240, 200)
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
+        self.canvas.shown.connect(self._on_canvas_shown)
+        self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
+        self._torch_wanted = False  # a comparison waits for PyTorch to load
         self.canvas.installEventFilter(self)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -248,7 +254,7 @@ class GraphView(QWidget):
             "grad beside ours, with the difference"
         )
         self.torch_button.clicked.connect(self.compare_with_torch)
-        if importlib.util.find_spec("torch") is None:
+        if not torch_installed():
             self.torch_button.setEnabled(False)
             self.torch_button.setToolTip("PyTorch is not installed (pip install torch==2.13.0)")
 
@@ -368,9 +374,10 @@ class GraphView(QWidget):
         )
 
     def shutdown(self) -> None:
-        """Stop the layout thread (waits for a running `dot`); safe to call twice."""
+        """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
         self._play_timer.stop()
         self._layout.shutdown()
+        self.canvas.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -426,13 +433,13 @@ class GraphView(QWidget):
                 self._pending_dot = None
                 self._show_message("")
             if self._svg_graph is None:
-                self._svg_graph = SvgGraph(self._layout_bytes, graph)
+                self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
             else:  # the same node ids: its edited SVG serves the new graph (saves parsing it again)
                 self._svg_graph.graph = graph
             self._replay_state()
             self._render(keep_view=True)
             if announce_reuse:  # a sample switch shows another graph; set_model only new numbers
-                self.graph_shown.emit()
+                self._announce_shown()
             return
         if dot == self._pending_dot:
             return  # that layout is under way and will show this graph
@@ -446,13 +453,16 @@ class GraphView(QWidget):
         self._request_layout(dot, len(graph))
 
     def _build_graph(self) -> Graph:
-        assert self._weights is not None and self._dataset is not None
-        model = self._weights.to_model()
+        weights = self._weights
+        assert weights is not None and self._dataset is not None
         n = len(self._dataset) if self._sample is None else 1
         mode = self.neurons_combo.currentIndex()
         tanh_as_exp = self.tanh_combo.currentIndex() == 1
-        collapsed_size = graph_size(model, n, expanded=False, tanh_as_exp=tanh_as_exp)
-        expanded_size = graph_size(model, n, expanded=True, tanh_as_exp=tanh_as_exp)
+        # Sized from the weights' shape, before any Value exists: the largest model the UI
+        # allows would take seconds to build only to be refused.
+        shape = list(zip(weights.sizes, weights.activations))
+        collapsed_size = layered_graph_size(weights.inputs, shape, n, expanded=False, tanh_as_exp=tanh_as_exp)
+        expanded_size = layered_graph_size(weights.inputs, shape, n, expanded=True, tanh_as_exp=tanh_as_exp)
         if mode == 0:
             expanded = expanded_size <= AUTO_EXPANDED_MAX
             if collapsed_size > MAX_NODES:
@@ -466,8 +476,18 @@ class GraphView(QWidget):
             if size > MAX_NODES:
                 hint = "choose “Collapsed”" if expanded else "pick a smaller model"
                 raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
+        edges = layered_edge_count(weights.inputs, shape, n, expanded=expanded, tanh_as_exp=tanh_as_exp)
+        if edges > MAX_EDGES:
+            collapsed_edges = layered_edge_count(weights.inputs, shape, n, False, tanh_as_exp)
+            hint = (
+                "choose “Collapsed”" if expanded and collapsed_edges <= MAX_EDGES else "pick a smaller model"
+            )
+            raise GraphError(
+                f"This network is too large to draw: about {edges:,} arrows (at most {MAX_EDGES:,}), "
+                f"as every neuron reads every neuron of the layer before. To see a graph, {hint}."
+            )
         self._expanded = expanded
-        tanh_as_exp = self.tanh_combo.currentIndex() == 1
+        model = weights.to_model()
         if self._sample is None:
             return graph_engine.dataset_graph(model, self._dataset, self._loss, expanded, tanh_as_exp)
         x, y = self._dataset.inputs[self._sample], self._dataset.targets[self._sample]
@@ -491,29 +511,38 @@ class GraphView(QWidget):
         self._layout_started = time.perf_counter()
         self._show_message(f"Laying out {n_nodes:,} nodes…")
         self._update_controls()
-        self._layout.request(dot)
+        self._layout.request(dot, self._graph._by_id)
 
-    @Slot(object, str)
-    def _on_layout_finished(self, svg: bytes | None, error: str) -> None:
+    @Slot(object, object, str)
+    def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
         dot, self._pending_dot = self._pending_dot, None
-        if svg is None or self._graph is None:
+        if svg is None or template is None or self._graph is None:
             self._show_problem(error or "Graphviz returned nothing.")
             return
-        try:
-            svg_graph = SvgGraph(svg, self._graph)
-        except ET.ParseError as exc:
-            self._show_problem(f"Graphviz returned SVG that cannot be read: {exc}")
-            return
+        svg_graph = SvgGraph(template, self._graph)  # parsed in the layout thread: only numbers here
         self._layout_bytes, self._shown_dot, self._svg_graph = svg, dot, svg_graph
+        self._layout_template = template
         self._show_message("")
         self._render(keep_view=False)
+        self._announce_shown()
+
+    def _announce_shown(self) -> None:
+        """graph_shown now, or when the canvas has painted a large graph in its thread."""
+        if self.canvas.painting:
+            self._announce_when_painted = True
+            return
+        self._announce_when_painted = False
         self.last_layout_seconds = time.perf_counter() - self._layout_started
         self.graph_shown.emit()
+
+    def _on_canvas_shown(self) -> None:
+        if self._announce_when_painted:
+            self._announce_shown()
 
     def _show_problem(self, text: str) -> None:
         """No picture: `text` says why (and what to do)."""
         self._layout.cancel()  # whatever is still being laid out is no longer wanted
-        self._pending_dot = self._shown_dot = self._layout_bytes = None
+        self._pending_dot = self._shown_dot = self._layout_bytes = self._layout_template = None
         self._svg_graph = None
         self._stop_stepping()
         self._selected = self._details_id = None
@@ -638,9 +667,31 @@ class GraphView(QWidget):
         self.node_selected.emit(node_id)
 
     def compare_with_torch(self) -> float | None:
-        """Our grads of every parameter beside PyTorch float64's; the largest difference (None: no torch)."""
-        if self._weights is None or self._dataset is None or self._data_problem():
+        """Our grads of every parameter beside PyTorch float64's; the largest difference.
+
+        None if there is nothing to compare, or PyTorch is missing or still loading: its first
+        import takes seconds, so it is imported in a thread and the comparison follows by itself.
+        """
+        if self._weights is None or self._dataset is None or self._data_problem() or self._graph is None:
             return None
+        if not torch_ready():
+            if loader().error:
+                self.details.setHtml(f"<p>{html.escape(loader().error)}.</p>")
+                return None
+            if not torch_installed():
+                self.details.setHtml(
+                    "<p>PyTorch is not installed (<code>pip install torch==2.13.0</code>).</p>"
+                )
+                return None
+            self._torch_wanted = True
+            self.details.setHtml(
+                "<p><b>Loading PyTorch…</b></p><p>Its first import takes a few seconds; "
+                "the comparison appears here when it is ready.</p>"
+            )
+            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
+            load_torch()
+            return None
+        self._torch_wanted = False
         try:
             from engine.weights import torch_parameter_grads
 
@@ -673,6 +724,16 @@ class GraphView(QWidget):
             f"<th>PyTorch</th><th>|Δ|</th></tr>{rows}</table>"
         )
         return worst
+
+    @Slot(bool, str)
+    def _on_torch_loaded(self, ok: bool, error: str) -> None:
+        if not self._torch_wanted:
+            return
+        self._torch_wanted = False
+        if ok:
+            self.compare_with_torch()
+        else:
+            self.details.setHtml(f"<p>{html.escape(error)}</p>")
 
     def _show_details(self, node_id: str | None) -> None:
         graph = self._graph

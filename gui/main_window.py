@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
 
     def _train_blocked(self) -> bool:
         """A field holds text that cannot be used (Space and menus, too, must not train on another value)."""
+        self.model_panel.commit_pending()  # layer sizes typed a moment ago count (they may ask to reset)
         reason = self.training_panel.train_blocked_reason()
         if reason:
             self.statusBar().showMessage(reason, 5000)
@@ -517,7 +518,7 @@ class MainWindow(QMainWindow):
             self._refresh_graph()
 
     def _fresh_weights(self) -> ModelWeights:
-        return ModelWeights.from_model(self._spec.build(self._dataset.n_inputs))
+        return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
 
     def _schedule_views(self) -> None:
         if self._view_timer.isActive():

@@ -6,7 +6,7 @@ come from the spec (`parameter_count`, `graph_size`), so typing stays instant.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.nn import ACTIVATIONS
@@ -55,6 +55,12 @@ OUTPUT_TIP = (
     + "<br>".join(f"<b>{name}</b>: {tip}" for name, tip in ACTIVATION_TIPS.items())
     + "</p>"
 )
+
+# A model this large makes every change costly downstream (fresh weights, the decision
+# boundary's grid: about a second for 8 layers of 256): typed layer sizes that reach it
+# are passed on when typing pauses (or on Enter, or leaving the field), not at every key.
+LARGE_MODEL_PARAMETERS = 5_000
+TYPING_PAUSE_MS = 400
 
 SEED_TIP = (
     "Seed of the random initial weights and biases (each drawn uniformly from -1 to 1, as in the "
@@ -123,8 +129,13 @@ class ModelPanel(QWidget):
         self._show_layers([4, 4])
         self._update_summary()
 
+        self._typing_pause = QTimer(self)
+        self._typing_pause.setSingleShot(True)
+        self._typing_pause.setInterval(TYPING_PAUSE_MS)
+        self._typing_pause.timeout.connect(self._on_user_change)
         # textChanged, not textEdited: text pasted, dropped or set from code is checked as typing is
         self.layers_edit.textChanged.connect(self._on_layers_edit_text_edited)
+        self.layers_edit.editingFinished.connect(self.commit_pending)
         self.output_combo.currentIndexChanged.connect(self._on_user_change)
         self.seed_spin.valueChanged.connect(self._on_user_change)
 
@@ -159,6 +170,7 @@ class ModelPanel(QWidget):
         """
         if problem := self.spec_problem(spec):
             raise SpecError(problem)
+        self._typing_pause.stop()  # what was being typed is replaced
         self._removed_choices.clear()
         with QSignalBlocker(self.layers_edit):  # the spec is shown, not typed: nothing to emit
             self.layers_edit.setText(", ".join(str(n) for n in spec.hidden_sizes))
@@ -186,16 +198,35 @@ class ModelPanel(QWidget):
         try:
             sizes = parse_layer_sizes(text)
         except SpecError as exc:
+            self._typing_pause.stop()
             self._show_invalid(str(exc))
             return
         except ValueError:  # a parser that let odd digits ("²", "①") through to int()
+            self._typing_pause.stop()
             self._show_invalid(
                 f"{text.strip()!r} is not a list of layer sizes: write whole numbers like 4, 4"
             )
             return
         self._show_layers(sizes)
         self._set_valid(True)
+        spec = self.spec()
+        if spec is not None and spec.parameter_count(self._n_inputs) > LARGE_MODEL_PARAMETERS:
+            self._update_summary()
+            self._typing_pause.start()  # passed on when the typing pauses
+            return
+        self._typing_pause.stop()
         self._on_user_change()
+
+    def commit_pending(self) -> None:
+        """Pass on layer sizes still waiting for the typing to pause (Enter, leaving the field, Train)."""
+        if self._typing_pause.isActive():
+            self._typing_pause.stop()
+            self._on_user_change()
+
+    @property
+    def change_pending(self) -> bool:
+        """Typed layer sizes not passed on yet (`spec()` already shows them)."""
+        return self._typing_pause.isActive()
 
     def _on_user_change(self) -> None:
         spec = self.spec()

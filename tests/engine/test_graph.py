@@ -1,6 +1,7 @@
 """The drawn graph: what its nodes carry, the forms a neuron takes, and step-through backprop."""
 
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -214,16 +215,17 @@ def test_graph_too_large_and_dot_missing_or_slow_give_clear_errors(monkeypatch):
         layout_svg("digraph { a -> b }")
 
 
-@needs_dot
-def test_layout_time_limit(monkeypatch):
-    import subprocess
-
-    def too_slow(*args, **kwargs):
-        raise subprocess.TimeoutExpired(cmd="dot", timeout=kwargs.get("timeout"))
-
-    monkeypatch.setattr(subprocess, "run", too_slow)
+def test_layout_time_limit_kills_dot(monkeypatch, tmp_path):
+    pid_file = tmp_path / "dot.pid"
+    fake = tmp_path / "dot"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(GraphError, match="more than 0.5 s"):
         layout_svg("digraph { a -> b }", timeout=0.5)
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left sleeping
+        os.kill(pid, 0)
 
 
 def test_numbers_fit_their_reserved_width():

@@ -1,0 +1,376 @@
+"""Does any user action freeze the window? The worst GUI-thread delay of each, in the real window.
+
+A 10 ms QTimer in the GUI thread records how late each of its ticks fires (the
+event-loop delay a user feels as a frozen window) while the benchmark drives one user
+action and waits until the window is idle again (the action's work done, then
+another SETTLE_MS). Goal: no action above 100 ms; while training, p99 <= 33 ms and
+the in-window speed >= 90 % of headless.
+
+The actions, in order: typing the hidden layers up to 8 x 256 key by key; the graph
+tab on that model; importing a CSV of 100,000 rows (refused) and of 2,000 rows
+(accepted); the first PyTorch comparison (graph tab) and the Expression tab's; laying
+out the expanded moons graph (986 nodes), a numbers-only update of it and a
+backprop step; closing a window while `dot` runs; Train, Reset / Open session /
+New session while training, training the moons demo with the graph tab showing,
+and training the moons demo (300 steps) with the loss tab showing. The window is
+driven through MainWindow's public methods only.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_freeze.py
+    xvfb-run -a -s '-screen 0 1366x768x24' .venv/bin/python benchmarks/bench_freeze.py
+
+The time of a plain Python loop is printed first, to tie the figures to the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gui.app import configure_runtime  # noqa: E402
+
+configure_runtime()  # as the app runs: before NumPy is imported
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from engine.data import lecture, moons, write_csv  # noqa: E402
+from engine.nn import MLP  # noqa: E402
+from engine.session import Session  # noqa: E402
+from engine.spec import ModelSpec  # noqa: E402
+from engine.train import Trainer, TrainSettings  # noqa: E402
+from engine.weights import ModelWeights  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+PROBE_MS = 10
+SETTLE_MS = 500  # after an action's work is done: anything it left queued shows up here
+GOAL_MS = 100
+MOONS_SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
+LARGEST = "256, 256, 256, 256, 256, 256, 256, 256"
+
+
+def moons_settings(steps: int) -> TrainSettings:
+    return TrainSettings(learning_rate=1.0, decay=True, steps=steps, loss="hinge", l2=1e-4)
+
+
+def moons_session(steps: int = 300) -> Session:
+    return Session(moons(100, 0.1, 0), MOONS_SPEC, moons_settings(steps))
+
+
+@dataclass
+class Row:
+    action: str
+    delays: list[float]
+    seconds: float  # from the action to its work being done
+    note: str = ""
+
+    @property
+    def worst(self) -> float:
+        return max(self.delays, default=0.0)
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.delays)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else 0.0
+
+
+class Probe:
+    """A timer every PROBE_MS in the GUI thread; each tick records how late it came."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.delays: list[float] = []
+
+    def _tick(self) -> None:
+        self.delays.append(max(0.0, self.clock.restart() - PROBE_MS))
+
+    def measure(
+        self,
+        action: Callable[[], object],
+        done: Callable[[], bool] = lambda: True,
+        settle_ms: int = SETTLE_MS,
+        timeout_s: float = 120.0,
+    ) -> tuple[list[float], float]:
+        """Run `action` inside the event loop; probe until `done()` and SETTLE_MS more. (delays, seconds)"""
+        loop = QEventLoop()
+        start = time.perf_counter()
+        finished_at: list[float] = []
+
+        def check() -> None:
+            if finished_at:
+                return
+            if done() or time.perf_counter() - start > timeout_s:
+                finished_at.append(time.perf_counter())
+                checker.stop()
+                QTimer.singleShot(settle_ms, loop.quit)
+
+        checker = QTimer()
+        checker.setInterval(5)
+        checker.timeout.connect(check)
+        self.delays = []
+        self.clock.start()
+        self.timer.start()
+        QTimer.singleShot(0, action)
+        checker.start()
+        loop.exec()
+        self.timer.stop()
+        return list(self.delays), finished_at[0] - start
+
+
+def wait(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 120.0) -> None:
+    start = time.perf_counter()
+    while not condition() and time.perf_counter() - start < timeout_s:
+        wait(10)
+
+
+def new_window() -> MainWindow:
+    window = MainWindow()
+    window.confirm = lambda title, question: True  # answers "Yes" to "Reset training?"
+    window.resize(1280, 820)
+    window.show()
+    wait(200)
+    return window
+
+
+def float_loop_seconds() -> float:
+    start = time.perf_counter()
+    x = 0.0
+    for _ in range(10_000_000):
+        x += 1.0
+    return time.perf_counter() - start
+
+
+def headless_steps_per_second(steps: int) -> float:
+    trainer = Trainer(MOONS_SPEC.build(2), moons(100, 0.1, 0), moons_settings(steps))
+    start = time.perf_counter()
+    trainer.run()
+    return steps / (time.perf_counter() - start)
+
+
+def history_length(window: MainWindow) -> int:
+    return len(window.current_session().history)
+
+
+# ---------------------------------------------------------------- the actions
+
+
+def typing_largest_model(probe: Probe, window: MainWindow) -> Row:
+    window.apply_session(moons_session())
+    window.tabs.setCurrentWidget(window.boundary_view)
+    wait(300)
+    edit = window.model_panel.layers_edit
+    keys = list(LARGEST)
+    typed: list[str] = []
+
+    def type_next() -> None:
+        if not keys:
+            return
+        if not typed:
+            edit.setFocus()
+            edit.selectAll()
+        key = keys.pop(0)
+        QTest.keyClicks(edit, key)
+        typed.append(key)
+        QTimer.singleShot(30, type_next)
+
+    delays, seconds = probe.measure(type_next, lambda: not keys)
+    shown = window.model_panel.spec()
+    ok = shown is not None and shown.hidden_sizes == [256] * 8
+    return Row(
+        f"type the hidden layers “{LARGEST[:9]}…” ({len(LARGEST)} keys)", delays, seconds, "" if ok else "!"
+    )
+
+
+def graph_tab_on_largest(probe: Probe, window: MainWindow) -> Row:
+    view = window.graph_view
+    delays, seconds = probe.measure(
+        lambda: window.tabs.setCurrentWidget(view), lambda: view.message_label.isVisible()
+    )
+    return Row("graph tab on the 8 x 256 model", delays, seconds, view.message_label.text()[:48])
+
+
+def import_csv(probe: Probe, window: MainWindow, path: Path, rows: int) -> Row:
+    panel = window.data_panel
+    result: list[bool] = []
+    delays, seconds = probe.measure(lambda: result.append(panel.import_csv(path)), lambda: bool(result))
+    return Row(f"import a CSV of {rows:,} rows", delays, seconds, "accepted" if result[0] else "refused")
+
+
+def first_torch_comparison(probe: Probe, window: MainWindow) -> Row:
+    window.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
+    view = window.graph_view
+    window.tabs.setCurrentWidget(view)
+    wait_until(
+        lambda: view.shown_svg is not None and view.message_label.isHidden() and not view.canvas.painting
+    )
+    wait(300)
+    delays, seconds = probe.measure(
+        view.torch_button.click, lambda: "PyTorch float64 vs" in view.details.toPlainText()
+    )
+    return Row("first PyTorch comparison (graph tab, vs PyTorch)", delays, seconds, "import torch")
+
+
+def expression_tab_first_shown(probe: Probe, window: MainWindow) -> Row:
+    view = window.expression_view
+    shown: list[bool] = []
+    view.graph_shown.connect(lambda: shown.append(True))
+    delays, seconds = probe.measure(
+        lambda: window.tabs.setCurrentWidget(view), lambda: bool(shown) and view.torch_note.isHidden()
+    )
+    return Row("Expression tab first shown (PyTorch column)", delays, seconds)
+
+
+def expanded_moons_graph(probe: Probe, window: MainWindow) -> list[Row]:
+    window.apply_session(moons_session())
+    view = window.graph_view
+    window.tabs.setCurrentWidget(view)
+    wait_until(lambda: view.current_graph() is not None and view.shown_svg is not None)
+    shown: list[bool] = []
+    view.graph_shown.connect(lambda: shown.append(True))
+
+    def on_screen() -> bool:
+        return bool(shown) and not view.canvas.painting
+
+    delays, seconds = probe.measure(lambda: view.neurons_combo.setCurrentIndex(1), on_screen)
+    nodes = len(view.current_graph()) if view.current_graph() is not None else 0
+    rows = [Row(f"lay out the expanded moons graph ({nodes} nodes)", delays, seconds, "dot + SVG")]
+    other = ModelWeights.from_model(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=7)
+    )
+    delays, seconds = probe.measure(
+        lambda: view.set_model(other, moons(100, 0.1, 0), "hinge"), lambda: not view.canvas.painting
+    )
+    rows.append(Row("  numbers-only update of it (new weights)", delays, seconds))
+    delays, seconds = probe.measure(view.step_next_button.click, lambda: not view.canvas.painting)
+    rows.append(Row("  one backprop step on it (Step)", delays, seconds))
+    return rows
+
+
+def closing_while_dot_runs(probe: Probe) -> Row:
+    window = new_window()
+    window.apply_session(moons_session())
+    view = window.graph_view
+    view.neurons_combo.setCurrentIndex(1)  # expanded: dot takes seconds
+    window.tabs.setCurrentWidget(view)
+    wait(300)
+    running = view._layout.running_run is not None if hasattr(view._layout, "running_run") else True
+    delays, seconds = probe.measure(window.close)
+    window.deleteLater()
+    return Row("close the window while dot runs", delays, seconds, "dot was running" if running else "?")
+
+
+def training_actions(probe: Probe, window: MainWindow, session_path: Path) -> list[Row]:
+    rows = []
+    window.tabs.setCurrentWidget(window.loss_plot)
+    window.apply_session(moons_session(steps=100_000))
+    window.save_session(session_path)
+
+    def training() -> bool:
+        return window.state == "training" and history_length(window) > 0
+
+    delays, seconds = probe.measure(window.train, training)
+    rows.append(Row("Train (a new run)", delays, seconds))
+    wait(500)
+    delays, seconds = probe.measure(window.reset, lambda: window.state == "idle")
+    rows.append(Row("Reset while training", delays, seconds))
+
+    for name, act in (
+        ("Open session while training", lambda: window.open_session(session_path)),
+        ("New session while training", window.new_session),
+    ):
+        window.apply_session(moons_session(steps=100_000))
+        window.train()
+        wait_until(training)
+        wait(500)
+        delays, seconds = probe.measure(act, lambda: window.state == "idle")
+        rows.append(Row(name, delays, seconds))
+    return rows
+
+
+def training_run(probe: Probe, window: MainWindow, steps: int, tab: str) -> tuple[Row, float]:
+    window.apply_session(moons_session(steps))
+    view = {"loss": window.loss_plot, "graph": window.graph_view, "boundary": window.boundary_view}[tab]
+    window.tabs.setCurrentWidget(view)
+    if tab == "graph":
+        window.graph_view.neurons_combo.setCurrentIndex(1)
+    wait(1500)
+    delays, seconds = probe.measure(
+        window.train,
+        lambda: window.state in ("finished", "diverged", "idle") and history_length(window) >= steps,
+    )
+    rate = history_length(window) / seconds
+    return Row(f"train moons {steps} steps, {tab} tab", delays, seconds), rate
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=300, help="training steps of the moons demo")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop_seconds = float_loop_seconds()
+    print(f"platform {app.platformName()}; 10M-iteration float loop: {loop_seconds:.2f} s")
+    probe = Probe()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        big_csv, small_csv = Path(tmp) / "big.csv", Path(tmp) / "small.csv"
+        write_csv(moons(100_000, 0.1, 1), big_csv)
+        write_csv(moons(2_000, 0.1, 1), small_csv)
+        window = new_window()
+        rows.append(first_torch_comparison(probe, window))
+        rows.append(expression_tab_first_shown(probe, window))
+        rows.append(typing_largest_model(probe, window))
+        rows.append(graph_tab_on_largest(probe, window))
+        window.tabs.setCurrentWidget(window.loss_plot)
+        rows.append(import_csv(probe, window, big_csv, 100_000))
+        rows.append(import_csv(probe, window, small_csv, 2_000))
+        rows.extend(expanded_moons_graph(probe, window))
+        rows.append(closing_while_dot_runs(probe))
+        rows.extend(training_actions(probe, window, Path(tmp) / "session.json"))
+        headless = [headless_steps_per_second(args.steps)]
+        graph_row, _ = training_run(probe, window, 50, "graph")
+        rows.append(graph_row)
+        train_row, rate = training_run(probe, window, args.steps, "loss")
+        headless.append(headless_steps_per_second(args.steps))
+        rows.append(train_row)
+        window.close()
+
+    width = max(len(r.action) for r in rows)
+    print(f"\n{'action':{width}s}  worst ms  p99 ms  done s  note")
+    for r in rows:
+        flag = "" if r.worst <= GOAL_MS else "  > 100 ms"
+        print(f"{r.action:{width}s}  {r.worst:8.0f}  {r.p99:6.0f}  {r.seconds:6.2f}  {r.note}{flag}")
+    speed = statistics.median(headless)
+    print(
+        f"\ntraining moons {args.steps} steps in the window: {rate:.1f} steps/s = {rate / speed:.0%} of headless "
+        f"({speed:.1f} steps/s, median of {len(headless)}); event-loop delay p99 {train_row.p99:.0f} ms, "
+        f"max {train_row.worst:.0f} ms"
+    )
+    worst = max(rows[:-2], key=lambda r: r.worst)
+    print(f"worst user action: {worst.action.strip()} {worst.worst:.0f} ms (goal: <= {GOAL_MS} ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""Nothing a user does waits on the GUI thread: no network built to be refused, no `dot` waited for.
+
+A fake `dot` on PATH records its process id and sleeps, standing in for a layout that
+takes long; the tests check that such a process is killed (and reaped) when nobody
+wants its answer any more.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+import gui.graph_canvas
+from engine.data import lecture, moons
+from engine.nn import MLP
+from engine.spec import ModelSpec
+from engine.weights import ModelWeights
+from gui.graph_view import GraphView
+from gui.main_window import MainWindow
+
+pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
+
+
+SLOW_DOT_SECONDS = 15  # a layout that takes this long unless killed; the layout time limit is raised above it
+
+
+class FakeDot:
+    """`dot` on PATH that notes its pid in `pids/`, sleeps, then notes it in `finished/`.
+
+    A process that was killed never reaches `finished/`: that tells a killed layout from one
+    that was waited for, with no clock involved. With `fast()`, the real dot runs instead.
+    """
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        self.pids_dir = tmp_path / "pids"
+        self.finished_dir = tmp_path / "finished"
+        self.pids_dir.mkdir()
+        self.finished_dir.mkdir()
+        self.slow_flag = tmp_path / "slow"
+        self.slow_flag.touch()
+        real = shutil.which("dot") or "/bin/false"
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / "dot"
+        script.write_text(
+            f"#!{sys.executable}\n"
+            "import os, sys, time\n"
+            f"if not os.path.exists({str(self.slow_flag)!r}):\n"
+            f"    os.execv({real!r}, [{real!r}, *sys.argv[1:]])\n"
+            f"open(os.path.join({str(self.pids_dir)!r}, str(os.getpid())), 'w').close()\n"
+            f"time.sleep({SLOW_DOT_SECONDS})\n"
+            f"open(os.path.join({str(self.finished_dir)!r}, str(os.getpid())), 'w').close()\n"
+        )
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        monkeypatch.setattr(gui.graph_canvas, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
+
+    def pids(self) -> list[int]:
+        return sorted(int(p.name) for p in self.pids_dir.iterdir())
+
+    def finished(self) -> list[int]:
+        """Slow layouts that ran to their end (nobody killed them)."""
+        return sorted(int(p.name) for p in self.finished_dir.iterdir())
+
+    def fast(self) -> None:
+        self.slow_flag.unlink()
+
+
+def gone(pid: int) -> bool:
+    """True once the process has ended and been reaped (a zombie still answers kill 0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture
+def fake_dot(tmp_path, monkeypatch) -> FakeDot:
+    return FakeDot(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def view(qtbot) -> GraphView:
+    widget = GraphView()
+    widget.resize(900, 600)
+    qtbot.addWidget(widget)
+    return widget
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.confirm = lambda title, question: True
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()
+
+
+def lecture_weights(seed: int = 0) -> ModelWeights:
+    return ModelWeights.from_model(MLP(3, [4, 4, 1], seed=seed))
+
+
+# ---- dot is killed when nobody wants its layout
+
+
+def test_closing_the_graph_view_kills_a_running_dot(qtbot, view, fake_dot):
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    assert not gone(pid)
+    view.close()
+    assert gone(pid) and fake_dot.finished() == []  # killed, not waited for
+
+
+def test_a_superseded_layout_kills_its_dot_and_the_newest_is_shown(qtbot, view, fake_dot):
+    view.neurons_combo.setCurrentIndex(1)  # expanded
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (first,) = fake_dot.pids()
+    fake_dot.fast()
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.neurons_combo.setCurrentIndex(2)  # collapsed: another DOT text supersedes the first
+    qtbot.waitUntil(lambda: gone(first))
+    assert fake_dot.finished() == []  # killed, not waited for
+    assert len(view.current_graph()) < 60 and view.shown_svg is not None
+
+
+def test_a_cancelled_layout_kills_its_dot(qtbot, view, fake_dot):
+    view.set_model(lecture_weights(), lecture(), "sse")
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    view.set_model(lecture_weights(), moons(10), "sse")  # wrong input count: a message, no layout wanted
+    assert "inputs" in view.message_label.text()
+    qtbot.waitUntil(lambda: gone(pid))
+    assert fake_dot.finished() == []
+
+
+def test_closing_the_window_kills_a_running_dot(qtbot, window, fake_dot):
+    window.tabs.setCurrentWidget(window.graph_view)
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) == 1)
+    (pid,) = fake_dot.pids()
+    window.close()
+    assert gone(pid) and fake_dot.finished() == []
+
+
+def test_closing_the_expression_tab_kills_a_running_dot(qtbot, window, fake_dot):
+    window.tabs.setCurrentWidget(window.expression_view)
+    qtbot.waitUntil(lambda: len(fake_dot.pids()) >= 1)
+    pids = fake_dot.pids()
+    window.close()
+    assert all(gone(pid) for pid in pids) and fake_dot.finished() == []
+
+
+# ---- the largest model: refused from its shape, without building it
+
+
+def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, monkeypatch):
+    spec = ModelSpec([256] * 8, ["tanh"] * 8, "tanh", 0)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("built a network of Values only to refuse to draw it")
+
+    monkeypatch.setattr(ModelWeights, "to_model", refuse)
+    monkeypatch.setattr(ModelSpec, "build", refuse)
+    window.model_panel.spec_changed.emit(spec)  # as if typed: fresh weights for 8 x 256
+    assert window._weights.sizes == [256] * 8 + [1]
+    window.tabs.setCurrentWidget(window.graph_view)
+    text = window.graph_view.message_label.text()
+    assert "too many" in text or "at most" in text
+    assert window.graph_view.current_graph() is None
+
+
+# ---- PyTorch is imported in a thread, never in the GUI thread
+
+
+@pytest.fixture
+def torch_not_loaded(qtbot, monkeypatch):
+    """A fresh loader, and the views told that torch is not imported until that loader has run.
+
+    Records the thread of every `import torch` made while torch counts as not loaded.
+    """
+    pytest.importorskip("torch")
+    import builtins
+    import threading
+
+    import gui.expression_view
+    import gui.graph_view
+    import gui.torch_loader
+
+    # A load started by an earlier test (its Expression tab) must be over and answered first:
+    # its views would otherwise react to it by asking the fresh loader below.
+    earlier = gui.torch_loader.loader()
+    qtbot.waitUntil(lambda: not earlier.loading, timeout=60_000)
+    QApplication.processEvents()
+    fresh = gui.torch_loader.TorchLoader()
+    monkeypatch.setattr(gui.torch_loader, "_loader", fresh)
+    state = {"loaded": False, "threads": []}
+    fresh.finished.connect(lambda ok, error: state.update(loaded=ok))  # before any view's slot
+    for module in (gui.graph_view, gui.expression_view):
+        monkeypatch.setattr(module, "torch_ready", lambda: state["loaded"])
+    real_import = builtins.__import__
+
+    def recording(name, *args, **kwargs):
+        if (name == "torch" or name.startswith("torch.")) and not state["loaded"]:
+            state["threads"].append(threading.current_thread())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recording)
+    return state
+
+
+def test_the_graph_tabs_first_pytorch_comparison_imports_torch_in_a_thread(qtbot, view, torch_not_loaded):
+    import threading
+
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.set_model(lecture_weights(), lecture(), "sse")
+    assert view.compare_with_torch() is None  # not yet: PyTorch is loading
+    assert "Loading PyTorch" in view.details.toPlainText()
+    qtbot.waitUntil(lambda: "PyTorch float64 vs" in view.details.toPlainText(), timeout=60_000)
+    assert "41 parameters" in view.details.toPlainText()
+    assert torch_not_loaded["threads"], "the loader imports torch"
+    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+
+
+def test_the_expression_tabs_pytorch_column_fills_in_after_a_threaded_import(qtbot, torch_not_loaded):
+    import threading
+
+    from gui.expression_view import ExpressionView
+
+    view = ExpressionView()
+    qtbot.addWidget(view)
+    view.set_example(0)
+    assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
+    table = view.results_table
+    assert table.item(0, 3).text() == "—"
+    qtbot.waitUntil(lambda: view.torch_note.isHidden(), timeout=60_000)
+    assert table.item(0, 3).text().startswith("value ")
+    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+
+
+# ---- typing a large model: passed on when the typing pauses, not at every key
+
+
+def test_typing_a_large_model_passes_it_on_once_when_typing_pauses(qtbot):
+    from PySide6.QtCore import Qt
+
+    from gui.model_panel import ModelPanel
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    emitted: list[ModelSpec] = []
+    panel.spec_changed.connect(emitted.append)
+    panel.layers_edit.selectAll()
+    qtbot.keyClicks(panel.layers_edit, "256, 256, 256")
+    assert panel.spec().hidden_sizes == [256, 256, 256]  # shown at once...
+    assert "256-256-256" in panel.summary_label.text()
+    assert [s.hidden_sizes for s in emitted] == [[2], [25], [256], [256, 2]]  # small ones at once
+    qtbot.waitUntil(lambda: len(emitted) == 5)  # the large one when the typing pauses
+    assert emitted[-1].hidden_sizes == [256, 256, 256]
+    assert not panel.change_pending
+
+    panel.layers_edit.selectAll()
+    qtbot.keyClicks(panel.layers_edit, "128, 128")
+    assert panel.change_pending and emitted[-1].hidden_sizes == [128, 12]  # 128, 128 is large: pending
+    qtbot.keyClick(panel.layers_edit, Qt.Key.Key_Return)  # Enter passes it on at once
+    assert emitted[-1].hidden_sizes == [128, 128] and not panel.change_pending
+
+
+def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypatch):
+    calls: list[ModelSpec] = []
+    real = ModelSpec.fresh_weights
+    monkeypatch.setattr(ModelSpec, "fresh_weights", lambda self, n: calls.append(self) or real(self, n))
+    edit = window.model_panel.layers_edit
+    edit.selectAll()
+    qtbot.keyClicks(edit, "256, 256, 256, 256, 256, 256, 256, 256")
+    qtbot.waitUntil(lambda: window._weights.sizes == [256] * 8 + [1])
+    large = [s for s in calls if s.parameter_count(3) > 5_000]
+    assert len(large) == 1  # not one 8 x 256 network per keystroke
