@@ -492,9 +492,10 @@ class LayoutRunner(QObject):
             self._worker.moveToThread(self._thread)
             self._requested.connect(self._worker.lay_out)
             self._worker.finished.connect(self._on_worker_finished)
-            self._thread.finished.connect(self._worker.deleteLater)
-            thread = self._thread
-            self.destroyed.connect(lambda *_: stop_thread(thread))
+            # The worker belongs to Python (no parent): it must outlive its thread, or it is
+            # deleted here while the thread is still inside it (a crash seen at teardown).
+            thread, worker = self._thread, self._worker
+            self.destroyed.connect(lambda *_, keep=worker: stop_thread(thread))
             self._thread.start()
         self.cancel()
         self._run = DotRun()
@@ -518,9 +519,11 @@ class LayoutRunner(QObject):
     def shutdown(self) -> None:
         """Kill a running `dot` and stop the thread; safe to call twice."""
         self.cancel()
-        thread, self._thread, self._worker = self._thread, None, None
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
         if thread is not None:
             stop_thread(thread)
+        del worker  # only now, with its thread stopped
 
     @Slot(int, object, object, str)
     def _on_worker_finished(self, generation: int, svg: bytes | None, template: object, error: str) -> None:
@@ -617,9 +620,10 @@ class SvgPainter(QObject):
             self._worker.moveToThread(self._thread)
             self._requested.connect(self._worker.paint)
             self._worker.finished.connect(self._on_worker_finished)
-            self._thread.finished.connect(self._worker.deleteLater)
-            thread = self._thread
-            self.destroyed.connect(lambda *_: stop_thread(thread))
+            # The worker belongs to Python (no parent): it must outlive its thread, or it is
+            # deleted here while the thread is still inside it (a crash seen at teardown).
+            thread, worker = self._thread, self._worker
+            self.destroyed.connect(lambda *_, keep=worker: stop_thread(thread))
             self._thread.start()
         self._generation += 1
         self._worker.latest = self._generation
@@ -632,9 +636,11 @@ class SvgPainter(QObject):
 
     def shutdown(self) -> None:
         self.cancel()
-        thread, self._thread, self._worker = self._thread, None, None
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
         if thread is not None:
             stop_thread(thread)
+        del worker  # only now, with its thread stopped
 
     @Slot(int, object, object)
     def _on_worker_finished(self, generation: int, renderer: QSvgRenderer, image: QImage) -> None:
