@@ -256,7 +256,9 @@ class GraphView(QWidget):
         self.torch_button.clicked.connect(self.compare_with_torch)
         if not torch_installed():
             self.torch_button.setEnabled(False)
-            self.torch_button.setToolTip("PyTorch is not installed (pip install torch==2.13.0)")
+            self.torch_button.setToolTip(
+                "PyTorch is not installed (its CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+            )
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
@@ -680,7 +682,7 @@ class GraphView(QWidget):
                 return None
             if not torch_installed():
                 self.details.setHtml(
-                    "<p>PyTorch is not installed (<code>pip install torch==2.13.0</code>).</p>"
+                    "<p>PyTorch is not installed (its CPU build: <code>pip install torch --index-url https://download.pytorch.org/whl/cpu</code>).</p>"
                 )
                 return None
             self._torch_wanted = True
@@ -700,7 +702,9 @@ class GraphView(QWidget):
             ys = [self._dataset.targets[i] for i in samples]
             torch_loss, theirs = torch_parameter_grads(self._weights, xs, ys, self._loss)
         except ImportError:
-            self.details.setHtml("<p>PyTorch is not installed (<code>pip install torch==2.13.0</code>).</p>")
+            self.details.setHtml(
+                "<p>PyTorch is not installed (its CPU build: <code>pip install torch --index-url https://download.pytorch.org/whl/cpu</code>).</p>"
+            )
             return None
         # Ours from a fresh pass (a step-through may have left the shown graph's grads partial)
         model = self._weights.to_model()

@@ -474,7 +474,7 @@ def test_exports_write_valid_files(qtbot, view, tmp_path):
     assert (image.width(), image.height()) == (2 * size.width(), 2 * size.height())
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph")
-    assert "-" * engine.graph.NUMBER_WIDTH not in dot  # the layout's placeholders hold the numbers
+    assert engine.graph.NUMBER_PLACEHOLDER not in dot  # the exported DOT holds the numbers, not placeholders
     assert f"data {format_number(graph.root.data)}" in dot
     assert len(engine.graph.layout_svg(dot)) > 1000  # and Graphviz reads it
     assert sorted(p.name for p in tmp_path.iterdir()) == [
