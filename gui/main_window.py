@@ -586,7 +586,9 @@ class MainWindow(QMainWindow):
         if self._dataset.n_inputs != 2:
             return
         threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
-        self.boundary_view.set_weights(self._weights, threshold)
+        # In a thread: a large network's grid takes seconds, and even the demo's picture would
+        # hold the window for tens of milliseconds at every refresh while training.
+        self.boundary_view.set_weights(self._weights, threshold, background=True)
 
     # ---- files (each method returns whether it worked; dialogs only pick paths)
 

@@ -11,7 +11,7 @@ from matplotlib.contour import ContourSet
 from engine.data import Dataset, lecture, moons
 from engine.nn import MLP
 from engine.weights import LayerWeights, ModelWeights
-from gui.boundary_view import POSITIVE_COLOR, BoundaryView
+from gui.boundary_view import GRID_SIZE, POSITIVE_COLOR, BoundaryView, predict_grid
 
 
 @pytest.fixture
@@ -316,3 +316,74 @@ def test_savefig_draws_the_output_and_the_samples(view, tmp_path):
     assert view.axes.images[0].get_animated() is False
     assert path.stat().st_size > 5000
     assert not view._blit()  # savefig's renderer replaced the background's one: full draw next
+
+
+# ---------------------------------------------------------------- the picture, and drawing in a thread
+
+
+def test_the_picture_matches_what_matplotlib_draws_for_the_same_image(view, qtbot):
+    """Our picture of the grid (blended, coloured) against matplotlib's own image drawing."""
+    view.resize(700, 560)
+    view.set_dataset(moons(100, 0.1, 0))
+    view.set_weights(relu_model(3))
+    view.canvas.draw()
+    ours = np.asarray(view.canvas.buffer_rgba()).copy()
+    image = view.axes.images[0]
+    image.draw = lambda renderer, image=image: (
+        type(image).__mro__[1].draw(image, renderer)
+    )  # matplotlib's way
+    image.set_interpolation("bilinear")
+    image.set_interpolation_stage("data")
+    view.canvas.draw()
+    theirs = np.asarray(view.canvas.buffer_rgba())
+    assert ours.shape == theirs.shape
+    difference = np.abs(ours.astype(int) - theirs.astype(int))
+    assert difference.max() <= 4  # of 255: rounding only
+    assert (difference > 0).mean() < 0.5
+
+
+def test_a_broken_model_draws_blank_where_it_overflowed(view):
+    weights = linear_weights(1e308, 1e308, 0.0)
+    view.set_weights(weights)
+    view.canvas.draw()
+    picture = view.axes.images[0].picture[1]
+    assert picture[..., 3].min() == 0  # transparent where the output is not finite
+    assert picture[..., 3].max() == 255
+
+
+def test_weights_drawn_in_the_background_arrive_and_equal_the_direct_grid(view, qtbot):
+    view.set_dataset(moons(100, 0.1, 0))
+    weights = relu_model(5)
+    with qtbot.waitSignal(view.output_shown, timeout=10_000):
+        view.set_weights(weights, background=True)
+    expected, _, _ = predict_grid(weights, view.limits)
+    np.testing.assert_array_equal(view.grid_values(), expected)
+    assert len(contours(view)) == (1 if expected.min() < 0 < expected.max() else 0)
+    view.set_weights(weights)
+    np.testing.assert_array_equal(view.grid_values(), expected)
+
+
+def test_only_the_newest_background_request_is_shown(view, qtbot):
+    view.set_dataset(moons(100, 0.1, 0))
+    shown = []
+    view.output_shown.connect(lambda: shown.append(view.grid_values().copy()))
+    models = [relu_model(seed) for seed in range(1, 6)]
+    for weights in models:
+        view.set_weights(weights, background=True)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    qtbot.wait(200)  # results of older requests, if any were computed, arrive now and must be dropped
+    np.testing.assert_array_equal(shown[-1], predict_grid(models[-1], view.limits)[0])
+    assert len(shown) <= len(models)
+
+
+def test_a_large_network_in_the_background_leaves_the_shown_grid_until_ready(view, qtbot):
+    """The largest network the app allows: its grid takes long; the call returns at once."""
+    view.set_dataset(moons(100, 0.1, 0))
+    view.set_weights(relu_model(1))
+    before = view.grid_values().copy()
+    big = ModelWeights.from_model(MLP(2, [64, 64, 1], activation="relu", output_activation="linear", seed=0))
+    with qtbot.waitSignal(view.output_shown, timeout=30_000):
+        view.set_weights(big, background=True)
+        np.testing.assert_array_equal(view.grid_values(), before)  # nothing computed in this thread yet
+    assert view.grid_values().shape == (GRID_SIZE, GRID_SIZE)
+    assert not np.array_equal(view.grid_values(), before)

@@ -82,7 +82,7 @@ def test_user_builds_a_moons_model_and_the_loss_falls(window, qtbot):
     assert "loss" in window.loss_label.text() and "accuracy" in window.accuracy_label.text()
     # the loss plot got every point, and the boundary view the final weights
     assert window.loss_plot.runs[-1].losses == losses
-    assert window.boundary_view.grid_values() is not None
+    qtbot.waitUntil(lambda: window.boundary_view.grid_values() is not None, timeout=TIMEOUT_MS)
 
 
 def test_pause_resume_and_step(window, qtbot):
