@@ -24,16 +24,6 @@ from engine.weights import ModelWeights, save_json
 from gui.main_window import MainWindow
 
 
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.controller.shutdown()  # no thread may outlive the test
-
-
 def snapshot(window: MainWindow) -> dict:
     """What the window holds and shows: none of it may change when a file is refused."""
     return {

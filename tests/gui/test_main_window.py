@@ -13,16 +13,6 @@ from gui.main_window import MainWindow
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.controller.shutdown()  # no thread may outlive the test
-
-
 def choose_preset(window, key):
     combo = window.data_panel.preset_combo
     for i in range(combo.count()):

@@ -1,0 +1,15 @@
+"""What the window tests share: a main window that answers "Yes" to "Reset training?"."""
+
+import pytest
+
+from gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()  # no thread may outlive the test
