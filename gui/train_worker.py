@@ -9,10 +9,12 @@ the one training state of the window; every view derives from it:
                            ▲            │
                            └── resume ──┘          reset: back to idle, from anywhere
 
-Only the child's events move the state (it says when it runs, pauses, finishes
-or diverges), so the window can never show "Paused" while training goes on.
-Reset is the exception: it forgets the run on the spot, and whatever the old
-run still sends is dropped by its generation number. Nothing here waits for
+The child's events move the state (it says when it runs, pauses, finishes or
+diverges), so the window can never show "Paused" while training goes on. Two
+commands move it themselves: Train and Step show "training" at once (the
+child's next report corrects it if it stopped at once), and Reset forgets the
+run on the spot; whatever the old run still sends is dropped by its
+generation number. Nothing here waits for
 the child, so no command can freeze the window.
 """
 
@@ -89,10 +91,20 @@ class TrainController(QObject):
     def resume(self) -> None:
         if self._has_run:
             self._process.send("run", self._generation)
+            self._expect_training()
 
     def step(self) -> None:
         if self._has_run:
             self._process.send("step", self._generation)
+            self._expect_training()
+
+    def _expect_training(self) -> None:
+        """A run or step is on its way: show training now rather than when the process says so.
+
+        The trainer still has the last word: it reports paused, finished, diverged or failed
+        when it stops, however soon. (A pause, by contrast, shows only once it happened.)"""
+        if self._state in ("idle", "paused"):
+            self._set_state("training", "")
 
     def pause(self) -> None:
         if self._has_run:

@@ -140,9 +140,10 @@ def test_pause_shown_only_once_the_trainer_paused_and_resume_goes_on(window, qtb
 def test_double_click_on_train_starts_one_run(window, qtbot):
     runs_before = len(window.loss_plot.runs)
     window.train()
+    assert window.state == "training"  # at once, before the process has said anything
     window.train()
-    window.toggle_training()  # still starting: Space must not start a second run either
-    qtbot.waitUntil(lambda: len(window._history) > 3, timeout=TIMEOUT_MS)
+    window.toggle_training()  # Space while it starts: pauses that run, never starts a second one
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)
     steps = [r.step for r in window._history]
     assert steps == list(range(1, len(steps) + 1))
     assert len(window.loss_plot.runs) == runs_before + 1
@@ -271,3 +272,47 @@ def test_an_opened_session_shows_its_own_step_count(qtbot):
     w.apply_session(Session(moons(20, 0.1, 0), ModelSpec(), TrainSettings(steps=77)))
     assert w.training_panel.progress_bar.maximum() == 77
     assert "/ 77" in w.step_label.text()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_clicks_never_split_the_state(qtbot, seed):
+    """A user clicking anything in any order, fast: the window always shows what the trainer does."""
+    import random
+
+    rng = random.Random(seed)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.apply_session(
+        Session(
+            moons(60, 0.1, 0),
+            ModelSpec([8], ["relu"], "linear"),
+            TrainSettings(learning_rate=0.1, steps=400, loss="hinge"),
+        )
+    )
+    actions = [
+        w.train,
+        w.pause,
+        w.step,
+        w.toggle_training,
+        w.reset,
+        lambda: w.training_panel.steps_spin.setValue(rng.choice([50, 400, 2000])),
+        lambda: (
+            setattr(w, "confirm", lambda *a: rng.random() < 0.5)
+            or w._on_model_panel_spec_changed(ModelSpec([rng.choice([4, 8])], ["relu"], "linear"))
+        ),
+    ]
+    for _ in range(60):
+        rng.choice(actions)()
+        qtbot.wait(rng.choice([0, 0, 5, 20]))
+        steps = [r.step for r in w._history]
+        assert steps == list(range(1, len(steps) + 1)), steps[:20]  # one run's steps, in order
+    w.pause()
+    qtbot.waitUntil(lambda: w.state in ("idle", "paused", "finished", "diverged"), timeout=TIMEOUT_MS)
+    settled = len(w._history)
+    qtbot.wait(300)
+    assert len(w._history) == settled  # nothing trains behind a non-training state
+    panel = w.training_panel
+    assert panel.pause_button.isEnabled() is False
+    assert w.state.capitalize() in w.state_label.text()
+    w.close()
