@@ -21,7 +21,10 @@ from matplotlib.transforms import Bbox
 class BlitCanvas(FigureCanvasQTAgg):
     """`dynamic_artists()` lists what changes, bottom first; `background_key()` names everything
     else an update could change (if it differs from the last full draw's, the background is
-    stale); `blit_box()` is the area to repaint."""
+    stale); `blit_box()` is the area to repaint. `overlay_artists()`, if given, lists opaque
+    artists that stay on top of the dynamic ones and change only with a full draw (a legend):
+    their pixels are kept from the full draw and pasted back after each update, instead of
+    being drawn again (text is the slowest thing matplotlib draws)."""
 
     def __init__(
         self,
@@ -29,9 +32,12 @@ class BlitCanvas(FigureCanvasQTAgg):
         dynamic_artists: Callable[[], list[Artist]],
         background_key: Callable[[], tuple],
         blit_box: Callable[[], Bbox],
+        overlay_artists: Callable[[], list[Artist]] = list,
     ):
         super().__init__(figure)
         self._dynamic_artists = dynamic_artists
+        self._overlay_artists = overlay_artists
+        self._overlays: list = []  # (frame or None, pixels inside it) per overlay, from the last full draw
         self._background_key = background_key
         self._blit_box = blit_box
         self._background = None  # the canvas without the dynamic artists, from the last full draw
@@ -43,7 +49,7 @@ class BlitCanvas(FigureCanvasQTAgg):
 
     def draw(self) -> None:
         self.full_draws += 1
-        artists = self._dynamic_artists()
+        artists = [*self._dynamic_artists(), *self._overlay_artists()]
         for artist in artists:
             artist.set_animated(True)
         self._drawing_full = True
@@ -69,6 +75,11 @@ class BlitCanvas(FigureCanvasQTAgg):
         self.restore_region(self._background)
         for artist in self._dynamic_artists():
             artist.axes.draw_artist(artist)
+        renderer = self.get_renderer()
+        for frame, region in self._overlays:
+            if frame is not None:
+                frame.draw(renderer)  # the opaque box over the lines, edges blended with them
+            self.restore_region(region)  # then what is inside it, as the full draw drew it
         self.blit(self._blit_box())
         # listeners learn that the view is up to date, as after a full draw (_on_draw ignores it)
         DrawEvent("draw_event", self, self.renderer)._process()
@@ -86,3 +97,24 @@ class BlitCanvas(FigureCanvasQTAgg):
         self._key = self._state()
         for artist in self._dynamic_artists():
             artist.axes.draw_artist(artist)
+        renderer = self.get_renderer()
+        self._overlays = []
+        for artist in self._overlay_artists():
+            artist.axes.draw_artist(artist)
+            self._overlays.append((_frame(artist), self.copy_from_bbox(_kept_extent(artist, renderer))))
+
+
+def _frame(artist: Artist) -> Artist | None:
+    """A legend's frame (its opaque box), or None for an artist without one."""
+    get_frame = getattr(artist, "get_frame", None)
+    return get_frame() if get_frame is not None else None
+
+
+def _kept_extent(artist: Artist, renderer) -> Bbox:
+    """The pixels of `artist` to keep: inside its frame, clear of the frame's anti-aliased edge,
+    whose pixels blend with whatever lies beneath (the frame itself is drawn again each time)."""
+    frame = _frame(artist)
+    if frame is None:
+        return artist.get_window_extent(renderer)
+    inset = frame.get_linewidth() * renderer.points_to_pixels(1) + 2
+    return frame.get_window_extent(renderer).padded(-inset)

@@ -78,7 +78,9 @@ class LossPlot(QWidget):
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
         # While a run is live, only its lines (and the legend above them) change
-        self.canvas = BlitCanvas(self.figure, self._dynamic_artists, self._background_state, self._blit_box)
+        self.canvas = BlitCanvas(
+            self.figure, self._dynamic_artists, self._background_state, self._blit_box, self._overlay_artists
+        )
         self.canvas.setMinimumSize(240, 200)
         self.loss_axes, self.accuracy_axes = self.figure.subplots(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 3]}
@@ -279,7 +281,8 @@ class LossPlot(QWidget):
             [run.label for run in shown],
             loc="upper right",
             fontsize=9,
-            framealpha=0.9,
+            framealpha=1.0,  # opaque: the canvas keeps its pixels and pastes them over the live lines
+            fancybox=False,  # square corners: nothing of the lines shows in the corners of what is pasted
             edgecolor="#dddddd",
         )
         # the legend's handles are copies: show earlier runs' colours a little stronger than their lines
@@ -373,13 +376,15 @@ class LossPlot(QWidget):
     # ------------------------------------------------------------ blitting
 
     def _dynamic_artists(self) -> list:
-        """What a live update redraws over the background, in drawing order: the current run's
-        lines, and the legend that must stay on top of them."""
+        """What a live update redraws over the background, in drawing order: the current run's lines."""
         current = self._current()
         if current is None:
             return []
-        artists = [current.loss_line, current.accuracy_line, self._legend]
-        return sorted((a for a in artists if a is not None), key=lambda a: a.get_zorder())
+        return sorted((current.loss_line, current.accuracy_line), key=lambda a: a.get_zorder())
+
+    def _overlay_artists(self) -> list:
+        """The legend, which stays on top of the live lines and changes only with a full draw."""
+        return [] if self._legend is None or self._current() is None else [self._legend]
 
     def _background_state(self) -> tuple:
         """Everything in the background that an update could change: if any of it differs from the
