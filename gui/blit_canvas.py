@@ -44,6 +44,7 @@ class BlitCanvas(FigureCanvasQTAgg):
         self._background_renderer = None  # the renderer it was taken from
         self._key: tuple = ()  # and what else it showed then
         self._drawing_full = False
+        self._draw_when_shown = False
         self.full_draws = 0  # how many full draws so far (tests count them)
         self.mpl_connect("draw_event", self._on_draw)
 
@@ -59,6 +60,20 @@ class BlitCanvas(FigureCanvasQTAgg):
             self._drawing_full = False
             for artist in artists:  # savefig and other renderers still draw everything
                 artist.set_animated(False)
+
+    def draw_idle(self) -> None:
+        """Draw soon, if shown; a hidden view (another tab) draws when it is next shown instead,
+        so that a change of data or weights costs one full draw, of the view the user sees."""
+        if not self.isVisible():
+            self._draw_when_shown = True
+            return
+        super().draw_idle()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._draw_when_shown:
+            self._draw_when_shown = False
+            super().draw_idle()
 
     def invalidate_background(self) -> None:
         """Something in the background changed: the next update needs a full draw."""
