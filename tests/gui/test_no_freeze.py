@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
+import gui
 import gui.graph_canvas
 from engine.data import lecture, moons
 from engine.nn import MLP
@@ -177,72 +177,120 @@ def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, 
     assert window.graph_view.current_graph() is None
 
 
-# ---- PyTorch is imported in a thread, never in the GUI thread
+# ---- PyTorch runs in a child process, never in the window's
+
+
+WINDOW_COMPARES = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from engine.data import lecture
+from engine.session import Session
+from engine.spec import ModelSpec
+from engine.train import TrainSettings
+from gui.main_window import MainWindow
+
+def wait_until(condition):
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        app.processEvents()
+        time.sleep(0.002)
+
+window = MainWindow()
+window.show()
+window.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
+view = window.graph_view
+window.tabs.setCurrentWidget(view)
+wait_until(lambda: view.shown_svg is not None)
+differences = []
+view.torch_compared.connect(differences.append)
+view.torch_button.click()
+wait_until(lambda: differences)
+window.tabs.setCurrentWidget(window.expression_view)
+wait_until(lambda: window.expression_view.current_graph() is not None)
+wait_until(lambda: not window.expression_view.torch_pending)
+print("difference=" + repr(differences[0]))
+print("column=" + window.expression_view.results_table.item(0, 3).text())
+print("torch imported=" + repr("torch" in sys.modules))
+window.close()
+"""
+
+
+def test_the_window_compares_with_pytorch_without_importing_it(tmp_path):
+    """A fresh process (the test process may have imported torch already): both tabs compare."""
+    pytest.importorskip("torch")
+    import subprocess
+
+    script = tmp_path / "window_compares.py"
+    script.write_text(WINDOW_COMPARES)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(gui.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert float(lines["difference"]) <= 1e-12  # PyTorch's grads arrived, and agree
+    assert lines["column"] == "value -8.0"  # the Expression tab's PyTorch column: L = -8 in the lecture
+    assert lines["torch imported"] == "False"
 
 
 @pytest.fixture
-def torch_not_loaded(qtbot, monkeypatch):
-    """A fresh loader, and the views told that torch is not imported until that loader has run.
-
-    Records the thread of every `import torch` made while torch counts as not loaded.
-    """
-    pytest.importorskip("torch")
+def no_torch_import_here(monkeypatch) -> list[str]:
+    """Every `import torch` made in this process while the test runs (there must be none)."""
     import builtins
-    import threading
 
-    import gui.expression_view
-    import gui.graph_view
-    import gui.torch_loader
-
-    # A load started by an earlier test (its Expression tab) must be over and answered first:
-    # its views would otherwise react to it by asking the fresh loader below.
-    earlier = gui.torch_loader.loader()
-    qtbot.waitUntil(lambda: not earlier.loading, timeout=60_000)
-    QApplication.processEvents()
-    fresh = gui.torch_loader.TorchLoader()
-    monkeypatch.setattr(gui.torch_loader, "_loader", fresh)
-    state = {"loaded": False, "threads": []}
-    fresh.finished.connect(lambda ok, error: state.update(loaded=ok))  # before any view's slot
-    for module in (gui.graph_view, gui.expression_view):
-        monkeypatch.setattr(module, "torch_ready", lambda: state["loaded"])
+    imports: list[str] = []
     real_import = builtins.__import__
 
     def recording(name, *args, **kwargs):
-        if (name == "torch" or name.startswith("torch.")) and not state["loaded"]:
-            state["threads"].append(threading.current_thread())
+        if name == "torch" or name.startswith("torch."):
+            imports.append(name)
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", recording)
-    return state
+    return imports
 
 
-def test_the_graph_tabs_first_pytorch_comparison_imports_torch_in_a_thread(qtbot, view, torch_not_loaded):
-    import threading
+@pytest.fixture
+def fresh_child(qtbot):
+    """No PyTorch child running: the next comparison starts one (and PyTorch loads in it)."""
+    from gui import torch_process
 
+    torch_process.shutdown()
+    assert torch_process.service().pid is None
+    yield torch_process.service()
+    torch_process.shutdown()
+
+
+def test_the_graph_tabs_first_pytorch_comparison_says_loading_then_shows_it(
+    qtbot, view, fresh_child, no_torch_import_here
+):
+    pytest.importorskip("torch")
     with qtbot.waitSignal(view.graph_shown, timeout=30_000):
         view.set_model(lecture_weights(), lecture(), "sse")
-    assert view.compare_with_torch() is None  # not yet: PyTorch is loading
-    assert "Loading PyTorch" in view.details.toPlainText()
-    qtbot.waitUntil(lambda: "PyTorch float64 vs" in view.details.toPlainText(), timeout=60_000)
+    with qtbot.waitSignal(view.torch_compared, timeout=60_000) as compared:
+        view.compare_with_torch()
+        assert "Loading PyTorch" in view.details.toPlainText()  # the child imports torch meanwhile
+        assert fresh_child.pid is not None
+    assert compared.args[0] <= 1e-12
     assert "41 parameters" in view.details.toPlainText()
-    assert torch_not_loaded["threads"], "the loader imports torch"
-    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+    assert no_torch_import_here == []
 
 
-def test_the_expression_tabs_pytorch_column_fills_in_after_a_threaded_import(qtbot, torch_not_loaded):
-    import threading
-
+def test_the_expression_tabs_pytorch_column_fills_in_from_the_child(qtbot, fresh_child, no_torch_import_here):
+    pytest.importorskip("torch")
     from gui.expression_view import ExpressionView
 
     view = ExpressionView()
     qtbot.addWidget(view)
-    view.set_example(0)
-    assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
-    table = view.results_table
-    assert table.item(0, 3).text() == "—"
-    qtbot.waitUntil(lambda: view.torch_note.isHidden(), timeout=60_000)
-    assert table.item(0, 3).text().startswith("value ")
-    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+    with qtbot.waitSignal(view.torch_compared, timeout=60_000):
+        view.set_example(0)
+        assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
+        assert view.results_table.item(0, 3).text() == "…"  # asked, not answered yet
+    assert view.torch_note.isHidden()
+    assert view.results_table.item(0, 3).text() == "value -8.0"
+    assert no_torch_import_here == []
 
 
 # ---- typing a large model: passed on when the typing pauses, not at every key
