@@ -236,7 +236,9 @@ def expression_tab_first_shown(probe: Probe, window: MainWindow) -> Row:
         lambda: window.tabs.setCurrentWidget(view), lambda: bool(shown) and not view.torch_pending
     )
     column = view.results_table.item(0, 3)
-    return Row("Expression tab first shown (PyTorch column)", delays, seconds, column.text() if column else "")
+    return Row(
+        "Expression tab first shown (PyTorch column)", delays, seconds, column.text() if column else ""
+    )
 
 
 def expanded_moons_graph(probe: Probe, window: MainWindow) -> list[Row]:
