@@ -492,7 +492,7 @@ class ExpressionView(QWidget):
             svg_graph.highlight(styles)
             self.shown_svg = svg_graph.to_bytes()
             root = graph.of(graph.root).id
-            self.canvas.set_svg(self.shown_svg, svg_graph.node_ids, keep_view=keep_view, focus=root)
+            self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
         self._fill_table()
         self._show_details()
         self._update_step_label()

@@ -584,7 +584,7 @@ class GraphView(QWidget):
         svg_graph.highlight({node_id: looks[what] for node_id, what in self.highlights.items()})
         root = graph.of(graph.root).id
         self.shown_svg = svg_graph.to_bytes()
-        self.canvas.set_svg(self.shown_svg, svg_graph.node_ids, keep_view=keep_view, focus=root)
+        self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
         self._show_details(self._details_id)
         self._update_step_label()
         self._update_info()
