@@ -331,3 +331,92 @@ def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypa
     qtbot.waitUntil(lambda: window._weights.sizes == [256] * 8 + [1])
     large = [s for s in calls if s.parameter_count(3) > 5_000]
     assert len(large) == 1  # not one 8 x 256 network per keystroke
+
+
+# ---- large graphs: painted in a thread that never holds the interpreter for long
+
+
+@pytest.fixture
+def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
+    """QSvgRenderer.load and QImageReader.size hold the GIL for a fifth of a second on the moons graph:
+    record any use of them on a large SVG (the canvas may still load small ones as vectors)."""
+    from PySide6.QtGui import QImageReader
+    from PySide6.QtSvg import QSvgRenderer
+
+    uses: list[str] = []
+
+    class WatchedRenderer(QSvgRenderer):
+        def load(self, data, *args):
+            if len(data) > gui.graph_canvas.ASYNC_SVG_BYTES:
+                uses.append("QSvgRenderer.load")
+            return super().load(data, *args)
+
+    class WatchedReader(QImageReader):
+        def size(self):
+            uses.append("QImageReader.size")
+            return super().size()
+
+    monkeypatch.setattr(gui.graph_canvas, "QSvgRenderer", WatchedRenderer)
+    monkeypatch.setattr(gui.graph_canvas, "QImageReader", WatchedReader)
+    return uses
+
+
+def show_expanded_moons(qtbot, view: GraphView) -> None:
+    view.neurons_combo.setCurrentIndex(1)  # expanded: 986 nodes, an SVG of 1.6 MB
+    weights = ModelWeights.from_model(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    )
+    with qtbot.waitSignal(view.graph_shown, timeout=60_000):
+        view.set_model(weights, moons(100, 0.1, 0), "hinge")
+    assert len(view.shown_svg) > gui.graph_canvas.ASYNC_SVG_BYTES and not view.canvas.painting
+
+
+def test_a_large_graph_is_shown_clicked_and_followed_without_qt_parsing_its_svg(
+    qtbot, no_gil_holding_svg_parsing
+):
+    view = GraphView()  # created after the patch: its canvas's own renderer is watched too
+    view.resize(1100, 700)
+    qtbot.addWidget(view)
+    view.show()
+    show_expanded_moons(qtbot, view)
+    graph = view.current_graph()
+    node = next(n for n in graph.nodes if n.name == "w2.5.3")
+    rect = view.canvas.node_rect(node.id)
+    assert rect is not None and rect.width() > 20
+    with qtbot.waitSignal(view.node_selected) as blocker:
+        view.canvas.click_at(rect.center())
+    assert blocker.args == [node.id]
+    view.follow_check.setChecked(True)
+    for _ in range(3):
+        view.step_next_button.click()
+    current = view.canvas.node_rect(view._last_step.node.id)
+    visible = view.canvas.mapToScene(view.canvas.viewport().rect()).boundingRect()
+    assert visible.contains(current.center())  # "Follow" scrolled to the step's node
+    assert view.canvas.zoom >= view.canvas.READABLE_SCALE
+    qtbot.waitUntil(lambda: not view.canvas.painting, timeout=60_000)
+    assert no_gil_holding_svg_parsing == []
+
+
+def test_node_boxes_read_from_the_svg_are_where_qt_draws_the_nodes(qtbot, view):
+    """The geometry SvgTemplate reads from dot's SVG agrees with Qt's renderer, node by node."""
+    view.neurons_combo.setCurrentIndex(1)
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.set_model(lecture_weights(), lecture(), "sse")
+    canvas = view.canvas
+    renderer = canvas.renderer  # a small SVG: loaded as vectors, so Qt's own answer is at hand
+    box, size = renderer.viewBoxF(), renderer.defaultSize()
+    sx, sy = size.width() / box.width(), size.height() / box.height()
+    elements = list(canvas._geometry.boxes)
+    assert len(elements) == len(view.current_graph().nodes) + sum(
+        1 for n in view.current_graph().nodes if n.value._prev
+    )
+    for element in elements:
+        qt = renderer.transformForElement(element).mapRect(renderer.boundsOnElement(element))
+        ours = canvas.element_rect(element)
+        for a, b in (
+            (ours.left(), (qt.left() - box.x()) * sx),
+            (ours.top(), (qt.top() - box.y()) * sy),
+            (ours.right(), (qt.right() - box.x()) * sx),
+            (ours.bottom(), (qt.bottom() - box.y()) * sy),
+        ):
+            assert abs(a - b) <= 1.0, element  # Qt's bounds include half the 1 px outline
