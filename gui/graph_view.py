@@ -117,6 +117,7 @@ class GraphView(QWidget):
         self._sample: int | None = 0
         self._graph: Graph | None = None
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
+        self._kind_fills_on: SvgGraph | None = None  # the SvgGraph whose fills are the kinds' colours
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
         self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None  # the DOT text of that layout
@@ -578,8 +579,10 @@ class GraphView(QWidget):
         svg_graph.update()
         if self.color_check.isChecked():
             svg_graph.set_fills(graph.grad_fills())
-        else:
+            self._kind_fills_on = None
+        elif self._kind_fills_on is not svg_graph:  # fills by kind change only with the layout
             svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
+            self._kind_fills_on = svg_graph
         looks = {"current": CURRENT_STYLE, "operand": OPERAND_STYLE, "selected": SELECTED_STYLE}
         svg_graph.highlight({node_id: looks[what] for node_id, what in self.highlights.items()})
         root = graph.of(graph.root).id
