@@ -118,6 +118,8 @@ class GraphView(QWidget):
         self._graph: Graph | None = None
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
         self._kind_fills_on: SvgGraph | None = None  # the SvgGraph whose fills are the kinds' colours
+        self._dot_key: tuple | None = None  # _structure_key() of the graph _dot_text was made for
+        self._dot_text: str | None = None
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
         self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None  # the DOT text of that layout
@@ -433,7 +435,10 @@ class GraphView(QWidget):
             return
         self._graph = graph
         self._users = None
-        dot = graph.to_dot()
+        key = self._structure_key()
+        if key != self._dot_key or self._dot_text is None:  # training's new weights: the same text
+            self._dot_key, self._dot_text = key, graph.to_dot()
+        dot = self._dot_text
         if dot == self._shown_dot and self._layout_bytes is not None:
             # The same DOT text lays out the same way: new numbers in the layout on screen.
             if self._pending_dot is not None:  # a layout for something else is no longer wanted
@@ -500,6 +505,23 @@ class GraphView(QWidget):
             return graph_engine.dataset_graph(model, self._dataset, self._loss, expanded, tanh_as_exp)
         x, y = self._dataset.inputs[self._sample], self._dataset.targets[self._sample]
         return graph_engine.sample_graph(model, x, y, self._loss, expanded, tanh_as_exp)
+
+    def _structure_key(self) -> tuple:
+        """What the DOT text depends on (its numbers are placeholders): the network's shape, the
+        drawn samples (a target is a constant, named by its value), the loss and the drawing options."""
+        weights, dataset = self._weights, self._dataset
+        samples = range(len(dataset)) if self._sample is None else [self._sample]
+        return (
+            weights.inputs,
+            tuple(weights.sizes),
+            tuple(weights.activations),
+            self._sample,
+            tuple(tuple(dataset.inputs[i]) for i in samples),
+            tuple(dataset.targets[i] for i in samples),
+            self._loss,
+            self._expanded,
+            self.tanh_combo.currentIndex(),
+        )
 
     def _data_problem(self) -> str:
         if self._weights is None or self._dataset is None:

@@ -596,3 +596,37 @@ def test_compare_with_pytorch_lists_every_parameter(qtbot, view):
     )
     view.set_sample(None)  # the whole loss over the four samples
     assert compare(qtbot, view) <= 1e-12
+
+
+def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot, view, monkeypatch):
+    """Training sends new weights ten times a second: the DOT text (numbers are placeholders) is
+    not built again for them, and what is kept always equals a fresh build."""
+    calls: list[int] = []
+    real = engine.graph.Graph.to_dot
+    monkeypatch.setattr(
+        engine.graph.Graph, "to_dot", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+    )
+    ds = lecture()
+    show(qtbot, view, lecture_weights(0), ds)
+
+    def kept_is_fresh() -> bool:
+        return view._dot_text == real(view.current_graph())
+
+    built = len(calls)
+    for seed in (1, 2, 3):
+        view.set_model(lecture_weights(seed), ds, "sse")
+    assert len(calls) == built and kept_is_fresh()
+    changed = lecture()
+    changed.targets[0] = -changed.targets[0]  # the drawn sample's target: a constant in the graph
+    for change in (
+        lambda: view.set_sample(1),
+        lambda: view.set_sample(None),
+        lambda: view.set_model(lecture_weights(1), changed, "sse"),
+        lambda: view.set_sample(0),
+        lambda: view.set_model(lecture_weights(1), changed, "mse"),
+        lambda: view.tanh_combo.setCurrentIndex(1),
+    ):
+        built = len(calls)
+        change()
+        qtbot.waitUntil(lambda: view._pending_dot is None, timeout=LAYOUT_TIMEOUT_MS)  # laid out, if needed
+        assert len(calls) > built and kept_is_fresh()
