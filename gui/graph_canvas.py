@@ -6,6 +6,7 @@ in a thread so the window stays live while a large graph is laid out.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Sequence
@@ -576,7 +577,8 @@ class SvgPaintWorker(QObject):
         image = raster_image(svg, scale, size)
         if generation != self.latest:
             return
-        self.finished.emit(generation, image)
+        with contextlib.suppress(RuntimeError):  # the canvas went away meanwhile (the app is exiting)
+            self.finished.emit(generation, image)
 
 
 def raster_image(svg: bytes, scale: float = RASTER_SCALE, size: tuple[float, float] | None = None) -> QImage:
