@@ -8,9 +8,10 @@ the in-window speed >= 90 % of headless.
 
 The actions, in order: typing the hidden layers up to 8 x 256 key by key; the graph
 tab on that model; importing a CSV of 100,000 rows (refused) and of 2,000 rows
-(accepted); the first PyTorch comparison (graph tab) and the Expression tab's; laying
-out the expanded moons graph (986 nodes), a numbers-only update of it and a
-backprop step; closing a window while `dot` runs; Train, Reset / Open session /
+(accepted); the first PyTorch comparison (graph tab; PyTorch runs in a child process)
+and the Expression tab's; a backprop step and a zoom on the lecture's expanded graph
+(painted as vectors); laying out the expanded moons graph (986 nodes), a numbers-only
+update of it and a backprop step; closing a window while `dot` runs; Train, Reset / Open session /
 New session while training, training the moons demo with the graph tab showing,
 and training the moons demo (300 steps) with the loss tab showing. The window is
 driven through MainWindow's public methods only.
@@ -267,6 +268,28 @@ def expanded_moons_graph(probe: Probe, window: MainWindow) -> list[Row]:
     return rows
 
 
+def lecture_expanded_graph(probe: Probe, window: MainWindow) -> list[Row]:
+    """The lecture's MLP expanded: an SVG under ASYNC_SVG_BYTES, loaded and painted as vectors in the GUI thread."""
+    window.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
+    view = window.graph_view
+    window.tabs.setCurrentWidget(view)
+    view.neurons_combo.setCurrentIndex(1)
+    wait_until(
+        lambda: (
+            view.shown_svg is not None and view.message_label.isHidden() and len(view.current_graph()) > 100
+        )
+    )
+    wait(300)
+    size = f"{len(view.shown_svg) // 1000} KB SVG"
+    delays, seconds = probe.measure(view.step_next_button.click)
+    rows = [Row(f"one backprop step, lecture graph expanded ({size})", delays, seconds, "vector paint")]
+    delays, seconds = probe.measure(lambda: view.canvas.zoom_by(1.5))
+    rows.append(Row("  zoom in on it", delays, seconds, "vector paint"))
+    view.neurons_combo.setCurrentIndex(0)  # back to Auto, where the next action starts
+    wait_until(lambda: view.message_label.isHidden() and len(view.current_graph()) < 100)
+    return rows
+
+
 def closing_while_dot_runs(probe: Probe) -> Row:
     window = new_window()
     window.apply_session(moons_session())
@@ -349,6 +372,7 @@ def main() -> None:
         window.tabs.setCurrentWidget(window.loss_plot)
         rows.append(import_csv(probe, window, big_csv, 100_000))
         rows.append(import_csv(probe, window, small_csv, 2_000))
+        rows.extend(lecture_expanded_graph(probe, window))
         rows.extend(expanded_moons_graph(probe, window))
         rows.append(closing_while_dot_runs(probe))
         rows.extend(training_actions(probe, window, Path(tmp) / "session.json"))

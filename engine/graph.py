@@ -17,6 +17,7 @@ without laying the graph out again. The Qt view only shows the SVG.
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import re
 import shutil
@@ -462,6 +463,20 @@ def _geometry(root: ET.Element, boxes: dict[str, Box]) -> SvgGeometry:
     return SvgGeometry((width, height), tuple(view_box), boxes)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection meanwhile: the tens of thousands of elements a large SVG parses into
+    would set off a full collection, which in a window's process holds the interpreter for ~70 ms
+    (a freeze, whichever thread runs it). The tree has no reference cycles: it is freed as it goes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class SvgTemplate:
     """dot's SVG cut at every value that changes without a new layout, for the graph's node ids.
 
@@ -471,6 +486,10 @@ class SvgTemplate:
     """
 
     def __init__(self, svg: bytes, node_ids: Collection[str]):
+        with _collector_paused():
+            self._build(svg, node_ids)
+
+    def _build(self, svg: bytes, node_ids: Collection[str]) -> None:
         wanted = set(node_ids)
         parser = ET.XMLParser()
         for start in range(0, len(svg), 1 << 14):  # in pieces: other threads get the GIL in between

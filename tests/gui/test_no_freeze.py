@@ -420,3 +420,29 @@ def test_node_boxes_read_from_the_svg_are_where_qt_draws_the_nodes(qtbot, view):
             (ours.bottom(), (qt.bottom() - box.y()) * sy),
         ):
             assert abs(a - b) <= 1.0, element  # Qt's bounds include half the 1 px outline
+
+
+def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeypatch):
+    """A full collection in a window's process holds the GIL ~70 ms, whichever thread runs it; the
+    layout thread's parse of the moons graph (tens of thousands of elements) used to set one off.
+    While the parsed tree exists the collector is paused; afterwards it is on again."""
+    import gc
+
+    from engine import graph as graph_engine
+
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    data = moons(100, 0.1, 0)
+    graph = graph_engine.sample_graph(model, data.inputs[0], data.targets[0], "hinge", True, False)
+    svg = graph_engine.layout_svg(graph.to_dot(), timeout=60)
+    collector_on_with_the_tree: list[bool] = []
+    real_tostring = graph_engine.ET.tostring
+
+    def tostring(root, *args, **kwargs):  # called once, with the whole tree in memory
+        collector_on_with_the_tree.append(gc.isenabled())
+        return real_tostring(root, *args, **kwargs)
+
+    monkeypatch.setattr(graph_engine.ET, "tostring", tostring)
+    template = graph_engine.SvgTemplate(svg, graph._by_id)
+    assert collector_on_with_the_tree == [False]
+    assert gc.isenabled()
+    assert len(template.geometry.boxes) > 900
