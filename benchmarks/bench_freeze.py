@@ -246,7 +246,18 @@ def expanded_moons_graph(probe: Probe, window: MainWindow) -> list[Row]:
     window.apply_session(moons_session())
     view = window.graph_view
     window.tabs.setCurrentWidget(view)
-    wait_until(lambda: view.current_graph() is not None and view.shown_svg is not None)
+    # The moons session's own graph (Auto: collapsed) on screen and the window idle first: the
+    # session's other work (plots, table) is not the layout's.
+    wait_until(
+        lambda: (
+            view.current_graph() is not None
+            and len(view.current_graph()) < 100
+            and view.shown_svg is not None
+            and view.message_label.isHidden()
+            and not view.canvas.painting
+        )
+    )
+    wait(500)
     shown: list[bool] = []
     view.graph_shown.connect(lambda: shown.append(True))
 
