@@ -17,7 +17,9 @@ without laying the graph out again. The Qt view only shows the SVG.
 from __future__ import annotations
 
 import functools
+import gc
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -383,7 +385,96 @@ ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
+DEFAULT_OUTLINE = ("#333333", 1.0)  # a node's outline colour and width, unless highlighted
 _SLOT = "\x00"  # marks an editable value in the serialised SVG; never in dot's output (not valid XML)
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_TRANSFORM = re.compile(r"(scale|translate)\(\s*([^)]*)\)")
+
+Box = tuple[float, float, float, float]  # x, y, width, height
+
+
+@dataclass
+class SvgGeometry:
+    """Where things are in a laid-out SVG, read from its text: no SVG renderer needed.
+
+    Asking Qt's SVG renderer instead means loading the document, which for the expanded
+    moons graph holds the interpreter for a fifth of a second (and finding an element in
+    it took tens of milliseconds at every backprop step).
+    """
+
+    size: tuple[float, float]  # the SVG's width and height (pt counted as pixels, as Qt does)
+    view_box: Box  # the user coordinates that size shows
+    boxes: dict[str, Box]  # element id ("v3", "v3_op") -> its outline's box, in view_box units
+
+    @property
+    def node_ids(self) -> list[str]:
+        """The value ids that have a box (their record, or their operation node)."""
+        return list(dict.fromkeys(e[:-3] if e.endswith("_op") else e for e in self.boxes))
+
+
+def _length(text: str | None) -> float:
+    """An SVG width or height as a number ("152pt" -> 152.0); 0 if missing or unreadable."""
+    match = _NUMBER.match((text or "").strip())
+    return float(match.group()) if match else 0.0
+
+
+def _numbers(text: str | None) -> list[float]:
+    return [float(n) for n in _NUMBER.findall(text or "")]
+
+
+def _graph_transform(root: ET.Element) -> tuple[float, float, float, float]:
+    """(scale x, scale y, translate x, translate y) of dot's top group: a point p is drawn at scale·(p + t)."""
+    sx = sy = 1.0
+    tx = ty = 0.0
+    group = root.find(f"{{{SVG_NS}}}g")
+    for kind, args in _TRANSFORM.findall(group.get("transform", "") if group is not None else ""):
+        values = _numbers(args) or [0.0]
+        if kind == "scale":
+            sx, sy = values[0], values[1] if len(values) > 1 else values[0]
+        else:
+            tx, ty = values[0], values[1] if len(values) > 1 else 0.0
+    return sx, sy, tx, ty
+
+
+def _shape_box(shape: ET.Element, transform: tuple[float, float, float, float]) -> Box | None:
+    """The box of a node's outline (polygon, path or ellipse), in the SVG's user coordinates."""
+    tag = shape.tag.rsplit("}", 1)[-1]
+    if tag == "ellipse":
+        cx, cy, rx, ry = (_length(shape.get(a)) for a in ("cx", "cy", "rx", "ry"))
+        xs, ys = [cx - rx, cx + rx], [cy - ry, cy + ry]
+    else:
+        values = _numbers(shape.get("points") if tag == "polygon" else shape.get("d"))
+        xs, ys = values[0::2], values[1::2]  # a path's control points: a box at least as large
+    if not xs or not ys:
+        return None
+    sx, sy, tx, ty = transform
+    x0, x1 = sorted((sx * (min(xs) + tx), sx * (max(xs) + tx)))
+    y0, y1 = sorted((sy * (min(ys) + ty), sy * (max(ys) + ty)))
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _geometry(root: ET.Element, boxes: dict[str, Box]) -> SvgGeometry:
+    width, height = _length(root.get("width")), _length(root.get("height"))
+    view_box = _numbers(root.get("viewBox"))
+    if len(view_box) != 4 or view_box[2] <= 0 or view_box[3] <= 0:
+        view_box = [0.0, 0.0, width or 1.0, height or 1.0]
+    if width <= 0 or height <= 0:
+        width, height = view_box[2], view_box[3]
+    return SvgGeometry((width, height), tuple(view_box), boxes)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection meanwhile: the tens of thousands of elements a large SVG parses into
+    would set off a full collection, which in a window's process holds the interpreter for ~70 ms
+    (a freeze, whichever thread runs it). The tree has no reference cycles: it is freed as it goes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class SvgTemplate:
@@ -395,11 +486,17 @@ class SvgTemplate:
     """
 
     def __init__(self, svg: bytes, node_ids: Collection[str]):
+        with _collector_paused():
+            self._build(svg, node_ids)
+
+    def _build(self, svg: bytes, node_ids: Collection[str]) -> None:
         wanted = set(node_ids)
         parser = ET.XMLParser()
-        for start in range(0, len(svg), 1 << 16):  # in pieces: other threads get the GIL in between
-            parser.feed(svg[start : start + (1 << 16)])
+        for start in range(0, len(svg), 1 << 14):  # in pieces: other threads get the GIL in between
+            parser.feed(svg[start : start + (1 << 14)])
         root = parser.close()
+        transform = _graph_transform(root)
+        boxes: dict[str, Box] = {}
         slots: list[str] = []  # slot key per slot, in document order
         initial: dict[str, str] = {}
         self.texts: dict[str, tuple[str, str]] = {}  # node id -> slot keys of its data and grad texts
@@ -420,6 +517,9 @@ class SvgTemplate:
             ]
             if shapes:
                 shape, prefix = shapes[0], f"{gid}:"
+                box = _shape_box(shape, transform)
+                if box is not None:
+                    boxes[gid] = box
                 self.shapes.setdefault(node_id, []).append(prefix)
                 for attribute, default in (("fill", "none"), ("stroke", "#333333"), ("stroke-width", "1")):
                     shape.set(attribute, slot(prefix + attribute, shape.get(attribute, default)))
@@ -437,7 +537,21 @@ class SvgTemplate:
         order = [int(number) for number in pieces[1::2]]
         self.position = {slots[number]: at for at, number in enumerate(order)}  # slot key -> its place
         self.initial = [initial[slots[number]] for number in order]
+        # Where each node's numbers, fill and outline go, worked out here (in the layout thread)
+        # rather than by every SvgGraph in the GUI thread: 20 ms for the expanded moons graph.
+        at = self.position
+        self.text_slots = [(node_id, at[data], at[grad]) for node_id, (data, grad) in self.texts.items()]
+        self.fill_slots = {node_id: at[prefixes[0] + "fill"] for node_id, prefixes in self.shapes.items()}
+        self.outline_slots = {
+            node_id: [(at[p + "stroke"], at[p + "stroke-width"]) for p in prefixes]
+            for node_id, prefixes in self.shapes.items()
+        }
+        color, width = DEFAULT_OUTLINE
+        for outlines in self.outline_slots.values():
+            for stroke_at, width_at in outlines:
+                self.initial[stroke_at], self.initial[width_at] = color, f"{width:g}"
         self.header = "<?xml version='1.0' encoding='utf-8'?>\n"
+        self.geometry = _geometry(root, boxes)
 
     def render(self, values: list[str]) -> bytes:
         """The SVG with these slot values (in `position` order, already XML-escaped)."""
@@ -450,28 +564,26 @@ class SvgTemplate:
 class SvgGraph:
     """A laid-out graph whose numbers, fills and highlights can change without a new layout."""
 
-    DEFAULT_OUTLINE = ("#333333", 1.0)
+    DEFAULT_OUTLINE = DEFAULT_OUTLINE
 
     def __init__(self, svg: bytes | SvgTemplate, graph: Graph):
         self.graph = graph
         self.template = template = svg if isinstance(svg, SvgTemplate) else SvgTemplate(svg, graph._by_id)
-        self._values = list(template.initial)
-        at = template.position
-        self._text_slots = [(node_id, at[data], at[grad]) for node_id, (data, grad) in template.texts.items()]
-        self._fill_slots = {
-            node_id: at[prefixes[0] + "fill"] for node_id, prefixes in template.shapes.items()
-        }
-        self._outline_slots = {
-            node_id: [(at[p + "stroke"], at[p + "stroke-width"]) for p in prefixes]
-            for node_id, prefixes in template.shapes.items()
-        }
-        self._outlined: set[str] = set(self._outline_slots)  # nodes whose outline may differ from the default
-        self.highlight({})
+        self._values = list(template.initial)  # every outline the default one
+        self._text_slots = template.text_slots
+        self._fill_slots = template.fill_slots
+        self._outline_slots = template.outline_slots
+        self._outlined: set[str] = set()  # nodes whose outline differs from the default
         self.update()
 
     @property
     def node_ids(self) -> list[str]:
         return list(self.template.texts)
+
+    @property
+    def geometry(self) -> SvgGeometry:
+        """Where each node is drawn (the layout's, the same whatever the numbers)."""
+        return self.template.geometry
 
     def update(self, grads: dict[str, float] | None = None) -> None:
         """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""

@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import expression as expression_engine
 from engine import graph as graph_engine
 from engine.expression import ExpressionError, evaluate, parse_variables
 from engine.graph import (
@@ -65,7 +64,7 @@ from gui.graph_view import (
     node_name,
 )
 from gui.style import ERROR_COLOR
-from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
+from gui.torch_process import INSTALL_HINT, TorchComparer, torch_installed
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -111,12 +110,16 @@ class ExpressionView(QWidget):
 
     # a graph was laid out (or its numbers redrawn in the same layout) and is on screen
     graph_shown = Signal()
+    torch_compared = Signal()  # PyTorch's column is filled in (or its note says why it cannot be)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._graph: Graph | None = None
         self._leaves: dict[str, Value] = {}
         self._torch: tuple[float, dict[str, float]] | None = None  # PyTorch's value and grads
+        self._comparer = TorchComparer()  # PyTorch, in a child process: importing it here would freeze us
+        self._comparer.answered.connect(self._on_torch_answered)
+        self._torch_request: int | None = None  # the comparison asked for the expression shown
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen; None while there is none
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
         self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
@@ -232,14 +235,16 @@ class ExpressionView(QWidget):
         self.style_combo.addItems(STYLES)
         self.style_combo.currentIndexChanged.connect(self._on_style_changed)
         self.fit_button = QToolButton(text="Fit", toolTip="Show the whole graph (0 or F)")
-        self.fit_button.clicked.connect(lambda: self.canvas.fit())
+        self.fit_button.clicked.connect(self._on_fit_clicked)
         self.export_button = QToolButton(
             text="Export", toolTip="Save the graph: SVG, PNG (2×) or Graphviz DOT"
         )
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         for text, suffix in (("SVG image…", ".svg"), ("PNG image…", ".png"), ("Graphviz DOT…", ".dot")):
-            menu.addAction(text, lambda s=suffix: self._export_dialog(s))
+            menu.addAction(text).setData(suffix)
+        # Slots are bound methods, not lambdas holding `self`: a lambda would keep a dropped view alive
+        menu.triggered.connect(self._on_export_action)
         self.export_button.setMenu(menu)
         steps = (self.step_prev_button, self.step_play_button, self.step_next_button, self.step_reset_button)
         view_buttons = (self.style_combo, self.fit_button, self.export_button)
@@ -320,31 +325,45 @@ class ExpressionView(QWidget):
         return True
 
     def _compare_with_torch(self) -> None:
-        """PyTorch's value and grads for the expression evaluated last, or a note why not (yet)."""
+        """Ask PyTorch (in its own process) for the expression evaluated last; its column fills in after."""
         text, variables = self._compared
-        if torch_ready() or not torch_installed():
-            self._torch, note = _compare_with_torch(text, variables)
-        elif loader().error:
-            self._torch, note = (
-                None,
-                f"{loader().error}, so there is nothing to compare with. The rest works.",
+        self._torch = None
+        if not torch_installed():
+            self._torch_request = None
+            note = f"PyTorch not installed, so there is nothing to compare with ({INSTALL_HINT}). The rest works."
+        else:
+            self._torch_request = self._comparer.compare_expression(text, variables)
+            loading = self._comparer.loading  # its first import takes seconds, in the child
+            note = (
+                "Loading PyTorch… (its first import takes a few seconds; its column follows)."
+                if loading
+                else ""
             )
-        else:  # its first import takes seconds: in a thread, and the column fills in after
-            self._torch, note = (
-                None,
-                "Loading PyTorch… (its first import takes a few seconds; its column follows).",
-            )
-            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
-            load_torch()
         self.torch_note.setText(note)
         self.torch_note.setVisible(bool(note))
 
-    @Slot(bool, str)
-    def _on_torch_loaded(self, _ok: bool, _error: str) -> None:
-        if self._graph is None:
-            return
-        self._compare_with_torch()  # a failed import says so through the same note
-        self._fill_table()
+    @property
+    def torch_pending(self) -> bool:
+        """PyTorch's column waits for its answer."""
+        return self._torch_request is not None
+
+    @Slot(int, object, str, str)
+    def _on_torch_answered(self, request_id: int, result: object, failure: str, why: str) -> None:
+        if request_id != self._torch_request:
+            return  # for an expression evaluated before the one shown
+        self._torch_request = None
+        self._torch = result
+        if result is None and failure == "load":
+            note = f"{why}, so there is nothing to compare with. The rest works."
+        elif result is None:
+            note = f"PyTorch could not compute this expression: {why}"
+        else:
+            note = ""
+        self.torch_note.setText(note)
+        self.torch_note.setVisible(bool(note))
+        if self._graph is not None:
+            self._fill_table()
+        self.torch_compared.emit()
 
     def current_graph(self) -> Graph | None:
         return self._graph
@@ -360,6 +379,8 @@ class ExpressionView(QWidget):
         self._debounce.stop()
         self._layout.shutdown()
         self.canvas.shutdown()
+        self._torch_request = None
+        self._comparer.close()  # the PyTorch child ends with the last view using it
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -471,7 +492,7 @@ class ExpressionView(QWidget):
             svg_graph.highlight(styles)
             self.shown_svg = svg_graph.to_bytes()
             root = graph.of(graph.root).id
-            self.canvas.set_svg(self.shown_svg, svg_graph.node_ids, keep_view=keep_view, focus=root)
+            self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
         self._fill_table()
         self._show_details()
         self._update_step_label()
@@ -491,7 +512,10 @@ class ExpressionView(QWidget):
         table.setRowCount(len(rows))
         for r, (name, data, grad, theirs, ours, kind) in enumerate(rows):
             diff = None if theirs is None else abs(ours - theirs)
-            shown = "—" if theirs is None else f"value {theirs!r}" if r == 0 else repr(theirs)
+            if theirs is None:  # asked and not answered yet, or nothing to compare with
+                shown = "…" if self._torch_request is not None else "—"
+            else:
+                shown = f"value {theirs!r}" if r == 0 else repr(theirs)
             difference = "—" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
             for c, text in enumerate((name, repr(data), repr(grad), shown, difference)):
                 item = QTableWidgetItem(text)
@@ -639,6 +663,12 @@ class ExpressionView(QWidget):
             self._set_play_checked(False)
             self._update_controls()
 
+    def _on_export_action(self, action: QAction) -> None:
+        self._export_dialog(action.data())
+
+    def _on_fit_clicked(self) -> None:
+        self.canvas.fit()
+
     def _export_dialog(self, suffix: str) -> None:
         kinds = {
             ".svg": "SVG image (*.svg)",
@@ -674,16 +704,6 @@ def _box(layout: QBoxLayout, *items, margins: tuple[int, int, int, int] = (0, 0,
                 widget.setAutoDefault(False)
             layout.addWidget(widget, stretch)
     return layout
-
-
-def _compare_with_torch(text: str, variables: dict[str, float]) -> tuple[tuple[float, dict] | None, str]:
-    """PyTorch's value and grads for the same expression, or None and a note saying why not."""
-    try:
-        return expression_engine.to_torch(text, variables), ""
-    except ImportError as exc:
-        return None, f"PyTorch not installed, so there is nothing to compare with ({exc}). The rest works."
-    except (ArithmeticError, ValueError, RuntimeError) as exc:
-        return None, f"PyTorch could not compute this expression: {exc}"
 
 
 def _name_intermediates(graph: Graph) -> None:

@@ -6,6 +6,7 @@ in a thread so the window stays live while a large graph is laid out.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Sequence
@@ -41,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from engine import graph as graph_engine
 from engine.files import atomic_write_bytes
-from engine.graph import DotRun, GraphError, LayoutStopped, SvgTemplate
+from engine.graph import DotRun, GraphError, LayoutStopped, SvgGeometry, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
@@ -87,7 +88,9 @@ class SvgGraphCanvas(QGraphicsView):
         self._item: QGraphicsItem = self._vector_item  # the one that shows the graph now
         self._painter = SvgPainter(self, "graph painting")
         self._painter.finished.connect(self._on_painted)
-        self._pending: tuple[list[str], bool, str | None] | None = None  # set_svg's arguments while painting
+        self._pending: tuple[SvgGeometry, bool, str | None] | None = (
+            None  # set_svg's arguments while painting
+        )
         self._svg: bytes | None = None  # the large SVG shown as an image (painted again after a zoom)
         self._zoom_settled = QTimer(self)
         self._zoom_settled.setSingleShot(True)
@@ -97,7 +100,7 @@ class SvgGraphCanvas(QGraphicsView):
         self._placeholder.setDefaultTextColor(QColor("#666666"))
         self._placeholder.setTextWidth(420)
         self.scene().addItem(self._placeholder)
-        self._node_ids: list[str] = []
+        self._geometry: SvgGeometry | None = None  # where the shown graph's nodes are
         self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
         self._press_pos = None
         self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "initial"
@@ -122,9 +125,10 @@ class SvgGraphCanvas(QGraphicsView):
     shown = Signal()  # an SVG handed to set_svg off the GUI thread is now on screen
 
     def set_svg(
-        self, svg: bytes, node_ids: Sequence[str], keep_view: bool = False, focus: str | None = None
+        self, svg: bytes, geometry: SvgGeometry, keep_view: bool = False, focus: str | None = None
     ) -> bool:
-        """Show `svg`; keep_view=True keeps zoom and scroll (new numbers), False fits it to the window.
+        """Show `svg`, whose nodes are where `geometry` says; keep_view=True keeps zoom and scroll
+        (new numbers), False fits it to the window.
 
         A graph so long that the whole of it would be unreadably small (the lecture's MLP is
         7 times wider than high) opens fitted on its short side instead, at the node `focus`;
@@ -132,19 +136,19 @@ class SvgGraphCanvas(QGraphicsView):
 
         Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
         fifth of a second to load and as long again to paint, at every change of a number:
-        it is loaded and painted into an image in a thread instead, and shown (with `shown`)
-        when ready; until then the previous picture stays. False then.
+        it is painted into an image in a thread instead, and shown (with `shown`) when ready;
+        until then the previous picture stays. False then.
         """
         if len(svg) > ASYNC_SVG_BYTES:
-            self._pending = (list(node_ids), keep_view, focus)
+            self._pending = (geometry, keep_view, focus)
             self._svg = svg
-            self._painter.request(svg, self._raster_scale(keep_view))
+            self._painter.request(svg, geometry.size, self._raster_scale(keep_view))
             return False
         self._painter.cancel()
         self._pending = None
         self._svg = None
         self.renderer.load(QByteArray(svg))
-        self._show_item(self._vector_item, node_ids)
+        self._show_item(self._vector_item, geometry)
         if keep_view:
             self._item.update()
             return True
@@ -164,12 +168,12 @@ class SvgGraphCanvas(QGraphicsView):
         if self._svg is None or not self._image_item.isVisible() or self._pending is not None:
             return
         wanted = self._raster_scale(keep_view=True)
-        if abs(wanted - self._image_item.scale_of_image) > 0.2 * wanted:
-            self._pending = (list(self._node_ids), True, self._focus)
-            self._painter.request(self._svg, wanted)
+        if abs(wanted - self._image_item.scale_of_image) > 0.2 * wanted and self._geometry is not None:
+            self._pending = (self._geometry, True, self._focus)
+            self._painter.request(self._svg, self._geometry.size, wanted)
 
-    def _show_item(self, item: QGraphicsItem, node_ids: Sequence[str]) -> None:
-        self._node_ids = list(node_ids)
+    def _show_item(self, item: QGraphicsItem, geometry: SvgGeometry) -> None:
+        self._geometry = geometry
         self._hit_rects = None
         self._placeholder.setVisible(False)
         other = self._image_item if item is self._vector_item else self._vector_item
@@ -182,20 +186,15 @@ class SvgGraphCanvas(QGraphicsView):
         self._focus = focus
         self._initial_view()
 
-    @Slot(object, object)
-    def _on_painted(self, renderer: QSvgRenderer, image: QImage) -> None:
+    @Slot(object)
+    def _on_painted(self, image: QImage) -> None:
         if self._pending is None:
             return
-        node_ids, keep_view, focus = self._pending
+        geometry, keep_view, focus = self._pending
         self._pending = None
-        old, self.renderer = self.renderer, renderer
-        renderer.setParent(self)
-        if old is not None and old is not renderer:
-            old.deleteLater()
-        self._vector_item.setSharedRenderer(renderer)  # never shown: keeps the renderer in use alive
-        size = renderer.defaultSize()
-        self._image_item.set_image(image, QRectF(0, 0, size.width(), size.height()))
-        self._show_item(self._image_item, node_ids)
+        width, height = geometry.size
+        self._image_item.set_image(image, QRectF(0, 0, width, height))
+        self._show_item(self._image_item, geometry)
         if not keep_view:
             self._relayout_view(focus)
         self.shown.emit()
@@ -212,7 +211,7 @@ class SvgGraphCanvas(QGraphicsView):
         self._svg = None
         self._vector_item.setVisible(False)
         self._image_item.setVisible(False)
-        self._node_ids = []
+        self._geometry = None
         self._hit_rects = None
         self._placeholder.setPlainText(text)
         self._placeholder.setVisible(bool(text))
@@ -365,7 +364,7 @@ class SvgGraphCanvas(QGraphicsView):
 
     def element_rect(self, element_id: str) -> QRectF | None:
         """Where the SVG element with this id (a record "v3", an operation "v3_op") is, in the scene."""
-        if not self.has_svg or not self.renderer.elementExists(element_id):
+        if not self.has_svg or self._geometry is None or element_id not in self._geometry.boxes:
             return None
         return self._element_rect(element_id)
 
@@ -405,24 +404,24 @@ class SvgGraphCanvas(QGraphicsView):
         event.accept()
 
     def _compute_hit_rects(self) -> list[tuple[QRectF, str]]:
-        rects = []
-        for node_id in self._node_ids:
-            for element in (node_id, f"{node_id}_op"):
-                if self.renderer.elementExists(element):
-                    rects.append((self._element_rect(element), node_id))
-        return rects
+        geometry = self._geometry
+        if geometry is None:
+            return []
+        return [
+            (self._element_rect(element), element[:-3] if element.endswith("_op") else element)
+            for element in geometry.boxes
+        ]
 
     def _element_rect(self, element: str) -> QRectF:
-        # boundsOnElement leaves out the parents' transforms (dot's translate) and the viewBox
-        r = self.renderer
-        rect = r.transformForElement(element).mapRect(r.boundsOnElement(element))
-        box, size = r.viewBoxF(), r.defaultSize()
-        sx = size.width() / box.width() if box.width() else 1.0
-        sy = size.height() / box.height() if box.height() else 1.0
-        item_rect = QRectF(
-            (rect.x() - box.x()) * sx, (rect.y() - box.y()) * sy, rect.width() * sx, rect.height() * sy
+        """The element's box, from the SVG's user coordinates to the shown item's, then the scene's."""
+        geometry = self._geometry
+        vx, vy, vw, vh = geometry.view_box
+        item = self._item.boundingRect()  # the SVG's size, as the item draws it
+        sx, sy = item.width() / vw, item.height() / vh
+        x, y, w, h = geometry.boxes[element]
+        return self._item.mapRectToScene(
+            QRectF(item.x() + (x - vx) * sx, item.y() + (y - vy) * sy, w * sx, h * sy)
         )
-        return self._item.mapRectToScene(item_rect)
 
 
 # ---------------------------------------------------------------- layout in a thread
@@ -560,39 +559,38 @@ class _ImageItem(QGraphicsItem):
 
 
 class SvgPaintWorker(QObject):
-    """Loads an SVG into a new renderer and paints it into an image, in the thread it was moved to."""
+    """Paints an SVG into an image, in the thread it was moved to."""
 
-    finished = Signal(int, object, object)  # generation, QSvgRenderer (moved to the GUI thread), QImage
+    finished = Signal(int, object)  # generation, QImage
 
-    def __init__(self, gui_thread: QThread) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.latest = 0
-        self._gui_thread = gui_thread
 
-    @Slot(int, object, float)
-    def paint(self, generation: int, svg: bytes, scale: float) -> None:
+    @Slot(int, object, object, float)
+    def paint(self, generation: int, svg: bytes, size: tuple[float, float], scale: float) -> None:
         if generation != self.latest:
             return  # newer numbers are queued behind these
-        # QSvgRenderer and QImage may be used off the GUI thread (QPixmap may not). Both calls
-        # below let the GUI thread run meanwhile: PySide releases the GIL in load() and read(),
-        # not in QSvgRenderer.render(), which would hold it for most of a second.
-        renderer = QSvgRenderer()
-        renderer.load(QByteArray(svg))  # for the geometry: where each node is, for clicks
-        image = raster_image(svg, scale) if renderer.isValid() else QImage()
+        # QImage may be used off the GUI thread (QPixmap may not). Only QImageReader.read() lets
+        # the GUI thread run meanwhile: PySide holds the interpreter (the GIL) in QSvgRenderer.load()
+        # and QImageReader.size(), a fifth of a second each for the moons graph, so neither is used.
+        image = raster_image(svg, scale, size)
         if generation != self.latest:
             return
-        renderer.moveToThread(self._gui_thread)
-        self.finished.emit(generation, renderer, image)
+        with contextlib.suppress(RuntimeError):  # the canvas went away meanwhile (the app is exiting)
+            self.finished.emit(generation, image)
 
 
-def raster_image(svg: bytes, scale: float = RASTER_SCALE) -> QImage:
-    """The SVG painted at `scale` of its size, within RASTER_MAX_PIXELS (transparent around)."""
+def raster_image(svg: bytes, scale: float = RASTER_SCALE, size: tuple[float, float] | None = None) -> QImage:
+    """The SVG painted at `scale` of its `size` (read from it if not given), within RASTER_MAX_PIXELS."""
     data = QByteArray(svg)
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer, b"svg")
-    size = reader.size()
-    w, h = max(size.width(), 1), max(size.height(), 1)
+    if size is None:
+        read = reader.size()  # parses the SVG with the GIL held: only for callers without its geometry
+        size = (read.width(), read.height())
+    w, h = max(size[0], 1.0), max(size[1], 1.0)
     scale = min(scale, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
     reader.setScaledSize(QSize(max(1, round(w * scale)), max(1, round(h * scale))))
     return reader.read()
@@ -601,9 +599,9 @@ def raster_image(svg: bytes, scale: float = RASTER_SCALE) -> QImage:
 class SvgPainter(QObject):
     """Paints SVGs in its own thread; only the newest request is answered (as LayoutRunner)."""
 
-    finished = Signal(object, object)  # QSvgRenderer, QImage
+    finished = Signal(object)  # QImage
 
-    _requested = Signal(int, object, float)
+    _requested = Signal(int, object, object, float)
 
     def __init__(self, parent: QObject, name: str):
         super().__init__(parent)
@@ -612,11 +610,11 @@ class SvgPainter(QObject):
         self._worker: SvgPaintWorker | None = None
         self._generation = 0
 
-    def request(self, svg: bytes, scale: float) -> None:
+    def request(self, svg: bytes, size: tuple[float, float], scale: float) -> None:
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName(self._name)
-            self._worker = SvgPaintWorker(self.thread())
+            self._worker = SvgPaintWorker()
             self._worker.moveToThread(self._thread)
             self._requested.connect(self._worker.paint)
             self._worker.finished.connect(self._on_worker_finished)
@@ -627,7 +625,7 @@ class SvgPainter(QObject):
             self._thread.start()
         self._generation += 1
         self._worker.latest = self._generation
-        self._requested.emit(self._generation, svg, scale)
+        self._requested.emit(self._generation, svg, size, scale)
 
     def cancel(self) -> None:
         self._generation += 1
@@ -642,12 +640,10 @@ class SvgPainter(QObject):
             stop_thread(thread)
         del worker  # only now, with its thread stopped
 
-    @Slot(int, object, object)
-    def _on_worker_finished(self, generation: int, renderer: QSvgRenderer, image: QImage) -> None:
+    @Slot(int, object)
+    def _on_worker_finished(self, generation: int, image: QImage) -> None:
         if generation == self._generation:
-            self.finished.emit(renderer, image)
-        else:
-            renderer.deleteLater()
+            self.finished.emit(image)
 
 
 def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:

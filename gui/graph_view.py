@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -65,7 +65,7 @@ from engine.value import NEURON_OPS
 from engine.weights import ModelWeights
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
 from gui.style import ERROR_COLOR
-from gui.torch_loader import load_torch, loader, torch_installed, torch_ready
+from gui.torch_process import NOT_INSTALLED, TorchComparer, torch_installed
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -107,6 +107,7 @@ class GraphView(QWidget):
 
     node_selected = Signal(str)
     graph_shown = Signal()  # a graph was laid out (or switched to another sample) and is on screen
+    torch_compared = Signal(float)  # PyTorch's grads are listed; the largest |ours − theirs|
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -116,6 +117,9 @@ class GraphView(QWidget):
         self._sample: int | None = 0
         self._graph: Graph | None = None
         self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
+        self._kind_fills_on: SvgGraph | None = None  # the SvgGraph whose fills are the kinds' colours
+        self._dot_key: tuple | None = None  # _structure_key() of the graph _dot_text was made for
+        self._dot_text: str | None = None
         self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
         self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
         self._shown_dot: str | None = None  # the DOT text of that layout
@@ -139,7 +143,9 @@ class GraphView(QWidget):
         self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
         self.canvas.shown.connect(self._on_canvas_shown)
         self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
-        self._torch_wanted = False  # a comparison waits for PyTorch to load
+        self._torch = TorchComparer()  # PyTorch, in a child process: importing it here would freeze us
+        self._torch.answered.connect(self._on_torch_answered)
+        self._torch_request: tuple[int, list[tuple[str, float]]] | None = None  # (id, our grads) asked
         self.canvas.installEventFilter(self)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -234,7 +240,7 @@ class GraphView(QWidget):
         self.fit_button = QToolButton()
         self.fit_button.setText("Fit")
         self.fit_button.setToolTip("Show the whole graph (0 or F)")
-        self.fit_button.clicked.connect(lambda: self.canvas.fit())
+        self.fit_button.clicked.connect(self._on_fit_clicked)
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setToolTip("Save the graph as it is shown: SVG, PNG (2×) or Graphviz DOT")
@@ -245,7 +251,9 @@ class GraphView(QWidget):
             ("PNG image…", ".png", "PNG image (*.png)"),
             ("Graphviz DOT…", ".dot", "Graphviz DOT (*.dot *.gv)"),
         ):
-            menu.addAction(text, lambda s=suffix, f=name_filter: self._export_dialog(s, f))
+            menu.addAction(text).setData((suffix, name_filter))
+        # Slots are bound methods, not lambdas holding `self`: a lambda would keep a dropped view alive
+        menu.triggered.connect(self._on_export_action)
         self.export_button.setMenu(menu)
         self.torch_button = QToolButton()
         self.torch_button.setText("vs PyTorch")
@@ -256,9 +264,7 @@ class GraphView(QWidget):
         self.torch_button.clicked.connect(self.compare_with_torch)
         if not torch_installed():
             self.torch_button.setEnabled(False)
-            self.torch_button.setToolTip(
-                "PyTorch is not installed (its CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
-            )
+            self.torch_button.setToolTip(NOT_INSTALLED)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
@@ -380,6 +386,8 @@ class GraphView(QWidget):
         self._play_timer.stop()
         self._layout.shutdown()
         self.canvas.shutdown()
+        self._torch_request = None
+        self._torch.close()  # the PyTorch child ends with the last view using it
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
@@ -427,7 +435,10 @@ class GraphView(QWidget):
             return
         self._graph = graph
         self._users = None
-        dot = graph.to_dot()
+        key = self._structure_key()
+        if key != self._dot_key or self._dot_text is None:  # training's new weights: the same text
+            self._dot_key, self._dot_text = key, graph.to_dot()
+        dot = self._dot_text
         if dot == self._shown_dot and self._layout_bytes is not None:
             # The same DOT text lays out the same way: new numbers in the layout on screen.
             if self._pending_dot is not None:  # a layout for something else is no longer wanted
@@ -495,6 +506,23 @@ class GraphView(QWidget):
         x, y = self._dataset.inputs[self._sample], self._dataset.targets[self._sample]
         return graph_engine.sample_graph(model, x, y, self._loss, expanded, tanh_as_exp)
 
+    def _structure_key(self) -> tuple:
+        """What the DOT text depends on (its numbers are placeholders): the network's shape, the
+        drawn samples (a target is a constant, named by its value), the loss and the drawing options."""
+        weights, dataset = self._weights, self._dataset
+        samples = range(len(dataset)) if self._sample is None else [self._sample]
+        return (
+            weights.inputs,
+            tuple(weights.sizes),
+            tuple(weights.activations),
+            self._sample,
+            tuple(tuple(dataset.inputs[i]) for i in samples),
+            tuple(dataset.targets[i] for i in samples),
+            self._loss,
+            self._expanded,
+            self.tanh_combo.currentIndex(),
+        )
+
     def _data_problem(self) -> str:
         if self._weights is None or self._dataset is None:
             return "No model yet."
@@ -548,6 +576,7 @@ class GraphView(QWidget):
         self._svg_graph = None
         self._stop_stepping()
         self._selected = self._details_id = None
+        self._torch_request = None
         self.canvas.clear()
         self.shown_svg = None
         self._show_message(text, error=text != "No model yet.")
@@ -572,13 +601,15 @@ class GraphView(QWidget):
         svg_graph.update()
         if self.color_check.isChecked():
             svg_graph.set_fills(graph.grad_fills())
-        else:
+            self._kind_fills_on = None
+        elif self._kind_fills_on is not svg_graph:  # fills by kind change only with the layout
             svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
+            self._kind_fills_on = svg_graph
         looks = {"current": CURRENT_STYLE, "operand": OPERAND_STYLE, "selected": SELECTED_STYLE}
         svg_graph.highlight({node_id: looks[what] for node_id, what in self.highlights.items()})
         root = graph.of(graph.root).id
         self.shown_svg = svg_graph.to_bytes()
-        self.canvas.set_svg(self.shown_svg, svg_graph.node_ids, keep_view=keep_view, focus=root)
+        self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
         self._show_details(self._details_id)
         self._update_step_label()
         self._update_info()
@@ -665,79 +696,67 @@ class GraphView(QWidget):
         if self._svg_graph is None or not has_node(self._graph, node_id):
             return
         self._selected = self._details_id = node_id
+        self._torch_request = None  # the details show this node now, not a comparison still coming
         self._render(keep_view=True)
         self.node_selected.emit(node_id)
 
-    def compare_with_torch(self) -> float | None:
-        """Our grads of every parameter beside PyTorch float64's; the largest difference.
+    def compare_with_torch(self) -> None:
+        """Ask PyTorch (float64, in its own process) for every parameter's grad, to list beside ours.
 
-        None if there is nothing to compare, or PyTorch is missing or still loading: its first
-        import takes seconds, so it is imported in a thread and the comparison follows by itself.
+        The answer fills the details panel when it comes, and `torch_compared` gives the largest
+        difference. The first takes seconds (PyTorch loads in the child) and says so meanwhile.
         """
         if self._weights is None or self._dataset is None or self._data_problem() or self._graph is None:
-            return None
-        if not torch_ready():
-            if loader().error:
-                self.details.setHtml(f"<p>{html.escape(loader().error)}.</p>")
-                return None
-            if not torch_installed():
-                self.details.setHtml(
-                    "<p>PyTorch is not installed (its CPU build: <code>pip install torch --index-url https://download.pytorch.org/whl/cpu</code>).</p>"
-                )
-                return None
-            self._torch_wanted = True
-            self.details.setHtml(
-                "<p><b>Loading PyTorch…</b></p><p>Its first import takes a few seconds; "
-                "the comparison appears here when it is ready.</p>"
-            )
-            loader().finished.connect(self._on_torch_loaded, Qt.ConnectionType.UniqueConnection)
-            load_torch()
-            return None
-        self._torch_wanted = False
-        try:
-            from engine.weights import torch_parameter_grads
-
-            samples = range(len(self._dataset)) if self._sample is None else [self._sample]
-            xs = [self._dataset.inputs[i] for i in samples]
-            ys = [self._dataset.targets[i] for i in samples]
-            torch_loss, theirs = torch_parameter_grads(self._weights, xs, ys, self._loss)
-        except ImportError:
-            self.details.setHtml(
-                "<p>PyTorch is not installed (its CPU build: <code>pip install torch --index-url https://download.pytorch.org/whl/cpu</code>).</p>"
-            )
-            return None
-        # Ours from a fresh pass (a step-through may have left the shown graph's grads partial)
+            return
+        if not torch_installed():
+            self._torch_request = None
+            self.details.setHtml(f"<p>{html.escape(NOT_INSTALLED)}.</p>")
+            return
+        samples = range(len(self._dataset)) if self._sample is None else [self._sample]
+        xs = [self._dataset.inputs[i] for i in samples]
+        ys = [self._dataset.targets[i] for i in samples]
+        # Ours from a fresh pass now (a step-through may have left the shown graph's grads
+        # partial), of the same snapshot PyTorch is sent: later weights do not mix in.
         model = self._weights.to_model()
         if self._sample is None:
             graph_engine.dataset_graph(model, self._dataset, self._loss)
         else:
             graph_engine.sample_graph(model, xs[0], ys[0], self._loss)
-        params = model.parameters()
-        ours = [p.grad for p in params]
-        worst = max(abs(a - b) for a, b in zip(ours, theirs))
+        ours = [(p.label, p.grad) for p in model.parameters()]
+        request_id = self._torch.compare_grads(self._weights, xs, ys, self._loss)
+        self._torch_request = (request_id, ours)
+        if self._torch.loading:
+            self.details.setHtml(
+                "<p><b>Loading PyTorch…</b></p><p>Its first import takes a few seconds; "
+                "the comparison appears here when it is ready.</p>"
+            )
+
+    @Slot(int, object, str, str)
+    def _on_torch_answered(self, request_id: int, result: object, failure: str, why: str) -> None:
+        pending, self._torch_request = self._torch_request, None
+        if pending is None or pending[0] != request_id:
+            self._torch_request = pending  # an answer nobody waits for any more
+            return
+        if result is None:
+            text = why if failure == "load" else f"PyTorch could not compute this graph: {why}"
+            self.details.setHtml(f"<p>{html.escape(text)}.</p>")
+            return
+        torch_loss, theirs = result
+        ours = pending[1]
+        worst = max(abs(a - b) for (_label, a), b in zip(ours, theirs))
         e = html.escape
         rows = "".join(
-            f"<tr><td>{e(p.label)}</td><td align=right>{a:.12g}</td><td align=right>{b:.12g}</td>"
+            f"<tr><td>{e(label)}</td><td align=right>{a:.12g}</td><td align=right>{b:.12g}</td>"
             f"<td align=right>{abs(a - b):.1e}</td></tr>"
-            for p, a, b in zip(params, ours, theirs)
+            for (label, a), b in zip(ours, theirs)
         )
         self.details.setHtml(
-            f"<p><b>PyTorch float64 vs micrograd-studio</b><br>{len(params)} parameters, "
+            f"<p><b>PyTorch float64 vs micrograd-studio</b><br>{len(ours)} parameters, "
             f"largest |difference| <b>{worst:.1e}</b>; loss {torch_loss:.12g} in PyTorch.</p>"
             f"<table cellspacing=0 cellpadding=2><tr><th align=left>param</th><th>ours</th>"
             f"<th>PyTorch</th><th>|Δ|</th></tr>{rows}</table>"
         )
-        return worst
-
-    @Slot(bool, str)
-    def _on_torch_loaded(self, ok: bool, error: str) -> None:
-        if not self._torch_wanted:
-            return
-        self._torch_wanted = False
-        if ok:
-            self.compare_with_torch()
-        else:
-            self.details.setHtml(f"<p>{html.escape(error)}</p>")
+        self.torch_compared.emit(worst)
 
     def _show_details(self, node_id: str | None) -> None:
         graph = self._graph
@@ -962,6 +981,12 @@ class GraphView(QWidget):
     def export_dialog(self, suffix: str = ".svg", name_filter: str = "SVG image (*.svg)") -> None:
         """Ask where to save the graph, then save it (File ▸ Export computation graph, the Export button)."""
         self._export_dialog(suffix, name_filter)
+
+    def _on_export_action(self, action: QAction) -> None:
+        self._export_dialog(*action.data())
+
+    def _on_fit_clicked(self) -> None:
+        self.canvas.fit()
 
     def _export_dialog(self, suffix: str, name_filter: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the graph", f"graph{suffix}", name_filter)

@@ -18,6 +18,18 @@ LAYOUT_TIMEOUT_MS = 30_000
 L, NEURON, NEURON_EXP, A_PLUS_A = 0, 1, 2, 3
 
 
+@pytest.fixture(scope="module", autouse=True)
+def pytorch_child(qapp):
+    """One PyTorch child for the whole module: every view compares, and each would start its own."""
+    from gui.torch_process import TorchComparer, torch_installed
+
+    keeper = TorchComparer()
+    if torch_installed():
+        keeper.start()
+    yield
+    keeper.close()
+
+
 @pytest.fixture
 def view(qtbot) -> ExpressionView:
     widget = ExpressionView()
@@ -42,6 +54,12 @@ def layout_calls(monkeypatch) -> list[str]:
 
 def show_example(qtbot, view: ExpressionView, index: int) -> None:
     with qtbot.waitSignal(view.graph_shown, timeout=LAYOUT_TIMEOUT_MS):
+        view.set_example(index)
+
+
+def compare_example(qtbot, view: ExpressionView, index: int) -> None:
+    """set_example, and wait for the graph and for PyTorch's column (computed in its own process)."""
+    with qtbot.waitSignals([view.graph_shown, view.torch_compared], timeout=LAYOUT_TIMEOUT_MS):
         view.set_example(index)
 
 
@@ -126,7 +144,7 @@ def test_backward_again_doubles_leaf_grads_without_a_new_layout(qtbot, view, lay
 
 def test_backward_again_drifts_from_pytorchs_single_backward(qtbot, view):
     pytest.importorskip("torch")  # `./dev.sh test` installs it; under CI=true a skip fails
-    show_example(qtbot, view, NEURON)
+    compare_example(qtbot, view, NEURON)
     view.backward_again_button.click()
     view.backward_again_button.click()
     _data, ours, theirs, difference = table(view)["x1"]
@@ -205,7 +223,7 @@ def test_an_undefined_derivative_in_backward_is_a_message(qtbot, view):
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
 def test_pytorch_agrees_with_our_grads(qtbot, view, index):
     pytest.importorskip("torch")
-    view.set_example(index)
+    compare_example(qtbot, view, index)
     assert view.torch_note.isHidden()
     rows = table(view)
     assert len(rows) == len(parse_variables(EXAMPLES[index][1])) + 1
@@ -216,12 +234,11 @@ def test_pytorch_agrees_with_our_grads(qtbot, view, index):
 
 
 def test_without_pytorch_a_note_and_the_rest_works(qtbot, view, monkeypatch):
-    def no_torch(*_args):
-        raise ImportError("comparing with PyTorch needs torch: pip install torch")
-
-    monkeypatch.setattr(engine.expression, "to_torch", no_torch)
+    monkeypatch.setattr(gui.expression_view, "torch_installed", lambda: False)
     show_example(qtbot, view, L)
     assert not view.torch_note.isHidden() and "PyTorch not installed" in view.torch_note.text()
+    assert "download.pytorch.org/whl/cpu" in view.torch_note.text()  # the CPU build, not gigabytes of CUDA
+    assert not view.torch_pending
     assert our_grads(view) == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
     assert all(cells[2] == "—" for cells in table(view).values())
 

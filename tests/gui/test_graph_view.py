@@ -563,12 +563,70 @@ def test_auto_expands_only_graphs_small_enough_to_read_whole(qtbot, monkeypatch)
     assert graph.fold_parameters and len(drawn) < 25  # one node per neuron, weights folded in
 
 
+def compare(qtbot, view: GraphView) -> float:
+    """Click vs PyTorch and wait for PyTorch's answer (from its own process); the largest difference."""
+    with qtbot.waitSignal(view.torch_compared, timeout=60_000) as blocker:
+        view.torch_button.click()
+    return blocker.args[0]
+
+
+def listed_grads(view: GraphView) -> dict[str, tuple[float, float]]:
+    """The comparison's table: param -> (ours, PyTorch's), as listed."""
+    lines = [line for line in view.details.toPlainText().splitlines() if line.strip()]
+    cells = lines[lines.index("|Δ|") + 1 :]  # one cell per line after the header: param, ours, PyTorch, |Δ|
+    return {cells[i]: (float(cells[i + 1]), float(cells[i + 2])) for i in range(0, len(cells), 4)}
+
+
 def test_compare_with_pytorch_lists_every_parameter(qtbot, view):
     pytest.importorskip("torch")
-    show(qtbot, view, lecture_weights(), lecture())
-    worst = view.compare_with_torch()
-    assert worst is not None and worst <= 1e-12
+    from engine.weights import torch_parameter_grads
+
+    weights = lecture_weights()
+    show(qtbot, view, weights, lecture())
+    assert compare(qtbot, view) <= 1e-12
     text = view.details.toPlainText()
     assert "41 parameters" in text and "w1.1.1" in text and "b3.1" in text
+    listed = listed_grads(view)
+    x, y = lecture().inputs[0], lecture().targets[0]
+    _loss, theirs = torch_parameter_grads(weights, [x], [y], "sse")  # PyTorch here, in the test
+    assert [pair[1] for pair in listed.values()] == pytest.approx(theirs, rel=1e-11, abs=1e-15)
+    model, _out = independent_backward(weights, x, y)
+    assert [pair[0] for pair in listed.values()] == pytest.approx(
+        [p.grad for p in model.parameters()], rel=1e-11, abs=1e-15
+    )
     view.set_sample(None)  # the whole loss over the four samples
-    assert view.compare_with_torch() <= 1e-12
+    assert compare(qtbot, view) <= 1e-12
+
+
+def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot, view, monkeypatch):
+    """Training sends new weights ten times a second: the DOT text (numbers are placeholders) is
+    not built again for them, and what is kept always equals a fresh build."""
+    calls: list[int] = []
+    real = engine.graph.Graph.to_dot
+    monkeypatch.setattr(
+        engine.graph.Graph, "to_dot", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+    )
+    ds = lecture()
+    show(qtbot, view, lecture_weights(0), ds)
+
+    def kept_is_fresh() -> bool:
+        return view._dot_text == real(view.current_graph())
+
+    built = len(calls)
+    for seed in (1, 2, 3):
+        view.set_model(lecture_weights(seed), ds, "sse")
+    assert len(calls) == built and kept_is_fresh()
+    changed = lecture()
+    changed.targets[0] = -changed.targets[0]  # the drawn sample's target: a constant in the graph
+    for change in (
+        lambda: view.set_sample(1),
+        lambda: view.set_sample(None),
+        lambda: view.set_model(lecture_weights(1), changed, "sse"),
+        lambda: view.set_sample(0),
+        lambda: view.set_model(lecture_weights(1), changed, "mse"),
+        lambda: view.tanh_combo.setCurrentIndex(1),
+    ):
+        built = len(calls)
+        change()
+        qtbot.waitUntil(lambda: view._pending_dot is None, timeout=LAYOUT_TIMEOUT_MS)  # laid out, if needed
+        assert len(calls) > built and kept_is_fresh()

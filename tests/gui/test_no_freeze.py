@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
+import gui
 import gui.graph_canvas
 from engine.data import lecture, moons
 from engine.nn import MLP
@@ -177,72 +177,120 @@ def test_graph_tab_refuses_the_largest_model_without_building_it(qtbot, window, 
     assert window.graph_view.current_graph() is None
 
 
-# ---- PyTorch is imported in a thread, never in the GUI thread
+# ---- PyTorch runs in a child process, never in the window's
+
+
+WINDOW_COMPARES = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from engine.data import lecture
+from engine.session import Session
+from engine.spec import ModelSpec
+from engine.train import TrainSettings
+from gui.main_window import MainWindow
+
+def wait_until(condition):
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        app.processEvents()
+        time.sleep(0.002)
+
+window = MainWindow()
+window.show()
+window.apply_session(Session(lecture(), ModelSpec(), TrainSettings()))
+view = window.graph_view
+window.tabs.setCurrentWidget(view)
+wait_until(lambda: view.shown_svg is not None)
+differences = []
+view.torch_compared.connect(differences.append)
+view.torch_button.click()
+wait_until(lambda: differences)
+window.tabs.setCurrentWidget(window.expression_view)
+wait_until(lambda: window.expression_view.current_graph() is not None)
+wait_until(lambda: not window.expression_view.torch_pending)
+print("difference=" + repr(differences[0]))
+print("column=" + window.expression_view.results_table.item(0, 3).text())
+print("torch imported=" + repr("torch" in sys.modules))
+window.close()
+"""
+
+
+def test_the_window_compares_with_pytorch_without_importing_it(tmp_path):
+    """A fresh process (the test process may have imported torch already): both tabs compare."""
+    pytest.importorskip("torch")
+    import subprocess
+
+    script = tmp_path / "window_compares.py"
+    script.write_text(WINDOW_COMPARES)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(gui.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert float(lines["difference"]) <= 1e-12  # PyTorch's grads arrived, and agree
+    assert lines["column"] == "value -8.0"  # the Expression tab's PyTorch column: L = -8 in the lecture
+    assert lines["torch imported"] == "False"
 
 
 @pytest.fixture
-def torch_not_loaded(qtbot, monkeypatch):
-    """A fresh loader, and the views told that torch is not imported until that loader has run.
-
-    Records the thread of every `import torch` made while torch counts as not loaded.
-    """
-    pytest.importorskip("torch")
+def no_torch_import_here(monkeypatch) -> list[str]:
+    """Every `import torch` made in this process while the test runs (there must be none)."""
     import builtins
-    import threading
 
-    import gui.expression_view
-    import gui.graph_view
-    import gui.torch_loader
-
-    # A load started by an earlier test (its Expression tab) must be over and answered first:
-    # its views would otherwise react to it by asking the fresh loader below.
-    earlier = gui.torch_loader.loader()
-    qtbot.waitUntil(lambda: not earlier.loading, timeout=60_000)
-    QApplication.processEvents()
-    fresh = gui.torch_loader.TorchLoader()
-    monkeypatch.setattr(gui.torch_loader, "_loader", fresh)
-    state = {"loaded": False, "threads": []}
-    fresh.finished.connect(lambda ok, error: state.update(loaded=ok))  # before any view's slot
-    for module in (gui.graph_view, gui.expression_view):
-        monkeypatch.setattr(module, "torch_ready", lambda: state["loaded"])
+    imports: list[str] = []
     real_import = builtins.__import__
 
     def recording(name, *args, **kwargs):
-        if (name == "torch" or name.startswith("torch.")) and not state["loaded"]:
-            state["threads"].append(threading.current_thread())
+        if name == "torch" or name.startswith("torch."):
+            imports.append(name)
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", recording)
-    return state
+    return imports
 
 
-def test_the_graph_tabs_first_pytorch_comparison_imports_torch_in_a_thread(qtbot, view, torch_not_loaded):
-    import threading
+@pytest.fixture
+def fresh_child(qtbot):
+    """No PyTorch child running: the next comparison starts one (and PyTorch loads in it)."""
+    from gui import torch_process
 
+    torch_process.shutdown()
+    assert torch_process.service().pid is None
+    yield torch_process.service()
+    torch_process.shutdown()
+
+
+def test_the_graph_tabs_first_pytorch_comparison_says_loading_then_shows_it(
+    qtbot, view, fresh_child, no_torch_import_here
+):
+    pytest.importorskip("torch")
     with qtbot.waitSignal(view.graph_shown, timeout=30_000):
         view.set_model(lecture_weights(), lecture(), "sse")
-    assert view.compare_with_torch() is None  # not yet: PyTorch is loading
-    assert "Loading PyTorch" in view.details.toPlainText()
-    qtbot.waitUntil(lambda: "PyTorch float64 vs" in view.details.toPlainText(), timeout=60_000)
+    with qtbot.waitSignal(view.torch_compared, timeout=60_000) as compared:
+        view.compare_with_torch()
+        assert "Loading PyTorch" in view.details.toPlainText()  # the child imports torch meanwhile
+        assert fresh_child.pid is not None
+    assert compared.args[0] <= 1e-12
     assert "41 parameters" in view.details.toPlainText()
-    assert torch_not_loaded["threads"], "the loader imports torch"
-    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+    assert no_torch_import_here == []
 
 
-def test_the_expression_tabs_pytorch_column_fills_in_after_a_threaded_import(qtbot, torch_not_loaded):
-    import threading
-
+def test_the_expression_tabs_pytorch_column_fills_in_from_the_child(qtbot, fresh_child, no_torch_import_here):
+    pytest.importorskip("torch")
     from gui.expression_view import ExpressionView
 
     view = ExpressionView()
     qtbot.addWidget(view)
-    view.set_example(0)
-    assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
-    table = view.results_table
-    assert table.item(0, 3).text() == "—"
-    qtbot.waitUntil(lambda: view.torch_note.isHidden(), timeout=60_000)
-    assert table.item(0, 3).text().startswith("value ")
-    assert all(t is not threading.main_thread() for t in torch_not_loaded["threads"])
+    with qtbot.waitSignal(view.torch_compared, timeout=60_000):
+        view.set_example(0)
+        assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
+        assert view.results_table.item(0, 3).text() == "…"  # asked, not answered yet
+    assert view.torch_note.isHidden()
+    assert view.results_table.item(0, 3).text() == "value -8.0"
+    assert no_torch_import_here == []
 
 
 # ---- typing a large model: passed on when the typing pauses, not at every key
@@ -283,3 +331,118 @@ def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypa
     qtbot.waitUntil(lambda: window._weights.sizes == [256] * 8 + [1])
     large = [s for s in calls if s.parameter_count(3) > 5_000]
     assert len(large) == 1  # not one 8 x 256 network per keystroke
+
+
+# ---- large graphs: painted in a thread that never holds the interpreter for long
+
+
+@pytest.fixture
+def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
+    """QSvgRenderer.load and QImageReader.size hold the GIL for a fifth of a second on the moons graph:
+    record any use of them on a large SVG (the canvas may still load small ones as vectors)."""
+    from PySide6.QtGui import QImageReader
+    from PySide6.QtSvg import QSvgRenderer
+
+    uses: list[str] = []
+
+    class WatchedRenderer(QSvgRenderer):
+        def load(self, data, *args):
+            if len(data) > gui.graph_canvas.ASYNC_SVG_BYTES:
+                uses.append("QSvgRenderer.load")
+            return super().load(data, *args)
+
+    class WatchedReader(QImageReader):
+        def size(self):
+            uses.append("QImageReader.size")
+            return super().size()
+
+    monkeypatch.setattr(gui.graph_canvas, "QSvgRenderer", WatchedRenderer)
+    monkeypatch.setattr(gui.graph_canvas, "QImageReader", WatchedReader)
+    return uses
+
+
+def show_expanded_moons(qtbot, view: GraphView) -> None:
+    view.neurons_combo.setCurrentIndex(1)  # expanded: 986 nodes, an SVG of 1.6 MB
+    weights = ModelWeights.from_model(
+        MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    )
+    with qtbot.waitSignal(view.graph_shown, timeout=60_000):
+        view.set_model(weights, moons(100, 0.1, 0), "hinge")
+    assert len(view.shown_svg) > gui.graph_canvas.ASYNC_SVG_BYTES and not view.canvas.painting
+
+
+def test_a_large_graph_is_shown_clicked_and_followed_without_qt_parsing_its_svg(
+    qtbot, no_gil_holding_svg_parsing
+):
+    view = GraphView()  # created after the patch: its canvas's own renderer is watched too
+    view.resize(1100, 700)
+    qtbot.addWidget(view)
+    view.show()
+    show_expanded_moons(qtbot, view)
+    graph = view.current_graph()
+    node = next(n for n in graph.nodes if n.name == "w2.5.3")
+    rect = view.canvas.node_rect(node.id)
+    assert rect is not None and rect.width() > 20
+    with qtbot.waitSignal(view.node_selected) as blocker:
+        view.canvas.click_at(rect.center())
+    assert blocker.args == [node.id]
+    view.follow_check.setChecked(True)
+    for _ in range(3):
+        view.step_next_button.click()
+    current = view.canvas.node_rect(view._last_step.node.id)
+    visible = view.canvas.mapToScene(view.canvas.viewport().rect()).boundingRect()
+    assert visible.contains(current.center())  # "Follow" scrolled to the step's node
+    assert view.canvas.zoom >= view.canvas.READABLE_SCALE
+    qtbot.waitUntil(lambda: not view.canvas.painting, timeout=60_000)
+    assert no_gil_holding_svg_parsing == []
+
+
+def test_node_boxes_read_from_the_svg_are_where_qt_draws_the_nodes(qtbot, view):
+    """The geometry SvgTemplate reads from dot's SVG agrees with Qt's renderer, node by node."""
+    view.neurons_combo.setCurrentIndex(1)
+    with qtbot.waitSignal(view.graph_shown, timeout=30_000):
+        view.set_model(lecture_weights(), lecture(), "sse")
+    canvas = view.canvas
+    renderer = canvas.renderer  # a small SVG: loaded as vectors, so Qt's own answer is at hand
+    box, size = renderer.viewBoxF(), renderer.defaultSize()
+    sx, sy = size.width() / box.width(), size.height() / box.height()
+    elements = list(canvas._geometry.boxes)
+    assert len(elements) == len(view.current_graph().nodes) + sum(
+        1 for n in view.current_graph().nodes if n.value._prev
+    )
+    for element in elements:
+        qt = renderer.transformForElement(element).mapRect(renderer.boundsOnElement(element))
+        ours = canvas.element_rect(element)
+        for a, b in (
+            (ours.left(), (qt.left() - box.x()) * sx),
+            (ours.top(), (qt.top() - box.y()) * sy),
+            (ours.right(), (qt.right() - box.x()) * sx),
+            (ours.bottom(), (qt.bottom() - box.y()) * sy),
+        ):
+            assert abs(a - b) <= 1.0, element  # Qt's bounds include half the 1 px outline
+
+
+def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeypatch):
+    """A full collection in a window's process holds the GIL ~70 ms, whichever thread runs it; the
+    layout thread's parse of the moons graph (tens of thousands of elements) used to set one off.
+    While the parsed tree exists the collector is paused; afterwards it is on again."""
+    import gc
+
+    from engine import graph as graph_engine
+
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    data = moons(100, 0.1, 0)
+    graph = graph_engine.sample_graph(model, data.inputs[0], data.targets[0], "hinge", True, False)
+    svg = graph_engine.layout_svg(graph.to_dot(), timeout=60)
+    collector_on_with_the_tree: list[bool] = []
+    real_tostring = graph_engine.ET.tostring
+
+    def tostring(root, *args, **kwargs):  # called once, with the whole tree in memory
+        collector_on_with_the_tree.append(gc.isenabled())
+        return real_tostring(root, *args, **kwargs)
+
+    monkeypatch.setattr(graph_engine.ET, "tostring", tostring)
+    template = graph_engine.SvgTemplate(svg, graph._by_id)
+    assert collector_on_with_the_tree == [False]
+    assert gc.isenabled()
+    assert len(template.geometry.boxes) > 900

@@ -1,0 +1,136 @@
+"""The PyTorch child: started by the first comparison, shared, killed with its last view, and honest when it fails."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+
+import pytest
+
+import gui.expression_view
+import gui.graph_view
+from engine.data import lecture
+from engine.nn import MLP
+from engine.weights import ModelWeights
+from gui import torch_process
+from gui.expression_view import ExpressionView
+from gui.graph_view import GraphView
+
+TIMEOUT_MS = 60_000
+
+
+def gone(pid: int) -> bool:
+    """True once the process has ended and been reaped (a zombie still answers kill 0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def fresh_child(qtbot):
+    """Each test starts with no PyTorch child, and leaves none behind."""
+    torch_process.shutdown()
+    yield torch_process.service()
+    torch_process.shutdown()
+
+
+def graph_view(qtbot) -> GraphView:
+    view = GraphView()
+    view.resize(900, 600)
+    with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
+        view.set_model(ModelWeights.from_model(MLP(3, [4, 4, 1], seed=0)), lecture(), "sse")
+    return view
+
+
+def compare(qtbot, view: GraphView) -> float:
+    with qtbot.waitSignal(view.torch_compared, timeout=TIMEOUT_MS) as blocker:
+        view.compare_with_torch()
+    return blocker.args[0]
+
+
+def test_two_views_share_one_child_and_closing_the_last_kills_it(qtbot, fresh_child):
+    pytest.importorskip("torch")
+    first, second = graph_view(qtbot), graph_view(qtbot)
+    compare(qtbot, first)
+    pid = fresh_child.pid
+    assert pid is not None and not gone(pid)
+    compare(qtbot, second)
+    assert fresh_child.pid == pid  # the same child answers both
+    first.close()
+    assert not gone(pid)  # the other view still uses it
+    second.close()
+    assert gone(pid) and fresh_child.pid is None
+
+
+def test_a_view_dropped_without_closing_does_not_leave_the_child_running(qtbot, fresh_child):
+    pytest.importorskip("torch")
+    view = graph_view(qtbot)
+    compare(qtbot, view)
+    pid = fresh_child.pid
+    del view
+    gc.collect()
+    qtbot.waitUntil(lambda: gone(pid))
+    assert fresh_child.pid is None
+
+
+def test_a_child_that_dies_is_a_message_and_the_next_comparison_starts_a_new_one(qtbot, fresh_child):
+    pytest.importorskip("torch")
+    view = graph_view(qtbot)
+    qtbot.addWidget(view)
+    view.compare_with_torch()  # PyTorch is loading in the child: killed before it answers
+    pid = fresh_child.pid
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "ended unexpectedly" in view.details.toPlainText(), timeout=TIMEOUT_MS)
+    assert compare(qtbot, view) <= 1e-12
+    assert fresh_child.pid not in (None, pid)
+
+
+def test_a_pytorch_that_cannot_be_loaded_says_so_in_both_tabs(qtbot, tmp_path, monkeypatch):
+    broken = tmp_path / "torch"
+    broken.mkdir()
+    (broken / "__init__.py").write_text(
+        "raise ImportError('libtorch_cpu.so: cannot open shared object file')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the child's torch is this one
+    monkeypatch.setattr(gui.graph_view, "torch_installed", lambda: True)
+    monkeypatch.setattr(gui.expression_view, "torch_installed", lambda: True)
+    view = graph_view(qtbot)
+    qtbot.addWidget(view)
+    view.compare_with_torch()
+    qtbot.waitUntil(lambda: "could not be loaded" in view.details.toPlainText(), timeout=TIMEOUT_MS)
+    assert "libtorch_cpu.so" in view.details.toPlainText()
+    expression = ExpressionView()
+    qtbot.addWidget(expression)
+    with qtbot.waitSignal(expression.torch_compared, timeout=TIMEOUT_MS):
+        expression.set_example(0)
+    note = expression.torch_note.text()
+    assert "could not be loaded" in note and "The rest works" in note and not expression.torch_note.isHidden()
+    assert expression.results_table.item(0, 3).text() == "—"
+    assert expression.results_table.item(0, 2).text() == "1.0"  # our own numbers are all there
+
+
+def test_without_pytorch_installed_no_child_starts_and_the_hint_is_the_cpu_build(
+    qtbot, fresh_child, monkeypatch
+):
+    monkeypatch.setattr(gui.graph_view, "torch_installed", lambda: False)
+    view = graph_view(qtbot)
+    qtbot.addWidget(view)
+    view.compare_with_torch()
+    text = view.details.toPlainText()
+    assert "PyTorch is not installed" in text and "download.pytorch.org/whl/cpu" in text
+    assert fresh_child.pid is None
+
+
+def test_a_later_expression_is_not_shown_with_an_earlier_ones_answer(qtbot):
+    pytest.importorskip("torch")
+    view = ExpressionView()
+    qtbot.addWidget(view)
+    view.set_example(0)  # L = -8 in the lecture: asked while PyTorch loads
+    with qtbot.waitSignal(view.torch_compared, timeout=TIMEOUT_MS):
+        view.set_example(3)  # asked after it: the first answer is for an expression no longer shown
+    rows = view.results_table
+    assert rows.item(0, 3).text() == "value 6.0"  # a + a at a = 3, not the first one's -8.0
+    assert all(rows.item(r, 4).text() == "0" for r in range(rows.rowCount()))
