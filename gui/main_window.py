@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -182,7 +183,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
-        self.tabs.currentChanged.connect(lambda _: self._refresh_views())
+        self.tabs.currentChanged.connect(_weakly(self._refresh_views))
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -215,10 +216,10 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Export dataset CSV…", self._export_csv_dialog)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export weights")
-        self._add_action(export_menu, "JSON (.json)…", lambda: self._export_weights_dialog("json"))
-        self._add_action(export_menu, "NumPy (.npz)…", lambda: self._export_weights_dialog("npz"))
+        self._add_action(export_menu, "JSON (.json)…", _weakly(self._export_weights_dialog, "json"))
+        self._add_action(export_menu, "NumPy (.npz)…", _weakly(self._export_weights_dialog, "npz"))
         self.torch_export_action = self._add_action(
-            export_menu, "PyTorch state_dict (.pt)…", lambda: self._export_weights_dialog("torch")
+            export_menu, "PyTorch state_dict (.pt)…", _weakly(self._export_weights_dialog, "torch")
         )
         available, why = weights_io.torch_available()
         if not available:
@@ -243,7 +244,7 @@ class MainWindow(QMainWindow):
 
         lessons_menu = self.menuBar().addMenu("&Lessons")
         for index, (title, _runs) in enumerate(LESSONS):
-            self._add_action(lessons_menu, title, lambda _=False, i=index: self.play_lesson(i))
+            self._add_action(lessons_menu, title, _weakly(self.play_lesson, index))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "About micrograd-studio", self._about)
@@ -879,3 +880,17 @@ def _breakable(message: str, longest: int = 60) -> str:
         else word
         for word in words
     )
+
+
+def _weakly(method, *args):
+    """A slot that calls `method(*args)` without keeping its window alive: Qt holds a lambda
+    strongly, so a window whose menus held `lambda: self...` could never be freed (nor its
+    training process ended) until the app quit."""
+    ref = weakref.WeakMethod(method)
+
+    def slot(*_ignored: object) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return slot
