@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime, freeze_startup_objects  # noqa: E402
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
@@ -151,6 +151,7 @@ def new_window() -> MainWindow:
     window.resize(1280, 820)
     window.show()
     window.controller.warm_up()  # as the app does when its window opens
+    freeze_startup_objects()
     wait(200)
     return window
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime, freeze_startup_objects  # noqa: E402
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
@@ -69,6 +69,7 @@ def in_window(steps: int, tab: str) -> tuple[float, list[float], float]:
     window.resize(1280, 820)
     window.show()
     window.controller.warm_up()  # as the app does when it opens
+    freeze_startup_objects()
     window.apply_session(Session(moons(100, 0.1, 0), SPEC, settings(steps)))
     window.tabs.setCurrentIndex(1 if tab == "boundary" else 0)
 

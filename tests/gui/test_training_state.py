@@ -246,6 +246,8 @@ def test_ctrl_c_in_the_terminal_quits_cleanly():
             window.training_panel.steps_spin.setValue(100000)
             window.train()
             def interrupt():
+                import gc
+                print("frozen", gc.get_freeze_count(), flush=True)  # the start-up objects, out of the collector
                 print("child", window.controller.process_id, flush=True)
                 os.kill(os.getpid(), signal.SIGINT)
             window.controller.progressed.connect(lambda *a: QTimer.singleShot(0, interrupt))
@@ -256,6 +258,7 @@ def test_ctrl_c_in_the_terminal_quits_cleanly():
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+    assert int(result.stdout.split("frozen")[1].split()[0]) > 50_000
     pid = int(result.stdout.split("child")[1].split()[0])
     assert_process_gone(pid)
 
