@@ -118,8 +118,12 @@ class BoundaryView(QWidget):
 
     # ------------------------------------------------------------ data and weights
 
-    def set_dataset(self, ds: Dataset, keep_limits: bool = False) -> None:
-        """Show `ds`; the axis limits fit the data unless `keep_limits` (e.g. after a click added a point)."""
+    def set_dataset(self, ds: Dataset, keep_limits: bool = False, refresh_output: bool = True) -> None:
+        """Show `ds`; the axis limits fit the data unless `keep_limits` (e.g. after a click added a point).
+
+        The output is computed again for the new limits, unless `refresh_output` is False: the
+        caller sends weights next (in the background), and a large network's grid must not be
+        computed here first with the old ones. An output that no longer fits is then taken away."""
         width = ds.n_inputs
         self._is_2d = len(ds) == 0 or width == 2  # an empty dataset can still be filled by clicking
         self.axes.set_visible(self._is_2d)
@@ -137,11 +141,14 @@ class BoundaryView(QWidget):
         positive = targets > 0  # +1 (and, for targets that are not classes, anything above 0)
         self._positive.set_offsets(self._points[positive])
         self._negative.set_offsets(self._points[~positive])
+        limits = self._limits
         if not keep_limits:
             self._limits = _fit_limits(self._points)
             self._apply_limits()
-        if self._weights is not None:
+        if self._weights is not None and refresh_output:
             self._update_output()
+        elif self._limits != limits:
+            self._remove_output()
         self._redraw_all()
 
     def set_weights(

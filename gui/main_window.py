@@ -425,8 +425,8 @@ class MainWindow(QMainWindow):
         if self._start_weights is not None and self._start_weights.inputs != dataset.n_inputs:
             self._start_weights = None
         self.model_panel.set_n_inputs(dataset.n_inputs)
-        self._show_dataset()
-        self.reset()
+        self.boundary_view.set_dataset(dataset, refresh_output=False)
+        self.reset()  # fresh weights for the new data: the boundary (in a thread) and the graph follow
 
     @Slot(object)
     def _on_model_panel_spec_changed(self, spec: ModelSpec) -> None:
@@ -508,7 +508,7 @@ class MainWindow(QMainWindow):
         self.rate_label.setText(f"{rate:.0f} steps/s" if rate and math.isfinite(rate) else "— steps/s")
 
     def _show_dataset(self) -> None:
-        self.boundary_view.set_dataset(self._dataset)
+        self.boundary_view.set_dataset(self._dataset, refresh_output=False)  # _refresh_boundary follows
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
         self._mark_graph_stale()
