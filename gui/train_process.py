@@ -28,26 +28,21 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import pickle
 import queue
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from engine.data import Dataset
 from engine.spec import ModelSpec
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
+from gui.child_process import ChildProcess, Receive, Send, child_main
 
 EMIT_INTERVAL_S = 0.1  # progress batches per second: ten is smooth, and cheap to draw
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `engine` and `gui` live
 
 
 @dataclass
@@ -209,51 +204,55 @@ class _Server:
             self._remaining = 0
 
 
-def _read_commands(stream: BinaryIO, inbox: queue.SimpleQueue) -> None:
-    try:
-        while True:
-            inbox.put(pickle.load(stream))
-    except (EOFError, OSError, pickle.UnpicklingError):
+def serve_pipes(receive: Receive, send: Send) -> None:
+    """The child's main loop: commands from `receive()`, events to `send`, until receive gives None.
+
+    A thread reads the commands, so that a run can look at them between two steps."""
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read() -> None:
+        while (command := receive()) is not None:
+            inbox.put(command)
         inbox.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    _Server(inbox, send).serve()
 
 
 def serve(commands: BinaryIO, events: BinaryIO) -> None:
-    """The child's main loop: commands from `commands`, events to `events`, until `commands` closes."""
-    inbox: queue.SimpleQueue = queue.SimpleQueue()
-    threading.Thread(target=_read_commands, args=(commands, inbox), daemon=True).start()
+    """`serve_pipes` over two byte streams of pickled tuples (what the pipes carry)."""
+
+    def receive() -> tuple | None:
+        try:
+            return pickle.load(commands)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return None
 
     def send(event: tuple) -> None:
         pickle.dump(event, events, protocol=pickle.HIGHEST_PROTOCOL)
         events.flush()
 
     with contextlib.suppress(OSError):  # a broken pipe: the parent went away
-        _Server(inbox, send).serve()
-
-
-def main() -> None:
-    # Ctrl+C in the terminal goes to the whole process group; the window quits and
-    # closes our stdin, which ends us. A traceback from here would only be noise.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    events = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must never enter the event stream
-    serve(sys.stdin.buffer, events)
+        serve_pipes(receive, send)
 
 
 # ---- the parent
 
 
 class TrainingProcess:
-    """The window's end of the child: commands out, events to `on_event` (called from a thread)."""
+    """The window's end of the child: commands out, events to `on_event` (called from a thread).
+
+    A child that ends without `kill()` sends a last ("exited", return code)."""
 
     def __init__(self, on_event: Callable[[tuple], None]):
         self._on_event = on_event
         self._lock = threading.Lock()
-        self._child: _Child | None = None
+        self._child: ChildProcess | None = None
 
     @property
     def pid(self) -> int | None:
         child = self._child
-        return child.process.pid if child is not None and child.process.poll() is None else None
+        return child.pid if child is not None and child.process.poll() is None else None
 
     def start(self) -> None:
         """Start the child now, if it is not running, so that the first command need not wait for it."""
@@ -263,11 +262,11 @@ class TrainingProcess:
     def send(self, *command: object) -> None:
         """Queue a command for the child, starting it if needed; never blocks on the pipe."""
         with self._lock:
-            self._ensure_child().outbox.put(command)
+            self._ensure_child().send(command)
 
-    def _ensure_child(self) -> _Child:
+    def _ensure_child(self) -> ChildProcess:
         if self._child is None or not self._child.alive:
-            self._child = _Child(self._on_event)
+            self._child = ChildProcess("gui.train_process", self._on_event, "training")
         return self._child
 
     def kill(self) -> None:
@@ -280,66 +279,5 @@ class TrainingProcess:
     close = kill
 
 
-class _Child:
-    """One child process with its writer and reader threads."""
-
-    def __init__(self, on_event: Callable[[tuple], None]):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gui.train_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=PROJECT_ROOT,
-            env=env,
-        )
-        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._killed = threading.Event()
-        self._on_event = on_event
-        self._writer = threading.Thread(target=self._write, name="training-writer", daemon=True)
-        self._reader = threading.Thread(target=self._read, name="training-reader", daemon=True)
-        self._writer.start()
-        self._reader.start()
-
-    @property
-    def alive(self) -> bool:
-        return not self._killed.is_set() and self.process.poll() is None
-
-    def _write(self) -> None:
-        stdin = self.process.stdin
-        try:
-            while (command := self.outbox.get()) is not None:
-                pickle.dump(command, stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # the child is gone; the reader says so
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
-
-    def _read(self) -> None:
-        stdout = self.process.stdout
-        try:
-            while True:
-                self._on_event(pickle.load(stdout))
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            pass
-        except RuntimeError:
-            return  # whoever listened is gone (the window was deleted)
-        finally:
-            stdout.close()
-        code = self.process.wait()
-        if not self._killed.is_set():
-            self._on_event(("exited", -1, code))
-
-    def kill(self) -> None:
-        """Kill the child and reap it (milliseconds); the threads end by themselves at end of file."""
-        self._killed.set()
-        self.outbox.put(None)
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-
-
 if __name__ == "__main__":
-    main()
+    child_main(serve_pipes)

@@ -147,17 +147,17 @@ class TrainController(QObject):
 
     @Slot(object)
     def _on_event(self, event: tuple) -> None:
-        kind, generation, *args = event
-        if kind == "exited":
+        if event[0] == "exited":  # ("exited", return code): it ended without being asked to
             if self._has_run:
                 self._has_run = False
                 self._generation += 1
                 self._set_state("idle", "")
                 self.failed.emit(
-                    f"The training process stopped unexpectedly (exit code {args[0]}). "
+                    f"The training process stopped unexpectedly (exit code {event[1]}). "
                     "Press Train to start again."
                 )
             return
+        kind, generation, *args = event
         if generation != self._generation or not self._has_run:
             return  # from a run that was reset or replaced
         if kind == "progress":

@@ -216,7 +216,7 @@ def test_a_child_that_dies_is_reported_and_replaced():
     event = arrived.get(timeout=60)
     while event[0] != "exited":
         event = arrived.get(timeout=60)
-    assert event[2] != 0
+    assert event[-1] != 0  # ("exited", return code)
     process.send("start", 2, job(steps=1))  # a new child takes the next run
     process.send("run", 2)
     while event[:3] != ("state", 2, "finished"):
