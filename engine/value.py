@@ -57,6 +57,23 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+    # ---- what the node is, read-only, for views and tools outside the engine
+
+    @property
+    def operands(self) -> tuple[Value, ...]:
+        """The Values this one was computed from; () for a leaf."""
+        return self._prev
+
+    @property
+    def op(self) -> str:
+        """The operation that made this Value ("+", "*", "tanh", "neuron:relu", ...); "" for a leaf."""
+        return self._op
+
+    @property
+    def exponent(self) -> Number | None:
+        """The exponent of a ``**`` node; None for every other node."""
+        return self._arg if self._op == "**" else None
+
     # ---- the basic operations, each: coerce, build out (its backward rule is below)
 
     def __add__(self, other: Value | Number) -> Value:

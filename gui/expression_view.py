@@ -547,7 +547,7 @@ class ExpressionView(QWidget):
             f"<table cellspacing=0 cellpadding=1><tr><td>data&nbsp;</td><td><b>{v.data!r}</b></td></tr>"
             f"<tr><td>grad&nbsp;</td><td><b>{v.grad!r}</b></td></tr>",
         ]
-        if v._prev:
+        if v.operands:
             parts.append(f"<tr><td>op&nbsp;</td><td>{e(op_symbol(v))}</td></tr></table>")
             parts.append(
                 f"<p style='margin:8px 0 2px 0'>Each input gets <i>local × upstream</i>: local = ∂out/∂input "

@@ -780,14 +780,14 @@ class GraphView(QWidget):
             f"<tr><td>data</td><td align=right><b>{fmt(v.data)}</b></td></tr>",
             f"<tr><td>grad</td><td align=right><b>{fmt(v.grad)}</b></td></tr>",
         ]
-        if v._prev:
+        if v.operands:
             parts.append(f"<tr><td>op&nbsp;</td><td align=right>{e(op_symbol(v))}</td></tr>")
         parts.append("</table>")
         if self._stepper is not None and not self._reached(node):
             parts.append(
                 "<p style='color:#a05a00'>Not reached by backprop yet: its grad is still partial.</p>"
             )
-        if v._prev:
+        if v.operands:
             parts.append(
                 f"<p style='margin:8px 0 2px 0'><b>Backward through {e(op_symbol(v))}</b>: each input gets "
                 "<i>local × upstream</i>, where local = ∂out/∂input "
@@ -811,7 +811,7 @@ class GraphView(QWidget):
             )
             parts.append(html_table(("used by", "local", "passes back"), rows))
             parts.append(f"<p style='margin:2px 0'>Σ = {fmt(total)}</p>")
-            if self._backward_calls > 1 and not v._prev:
+            if self._backward_calls > 1 and not v.operands:
                 parts.append(
                     f"<p style='color:{ERROR_COLOR}'>backward() ran {self._backward_calls}× without zero_grad(): "
                     f"this leaf's grad is {self._backward_calls}× the sum.</p>"
@@ -1056,37 +1056,37 @@ def node_name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -
     if node.name:
         return node.name
     v = node.value
-    if not v._prev:
+    if not v.operands:
         return format_number(v.data).rstrip("0").rstrip(".") if node.kind == "constant" else node.id
     if depth == 0:
         return "…"
-    op = v._op
+    op = v.op
     if op == "+":  # a chain of sums, as in a neuron: b + w1·x1 + w2·x2 + ..., flattened
         terms, stack = [], [v]
         while stack:
             u = stack.pop()
-            if u._op == "+" and (u is v or not graph.of(u).name):
-                stack.extend(reversed(u._prev))
+            if u.op == "+" and (u is v or not graph.of(u).name):
+                stack.extend(reversed(u.operands))
             else:
                 terms.append(node_name(graph, graph.of(u), depth - 1, top=False))
         if len(terms) > 4:
             terms = [*terms[:2], "…", terms[-1]]
         text = " + ".join(terms)
         return text if top else f"({text})"
-    operands = [node_name(graph, graph.of(p), depth - 1, top=False) for p in v._prev]
+    operands = [node_name(graph, graph.of(p), depth - 1, top=False) for p in v.operands]
     if op == "*":
         return f"{operands[0]}·{operands[1]}"
     if op == "**":
-        return f"{operands[0]}^{v._arg:g}"
+        return f"{operands[0]}^{v.exponent:g}"
     if op in NEURON_OPS:
         return op_symbol(v)
     return f"{op}({operands[0]})"
 
 
 def local_rule(v) -> str:
-    op = v._op
+    op = v.op
     if op == "**":
-        return f"{v._arg:g}·a^{v._arg - 1:g}"
+        return f"{v.exponent:g}·a^{v.exponent - 1:g}"
     if op in NEURON_OPS:
         act = op.split(":")[1]
         slope = {"tanh": "(1 − tanh²)", "relu": "(1 if out > 0 else 0)", "sigmoid": "σ(1 − σ)"}.get(act, "1")

@@ -736,3 +736,14 @@ def test_the_derivative_of_x_to_the_zero_is_zero_even_at_zero(x):
     out = a**0
     out.backward()
     assert out.data == 1.0 and a.grad == 0.0
+
+
+def test_public_accessors_describe_the_node_read_only():
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    p = a**3
+    assert c.operands == (a, b) and c.op == "*" and c.exponent is None
+    assert p.operands == (a,) and p.op == "**" and p.exponent == 3
+    assert a.operands == () and a.op == "" and a.exponent is None
+    with pytest.raises(AttributeError):
+        c.op = "+"
