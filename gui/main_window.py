@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine import weights as weights_io
-from engine.data import Dataset, lecture, moons
+from engine.data import Dataset, lecture
+from engine.lessons import LESSONS
 from engine.session import Session, load_session, save_session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
@@ -52,47 +53,6 @@ from gui.training_panel import TrainingPanel
 VIEW_BUDGET = 0.1
 MAX_VIEW_RATE = 4.0
 MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
-
-
-def _moons_demo(**changes) -> Session:
-    """micrograd's demo: moons, MLP 2-16-16-1 (ReLU, linear output), hinge loss + 1e-4 L2."""
-    settings = TrainSettings(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4)
-    for name, value in changes.items():
-        setattr(settings, name, value)
-    return Session(moons(100, 0.1, 0), ModelSpec([16, 16], ["relu", "relu"], "linear"), settings)
-
-
-def _lecture(**changes) -> Session:
-    settings = TrainSettings(steps=60)
-    for name, value in changes.items():
-        setattr(settings, name, value)
-    return Session(lecture(), ModelSpec(), settings)
-
-
-# One click each: the runs to train in turn, laid over each other on the loss plot.
-LESSONS: list[tuple[str, list]] = [
-    ("The lecture's example: MLP(3, [4, 4, 1]) on four samples", [lambda: _lecture(steps=100)]),
-    (
-        "Forgetting zero_grad: the same run with and without it",
-        [
-            lambda: _moons_demo(),
-            lambda: _moons_demo(zero_grad=False),
-        ],
-    ),
-    (
-        "A learning rate that overshoots: 0.05 and then 1.0",
-        [
-            lambda: _lecture(learning_rate=0.05),
-            lambda: _lecture(learning_rate=1.0),
-        ],
-    ),
-    (
-        "micrograd's moons demo, with its decaying learning rate",
-        [
-            lambda: _moons_demo(learning_rate=1.0, decay=True),
-        ],
-    ),
-]
 
 
 class MainWindow(QMainWindow):
@@ -243,8 +203,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_training)
 
         lessons_menu = self.menuBar().addMenu("&Lessons")
-        for index, (title, _runs) in enumerate(LESSONS):
-            self._add_action(lessons_menu, title, _weakly(self.play_lesson, index))
+        for index, lesson in enumerate(LESSONS):
+            self._add_action(lessons_menu, lesson.title, _weakly(self.play_lesson, index))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "About micrograd-studio", self._about)
@@ -815,15 +775,15 @@ class MainWindow(QMainWindow):
 
     def play_lesson(self, index: int) -> None:
         """Set up and train a lesson's runs one after another (see LESSONS)."""
-        title, runs = LESSONS[index]
-        sessions = [make() for make in runs]
+        lesson = LESSONS[index]
+        sessions = [make() for make in lesson.runs]
         self.controller.reset()
         self.loss_plot.clear_earlier_runs()
         self.loss_plot.reset_current()
         one_2d_run = len(sessions) == 1 and sessions[0].dataset.n_inputs == 2
         self.tabs.setCurrentWidget(self.boundary_view if one_2d_run else self.loss_plot)
         self._lesson_queue = sessions
-        self.statusBar().showMessage(f"Lesson: {title}", 8000)
+        self.statusBar().showMessage(f"Lesson: {lesson.title}", 8000)
         self._next_lesson_run()
 
     def _next_lesson_run(self) -> None:

@@ -336,9 +336,9 @@ def test_expression_tab_shows_the_lecture_example(window, qtbot):
 
 
 def test_lesson_forgetting_zero_grad_lays_two_runs_over_each_other(window, qtbot):
-    from gui.main_window import LESSONS
+    from engine.lessons import LESSONS
 
-    index = next(i for i, (title, _) in enumerate(LESSONS) if "zero_grad" in title)
+    index = next(i for i, lesson in enumerate(LESSONS) if "zero_grad" in lesson.title)
     window.play_lesson(index)
     qtbot.waitUntil(
         lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=TIMEOUT_MS
@@ -351,9 +351,9 @@ def test_lesson_forgetting_zero_grad_lays_two_runs_over_each_other(window, qtbot
 
 
 def test_lesson_overshooting_learning_rate(window, qtbot):
-    from gui.main_window import LESSONS
+    from engine.lessons import LESSONS
 
-    index = next(i for i, (title, _) in enumerate(LESSONS) if "overshoots" in title)
+    index = next(i for i, lesson in enumerate(LESSONS) if "overshoots" in lesson.title)
     window.play_lesson(index)
     qtbot.waitUntil(
         lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=TIMEOUT_MS
@@ -366,9 +366,9 @@ def test_lesson_overshooting_learning_rate(window, qtbot):
 
 
 def test_reset_stops_a_lesson(window, qtbot):
-    from gui.main_window import LESSONS
+    from engine.lessons import LESSONS
 
-    index = next(i for i, (title, _) in enumerate(LESSONS) if "zero_grad" in title)
+    index = next(i for i, lesson in enumerate(LESSONS) if "zero_grad" in lesson.title)
     window.play_lesson(index)
     qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
     window.training_panel.reset_button.click()
