@@ -26,7 +26,7 @@ autograd engine, and look inside every number while it learns.
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "train":
-        from gui.cli_train import train_main
+        from engine.cli import train_main
 
         return train_main(argv[1:])
     parser = argparse.ArgumentParser(
