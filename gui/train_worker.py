@@ -27,6 +27,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from engine.train import TrainSettings
 from gui.train_process import TrainingProcess, TrainJob
 
+# The one training state, owned by TrainController; the panels and the window show it.
+STATES = ("idle", "training", "paused", "finished", "diverged")
+
 
 class TrainController(QObject):
     """Starts, pauses, steps and resets training in the child process; one run at a time."""

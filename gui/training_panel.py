@@ -34,6 +34,7 @@ from engine.train import (
 )
 from gui.input_checks import DecimalSpinBox, WholeSpinBox, with_message
 from gui.style import HINT_COLOR, WARNING_COLOR, smaller_font
+from gui.train_worker import STATES
 
 LOSS_NAMES = {
     "sse": "Squared error (lecture)",
@@ -41,8 +42,6 @@ LOSS_NAMES = {
     "hinge": "Hinge (micrograd demo)",
     "bce": "Binary cross-entropy",
 }
-
-STATES = ("idle", "training", "paused", "finished", "diverged")
 
 # 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
 _LOG_GRID = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
