@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import weakref
 from pathlib import Path
 
@@ -43,15 +42,11 @@ from gui.graph_view import GraphView
 from gui.input_checks import describe_file_error
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
+from gui.redraw_pacer import RedrawPacer
 from gui.train_process import TrainJob
 from gui.train_worker import TrainController
 from gui.training_panel import TrainingPanel
 
-# Views redraw only when visible, and no more often than keeps their measured cost
-# under VIEW_BUDGET of the wall clock (and never more than MAX_VIEW_RATE times a
-# second): fast machines get smooth plots, slow ones keep time for the user's clicks.
-VIEW_BUDGET = 0.1
-MAX_VIEW_RATE = 4.0
 MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 
 
@@ -74,9 +69,6 @@ class MainWindow(QMainWindow):
         self._boundary_stale = False
         self._graph_stale = True
         self._lesson_queue: list[Session] = []  # runs of a lesson still to train, in turn
-        self._last_view_refresh = 0.0
-        self._view_cost = 0.0  # seconds the last redraw took, from request to finished draw
-        self._view_refresh_started: float | None = None
 
         self.controller = TrainController(self)
         self.controller.progressed.connect(self._on_controller_progressed)
@@ -88,10 +80,12 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_menus()
         self._build_status_bar()
-        self._view_timer = QTimer(self, singleShot=True)
-        self._view_timer.timeout.connect(self._refresh_views)
+        self.redraw_pacer = RedrawPacer(
+            self
+        )  # views redraw only when visible, and only as often as affordable
+        self.redraw_pacer.due.connect(self._refresh_views)
         for canvas in (self.loss_plot.canvas, self.boundary_view.canvas):
-            canvas.mpl_connect("draw_event", self._on_view_drawn)
+            self.redraw_pacer.watch(canvas)
         self._show_dataset()
         self._show_state()
 
@@ -333,7 +327,7 @@ class MainWindow(QMainWindow):
         self._steps_per_second = steps_per_second
         self.training_panel.set_progress(results[-1].step, self._settings.steps)
         self._update_status()
-        self._schedule_views()
+        self.redraw_pacer.request()
 
     @Slot(str, str)
     def _on_controller_engine_changed(self, line: str, details: str) -> None:
@@ -481,29 +475,18 @@ class MainWindow(QMainWindow):
     def _fresh_weights(self) -> ModelWeights:
         return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
 
-    def _schedule_views(self) -> None:
-        if self._view_timer.isActive():
-            return
-        interval = max(1.0 / MAX_VIEW_RATE, self._view_cost / VIEW_BUDGET)
-        wait = interval - (time.perf_counter() - self._last_view_refresh)
-        self._view_timer.start(max(0, int(wait * 1000)))
-
     def _refresh_views(self) -> None:
         """Bring the visible view up to date (hidden ones catch up when shown)."""
-        self._last_view_refresh = time.perf_counter()
         shown = self.tabs.currentWidget()
         if shown is self.loss_plot and self._unplotted:
-            self._begin_redraw()
+            self.redraw_pacer.measure()
             self.loss_plot.add_results(self._unplotted)
             self._unplotted = []
         elif shown is self.boundary_view and self._boundary_stale:
-            self._begin_redraw()
+            self.redraw_pacer.measure()
             self._refresh_boundary()
         elif shown is self.graph_view and self._graph_stale:
             self._refresh_graph()
-
-    def _begin_redraw(self) -> None:
-        self._view_refresh_started = time.perf_counter()  # the cost is measured in _on_view_drawn
 
     def _flush_views(self) -> None:
         """Everything drawn, visible or not: training has stopped, so redraws are free."""
@@ -514,11 +497,6 @@ class MainWindow(QMainWindow):
         self._graph_stale = True
         if self.tabs.currentWidget() is self.graph_view:
             self._refresh_graph()
-
-    def _on_view_drawn(self, _event: object) -> None:
-        if self._view_refresh_started is not None:
-            self._view_cost = time.perf_counter() - self._view_refresh_started
-            self._view_refresh_started = None
 
     def _refresh_graph(self) -> None:
         """Redraw the graph with the current weights (numbers only, unless the network changed)."""
