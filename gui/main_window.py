@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 import re
 import weakref
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QLabel,
     QMainWindow,
@@ -31,18 +29,31 @@ from PySide6.QtWidgets import (
 from engine import weights as weights_io
 from engine.data import Dataset, lecture
 from engine.lessons import LESSONS
-from engine.session import Session, load_session, save_session
+from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
 from gui.boundary_view import BoundaryView
-from gui.data_panel import MAX_PANEL_SAMPLES, DataPanel
+from gui.data_panel import DataPanel
 from gui.expression_view import ExpressionView
+from gui.file_actions import (
+    EXPORT_CSV,
+    EXPORT_GRAPH,
+    EXPORT_LOSS_CSV,
+    EXPORT_LOSS_PNG,
+    EXPORT_WEIGHTS,
+    IMPORT_CSV,
+    IMPORT_WEIGHTS,
+    OPEN_SESSION,
+    SAVE_SESSION,
+    FileActions,
+    FileDialog,
+)
 from gui.graph_view import GraphView
-from gui.input_checks import describe_file_error
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
 from gui.redraw_pacer import RedrawPacer
+from gui.style import STATUS_MS, STATUS_READ_MS
 from gui.train_process import TrainJob
 from gui.train_worker import TrainController
 from gui.training_panel import TrainingPanel
@@ -50,7 +61,7 @@ from gui.training_panel import TrainingPanel
 MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -163,27 +174,31 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._add_action(file_menu, "&New session", self.new_session, QKeySequence.New)
-        self._add_action(file_menu, "&Open session…", self._open_session_dialog, QKeySequence.Open)
-        self._add_action(file_menu, "&Save session…", self._save_session_dialog, QKeySequence.Save)
+        self._add_file_action(file_menu, "&Open session…", OPEN_SESSION, "open_session", QKeySequence.Open)
+        self._add_file_action(file_menu, "&Save session…", SAVE_SESSION, "save_session", QKeySequence.Save)
         file_menu.addSeparator()
-        self._add_action(file_menu, "Import dataset CSV…", self._import_csv_dialog)
-        self._add_action(file_menu, "Export dataset CSV…", self._export_csv_dialog)
+        self._add_file_action(file_menu, "Import dataset CSV…", IMPORT_CSV, "import_csv")
+        self._add_file_action(file_menu, "Export dataset CSV…", EXPORT_CSV, "export_csv")
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export weights")
-        self._add_action(export_menu, "JSON (.json)…", _weakly(self._export_weights_dialog, "json"))
-        self._add_action(export_menu, "NumPy (.npz)…", _weakly(self._export_weights_dialog, "npz"))
-        self.torch_export_action = self._add_action(
-            export_menu, "PyTorch state_dict (.pt)…", _weakly(self._export_weights_dialog, "torch")
+        self._add_file_action(
+            export_menu, "JSON (.json)…", EXPORT_WEIGHTS["json"], "export_weights", None, "json"
+        )
+        self._add_file_action(
+            export_menu, "NumPy (.npz)…", EXPORT_WEIGHTS["npz"], "export_weights", None, "npz"
+        )
+        self.torch_export_action = self._add_file_action(
+            export_menu, "PyTorch state_dict (.pt)…", EXPORT_WEIGHTS["torch"], "export_weights", None, "torch"
         )
         available, why = weights_io.torch_available()
         if not available:
             self.torch_export_action.setEnabled(False)
             self.torch_export_action.setText(f"PyTorch state_dict (.pt): off, {why}")
-        self._add_action(file_menu, "Import weights…", self._import_weights_dialog)
+        self._add_file_action(file_menu, "Import weights…", IMPORT_WEIGHTS, "import_weights")
         file_menu.addSeparator()
-        self._add_action(file_menu, "Export loss history CSV…", self._export_loss_csv_dialog)
-        self._add_action(file_menu, "Export loss plot PNG…", self._export_loss_png_dialog)
-        self._add_action(file_menu, "Export computation graph SVG…", self._export_graph_dialog)
+        self._add_file_action(file_menu, "Export loss history CSV…", EXPORT_LOSS_CSV, "export_loss_csv")
+        self._add_file_action(file_menu, "Export loss plot PNG…", EXPORT_LOSS_PNG, "export_loss_png")
+        self._add_file_action(file_menu, "Export computation graph SVG…", EXPORT_GRAPH, "export_graph")
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.Quit)
 
@@ -210,6 +225,11 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def _add_file_action(
+        self, menu, text: str, dialog: FileDialog, action: str, shortcut=None, *args
+    ) -> QAction:
+        return self._add_action(menu, text, _weakly(self._run_file_dialog, dialog, action, *args), shortcut)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -253,7 +273,7 @@ class MainWindow(QMainWindow):
         self.model_panel.commit_pending()  # layer sizes typed a moment ago count (they may ask to reset)
         reason = self.training_panel.train_blocked_reason()
         if reason:
-            self.statusBar().showMessage(reason, 5000)
+            self.statusBar().showMessage(reason, STATUS_MS)
         return bool(reason)
 
     @Slot()
@@ -334,7 +354,7 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(line)
         self.engine_details = details
         if details and line == "plain engine":
-            self.statusBar().showMessage(details, 10000)  # why compiled mode is not in use
+            self.statusBar().showMessage(details, STATUS_READ_MS)  # why compiled mode is not in use
 
     def _show_engine_details(self) -> None:
         text = self.engine_details or (
@@ -359,7 +379,7 @@ class MainWindow(QMainWindow):
         if state == "diverged":
             self.show_error("Training diverged", message)
         elif message:
-            self.statusBar().showMessage(message, 5000)
+            self.statusBar().showMessage(message, STATUS_MS)
         self.last_message = message
 
     @Slot(str)
@@ -434,7 +454,9 @@ class MainWindow(QMainWindow):
         self.last_error = message
         bar = self.statusBar()
         room = max(bar.width() // 2, 200)  # the permanent labels on the right take the rest
-        bar.showMessage(bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room), 10000)
+        bar.showMessage(
+            bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room), STATUS_READ_MS
+        )
         shown = _breakable(message)
         box = QMessageBox(QMessageBox.Icon.Warning, title, shown, QMessageBox.StandardButton.Ok, self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # a file name like "<b>.json" is shown as it is
@@ -529,7 +551,7 @@ class MainWindow(QMainWindow):
         # hold the window for tens of milliseconds at every refresh while training.
         self.boundary_view.set_weights(self._weights, threshold, background=True)
 
-    # ---- files (each method returns whether it worked; dialogs only pick paths)
+    # ---- sessions (the file actions are in gui/file_actions.py)
 
     def current_session(self) -> Session:
         return Session(self._dataset.copy(), self._spec, self._settings, self._weights, list(self._history))
@@ -538,55 +560,6 @@ class MainWindow(QMainWindow):
     # means to raise: a hostile file may make them raise anything (RecursionError,
     # MemoryError, UnicodeDecodeError...), and none of it may reach Qt as a traceback.
     # The message goes to show_error, whole, and what the window had stays as it was.
-
-    def _file_failed(self, title: str, could_not: str, path: str | Path, exc: BaseException) -> None:
-        """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
-        self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
-
-    def save_session(self, path: str | Path) -> bool:
-        try:
-            save_session(self.current_session(), path)
-        except Exception as exc:
-            self._file_failed("Save session", "Could not save", path, exc)
-            return False
-        self.statusBar().showMessage(f"Saved session to {path}", 5000)
-        return True
-
-    def open_session(self, path: str | Path) -> bool:
-        name = Path(path).name
-        try:
-            session = load_session(path)
-            problem = self.session_problem(session)
-        except Exception as exc:
-            self._file_failed("Open session", "Could not open", path, exc)
-            return False
-        if problem:
-            self.show_error("Open session", f"Could not open {name}: {problem}")
-            return False
-        if not self._confirm_reset(f"Opening {name} ends the current training run. Open it?"):
-            return False
-        if not self.apply_session(session, f"saved run ({name})"):
-            return False
-        self.statusBar().showMessage(f"Opened {name}", 5000)
-        return True
-
-    def session_problem(self, session: Session) -> str:
-        """Why the window cannot show `session` exactly as it is, or "" (changes nothing)."""
-        dataset, spec = session.dataset, session.model
-        try:
-            dataset.validate()
-            if len(dataset) > MAX_PANEL_SAMPLES:
-                return (
-                    f"its data has {len(dataset)} samples; the Data panel holds at most {MAX_PANEL_SAMPLES}"
-                )
-            problem = self.model_panel.spec_problem(spec) or self.training_panel.settings_problem(
-                session.training
-            )
-        except Exception as exc:  # DataError, SpecError, or what a hand-made session's odd types raise
-            return describe_file_error(exc)
-        if problem or session.weights is None:
-            return problem
-        return _architecture_problem(session.weights, spec, dataset.n_inputs)
 
     def apply_session(self, session: Session, history_label: str = "saved run") -> bool:
         """Show a session's data, model, settings and weights, ready to train from them.
@@ -621,136 +594,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.reset_current()
         return True
 
-    def export_weights(self, path: str | Path, fmt: str) -> bool:
-        s = self._settings
-        weights = ModelWeights(
-            self._weights.inputs,
-            self._weights.layers,
-            {
-                "steps_trained": len(self._history),
-                "final_loss": self._history[-1].loss if self._history else None,
-                "loss": s.loss,
-                "learning_rate": s.learning_rate,
-                "dataset": self._dataset.name,
-            },
-        )
-        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
-        try:
-            savers[fmt](weights, path)
-        except ImportError as exc:  # PyTorch missing: its own message says what to install
-            self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
-            return False
-        except Exception as exc:
-            self._file_failed("Export weights", "Could not export to", path, exc)
-            return False
-        self.statusBar().showMessage(f"Exported weights to {path}", 5000)
-        return True
-
-    def import_weights(self, path: str | Path) -> bool:
-        """Load weights to train from; a file for another network changes nothing."""
-        try:
-            loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
-            spec = self.model_panel.spec() or self._spec
-            problem = loaded.matches(spec.build(self._dataset.n_inputs))
-        except Exception as exc:
-            self._file_failed("Import weights", "Could not import", path, exc)
-            return False
-        if problem:
-            self.show_error(
-                "Import weights",
-                f"{Path(path).name} is for another network: {problem}. "
-                "Set the model to match it (or export weights from this one).",
-            )
-            return False
-        if not self._confirm_reset("Importing weights starts training over from them. Reset now?"):
-            return False
-        self._start_weights = loaded
-        self.reset()
-        self.statusBar().showMessage(f"Imported weights from {Path(path).name}", 5000)
-        return True
-
-    def _file_dialog(self, save: bool, title: str, name_filter: str, suffix: str) -> str:
-        if save:
-            path, _ = QFileDialog.getSaveFileName(self, title, "", name_filter)
-            if path and not Path(path).suffix:
-                path += suffix
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, title, "", name_filter)
-        return path
-
-    def _open_session_dialog(self) -> None:
-        if path := self._file_dialog(False, "Open session", "Sessions (*.json);;All files (*)", ".json"):
-            self.open_session(path)
-
-    def _save_session_dialog(self) -> None:
-        if path := self._file_dialog(True, "Save session", "Sessions (*.json)", ".json"):
-            self.save_session(path)
-
-    def import_csv(self, path: str | Path) -> bool:
-        """Load the dataset from a CSV file (a bad one reaches show_error through `file_failed`)."""
-        return self.data_panel.import_csv(path)
-
-    def export_csv(self, path: str | Path) -> bool:
-        return self.data_panel.export_csv(path)
-
-    def export_loss_csv(self, path: str | Path) -> bool:
-        try:
-            self.loss_plot.export_csv(path)
-        except Exception as exc:
-            self._file_failed("Export loss history", "Could not export to", path, exc)
-            return False
-        self.statusBar().showMessage(f"Exported the loss history to {path}", 5000)
-        return True
-
-    def export_loss_png(self, path: str | Path) -> bool:
-        try:
-            self.loss_plot.export_png(path)
-        except Exception as exc:
-            self._file_failed("Export loss plot", "Could not export to", path, exc)
-            return False
-        self.statusBar().showMessage(f"Exported the loss plot to {path}", 5000)
-        return True
-
-    def export_graph(self, path: str | Path) -> bool:
-        """Write the computation graph as shown: .svg, .png or .dot, by the file's suffix."""
-        try:
-            self.graph_view.export(str(path))
-        except Exception as exc:
-            self._file_failed("Export graph", "Could not export to", path, exc)
-            return False
-        self.statusBar().showMessage(f"Exported the graph to {path}", 5000)
-        return True
-
-    def _import_csv_dialog(self) -> None:
-        if path := self._file_dialog(False, "Import dataset", "CSV files (*.csv);;All files (*)", ".csv"):
-            self.import_csv(path)
-
-    def _export_csv_dialog(self) -> None:
-        if path := self._file_dialog(True, "Export dataset", "CSV files (*.csv)", ".csv"):
-            self.export_csv(path)
-
-    def _export_weights_dialog(self, fmt: str) -> None:
-        name_filter, suffix = {
-            "json": ("Weights JSON (*.json)", ".json"),
-            "npz": ("NumPy archive (*.npz)", ".npz"),
-            "torch": ("PyTorch state_dict (*.pt)", ".pt"),
-        }[fmt]
-        if path := self._file_dialog(True, "Export weights", name_filter, suffix):
-            self.export_weights(path, fmt)
-
-    def _import_weights_dialog(self) -> None:
-        name_filter = "Weights (*.json *.npz);;All files (*)"
-        if path := self._file_dialog(False, "Import weights", name_filter, ".json"):
-            self.import_weights(path)
-
-    def _export_loss_csv_dialog(self) -> None:
-        if path := self._file_dialog(True, "Export loss history", "CSV files (*.csv)", ".csv"):
-            self.export_loss_csv(path)
-
-    def _export_loss_png_dialog(self) -> None:
-        if path := self._file_dialog(True, "Export loss plot", "PNG images (*.png)", ".png"):
-            self.export_loss_png(path)
-
     def play_lesson(self, index: int) -> None:
         """Set up and train a lesson's runs one after another (see LESSONS)."""
         lesson = LESSONS[index]
@@ -761,7 +604,7 @@ class MainWindow(QMainWindow):
         one_2d_run = len(sessions) == 1 and sessions[0].dataset.n_inputs == 2
         self.tabs.setCurrentWidget(self.boundary_view if one_2d_run else self.loss_plot)
         self._lesson_queue = sessions
-        self.statusBar().showMessage(f"Lesson: {lesson.title}", 8000)
+        self.statusBar().showMessage(f"Lesson: {lesson.title}", STATUS_READ_MS)
         self._next_lesson_run()
 
     def _next_lesson_run(self) -> None:
@@ -769,13 +612,6 @@ class MainWindow(QMainWindow):
             return
         self.apply_session(self._lesson_queue.pop(0))
         self.train()
-
-    def _export_graph_dialog(self) -> None:
-        self._refresh_graph()  # the graph of the current weights, even if its tab was never opened
-        self.tabs.setCurrentWidget(self.graph_view)
-        name_filter = "SVG image (*.svg);;PNG image (*.png);;Graphviz DOT (*.dot)"
-        if path := self._file_dialog(True, "Export computation graph", name_filter, ".svg"):
-            self.export_graph(path)
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -791,19 +627,6 @@ class MainWindow(QMainWindow):
         self.graph_view.shutdown()
         self.expression_view.shutdown()
         super().closeEvent(event)
-
-
-def _architecture_problem(weights: ModelWeights, spec: ModelSpec, n_inputs: int) -> str:
-    """What differs between `weights` and the network `spec` builds, or "" (without building it)."""
-    if weights.inputs != n_inputs:
-        return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
-    sizes, activations = [*spec.hidden_sizes, 1], spec.activations
-    if len(weights.layers) != len(sizes):
-        return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
-    for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
-        if len(layer.bias) != size or layer.activation != activation:
-            return f"layer {i} of its weights does not match its model"
-    return ""
 
 
 def _breakable(message: str, longest: int = 60) -> str:

@@ -1,4 +1,4 @@
-"""Colours and small type shared by the panels, so errors and hints look the same everywhere."""
+"""Colours, small type and status-bar timing shared by the window, so messages look the same everywhere."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ ERROR_COLOR = "#c62828"  # messages about bad input, and the fields they are abo
 ERROR_BACKGROUND = "#ffd7d7"  # behind text that cannot be used (a field, a table cell)
 WARNING_COLOR = "#b26a00"  # a setting that breaks training on purpose (zero_grad off)
 HINT_COLOR = "#666666"  # quiet explanations
+
+# How long the status bar shows a message: a note that something worked, and one to read.
+STATUS_MS = 5000
+STATUS_READ_MS = 10000
 
 
 def smaller_font(widget: QWidget) -> QFont:

@@ -1,0 +1,222 @@
+"""The File menu's actions: sessions, datasets, weights, the loss history and the graph.
+
+Each action is a public method of the window that takes a path and returns whether
+it worked (tests and scripts call these); the menu asks for the path first with
+`ask_path`. Every action catches Exception, not only the errors its reader or
+writer means to raise: a hostile file may make them raise anything (RecursionError,
+MemoryError, UnicodeDecodeError...), and none of it may reach Qt as a traceback.
+The message goes to show_error, whole, and what the window had stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from engine import weights as weights_io
+from engine.session import Session, load_session, save_session
+from engine.spec import ModelSpec
+from engine.weights import ModelWeights
+from gui.data_panel import MAX_PANEL_SAMPLES
+from gui.input_checks import describe_file_error
+from gui.style import STATUS_MS
+
+
+@dataclass(frozen=True)
+class FileDialog:
+    """What the file dialog of one action shows."""
+
+    title: str
+    name_filter: str
+    suffix: str  # added to a saved file's name that has none
+    save: bool
+
+
+OPEN_SESSION = FileDialog("Open session", "Sessions (*.json);;All files (*)", ".json", save=False)
+SAVE_SESSION = FileDialog("Save session", "Sessions (*.json)", ".json", save=True)
+IMPORT_CSV = FileDialog("Import dataset", "CSV files (*.csv);;All files (*)", ".csv", save=False)
+EXPORT_CSV = FileDialog("Export dataset", "CSV files (*.csv)", ".csv", save=True)
+IMPORT_WEIGHTS = FileDialog("Import weights", "Weights (*.json *.npz);;All files (*)", ".json", save=False)
+EXPORT_WEIGHTS = {
+    "json": FileDialog("Export weights", "Weights JSON (*.json)", ".json", save=True),
+    "npz": FileDialog("Export weights", "NumPy archive (*.npz)", ".npz", save=True),
+    "torch": FileDialog("Export weights", "PyTorch state_dict (*.pt)", ".pt", save=True),
+}
+EXPORT_LOSS_CSV = FileDialog("Export loss history", "CSV files (*.csv)", ".csv", save=True)
+EXPORT_LOSS_PNG = FileDialog("Export loss plot", "PNG images (*.png)", ".png", save=True)
+EXPORT_GRAPH = FileDialog(
+    "Export computation graph",
+    "SVG image (*.svg);;PNG image (*.png);;Graphviz DOT (*.dot)",
+    ".svg",
+    save=True,
+)
+
+
+def ask_path(parent: QWidget, dialog: FileDialog) -> str:
+    """The path the user picks, "" if they cancel; a saved file without a suffix gets the dialog's."""
+    if not dialog.save:
+        return QFileDialog.getOpenFileName(parent, dialog.title, "", dialog.name_filter)[0]
+    path = QFileDialog.getSaveFileName(parent, dialog.title, "", dialog.name_filter)[0]
+    return path + dialog.suffix if path and not Path(path).suffix else path
+
+
+class FileActions:
+    """The file actions of MainWindow (a mixin: they read and set the window's state)."""
+
+    def _file_failed(self, title: str, could_not: str, path: str | Path, exc: BaseException) -> None:
+        """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
+        self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
+
+    def _write_file(
+        self,
+        title: str,
+        path: str | Path,
+        write: Callable[[str | Path], object],
+        done: str,
+        could_not: str = "",
+    ) -> bool:
+        """Run `write(path)`; say `done` in the status bar, or why it failed in a dialog."""
+        try:
+            write(path)
+        except Exception as exc:
+            self._file_failed(title, could_not or "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(done, STATUS_MS)
+        return True
+
+    def save_session(self, path: str | Path) -> bool:
+        session = self.current_session()
+        done = f"Saved session to {path}"
+        return self._write_file(
+            "Save session", path, lambda p: save_session(session, p), done, "Could not save"
+        )
+
+    def open_session(self, path: str | Path) -> bool:
+        name = Path(path).name
+        try:
+            session = load_session(path)
+            problem = self.session_problem(session)
+        except Exception as exc:
+            self._file_failed("Open session", "Could not open", path, exc)
+            return False
+        if problem:
+            self.show_error("Open session", f"Could not open {name}: {problem}")
+            return False
+        if not self._confirm_reset(f"Opening {name} ends the current training run. Open it?"):
+            return False
+        if not self.apply_session(session, f"saved run ({name})"):
+            return False
+        self.statusBar().showMessage(f"Opened {name}", STATUS_MS)
+        return True
+
+    def session_problem(self, session: Session) -> str:
+        """Why the window cannot show `session` exactly as it is, or "" (changes nothing)."""
+        dataset, spec = session.dataset, session.model
+        try:
+            dataset.validate()
+            if len(dataset) > MAX_PANEL_SAMPLES:
+                return (
+                    f"its data has {len(dataset)} samples; the Data panel holds at most {MAX_PANEL_SAMPLES}"
+                )
+            problem = self.model_panel.spec_problem(spec) or self.training_panel.settings_problem(
+                session.training
+            )
+        except Exception as exc:  # DataError, SpecError, or what a hand-made session's odd types raise
+            return describe_file_error(exc)
+        if problem or session.weights is None:
+            return problem
+        return _architecture_problem(session.weights, spec, dataset.n_inputs)
+
+    def export_weights(self, path: str | Path, fmt: str) -> bool:
+        """Write the shown weights as "json", "npz" or "torch" (a PyTorch state_dict)."""
+        s = self._settings
+        weights = ModelWeights(
+            self._weights.inputs,
+            self._weights.layers,
+            {
+                "steps_trained": len(self._history),
+                "final_loss": self._history[-1].loss if self._history else None,
+                "loss": s.loss,
+                "learning_rate": s.learning_rate,
+                "dataset": self._dataset.name,
+            },
+        )
+        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
+        try:
+            savers[fmt](weights, path)
+        except ImportError as exc:  # PyTorch missing: its own message says what to install
+            self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
+            return False
+        except Exception as exc:
+            self._file_failed("Export weights", "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(f"Exported weights to {path}", STATUS_MS)
+        return True
+
+    def import_weights(self, path: str | Path) -> bool:
+        """Load weights to train from; a file for another network changes nothing."""
+        try:
+            loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
+            spec = self.model_panel.spec() or self._spec
+            problem = loaded.matches(spec.build(self._dataset.n_inputs))
+        except Exception as exc:
+            self._file_failed("Import weights", "Could not import", path, exc)
+            return False
+        if problem:
+            self.show_error(
+                "Import weights",
+                f"{Path(path).name} is for another network: {problem}. "
+                "Set the model to match it (or export weights from this one).",
+            )
+            return False
+        if not self._confirm_reset("Importing weights starts training over from them. Reset now?"):
+            return False
+        self._start_weights = loaded
+        self.reset()
+        self.statusBar().showMessage(f"Imported weights from {Path(path).name}", STATUS_MS)
+        return True
+
+    def import_csv(self, path: str | Path) -> bool:
+        """Load the dataset from a CSV file (a bad one reaches show_error through `file_failed`)."""
+        return self.data_panel.import_csv(path)
+
+    def export_csv(self, path: str | Path) -> bool:
+        return self.data_panel.export_csv(path)
+
+    def export_loss_csv(self, path: str | Path) -> bool:
+        done = f"Exported the loss history to {path}"
+        return self._write_file("Export loss history", path, self.loss_plot.export_csv, done)
+
+    def export_loss_png(self, path: str | Path) -> bool:
+        return self._write_file(
+            "Export loss plot", path, self.loss_plot.export_png, f"Exported the loss plot to {path}"
+        )
+
+    def export_graph(self, path: str | Path) -> bool:
+        """Write the computation graph as shown: .svg, .png or .dot, by the file's suffix."""
+        done = f"Exported the graph to {path}"
+        return self._write_file("Export graph", path, lambda p: self.graph_view.export(str(p)), done)
+
+    def _run_file_dialog(self, dialog: FileDialog, action: str, *args: object) -> None:
+        """Ask for a path, then run the action named `action` on it (a name: menus must not hold the window)."""
+        if action == "export_graph":
+            self._refresh_graph()  # the graph of the current weights, even if its tab was never opened
+            self.tabs.setCurrentWidget(self.graph_view)
+        if path := ask_path(self, dialog):
+            getattr(self, action)(path, *args)
+
+
+def _architecture_problem(weights: ModelWeights, spec: ModelSpec, n_inputs: int) -> str:
+    """What differs between `weights` and the network `spec` builds, or "" (without building it)."""
+    if weights.inputs != n_inputs:
+        return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
+    sizes, activations = [*spec.hidden_sizes, 1], spec.activations
+    if len(weights.layers) != len(sizes):
+        return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
+    for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
+        if len(layer.bias) != size or layer.activation != activation:
+            return f"layer {i} of its weights does not match its model"
+    return ""
