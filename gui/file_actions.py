@@ -200,7 +200,7 @@ class FileActions:
         done = f"Exported the graph to {path}"
         return self._write_file("Export graph", path, lambda p: self.graph_view.export(str(p)), done)
 
-    def _run_file_dialog(self, dialog: FileDialog, action: str, *args: object) -> None:
+    def run_file_dialog(self, dialog: FileDialog, action: str, *args: object) -> None:
         """Ask for a path, then run the action named `action` on it (a name: menus must not hold the window)."""
         if action == "export_graph":
             self._refresh_graph()  # the graph of the current weights, even if its tab was never opened

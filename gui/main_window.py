@@ -9,11 +9,9 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 import math
-import re
-import weakref
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
@@ -26,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import weights as weights_io
 from engine.data import Dataset, lecture
 from engine.lessons import LESSONS
 from engine.session import Session
@@ -35,30 +32,18 @@ from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
 from gui.boundary_view import BoundaryView
 from gui.data_panel import DataPanel
+from gui.error_dialog import show_error_dialog
 from gui.expression_view import ExpressionView
-from gui.file_actions import (
-    EXPORT_CSV,
-    EXPORT_GRAPH,
-    EXPORT_LOSS_CSV,
-    EXPORT_LOSS_PNG,
-    EXPORT_WEIGHTS,
-    IMPORT_CSV,
-    IMPORT_WEIGHTS,
-    OPEN_SESSION,
-    SAVE_SESSION,
-    FileActions,
-    FileDialog,
-)
+from gui.file_actions import FileActions
 from gui.graph_view import GraphView
 from gui.loss_plot import LossPlot
+from gui.menus import build_menus, weakly
 from gui.model_panel import ModelPanel
 from gui.redraw_pacer import RedrawPacer
 from gui.style import STATUS_MS, STATUS_READ_MS
 from gui.train_process import TrainJob
 from gui.train_worker import TrainController
 from gui.training_panel import TrainingPanel
-
-MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -89,7 +74,7 @@ class MainWindow(FileActions, QMainWindow):
         self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
         self._build_panels()
-        self._build_menus()
+        build_menus(self)
         self._build_status_bar()
         self.redraw_pacer = RedrawPacer(
             self
@@ -148,7 +133,7 @@ class MainWindow(FileActions, QMainWindow):
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
-        self.tabs.currentChanged.connect(_weakly(self._refresh_views))
+        self.tabs.currentChanged.connect(weakly(self._refresh_views))
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -165,71 +150,11 @@ class MainWindow(FileActions, QMainWindow):
         self.training_panel.train_requested.connect(self.train)
         self.training_panel.pause_requested.connect(self.pause)
         self.training_panel.step_requested.connect(self.step)
-        self.training_panel.reset_requested.connect(self._on_training_panel_reset_requested)
+        self.training_panel.reset_requested.connect(self.reset_by_user)
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
         self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._add_action(file_menu, "&New session", self.new_session, QKeySequence.New)
-        self._add_file_action(file_menu, "&Open session…", OPEN_SESSION, "open_session", QKeySequence.Open)
-        self._add_file_action(file_menu, "&Save session…", SAVE_SESSION, "save_session", QKeySequence.Save)
-        file_menu.addSeparator()
-        self._add_file_action(file_menu, "Import dataset CSV…", IMPORT_CSV, "import_csv")
-        self._add_file_action(file_menu, "Export dataset CSV…", EXPORT_CSV, "export_csv")
-        file_menu.addSeparator()
-        export_menu = file_menu.addMenu("Export weights")
-        self._add_file_action(
-            export_menu, "JSON (.json)…", EXPORT_WEIGHTS["json"], "export_weights", None, "json"
-        )
-        self._add_file_action(
-            export_menu, "NumPy (.npz)…", EXPORT_WEIGHTS["npz"], "export_weights", None, "npz"
-        )
-        self.torch_export_action = self._add_file_action(
-            export_menu, "PyTorch state_dict (.pt)…", EXPORT_WEIGHTS["torch"], "export_weights", None, "torch"
-        )
-        available, why = weights_io.torch_available()
-        if not available:
-            self.torch_export_action.setEnabled(False)
-            self.torch_export_action.setText(f"PyTorch state_dict (.pt): off, {why}")
-        self._add_file_action(file_menu, "Import weights…", IMPORT_WEIGHTS, "import_weights")
-        file_menu.addSeparator()
-        self._add_file_action(file_menu, "Export loss history CSV…", EXPORT_LOSS_CSV, "export_loss_csv")
-        self._add_file_action(file_menu, "Export loss plot PNG…", EXPORT_LOSS_PNG, "export_loss_png")
-        self._add_file_action(file_menu, "Export computation graph SVG…", EXPORT_GRAPH, "export_graph")
-        file_menu.addSeparator()
-        self._add_action(file_menu, "&Quit", self.close, QKeySequence.Quit)
-
-        train_menu = self.menuBar().addMenu("&Train")
-        self._add_action(train_menu, "Train / Pause\tSpace", self.toggle_training)
-        self._add_action(train_menu, "Step", self.step, QKeySequence("Ctrl+Right"))
-        self._add_action(train_menu, "Reset", self._on_training_panel_reset_requested, QKeySequence("Ctrl+R"))
-        train_menu.addSeparator()
-        self._add_action(train_menu, "Compiled program…", self._show_engine_details)
-        # Space as a window shortcut: a focused text field still gets its own spaces.
-        QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_training)
-
-        lessons_menu = self.menuBar().addMenu("&Lessons")
-        for index, lesson in enumerate(LESSONS):
-            self._add_action(lessons_menu, lesson.title, _weakly(self.play_lesson, index))
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._add_action(help_menu, "About micrograd-studio", self._about)
-
-    def _add_action(self, menu, text: str, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _add_file_action(
-        self, menu, text: str, dialog: FileDialog, action: str, shortcut=None, *args
-    ) -> QAction:
-        return self._add_action(menu, text, _weakly(self._run_file_dialog, dialog, action, *args), shortcut)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -306,7 +231,7 @@ class MainWindow(FileActions, QMainWindow):
         self._mark_graph_stale()
 
     @Slot()
-    def _on_training_panel_reset_requested(self) -> None:
+    def reset_by_user(self) -> None:
         self._lesson_queue = []  # the user takes over from a lesson
         self.reset()
 
@@ -356,7 +281,7 @@ class MainWindow(FileActions, QMainWindow):
         if details and line == "plain engine":
             self.statusBar().showMessage(details, STATUS_READ_MS)  # why compiled mode is not in use
 
-    def _show_engine_details(self) -> None:
+    def show_engine_details(self) -> None:
         text = self.engine_details or (
             "Turn on Training ▸ Compiled and train: this shows how the scalar graph of one step "
             "was grouped into array operations."
@@ -445,24 +370,8 @@ class MainWindow(FileActions, QMainWindow):
         return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
 
     def show_error(self, title: str, message: str) -> None:
-        """Say what went wrong, whole, in a dialog (window-modal: it does not block the event loop).
-
-        The status bar keeps a copy while the dialog is up, shortened with "…" where it does not fit.
-        """
-        if len(message) > MAX_ERROR_CHARS:  # a hostile file must not make a dialog taller than the screen
-            message = message[: MAX_ERROR_CHARS - 1] + "…"
-        self.last_error = message
-        bar = self.statusBar()
-        room = max(bar.width() // 2, 200)  # the permanent labels on the right take the rest
-        bar.showMessage(
-            bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room), STATUS_READ_MS
-        )
-        shown = _breakable(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, shown, QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name like "<b>.json" is shown as it is
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setAttribute(Qt.WA_DeleteOnClose)
-        box.open()
+        """Say what went wrong, whole, in a window-modal dialog; the status bar keeps a short copy."""
+        self.last_error = show_error_dialog(self, title, message)
 
     # ---- state and views
 
@@ -613,7 +522,7 @@ class MainWindow(FileActions, QMainWindow):
         self.apply_session(self._lesson_queue.pop(0))
         self.train()
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         QMessageBox.about(
             self,
             "About micrograd-studio",
@@ -627,31 +536,3 @@ class MainWindow(FileActions, QMainWindow):
         self.graph_view.shutdown()
         self.expression_view.shutdown()
         super().closeEvent(event)
-
-
-def _breakable(message: str, longest: int = 60) -> str:
-    """`message` with a zero-width space every `longest` characters of a word that long.
-
-    A dialog wraps only between words: a long file name without spaces would be cut off.
-    """
-    words = re.split(r"(\s+)", message)
-    return "".join(
-        "\u200b".join(word[i : i + longest] for i in range(0, len(word), longest))
-        if len(word) > longest
-        else word
-        for word in words
-    )
-
-
-def _weakly(method, *args):
-    """A slot that calls `method(*args)` without keeping its window alive: Qt holds a lambda
-    strongly, so a window whose menus held `lambda: self...` could never be freed (nor its
-    training process ended) until the app quit."""
-    ref = weakref.WeakMethod(method)
-
-    def slot(*_ignored: object) -> None:
-        bound = ref()
-        if bound is not None:
-            bound(*args)
-
-    return slot
