@@ -76,9 +76,8 @@ class MainWindow(FileActions, QMainWindow):
         self._build_panels()
         build_menus(self)
         self._build_status_bar()
-        self.redraw_pacer = RedrawPacer(
-            self
-        )  # views redraw only when visible, and only as often as affordable
+        # Views redraw only when visible, and only as often as the machine affords.
+        self.redraw_pacer = RedrawPacer(self)
         self.redraw_pacer.due.connect(self._refresh_views)
         for canvas in (self.loss_plot.canvas, self.boundary_view.canvas):
             self.redraw_pacer.watch(canvas)
