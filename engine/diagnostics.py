@@ -1,0 +1,269 @@
+"""Why training works or fails: where a run first broke, and a learning rate worth trying.
+
+Both work on copies of the model (built from a weights snapshot), never on the
+network being trained, so asking never changes a run.
+
+* `find_breakdown` replays the step that diverged, one sample at a time, and
+  names the first node whose data or grad stopped being a finite number, its
+  operation, and the reason in words (exp overflowed, log of 0, division by 0,
+  a learning rate so high that the weights overflowed).
+* `sweep_learning_rates` is the learning-rate range test: a few dozen steps with
+  the rate rising exponentially, the loss after each, and a suggested rate where
+  the loss fell fastest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from engine.data import Dataset
+from engine.losses import l2, loss_function
+from engine.nn import MLP
+from engine.train import LEARNING_RATE_RANGE, MAX_PARAMETER, Trainer, TrainSettings
+from engine.value import Value, topological_order
+
+# ---- the first number that stopped being finite
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a diverged step first went wrong."""
+
+    node: str  # what the node computes, e.g. "exp(-3.2e+02 · w1.1.1)", or a parameter's name
+    op: str  # the node's operation ("exp", "**", "neuron:relu", ...) or "update" for a weight
+    reason: str  # in plain words
+    sample: int | None  # the dataset row whose pass broke, None when no single sample did
+    phase: str  # "forward", "backward" or "update"
+    culprit: Value | None = None  # the node itself, or the operand of an op that could not run
+
+    def sentence(self, step: int) -> str:
+        where = f" on sample {self.sample + 1}" if self.sample is not None else ""
+        return f"Step {step}{where}, {self.phase} pass: {self.node} — {self.reason}."
+
+
+def find_breakdown(model: MLP, dataset: Dataset, settings: TrainSettings, step: int) -> Breakdown | None:
+    """Replay step `step` (1-based) of a run from `model`'s weights, as they were before it.
+
+    Tries each sample alone (forward, then backward), then the whole batch's loss with
+    its L2 term, then the update. None if the step runs clean (it did not break here).
+    """
+    loss_of = loss_function(settings.loss)
+    for index, (x, y) in enumerate(zip(dataset.inputs, dataset.targets)):
+        found = _first_failure(lambda x=x, y=y: loss_of([_as_output(model(x))], [y]))
+        if found is not None:
+            return replace(found, sample=index)
+
+    def batch_loss() -> Value:
+        scores = [_as_output(model(x)) for x in dataset.inputs]
+        loss = loss_of(scores, dataset.targets)
+        return loss + l2(model.parameters(), settings.l2) if settings.l2 else loss
+
+    return _first_failure(batch_loss) or _update_failure(model, settings, step, batch_loss)
+
+
+def _as_output(out: Value | list[Value]) -> Value:
+    return out if isinstance(out, Value) else out[0]
+
+
+def _first_failure(build) -> Breakdown | None:
+    """Build a loss with `build()`, backpropagate it, and report the first non-finite node."""
+    try:
+        loss = build()
+    except (ArithmeticError, ValueError) as exc:
+        return _failed_op(exc, "forward")
+    order = topological_order(loss)
+    for node in order:
+        if not math.isfinite(node.data):
+            return _bad_data(node)
+    for node in order:
+        node.grad = 0.0  # parameters too: this replay's grads only
+    try:
+        loss.backward()
+    except (ArithmeticError, ValueError) as exc:
+        return _failed_op(exc, "backward")
+    for node in reversed(order):  # the order backward() reached them
+        if not math.isfinite(node.grad):
+            return Breakdown(
+                describe(node),
+                node.op or "leaf",
+                f"its gradient became {node.grad}: {_grad_reason(node)}",
+                None,
+                "backward",
+                node,
+            )
+    return None
+
+
+def _update_failure(model: MLP, settings: TrainSettings, step: int, batch_loss) -> Breakdown | None:
+    """The weights the step's update would write: the first one past the sane limit."""
+    loss = batch_loss()
+    if settings.zero_grad:
+        model.zero_grad()
+    loss.backward()
+    rate = settings.learning_rate_at(step - 1)
+    for p in model.parameters():
+        new = p.data - rate * p.grad
+        if not abs(new) <= MAX_PARAMETER:  # NaN fails too
+            reason = (
+                f"the learning rate {rate:g} times its gradient {p.grad:.3g} moved it to {new:.3g}: "
+                "a learning rate so high that the weights overflowed"
+            )
+            return Breakdown(p.label or "a parameter", "update", reason, None, "update", p)
+    return None
+
+
+def _failed_op(exc: BaseException, phase: str) -> Breakdown:
+    """The op whose Python arithmetic raised, found in the innermost engine frame of the traceback."""
+    frame_locals, function = {}, ""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("engine.") and module != __name__:
+            frame_locals, function = tb.tb_frame.f_locals, tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    out = frame_locals.get("out")
+    if phase == "backward" and isinstance(out, Value):
+        operand = out.operands[0] if out.operands else out
+        reason = f"its local derivative could not be computed at {operand.data:.3g} ({_words(exc)})"
+        return Breakdown(describe(out), out.op, reason, None, phase, out)
+    a = frame_locals.get("self")
+    op = _OP_OF_FUNCTION.get(function.strip("_"), function.strip("_") or "?")
+    if not isinstance(a, Value):
+        return Breakdown("a node", op, _words(exc), None, phase, None)
+    other = frame_locals.get("other", frame_locals.get("exponent"))
+    node, reason = _describe_failed(op, a, other, exc)
+    return Breakdown(node, op, reason, None, phase, a)
+
+
+_OP_OF_FUNCTION = {"add": "+", "mul": "*", "pow": "**", "radd": "+", "rmul": "*"}
+
+
+def _describe_failed(op: str, a: Value, other: object, exc: BaseException) -> tuple[str, str]:
+    x = a.data
+    if op == "exp":
+        return f"exp({describe(a)})", f"exp overflowed: e^{x:.4g} is past the largest float (about 1.8e308)"
+    if op == "log":
+        what = "log of 0 is minus infinity" if x == 0 else f"log of {x:.3g}: log needs a positive number"
+        return f"log({describe(a)})", what
+    if op == "**" and isinstance(other, (int, float)):
+        node = f"{_operand(a, 2, '**')} ** {other:g}"
+        if x == 0 and other < 0:
+            return node, f"division by 0: 0 ** {other:g} is 1 / 0{'' if other == -1 else ' to a power'}"
+        return node, f"{x:.3g} ** {other:g} overflowed: past the largest float (about 1.8e308)"
+    return f"{op}({describe(a)})", _words(exc)
+
+
+def _bad_data(node: Value) -> Breakdown:
+    """A node computed inf or NaN from finite operands (no Python error: + and * give inf)."""
+    operands = node.operands
+    values = ", ".join(f"{o.data:.3g}" for o in operands[:3]) + (", …" if len(operands) > 3 else "")
+    if math.isnan(node.data) and not operands:
+        reason = "it holds NaN"
+    elif math.isnan(node.data):
+        reason = f"inf − inf or 0 × inf is not a number (operands {values})"
+    elif not operands:
+        reason = f"it holds {node.data}"
+    else:
+        reason = f"{node.data} from {values}: the result is past the largest float (about 1.8e308)"
+    return Breakdown(describe(node), node.op or "leaf", reason, None, "forward", node)
+
+
+def _grad_reason(node: Value) -> str:
+    if any(not math.isfinite(o.data) for o in node.operands):
+        return "an input of it is not finite"
+    return "a product of large local derivatives and upstream grads overflowed"
+
+
+def _words(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "division by 0"
+    if isinstance(exc, OverflowError):
+        return "a number overflowed: past the largest float (about 1.8e308)"
+    return "a math function got a number outside its domain"
+
+
+def describe(v: Value, depth: int = 2) -> str:
+    """A node as a learner reads it: a parameter's name, a number, or its op over its operands."""
+    if v.label:
+        return v.label
+    if not v.operands:
+        return f"{v.data:.3g}"
+    if depth == 0:
+        return "…"
+    args = [_operand(o, depth - 1, v.op) for o in v.operands[:3]] + (["…"] if len(v.operands) > 3 else [])
+    if v.op in ("+", "*"):
+        return f" {'·' if v.op == '*' else '+'} ".join(args)
+    if v.op == "**":
+        return f"{args[0]} ** {v.exponent:g}"
+    return f"{v.op}({', '.join(args)})"
+
+
+_PRECEDENCE = {"+": 1, "*": 2, "**": 3}
+
+
+def _operand(v: Value, depth: int, parent_op: str) -> str:
+    """`v` as an operand of `parent_op`: in parentheses where it binds less tightly (a sum in a product)."""
+    text = describe(v, depth)
+    same_associative = v.op == parent_op and v.op in ("+", "*")  # a + b + c needs no parentheses
+    looser = _PRECEDENCE.get(v.op, 9) <= _PRECEDENCE.get(parent_op, 0) and not same_associative
+    return f"({text})" if looser and not v.label and v.operands and depth > 0 else text
+
+
+# ---- the learning-rate range test
+
+
+@dataclass(frozen=True)
+class RateSweep:
+    rates: list[float]  # the learning rate of each step, rising exponentially
+    losses: list[float]  # the loss each step saw (before its update)
+    suggestion: float | None  # where the loss fell fastest; None if it never fell
+
+
+def sweep_learning_rates(
+    model: MLP,
+    dataset: Dataset,
+    settings: TrainSettings,
+    steps: int = 50,
+    low: float = 1e-4,
+    high: float = 10.0,
+) -> RateSweep:
+    """Train `model` (a copy: this changes its weights) `steps` times, the rate rising from `low` to `high`.
+
+    Stops early when the loss diverges or passes 4x its best: past there the rate is too high.
+    """
+    low, high = max(low, LEARNING_RATE_RANGE[0]), min(high, LEARNING_RATE_RANGE[1])
+    rates = [low * (high / low) ** (i / (steps - 1)) for i in range(steps)]
+    trainer = Trainer(model, dataset, replace(settings, decay=False, steps=steps + 1, compiled=False))
+    # A step's loss is measured before its update, so rate i is judged by the loss of step i + 1.
+    trainer.settings.learning_rate = rates[0]
+    tried: list[float] = []
+    losses: list[float] = []
+    if trainer.step() is None:
+        return RateSweep(tried, losses, None)
+    for i, rate in enumerate(rates):
+        trainer.settings.learning_rate = rates[min(i + 1, len(rates) - 1)]  # the update of this next step
+        result = trainer.step()
+        if result is None:  # diverged: this rate and all higher ones are too high
+            break
+        tried.append(rate)
+        losses.append(result.loss)
+        if result.loss > 4 * min(losses):
+            break
+    return RateSweep(tried, losses, suggest_rate(tried, losses))
+
+
+def suggest_rate(rates: list[float], losses: list[float]) -> float | None:
+    """The rate where the smoothed loss fell fastest per decade of rate, before its lowest point."""
+    if len(losses) < 5:
+        return None
+    smooth, average = [], losses[0]
+    for loss in losses:
+        average = 0.7 * average + 0.3 * loss  # a short exponential average: one noisy step is not a trend
+        smooth.append(average)
+    lowest = min(range(len(smooth)), key=smooth.__getitem__)
+    slopes = [
+        ((smooth[i + 1] - smooth[i]) / math.log10(rates[i + 1] / rates[i]), i) for i in range(max(lowest, 1))
+    ]
+    slope, at = min(slopes)
+    return rates[at] if slope < 0 else None

@@ -1,0 +1,127 @@
+"""Where a diverged step first broke, and the learning-rate range test."""
+
+import math
+
+import pytest
+
+from engine.data import Dataset, lecture, moons
+from engine.diagnostics import describe, find_breakdown, suggest_rate, sweep_learning_rates
+from engine.nn import MLP
+from engine.train import Trainer, TrainSettings
+from engine.value import Value
+from engine.weights import ModelWeights
+
+
+def copy_of(model: MLP) -> MLP:
+    return ModelWeights.from_model(model).to_model()
+
+
+def lecture_mlp(output="linear"):
+    return MLP(3, [4, 4, 1], activation="tanh", output_activation=output, seed=0)
+
+
+def test_a_square_that_overflows_is_named_with_its_sample_and_reason():
+    model = lecture_mlp()
+    model.layers[-1].neurons[0].b.data = 1e200  # the output is about 1e200 on every sample
+    found = find_breakdown(model, lecture(), TrainSettings(loss="sse"), step=7)
+    assert (found.op, found.phase, found.sample) == ("**", "forward", 0)
+    assert "overflowed" in found.reason and "** 2" in found.node
+    assert found.culprit.data == pytest.approx(1e200 - 1.0)  # score - target of sample 1 (target 1)
+    assert found.sentence(7).startswith("Step 7 on sample 1, forward pass: ")
+
+
+def test_an_infinite_weight_is_the_first_non_finite_node():
+    model = lecture_mlp()
+    model.layers[0].neurons[1].w[2].data = math.inf
+    found = find_breakdown(model, lecture(), TrainSettings(), step=1)
+    assert found.node == "w1.2.3" and found.culprit is model.layers[0].neurons[1].w[2]
+    assert found.sample == 0 and "inf" in found.reason
+
+
+def test_inf_minus_inf_is_named_not_a_number_at_the_node_that_made_it():
+    a, b = Value(1e308, label="a"), Value(1e308, label="b")
+
+    class Net:  # a "model" whose output is (a·10) + (-(b·10)): inf + -inf
+        def __call__(self, x):
+            return a * 10 + (b * 10) * -1
+
+        def parameters(self):
+            return [a, b]
+
+        def zero_grad(self):
+            a.grad = b.grad = 0.0
+
+    found = find_breakdown(Net(), Dataset([[0.0]], [1.0]), TrainSettings(), step=1)
+    assert found.phase == "forward" and found.op == "*"  # a·10 is the first inf, in creation order
+    assert "past the largest float" in found.reason
+
+
+def test_log_of_zero_and_division_by_zero_are_said_in_words():
+    zero = Value(0.0, label="z")
+    for build, words in (
+        (lambda: zero.log(), "log of 0"),
+        (lambda: zero**-1, "division by 0"),
+        (lambda: Value(800.0, label="big").exp(), "exp overflowed"),
+    ):
+        from engine.diagnostics import _first_failure
+
+        found = _first_failure(build)
+        assert words in found.reason, found
+
+
+def test_a_learning_rate_that_throws_a_weight_past_the_limit_is_named_at_the_update():
+    model = MLP(1, [1], activation="linear", output_activation="linear", seed=0)
+    model.layers[0].neurons[0].w[0].data = 1e13
+    settings = TrainSettings(learning_rate=100.0, loss="sse")
+    found = find_breakdown(copy_of(model), Dataset([[1.0]], [0.0]), settings, step=1)
+    assert (found.phase, found.op, found.node) == ("update", "update", "w1.1.1")
+    assert "learning rate 100" in found.reason and "overflowed" in found.reason
+    # the trainer agrees that this step diverges, for the same reason
+    trainer = Trainer(model, Dataset([[1.0]], [0.0]), settings)
+    assert trainer.step() is None and "a weight reached" in trainer.diverged
+
+
+def test_a_clean_step_has_no_breakdown():
+    assert find_breakdown(lecture_mlp(), lecture(), TrainSettings(), step=1) is None
+
+
+def test_describe_reads_like_the_lecture():
+    x, w, b = Value(2.0, label="x1"), Value(-3.0, label="w1"), Value(6.88, label="b")
+    assert describe(x * w + b) == "x1 · w1 + b"
+    assert describe((x * w + b) ** 2, depth=3) == "(x1 · w1 + b) ** 2"
+    assert describe(Value(0.5)) == "0.5"
+
+
+def test_the_learning_rate_sweep_leaves_the_model_untouched_and_suggests_a_rate_that_trains():
+    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    before = [p.data for p in model.parameters()]
+    data = moons(100, 0.1, 0)
+    settings = TrainSettings(learning_rate=0.1, loss="hinge", l2=1e-4)
+    sweep = sweep_learning_rates(copy_of(model), data, settings, steps=40)
+    assert [p.data for p in model.parameters()] == before
+    assert len(sweep.rates) == len(sweep.losses) >= 10
+    assert all(b > a for a, b in zip(sweep.rates, sweep.rates[1:]))
+    assert sweep.suggestion is not None and 1e-3 < sweep.suggestion < 1.0
+    # the suggested rate trains better in 30 steps than the sweep's lowest rate
+    losses = {}
+    for rate in (sweep.rates[0], sweep.suggestion):
+        trainer = Trainer(
+            copy_of(model), data, TrainSettings(learning_rate=rate, steps=30, loss="hinge", l2=1e-4)
+        )
+        losses[rate] = trainer.run()[-1].loss
+    assert losses[sweep.suggestion] < losses[sweep.rates[0]]
+
+
+def test_the_sweep_stops_once_the_loss_explodes():
+    sweep = sweep_learning_rates(copy_of(lecture_mlp()), lecture(), TrainSettings(), steps=60, high=100.0)
+    assert len(sweep.losses) < 60
+    assert sweep.losses[-1] > 4 * min(sweep.losses) or sweep.rates[-1] < 100.0
+
+
+def test_suggest_rate_picks_the_steepest_fall_before_the_lowest_point():
+    rates = [10 ** (-4 + i * 0.25) for i in range(17)]  # 1e-4 .. 1
+    losses = [1.0] * 6 + [0.9, 0.6, 0.3, 0.2, 0.15, 0.14, 0.13, 0.5, 2.0, 8.0, 30.0]
+    suggestion = suggest_rate(rates, losses)
+    assert rates[6] <= suggestion <= rates[8]
+    assert suggest_rate(rates[:4], losses[:4]) is None  # too few points to say
+    assert suggest_rate(rates, sorted(losses)) is None  # the loss only rose
