@@ -183,7 +183,26 @@ def _step_from_dict(raw: object, index: int) -> StepResult:
         accuracy=None if accuracy is None else float(accuracy),
         learning_rate=float(raw["learning_rate"]),
         grad_norm=float(grad_norm),
+        layer_grads=_layer_grads(raw.get("layer_grads", []), where),
     )
+
+
+MAX_LAYERS_RECORDED = 64  # far more than the Model panel allows: a longer list is not from this app
+
+
+def _layer_grads(raw: object, where: str) -> tuple[float, ...]:
+    """The optional per-layer mean |grad| of a history entry (older files have none)."""
+    if not isinstance(raw, list) or len(raw) > MAX_LAYERS_RECORDED:
+        raise SessionError(
+            f"{where}: 'layer_grads' must be a list of at most {MAX_LAYERS_RECORDED} numbers, "
+            f"not {describe_value(raw)}"
+        )
+    for value in raw:
+        if not _is_number(value) or not value >= 0:  # NaN fails too
+            raise SessionError(
+                f"{where}: 'layer_grads' holds {describe_value(value)}, not a number of 0 or more"
+            )
+    return tuple(float(v) for v in raw)
 
 
 def check_savable(session: Session) -> None:

@@ -102,6 +102,8 @@ class StepResult:
     accuracy: float | None  # None when the targets are not classes (+1 / -1)
     learning_rate: float
     grad_norm: float  # length of the gradient used for the update: it grows without zero_grad
+    # mean |grad| of each layer's weights and biases, first layer first: vanishing or exploding gradients
+    layer_grads: tuple[float, ...] = ()
 
 
 @dataclass
@@ -129,6 +131,8 @@ class Trainer:
         last = self.model.layers[-1]
         self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
         self._programs: dict[tuple, object] = {}  # compiled programs (or reasons) by what shapes the graph
+        # How many parameters each layer has, in model.parameters() order (for layer_grads)
+        self._layer_sizes = [len(layer.parameters()) for layer in getattr(self.model, "layers", ())]
         if self.settings.compiled:
             self.compiled_reason = "not compiled yet: the first step compiles it"
 
@@ -223,9 +227,18 @@ class Trainer:
     ) -> StepResult:
         """Append the result of step k (0-based) to the history and return it."""
         acc = accuracy(scores, ys, self._threshold) if self._is_classification else None
-        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm)
+        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads())
         self.history.append(result)
         return result
+
+    def _layer_grads(self) -> tuple[float, ...]:
+        """Mean |grad| per layer, from the grads the update just used (both engines leave them on the Values)."""
+        grads = [abs(p.grad) for p in self.model.parameters()]
+        means, at = [], 0
+        for size in self._layer_sizes:
+            means.append(math.fsum(grads[at : at + size]) / size)
+            at += size
+        return tuple(means)
 
     # ---- compiled mode: the same step, replayed as NumPy array operations
 

@@ -302,10 +302,18 @@ def test_a_loaded_session_can_always_be_trained_from(tmp_path):
 
 
 def _field_types(result: StepResult) -> list[type]:
-    return [type(value) for value in astuple(result)]
+    *numbers, layer_grads = astuple(result)
+    return [type(value) for value in numbers] + sorted({type(g).__name__ for g in layer_grads})
 
 
-PLAIN = [int, float, float, float, float]  # step, loss, accuracy, learning rate, gradient norm
+PLAIN = [
+    int,
+    float,
+    float,
+    float,
+    float,
+    "float",
+]  # step, loss, accuracy, learning rate, gradient norm, layers
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["plain", "compiled"])
@@ -327,5 +335,28 @@ def test_loaded_history_is_converted_to_plain_numbers(tmp_path):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(d))
     loaded = load_session(path).history
-    assert astuple(loaded[0]) == (1, 2.0, 1.0, 1.0, 3.0)
+    assert astuple(loaded[0])[:5] == (1, 2.0, 1.0, 1.0, 3.0)
     assert [_field_types(r) for r in loaded] == [PLAIN] * len(loaded)
+
+
+def test_layer_grads_survive_a_save_and_an_old_file_without_them_still_opens(tmp_path):
+    session = _trained_session()
+    assert session.history and all(len(r.layer_grads) == 3 for r in session.history)
+    path = tmp_path / "s.json"
+    save_session(session, path)
+    assert [r.layer_grads for r in load_session(path).history] == [r.layer_grads for r in session.history]
+    d = session.to_dict()
+    for entry in d["history"]:
+        del entry["layer_grads"]  # a file from before the diagnostics
+    path.write_text(json.dumps(d))
+    assert all(r.layer_grads == () for r in load_session(path).history)
+
+
+@pytest.mark.parametrize("bad", ["0.1", [0.1, "x"], [-1.0], [float("nan")], [1.0] * 65, {"a": 1}])
+def test_bad_layer_grads_in_a_session_are_refused_with_the_entry_named(tmp_path, bad):
+    d = _trained_session().to_dict()
+    d["history"][1]["layer_grads"] = bad
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(SessionError, match="history entry 2: 'layer_grads'"):
+        load_session(path)

@@ -407,3 +407,17 @@ def test_many_steps_match_pytorch_sgd_with_l2_decay_and_mini_batches(loss, zero_
     )
     start = [p.data for p in MLP(2, [6, 5, 1], seed=11).parameters()]
     assert max(abs(a - b) for a, b in zip(want_weights, start)) > 1e-2  # training moved the weights
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["plain", "compiled"])
+def test_each_step_records_the_mean_absolute_grad_of_every_layer(compiled):
+    model = MLP(2, [8, 4, 1], activation="tanh", output_activation="linear", seed=1)
+    trainer = Trainer(model, moons(30, 0.1, 0), TrainSettings(steps=3, compiled=compiled))
+    for _ in range(3):
+        result = trainer.step()
+        # the update used p.grad, and left it on the Values: the means are over those
+        expected = [
+            sum(abs(p.grad) for p in layer.parameters()) / len(layer.parameters()) for layer in model.layers
+        ]
+        assert result.layer_grads == pytest.approx(expected, rel=1e-12)
+        assert len(result.layer_grads) == 3 and all(g > 0 for g in result.layer_grads)
