@@ -10,11 +10,17 @@ network being trained, so asking never changes a run.
 * `sweep_learning_rates` is the learning-rate range test: a few dozen steps with
   the rate rising exponentially, the loss after each, and a suggested rate where
   the loss fell fastest.
+* `ParameterTrace` keeps every parameter's data and grad step by step, so that a
+  learner can follow one weight, and see, without zero_grad, what each backward()
+  added and what the grad holds: the running sum.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from engine.data import Dataset
@@ -22,6 +28,7 @@ from engine.losses import l2, loss_function
 from engine.nn import MLP
 from engine.train import LEARNING_RATE_RANGE, MAX_PARAMETER, Trainer, TrainSettings
 from engine.value import Value, topological_order
+from engine.weights import ModelWeights
 
 # ---- the first number that stopped being finite
 
@@ -267,3 +274,76 @@ def suggest_rate(rates: list[float], losses: list[float]) -> float | None:
     ]
     slope, at = min(slopes)
     return rates[at] if slope < 0 else None
+
+
+# ---- a parameter's history
+
+TRACE_MAX_PARAMETERS = 5_000  # larger networks are not traced: each step would copy too much
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """Every parameter at one step, in `model.parameters()` order."""
+
+    step: int
+    data: array  # as the step used it (before its update)
+    grad: array  # as the update used it (after backward)
+    zero_grad: bool  # whether the step zeroed the grads before its backward
+
+
+def trace_row(step: int, data: Sequence[float], params: Sequence[Value], zero_grad: bool) -> TraceRow:
+    """The row of a step that has just run on `params`, whose data before it was `data`."""
+    return TraceRow(step, array("d", data), array("d", [p.grad for p in params]), zero_grad)
+
+
+@dataclass(frozen=True)
+class ParameterHistory:
+    name: str
+    steps: list[int]
+    data: list[float]
+    grad: list[float]  # what the grad held when the update used it: the running sum without zero_grad
+    added: list[float]  # what that step's backward() added to it
+
+
+class ParameterTrace:
+    """The rows of a run, oldest dropped once they hold more than `max_values` numbers."""
+
+    def __init__(self, names: Sequence[str], max_values: int = 4_000_000):
+        self.names = list(names)
+        self._rows: deque[TraceRow] = deque()
+        self._max_rows = max(2, max_values // max(1, 2 * len(self.names)))
+        self._grad_before: array | None = None  # the grads before the oldest kept row (None: zeros)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, rows: Iterable[TraceRow]) -> None:
+        for row in rows:
+            if len(row.grad) != len(self.names):
+                raise ValueError(f"a row of {len(row.grad)} parameters for a trace of {len(self.names)}")
+            self._rows.append(row)
+            if len(self._rows) > self._max_rows:
+                self._grad_before = self._rows.popleft().grad
+
+    def history(self, index: int) -> ParameterHistory:
+        """Parameter `index`'s data, grad and what each backward() added, over the kept steps."""
+        steps, data, grad, added = [], [], [], []
+        before = self._grad_before[index] if self._grad_before is not None else 0.0
+        for row in self._rows:
+            g = row.grad[index]
+            steps.append(row.step)
+            data.append(row.data[index])
+            grad.append(g)
+            added.append(g if row.zero_grad else g - before)
+            before = g
+        return ParameterHistory(self.names[index], steps, data, grad, added)
+
+
+def parameter_names(weights: ModelWeights) -> list[str]:
+    """The parameters' names in `model.parameters()` order: w<layer>.<neuron>.<input>, b<layer>.<neuron>."""
+    names = []
+    for li, layer in enumerate(weights.layers, 1):
+        for ni, row in enumerate(layer.weight, 1):
+            names += [f"w{li}.{ni}.{wi}" for wi in range(1, len(row) + 1)]
+            names.append(f"b{li}.{ni}")
+    return names

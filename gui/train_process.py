@@ -20,8 +20,10 @@ Commands (parent → child)            Events (child → parent)
   ("start", gen, TrainJob)             ("state", gen, state, message)
   ("run", gen) / ("step", gen)            state: running, paused, finished, diverged, failed
   ("pause", gen)                       ("progress", gen, [StepResult], ModelWeights, steps/s)
-  ("settings", gen, TrainSettings)     ("engine", gen, status line, details)
-  ("drop", gen)
+  ("settings", gen, TrainSettings)     ("trace", gen, [TraceRow])  every parameter, step by step,
+  ("drop", gen)                           just before the progress of the same steps
+                                       ("breakdown", gen, step, Breakdown | None)  before "diverged"
+                                       ("engine", gen, status line, details)
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from engine.data import Dataset
+from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_breakdown, trace_row
 from engine.spec import ModelSpec
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
@@ -153,21 +156,27 @@ class _Server:
         self._send(("state", generation, "running", ""))
         self._remaining = max_steps
         batch: list[StepResult] = []
+        rows: list[TraceRow] = []
+        params = trainer.model.parameters()
+        traced = len(params) <= TRACE_MAX_PARAMETERS
         last_emit = time.perf_counter()
         rate = 0.0
         try:
             while not trainer.done and self._remaining != 0:
+                before = [p.data for p in params] if traced else None
                 result = trainer.step()
                 if self._remaining is not None:
                     self._remaining -= 1
                 self._report_engine()
                 if result is not None:
                     batch.append(result)
+                    if traced:
+                        rows.append(trace_row(result.step, before, params, trainer.settings.zero_grad))
                 now = time.perf_counter()
                 if batch and now - last_emit >= EMIT_INTERVAL_S:
                     rate = len(batch) / (now - last_emit)
-                    self._send(("progress", generation, batch, ModelWeights.from_model(trainer.model), rate))
-                    batch, last_emit = [], now
+                    self._report(batch, rows, rate)
+                    batch, rows, last_emit = [], [], now
                 self._read_during_run()
         except Exception as exc:  # noqa: BLE001 (a bug or MemoryError must end the run, not the child)
             self._trainer = None
@@ -176,13 +185,30 @@ class _Server:
         if batch:
             if len(batch) > 1 or not rate:
                 rate = len(batch) / max(time.perf_counter() - last_emit, 1e-9)
-            self._send(("progress", generation, batch, ModelWeights.from_model(trainer.model), rate))
+            self._report(batch, rows, rate)
         if trainer.diverged:
+            self._send(("breakdown", generation, trainer.step_count + 1, self._breakdown()))
             self._send(("state", generation, "diverged", trainer.diverged))
         elif trainer.done:
             self._send(("state", generation, "finished", f"Finished {trainer.step_count} steps."))
         else:
             self._send(("state", generation, "paused", f"Paused at step {trainer.step_count}."))
+
+    def _report(self, batch: list[StepResult], rows: list[TraceRow], rate: float) -> None:
+        if rows:
+            self._send(("trace", self._generation, rows))
+        weights = ModelWeights.from_model(self._trainer.model)
+        self._send(("progress", self._generation, batch, weights, rate))
+
+    def _breakdown(self) -> Breakdown | None:
+        """Where the step that diverged first broke, replayed on a copy of the weights it started from."""
+        trainer = self._trainer
+        try:
+            copy = ModelWeights.from_model(trainer.model).to_model()
+            found = find_breakdown(copy, trainer.dataset, trainer.settings, trainer.step_count + 1)
+        except Exception:  # the run has diverged either way: a failed search must not end the child
+            return None
+        return None if found is None else replace(found, culprit=None)  # the node itself stays here
 
     def _read_during_run(self) -> None:
         """Take the commands that arrived during a step, in order: the last word wins.

@@ -39,6 +39,8 @@ class TrainController(QObject):
     halted = Signal(str, str)  # state ("paused", "finished", "diverged"), message
     failed = Signal(str)  # the run could not start or broke off; the state is idle again
     engine_changed = Signal(str, str)  # status line, details
+    traced = Signal(list)  # [TraceRow]: every parameter's data and grad at each step, before their progress
+    broke_down = Signal(int, object)  # the step that diverged, and its Breakdown (None: nothing non-finite)
 
     _event_arrived = Signal(object)  # from the process's reader thread, delivered in the GUI thread
 
@@ -165,6 +167,10 @@ class TrainController(QObject):
             return  # from a run that was reset or replaced
         if kind == "progress":
             self.progressed.emit(*args)
+        elif kind == "trace":
+            self.traced.emit(*args)
+        elif kind == "breakdown":
+            self.broke_down.emit(*args)
         elif kind == "engine":
             self.engine_changed.emit(*args)
         elif kind == "state":

@@ -125,3 +125,72 @@ def test_suggest_rate_picks_the_steepest_fall_before_the_lowest_point():
     assert rates[6] <= suggestion <= rates[8]
     assert suggest_rate(rates[:4], losses[:4]) is None  # too few points to say
     assert suggest_rate(rates, sorted(losses)) is None  # the loss only rose
+
+
+def _traced_run(zero_grad: bool, steps: int = 12):
+    from engine.diagnostics import ParameterTrace, parameter_names, trace_row
+
+    model = MLP(3, [4, 4, 1], seed=0)
+    trainer = Trainer(model, lecture(), TrainSettings(learning_rate=0.01, steps=steps, zero_grad=zero_grad))
+    params = model.parameters()
+    trace = ParameterTrace(parameter_names(ModelWeights.from_model(model)))
+    rows = []
+    while not trainer.done:
+        before = [p.data for p in params]
+        result = trainer.step()
+        rows.append(trace_row(result.step, before, params, zero_grad))
+    trace.add(rows)
+    return model, trace, rows
+
+
+def _fresh_grads(data):
+    """The gradient backward() gives at these weights, from zero: what one step adds."""
+    model = MLP(3, [4, 4, 1], seed=0)
+    for p, value in zip(model.parameters(), data):
+        p.data = value
+    trainer = Trainer(model, lecture(), TrainSettings())
+    loss, _ = trainer.loss_on(lecture().inputs, lecture().targets)
+    model.zero_grad()
+    loss.backward()
+    return [p.grad for p in model.parameters()]
+
+
+def test_without_zero_grad_the_grad_is_the_running_sum_of_what_each_backward_added():
+    model, trace, rows = _traced_run(zero_grad=False)
+    per_step = [_fresh_grads(row.data) for row in rows]
+    for index in (0, 7, 40):  # w1.1.1, a middle weight, the output bias
+        history = trace.history(index)
+        fresh = [grads[index] for grads in per_step]
+        assert history.added == pytest.approx(fresh, rel=1e-9, abs=1e-12)
+        running = 0.0
+        for step_grad, held in zip(fresh, history.grad):
+            running += step_grad
+            assert held == pytest.approx(running, rel=1e-12, abs=1e-12)
+        assert history.grad[-1] == model.parameters()[index].grad
+    assert trace.history(40).name == "b3.1" and trace.history(0).name == "w1.1.1"
+
+
+def test_with_zero_grad_each_step_adds_exactly_its_grad():
+    _, trace, rows = _traced_run(zero_grad=True)
+    history = trace.history(3)
+    assert history.added == history.grad
+    assert history.grad == pytest.approx([g[3] for g in map(_fresh_grads, (r.data for r in rows))], rel=1e-12)
+    assert history.data == [row.data[3] for row in rows] and history.steps == list(range(1, 13))
+
+
+def test_the_trace_keeps_its_budget_and_the_running_sum_stays_right():
+    from engine.diagnostics import ParameterTrace
+
+    _, full, rows = _traced_run(zero_grad=False, steps=20)
+    small = ParameterTrace(full.names, max_values=2 * len(full.names) * 5)  # room for 5 steps
+    small.add(rows)
+    assert len(small) == 5
+    kept, everything = small.history(7), full.history(7)
+    assert kept.steps == everything.steps[-5:] and kept.added == everything.added[-5:]
+
+
+def test_parameter_names_match_the_engines_labels():
+    from engine.diagnostics import parameter_names
+
+    model = MLP(2, [3, 2, 1], seed=4)
+    assert parameter_names(ModelWeights.from_model(model)) == [p.label for p in model.parameters()]

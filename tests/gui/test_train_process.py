@@ -222,3 +222,39 @@ def test_a_child_that_dies_is_reported_and_replaced():
     while event[:3] != ("state", 2, "finished"):
         event = arrived.get(timeout=60)
     process.close()
+
+
+def test_every_step_sends_its_trace_row_before_its_progress():
+    events = run_server(("start", 1, job(steps=6, zero_grad=False)), ("run", 1))
+    traced = [row for e in events if e[0] == "trace" for row in e[2]]
+    assert [row.step for row in traced] == steps_reported(events) == [1, 2, 3, 4, 5, 6]
+    kinds = [e[0] for e in events if e[0] in ("trace", "progress")]
+    assert kinds == ["trace", "progress"] * (len(kinds) // 2)
+    # the rows are the engine's: data before each step, grads as the update used them
+    reference = Trainer(ModelSpec().build(3), lecture(), TrainSettings(steps=6, zero_grad=False))
+    params = reference.model.parameters()
+    for row in traced:
+        before = [p.data for p in params]
+        reference.step()
+        assert list(row.data) == before and list(row.grad) == [p.grad for p in params]
+        assert row.zero_grad is False
+
+
+def test_a_network_too_large_to_trace_trains_without_rows():
+    big = TrainJob(ModelSpec([80, 80]), lecture(), TrainSettings(steps=2))  # 6,801 parameters
+    events = run_server(("start", 1, big), ("run", 1))
+    assert steps_reported(events) == [1, 2] and not [e for e in events if e[0] == "trace"]
+
+
+def test_a_diverged_run_says_where_it_first_broke_before_it_says_diverged():
+    model = ModelSpec([4], ["tanh"], "linear")
+    weights = ModelWeights.from_model(model.build(3))
+    weights.layers[-1].bias[0] = 1e200  # the square of the error overflows on the first sample
+    diverging = TrainJob(model, lecture(), TrainSettings(steps=5, loss="sse"), weights)
+    events = run_server(("start", 1, diverging), ("run", 1))
+    kinds = [e[0] for e in events]
+    assert kinds[-2:] == ["breakdown", "state"] and events[-1][2] == "diverged"
+    _, _, step, found = events[-2]
+    assert step == 1 and found.op == "**" and found.sample == 0 and "overflowed" in found.reason
+    assert found.culprit is None  # the node stays in the child; its description travels
+    pickle.dumps(events[-2])
