@@ -20,6 +20,7 @@ from engine.train import TrainSettings
 class Lesson:
     title: str
     runs: tuple[Callable[[], Session], ...]  # each makes a fresh session to train, in turn
+    text: str  # what to look at while it runs, shown beside the plots
 
 
 def moons_demo(**settings) -> Session:
@@ -38,17 +39,37 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "The lecture's example: MLP(3, [4, 4, 1]) on four samples",
         (lambda: lecture_run(steps=100),),
+        "The lecture's network learns its four targets (1, -1, -1, 1): the loss falls towards 0 "
+        "and the gradient norm with it. Open the Computation graph to see every number of one sample.",
     ),
     Lesson(
         "Forgetting zero_grad: the same run with and without it",
-        (moons_demo, lambda: moons_demo(zero_grad=False)),
+        (lambda: moons_demo(steps=300), lambda: moons_demo(steps=300, zero_grad=False)),
+        "micrograd's moons demo, 300 steps, first with zero_grad and then without. Watch the gradient "
+        "norm: without zero_grad every backward() adds to the grads of all the steps before, so the norm "
+        "grows step after step (to about 24) and the updates overshoot: the loss dips, then climbs past 4. "
+        "With zero_grad the norm falls to about 0.03 and so does the loss. In Diagnostics, pick a weight to "
+        "see what each backward() added and the running sum the grad holds.",
+    ),
+    Lesson(
+        "Forgetting zero_grad on the lecture's data: a loss of 0 that is still a bug",
+        (lambda: lecture_run(steps=100, zero_grad=False),),
+        "Without zero_grad the loss reaches exactly 0, and it is still a bug. The outputs saturate at "
+        "exactly ±1, where the true gradient is 0, but the grads still hold the sum of every earlier step "
+        "(norm 16.5, stuck), so each step moves every weight by the same stale amount: the weights grow "
+        "without end (their length goes from 3.6 to 80 in 100 steps). The loss is 0 only because tanh "
+        "cannot go past ±1; on new data this network is wildly overconfident.",
     ),
     Lesson(
         "A learning rate that overshoots: 0.05 and then 1.0",
         (lambda: lecture_run(learning_rate=0.05), lambda: lecture_run(learning_rate=1.0)),
+        "The same network twice: with learning rate 0.05 the loss falls smoothly; with 1.0 each step "
+        "jumps past the minimum, and the loss jumps up and down on its way.",
     ),
     Lesson(
         "micrograd's moons demo, with its decaying learning rate",
         (lambda: moons_demo(learning_rate=1.0, decay=True),),
+        "micrograd's demo as it ships: learning rate 1.0 decaying to 0.1 over 100 steps. Watch the "
+        "decision boundary bend around the two moons.",
     ),
 )

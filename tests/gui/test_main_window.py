@@ -338,15 +338,16 @@ def test_expression_tab_shows_the_lecture_example(window, qtbot):
 def test_lesson_forgetting_zero_grad_lays_two_runs_over_each_other(window, qtbot):
     from engine.lessons import LESSONS
 
-    index = next(i for i, lesson in enumerate(LESSONS) if "zero_grad" in lesson.title)
+    index = next(i for i, lesson in enumerate(LESSONS) if "the same run with and without" in lesson.title)
     window.play_lesson(index)
     qtbot.waitUntil(
-        lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=TIMEOUT_MS
+        lambda: len(window.loss_plot.runs) == 2 and window.state == "finished", timeout=3 * TIMEOUT_MS
     )
     on, off = window.loss_plot.runs
     assert "zero_grad on" in on.label and "zero_grad OFF" in off.label
-    assert len(on.losses) == len(off.losses) == 100
-    assert on.losses[0] == off.losses[0] and on.losses != off.losses
+    assert len(on.losses) == len(off.losses) == 300
+    assert on.losses[0] == off.losses[0]
+    assert off.losses[-1] >= 10 * on.losses[-1]  # the damage is plain at the end
     assert window.tabs.currentWidget() is window.loss_plot
 
 
