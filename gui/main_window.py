@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import Dataset, lecture
+from engine.diagnostics import RateSweep
 from engine.lessons import LESSONS
 from engine.session import Session
 from engine.spec import ModelSpec
@@ -39,6 +40,7 @@ from gui.graph_view import GraphView
 from gui.loss_plot import LossPlot
 from gui.menus import build_menus, weakly
 from gui.model_panel import ModelPanel
+from gui.rate_finder import RateFinder, RateSweepDialog
 from gui.redraw_pacer import RedrawPacer
 from gui.style import STATUS_MS, STATUS_READ_MS
 from gui.train_process import TrainJob
@@ -150,6 +152,11 @@ class MainWindow(FileActions, QMainWindow):
         self.training_panel.pause_requested.connect(self.pause)
         self.training_panel.step_requested.connect(self.step)
         self.training_panel.reset_requested.connect(self.reset_by_user)
+        self.training_panel.rate_search_requested.connect(self.find_learning_rate)
+        self.rate_finder = RateFinder(self)
+        self.rate_finder.finished.connect(self._on_rate_finder_finished)
+        self.rate_finder.failed.connect(self._on_rate_finder_failed)
+        self.rate_sweep_dialog: RateSweepDialog | None = None
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
@@ -530,7 +537,37 @@ class MainWindow(FileActions, QMainWindow):
             "“building micrograd”, made clickable.</p>",
         )
 
+    # ---- the learning-rate finder
+
+    @Slot()
+    def find_learning_rate(self) -> None:
+        """Sweep the learning rate on a copy of the model as it is now (in a child process)."""
+        if self._train_blocked():
+            return
+        self.training_panel.find_rate_button.setEnabled(False)
+        self.rate_finder.start(self._weights, self._dataset.copy(), self._settings)
+        self.statusBar().showMessage("Finding a learning rate: training a copy of the model…", STATUS_READ_MS)
+
+    @Slot(object)
+    def _on_rate_finder_finished(self, sweep: RateSweep) -> None:
+        self.training_panel.find_rate_button.setEnabled(True)
+        self.statusBar().clearMessage()
+        self.rate_sweep_dialog = RateSweepDialog(sweep, self._settings.learning_rate, self)
+        self.rate_sweep_dialog.accepted.connect(self._use_suggested_rate)
+        self.rate_sweep_dialog.open()  # window-modal: training and redraws go on behind it
+
+    @Slot()
+    def _use_suggested_rate(self) -> None:
+        if self.rate_sweep_dialog is not None and self.rate_sweep_dialog.rate is not None:
+            self.training_panel.learning_rate_spin.setValue(self.rate_sweep_dialog.rate)
+
+    @Slot(str)
+    def _on_rate_finder_failed(self, message: str) -> None:
+        self.training_panel.find_rate_button.setEnabled(True)
+        self.show_error("Learning-rate finder", message)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()
         self.expression_view.shutdown()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -133,6 +134,7 @@ class TrainingPanel(QWidget):
     pause_requested = Signal()
     step_requested = Signal()
     reset_requested = Signal()
+    rate_search_requested = Signal()  # the learning-rate finder
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +146,11 @@ class TrainingPanel(QWidget):
 
         self.learning_rate_spin = LogSpinBox()
         self.learning_rate_spin.setToolTip(LEARNING_RATE_TIP)
+        self.find_rate_button = QPushButton("Find…")
+        self.find_rate_button.setToolTip(
+            "Learning-rate finder: train a copy of the model for a few dozen steps with the rate rising, "
+            "plot loss against rate and suggest one (your model is not changed)"
+        )
         self.decay_check = QCheckBox("Decay linearly to 10%")
         self.decay_check.setToolTip(DECAY_TIP)
         self.steps_spin = WholeSpinBox("Steps", STEPS_RANGE[0], MAX_STEPS)
@@ -197,7 +204,11 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), fields[self.learning_rate_spin][0])
+        rate_row = QHBoxLayout()
+        rate_row.setContentsMargins(0, 0, 0, 0)
+        rate_row.addWidget(fields[self.learning_rate_spin][0], 1)
+        rate_row.addWidget(self.find_rate_button, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), rate_row)
         form.addRow("", self.decay_check)
         form.addRow(_label("Steps", STEPS_TIP), fields[self.steps_spin][0])
         form.addRow(_label("Batch size", BATCH_TIP), fields[self.batch_spin][0])
@@ -230,6 +241,7 @@ class TrainingPanel(QWidget):
         self.set_state("idle")
 
         self.learning_rate_spin.valueChanged.connect(self._on_user_change)
+        self.find_rate_button.clicked.connect(self.rate_search_requested)
         self.decay_check.toggled.connect(self._on_user_change)
         self.steps_spin.valueChanged.connect(self._on_user_change)
         self.batch_spin.valueChanged.connect(self._on_user_change)

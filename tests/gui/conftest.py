@@ -12,4 +12,5 @@ def window(qtbot):
     qtbot.addWidget(w)
     w.show()
     yield w
-    w.controller.shutdown()  # no thread may outlive the test
+    w.controller.shutdown()  # no thread or child may outlive the test
+    w.rate_finder.cancel()
