@@ -15,7 +15,6 @@ Clicks edit the data: the view only says what was clicked (`point_added`,
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from engine.data import Dataset
 from engine.weights import ModelWeights
 from gui.blit_canvas import BlitCanvas
+from gui.latest_job import LatestJobThread
 
 GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
 PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
@@ -69,7 +69,7 @@ class BoundaryView(QWidget):
         self._image: OutputImage | None = None
         self._contour = None
         self._request = 0  # set_weights calls so far: a thread's result for an older one is dropped
-        self._jobs = LatestJobThread(self._job_done.emit)
+        self._jobs = LatestJobThread(self._job_done.emit, "boundary picture")
         self._job_done.connect(self._on_job_done)
         self.destroyed.connect(self._jobs.close)
 
@@ -467,45 +467,3 @@ class OutputImage(AxesImage):
         renderer.draw_image(gc, box[0], box[1], self.picture[1])
         gc.restore()
         self.stale = False
-
-
-class LatestJobThread:
-    """One thread that runs the newest job submitted (older ones still waiting are dropped) and
-    hands each result to `deliver` (called in the thread; a Qt signal's emit brings it home)."""
-
-    def __init__(self, deliver: Callable[[object], None]) -> None:
-        self._deliver = deliver
-        self._job: Callable[[], object] | None = None
-        self._closed = False
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, job: Callable[[], object]) -> None:
-        with self._wake:
-            self._job = job
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="boundary picture", daemon=True)
-                self._thread.start()
-            self._wake.notify()
-
-    def close(self, *_: object) -> None:
-        with self._wake:
-            self._closed, self._job = True, None
-            self._wake.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._job is None and not self._closed:
-                    self._wake.wait()
-                if self._closed:
-                    return
-                job, self._job = self._job, None
-            try:
-                result = job()
-            except Exception:  # noqa: BLE001 (a model that cannot be drawn shows nothing new)
-                continue
-            try:
-                self._deliver(result)
-            except RuntimeError:
-                return  # the view was deleted
