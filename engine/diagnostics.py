@@ -347,3 +347,44 @@ def parameter_names(weights: ModelWeights) -> list[str]:
             names += [f"w{li}.{ni}.{wi}" for wi in range(1, len(row) + 1)]
             names.append(f"b{li}.{ni}")
     return names
+
+
+# ---- which neurons still work
+
+SATURATED = 0.99  # tanh beyond ±0.99, sigmoid beyond 0.01 / 0.99: the slope is almost 0 there
+
+
+@dataclass(frozen=True)
+class LayerActivity:
+    """How many of a layer's neurons still pass gradients, over a set of samples."""
+
+    layer: int  # 1-based, as in the parameters' names
+    activation: str
+    neurons: int
+    dead: list[int]  # ReLU neurons whose output is 0 on every sample (1-based): they never learn again
+    saturated: list[int]  # tanh/sigmoid neurons in their flat part on most samples (1-based)
+
+    @property
+    def names(self) -> list[str]:
+        return [f"{self.layer}.{n}" for n in (*self.dead, *self.saturated)]
+
+
+def neuron_activity(weights: ModelWeights, inputs: Sequence[Sequence[float]]) -> list[LayerActivity]:
+    """Each layer's dead and saturated neurons on `inputs`, from a weights snapshot (NumPy, milliseconds)."""
+    import numpy as np  # only here: the engine's scalar training does not need NumPy
+
+    from engine.ops import ACTIVATION
+
+    h = np.asarray(inputs, dtype=np.float64).reshape(len(inputs), weights.inputs)
+    layers = []
+    for index, layer in enumerate(weights.layers, 1):
+        z = h @ np.asarray(layer.weight, dtype=np.float64).T + np.asarray(layer.bias, dtype=np.float64)
+        h = ACTIVATION[layer.activation].array_forward(z)
+        dead, saturated = [], []
+        if layer.activation == "relu" and len(h):
+            dead = [int(n) + 1 for n in np.flatnonzero(np.all(h <= 0, axis=0))]
+        elif layer.activation in ("tanh", "sigmoid") and len(h):
+            flat = np.abs(h) > SATURATED if layer.activation == "tanh" else np.abs(h - 0.5) > SATURATED - 0.5
+            saturated = [int(n) + 1 for n in np.flatnonzero(flat.mean(axis=0) > 0.5)]
+        layers.append(LayerActivity(index, layer.activation, len(layer.bias), dead, saturated))
+    return layers

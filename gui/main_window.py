@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import Dataset, lecture
-from engine.diagnostics import RateSweep
+from engine.diagnostics import Breakdown, RateSweep
 from engine.lessons import LESSONS
 from engine.session import Session
 from engine.spec import ModelSpec
@@ -33,6 +33,7 @@ from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
 from gui.boundary_view import BoundaryView
 from gui.data_panel import DataPanel
+from gui.diagnostics_view import DiagnosticsView
 from gui.error_dialog import show_error_dialog
 from gui.expression_view import ExpressionView
 from gui.file_actions import FileActions
@@ -66,6 +67,7 @@ class MainWindow(FileActions, QMainWindow):
         self._unplotted: list[StepResult] = []  # results the loss plot has not drawn yet
         self._boundary_stale = False
         self._graph_stale = True
+        self._diagnostics_stale = True
         self._lesson_queue: list[Session] = []  # runs of a lesson still to train, in turn
 
         self.controller = TrainController(self)
@@ -73,6 +75,8 @@ class MainWindow(FileActions, QMainWindow):
         self.controller.state_changed.connect(self._on_controller_state_changed)
         self.controller.failed.connect(self._on_controller_failed)
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
+        self.controller.broke_down.connect(self._on_controller_broke_down)
+        self.breakdown_message = ""  # where the last diverged run first broke, in words
         self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
         self._build_panels()
@@ -81,8 +85,9 @@ class MainWindow(FileActions, QMainWindow):
         # Views redraw only when visible, and only as often as the machine affords.
         self.redraw_pacer = RedrawPacer(self)
         self.redraw_pacer.due.connect(self._refresh_views)
-        for canvas in (self.loss_plot.canvas, self.boundary_view.canvas):
+        for canvas in (self.loss_plot.canvas, self.boundary_view.canvas, self.diagnostics_view.canvas):
             self.redraw_pacer.watch(canvas)
+        self.controller.traced.connect(self.diagnostics_view.add_trace)
         self._show_dataset()
         self._show_state()
 
@@ -131,6 +136,8 @@ class MainWindow(FileActions, QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.boundary_view, "Decision boundary")
+        self.diagnostics_view = DiagnosticsView()
+        self.tabs.addTab(self.diagnostics_view, "Diagnostics")
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
@@ -235,6 +242,15 @@ class MainWindow(FileActions, QMainWindow):
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
         self._mark_graph_stale()
+        self._restart_diagnostics()
+
+    def _restart_diagnostics(self) -> None:
+        """No run yet for these weights: empty plots, and the neurons counted afresh."""
+        self.diagnostics_view.forget_network()
+        self.diagnostics_view.start_run(self._weights, self._settings.zero_grad)
+        self._diagnostics_stale = True
+        if self.tabs.currentWidget() is self.diagnostics_view:
+            self._refresh_diagnostics()
 
     @Slot()
     def reset_by_user(self) -> None:
@@ -253,7 +269,9 @@ class MainWindow(FileActions, QMainWindow):
             return False
         self._history = []
         self._unplotted = []
+        self.breakdown_message = ""
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
+        self.diagnostics_view.start_run(self._weights, self._settings.zero_grad)
         self.controller.start(job)
         return True
 
@@ -272,8 +290,10 @@ class MainWindow(FileActions, QMainWindow):
     ) -> None:
         self._history.extend(results)
         self._unplotted.extend(results)
+        self.diagnostics_view.add_results(results)
         self._weights = weights
         self._boundary_stale = True
+        self._diagnostics_stale = True
         self._graph_stale = True
         self._steps_per_second = steps_per_second
         self.training_panel.set_progress(results[-1].step, self._settings.steps)
@@ -308,10 +328,18 @@ class MainWindow(FileActions, QMainWindow):
         if state in ("finished", "diverged") and self._lesson_queue:
             QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
         if state == "diverged":
-            self.show_error("Training diverged", message)
+            self.show_error("Training diverged", f"{message}\n\n{self.breakdown_message}".strip())
         elif message:
             self.statusBar().showMessage(message, STATUS_MS)
         self.last_message = message
+
+    @Slot(int, object)
+    def _on_controller_broke_down(self, step: int, found: Breakdown | None) -> None:
+        """Where the diverged step first broke (it comes just before "diverged")."""
+        if found is None:
+            self.breakdown_message = "No number became inf or NaN: the loss or a weight only grew too large."
+        else:
+            self.breakdown_message = f"Where it first broke: {found.sentence(step)}"
 
     @Slot(str)
     def _on_controller_failed(self, message: str) -> None:
@@ -403,6 +431,7 @@ class MainWindow(FileActions, QMainWindow):
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
         self._mark_graph_stale()
+        self._restart_diagnostics()
 
     def _mark_graph_stale(self) -> None:
         self._graph_stale = True
@@ -424,6 +453,15 @@ class MainWindow(FileActions, QMainWindow):
             self._refresh_boundary()
         elif shown is self.graph_view and self._graph_stale:
             self._refresh_graph()
+        elif shown is self.diagnostics_view:
+            self._refresh_diagnostics()
+
+    def _refresh_diagnostics(self) -> None:
+        if self._diagnostics_stale:
+            self._diagnostics_stale = False
+            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)  # counted in a thread
+        self.redraw_pacer.measure()
+        self.diagnostics_view.refresh()
 
     def _flush_views(self) -> None:
         """Everything drawn, visible or not: training has stopped, so redraws are free."""
@@ -432,8 +470,11 @@ class MainWindow(FileActions, QMainWindow):
             self._unplotted = []
         self._refresh_boundary()
         self._graph_stale = True
+        self._diagnostics_stale = True
         if self.tabs.currentWidget() is self.graph_view:
             self._refresh_graph()
+        elif self.tabs.currentWidget() is self.diagnostics_view:
+            self._refresh_diagnostics()
 
     def _refresh_graph(self) -> None:
         """Redraw the graph with the current weights (numbers only, unless the network changed)."""
@@ -571,4 +612,5 @@ class MainWindow(FileActions, QMainWindow):
         self.controller.shutdown()
         self.graph_view.shutdown()
         self.expression_view.shutdown()
+        self.diagnostics_view.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,268 @@
+"""The Diagnostics tab: why training works or fails, while it runs.
+
+Three plots, from what the training process already sends (no extra work in its loop):
+
+* Gradient flow: the mean |grad| of each layer over the steps (log scale), where
+  vanishing or exploding gradients show as lines that fall or climb apart.
+* Neurons: per layer, the share of ReLU neurons dead on every sample and of
+  tanh/sigmoid neurons saturated on most samples, from the latest weights, named.
+* One parameter's history: its data and its grad over the steps; without
+  zero_grad also what each backward() added, so the running sum is plain.
+"""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.diagnostics import (
+    TRACE_MAX_PARAMETERS,
+    LayerActivity,
+    ParameterTrace,
+    TraceRow,
+    neuron_activity,
+    parameter_names,
+)
+from engine.train import StepResult
+from engine.weights import ModelWeights
+from gui.latest_job import LatestJobThread
+from gui.style import HINT_COLOR, WARNING_COLOR
+
+DATA_COLOR, GRAD_COLOR, ADDED_COLOR = "#1f77b4", "#d62728", "#ff7f0e"
+DEAD_COLOR, SATURATED_COLOR, ALIVE_COLOR = "#7f7f7f", "#ff7f0e", "#c7e9c0"
+
+
+class DiagnosticsView(QWidget):
+    """Gradient flow per layer, dead and saturated neurons, and a parameter's history."""
+
+    _activity_ready = Signal(object)  # (generation, [LayerActivity]) from the worker thread
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._names: list[str] = []
+        self._trace: ParameterTrace | None = None
+        self._steps: list[int] = []
+        self._layer_grads: list[tuple[float, ...]] = []
+        self._layer_labels: list[str] = []
+        self._activity: list[LayerActivity] = []
+        self._generation = 0  # a new network makes older activity results stale
+        self._stale = True  # the plots lag the data: redraw when next shown or refreshed
+        self._zero_grad = True
+
+        self.parameter_combo = QComboBox()
+        self.parameter_combo.setMinimumContentsLength(8)
+        self.parameter_combo.setToolTip("The weight or bias whose data and grad the lower plot follows")
+        self.parameter_combo.currentIndexChanged.connect(self._on_parameter_changed)
+        self.numbers_label = QLabel(textFormat=Qt.TextFormat.PlainText)
+        self.neurons_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
+        self.neurons_label.setStyleSheet(f"color: {HINT_COLOR};")
+
+        self.figure = Figure(layout="constrained")
+        grid = self.figure.add_gridspec(2, 2, height_ratios=[1, 1.15])
+        self.flow_axes = self.figure.add_subplot(grid[0, 0])
+        self.neurons_axes = self.figure.add_subplot(grid[0, 1])
+        self.data_axes = self.figure.add_subplot(grid[1, :])
+        self.grad_axes = self.data_axes.twinx()
+        self.canvas = FigureCanvasQTAgg(self.figure)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Parameter"))
+        bar.addWidget(self.parameter_combo)
+        bar.addWidget(self.numbers_label, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.neurons_label)
+
+        self._jobs = LatestJobThread(self._activity_ready.emit, "neuron activity")
+        self._activity_ready.connect(self._on_activity_ready)
+        self.destroyed.connect(self._jobs.close)
+        self._draw()
+
+    # ---- what the window feeds it
+
+    def start_run(self, weights: ModelWeights, zero_grad: bool) -> None:
+        """A new run of the network `weights` describes: forget the old run's numbers."""
+        names = parameter_names(weights)
+        if names != self._names:
+            self._names = names
+            keep = self.parameter_combo.currentText()
+            with QSignalBlocker(self.parameter_combo):  # one redraw below, not one per item
+                self.parameter_combo.clear()
+                self.parameter_combo.addItems(names)
+                self.parameter_combo.setCurrentIndex(names.index(keep) if keep in names else 0)
+        traced = len(names) <= TRACE_MAX_PARAMETERS
+        self.parameter_combo.setEnabled(traced)
+        self._trace = ParameterTrace(names) if traced else None
+        self._steps, self._layer_grads = [], []
+        self._layer_labels = [f"layer {i} ({layer.activation})" for i, layer in enumerate(weights.layers, 1)]
+        self._zero_grad = zero_grad
+        self._stale = True
+
+    def add_results(self, results: list[StepResult]) -> None:
+        for r in results:
+            if r.layer_grads:
+                self._steps.append(r.step)
+                self._layer_grads.append(r.layer_grads)
+        self._stale = True
+
+    def add_trace(self, rows: list[TraceRow]) -> None:
+        if self._trace is not None:
+            self._trace.add(rows)
+            if rows:
+                self._zero_grad = rows[-1].zero_grad
+            self._stale = True
+
+    def set_weights(self, weights: ModelWeights, inputs: list[list[float]]) -> None:
+        """Count dead and saturated neurons on `inputs` with these weights (in a worker thread)."""
+        generation = self._generation
+        self._jobs.submit(lambda: (generation, neuron_activity(weights, inputs)))
+
+    def forget_network(self) -> None:
+        """The network changed shape: results still being computed for the old one are dropped."""
+        self._generation += 1
+        self._activity = []
+        self._stale = True
+
+    def select_parameter(self, name: str) -> bool:
+        """Follow the parameter called `name` ("w1.2.1", "b2.3"); False if this network has none."""
+        index = self.parameter_combo.findText(name)
+        if index < 0:
+            return False
+        self.parameter_combo.setCurrentIndex(index)
+        return True
+
+    def refresh(self) -> None:
+        """Redraw if the numbers changed since the last draw (the window calls this when shown)."""
+        if self._stale and self.isVisible():
+            self._draw()
+
+    def history(self):
+        """The selected parameter's ParameterHistory, or None (no trace, or nothing selected)."""
+        index = self.parameter_combo.currentIndex()
+        if self._trace is None or index < 0 or not len(self._trace):
+            return None
+        return self._trace.history(index)
+
+    # ---- drawing
+
+    @Slot(object)
+    def _on_activity_ready(self, result: tuple) -> None:
+        generation, activity = result
+        if generation == self._generation:
+            self._activity = activity
+            self._stale = True
+            self.refresh()
+
+    @Slot(int)
+    def _on_parameter_changed(self, _index: int) -> None:
+        self._stale = True
+        self.refresh()
+
+    def _draw(self) -> None:
+        self._stale = False
+        self._draw_flow()
+        self._draw_neurons()
+        self._draw_history()
+        self.canvas.draw_idle()
+
+    def _draw_flow(self) -> None:
+        axes = self.flow_axes
+        axes.clear()
+        axes.set_title("Gradient flow: mean |grad| per layer", fontsize="medium")
+        axes.set_xlabel("step")
+        if not self._layer_grads:
+            _note(axes, "Train to see each layer's gradients")
+            return
+        for i, label in enumerate(self._layer_labels):
+            values = [g[i] if i < len(g) and g[i] > 0 else math.nan for g in self._layer_grads]
+            axes.plot(self._steps, values, label=label, linewidth=1.2)
+        axes.set_yscale("log")
+        axes.grid(True, which="major", alpha=0.3)
+        axes.legend(fontsize="x-small", loc="best")
+
+    def _draw_neurons(self) -> None:
+        axes = self.neurons_axes
+        axes.clear()
+        axes.set_title("Neurons that stopped learning", fontsize="medium")
+        activity = [a for a in self._activity if a.activation != "linear"]
+        if not activity:
+            _note(axes, "No ReLU, tanh or sigmoid layers" if self._activity else "")
+            self.neurons_label.setText("")
+            return
+        labels = [f"layer {a.layer}\n{a.activation}" for a in activity]
+        dead = [len(a.dead) / a.neurons for a in activity]
+        saturated = [len(a.saturated) / a.neurons for a in activity]
+        alive = [1 - d - s for d, s in zip(dead, saturated)]
+        axes.barh(labels, dead, color=DEAD_COLOR, label="dead (ReLU: 0 on every sample)")
+        axes.barh(
+            labels, saturated, left=dead, color=SATURATED_COLOR, label="saturated (flat on most samples)"
+        )
+        axes.barh(
+            labels, alive, left=[d + s for d, s in zip(dead, saturated)], color=ALIVE_COLOR, label="working"
+        )
+        axes.set_xlim(0, 1)
+        axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
+        axes.invert_yaxis()
+        axes.legend(fontsize="x-small", loc="lower right")
+        named = [f"layer {a.layer}: " + ", ".join(a.names) for a in activity if a.names]
+        self.neurons_label.setText(
+            "Stopped: " + "; ".join(named) if named else "Every neuron passes gradients on these samples."
+        )
+
+    def _draw_history(self) -> None:
+        data_axes, grad_axes = self.data_axes, self.grad_axes
+        data_axes.clear()
+        grad_axes.clear()
+        history = self.history()
+        name = self.parameter_combo.currentText() or "parameter"
+        data_axes.set_title(f"{name}: its data and grad over the steps", fontsize="medium")
+        data_axes.set_xlabel("step")
+        if self._trace is None and self._names:
+            _note(
+                data_axes,
+                f"Parameter history is kept for networks of up to {TRACE_MAX_PARAMETERS:,} parameters",
+            )
+            self.numbers_label.setText("")
+            return
+        if history is None:
+            _note(data_axes, "Train to follow this parameter")
+            self.numbers_label.setText("")
+            return
+        data_axes.plot(history.steps, history.data, color=DATA_COLOR, label="data")
+        data_axes.set_ylabel("data", color=DATA_COLOR)
+        grad_axes.plot(history.steps, history.grad, color=GRAD_COLOR, label="grad (what the update used)")
+        if not self._zero_grad:
+            grad_axes.plot(
+                history.steps,
+                history.added,
+                color=ADDED_COLOR,
+                linestyle="--",
+                label="added by this backward()",
+            )
+        grad_axes.set_ylabel("grad", color=GRAD_COLOR)
+        grad_axes.axhline(0, color=GRAD_COLOR, linewidth=0.5, alpha=0.4)
+        grad_axes.legend(fontsize="x-small", loc="upper right")
+        data_axes.grid(True, alpha=0.3)
+        step, data, grad, added = history.steps[-1], history.data[-1], history.grad[-1], history.added[-1]
+        if self._zero_grad:
+            text = f"step {step}: data {data:.6g}, grad {grad:.6g}"
+        else:
+            text = (
+                f"step {step}: data {data:.6g}, grad {grad:.6g} = {grad - added:.6g} kept + {added:.6g} added"
+            )
+        self.numbers_label.setText(text)
+        self.numbers_label.setStyleSheet("" if self._zero_grad else f"color: {WARNING_COLOR};")
+
+    def shutdown(self) -> None:
+        self._jobs.close()
+
+
+def _note(axes, text: str) -> None:
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.text(0.5, 0.5, text, ha="center", va="center", color=HINT_COLOR, transform=axes.transAxes, wrap=True)
