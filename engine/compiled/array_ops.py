@@ -160,12 +160,16 @@ class Sum:
             self.terms.add_grad(g)
 
 
-class MatrixProduct:
-    """A layer's neurons (R rows of weights) over every sample (C rows of inputs): act(X @ W.T + b)."""
+class _Neurons:
+    """Neuron nodes of one activation: inputs `x`, weights `w` and biases `b`."""
 
     def __init__(self, act: str, x: Operand, w: Operand, b: Operand, out: Array, gout: Array):
         self.fn, self.slope = ACTIVATION[act].array_forward, ACTIVATION[act].slope
         self.x, self.w, self.b, self.out, self.gout = x, w, b, out, gout
+
+
+class MatrixProduct(_Neurons):
+    """A layer's neurons (R rows of weights) over every sample (C rows of inputs): act(X @ W.T + b)."""
 
     def forward(self) -> None:
         self.x_value, self.w_value = self.x.read(), self.w.read()
@@ -183,12 +187,8 @@ class MatrixProduct:
             self.x.add_grad(g @ self.w_value)
 
 
-class RowwiseNeurons:
+class RowwiseNeurons(_Neurons):
     """Neuron nodes that do not form a grid: k rows of weights times k rows of inputs, row by row."""
-
-    def __init__(self, act: str, x: Operand, w: Operand, b: Operand, out: Array, gout: Array):
-        self.fn, self.slope = ACTIVATION[act].array_forward, ACTIVATION[act].slope
-        self.x, self.w, self.b, self.out, self.gout = x, w, b, out, gout
 
     def forward(self) -> None:
         self.x_value, self.w_value = self.x.read(), self.w.read()
