@@ -13,7 +13,7 @@ from here: the fused neuron (engine/neuron.py), compiled mode's array program
 
 The local derivatives use arithmetic operators only, so the same function works on
 floats and on NumPy arrays, and computes the same numbers as the backward rules.
-NumPy is imported inside the array forms only: `import engine` must not need it.
+NumPy is imported only by `on_arrays()`: `import engine` must not need it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Number = int | float
-Array = Any  # a numpy.ndarray; NumPy is not imported here
+Array = Any  # a numpy.ndarray
 
 
 # ---------------------------------------------------------------- the forwards on floats
@@ -49,51 +49,28 @@ def identity(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------- the forwards on NumPy arrays
-# Each computes what the float form computes, element by element, including with nan.
+# Each entry's `numpy_form` takes the numpy module and gives its function on arrays, which
+# computes what the float form computes, element by element, including with nan. The module
+# is passed in because importing the engine must not import NumPy; `on_arrays()` imports it.
 
 
-def _array_add(a: Array, b: Array, out: Array | None = None) -> Array:
-    import numpy as np
-
-    return np.add(a, b, out=out)
+def _relu_on_arrays(np: Any) -> Callable[[Array], Array]:
+    return lambda a: np.where(a > 0, a, 0.0)
 
 
-def _array_multiply(a: Array, b: Array, out: Array | None = None) -> Array:
-    import numpy as np
+def _sigmoid_on_arrays(np: Any) -> Callable[[Array], Array]:
+    def sigmoid(a: Array) -> Array:
+        # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: e^-|x| never overflows
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
-    return np.multiply(a, b, out=out)
-
-
-def _array_tanh(a: Array) -> Array:
-    import numpy as np
-
-    return np.tanh(a)
+    return sigmoid
 
 
-def _array_exp(a: Array) -> Array:
-    import numpy as np
+def _numpy_function(numpy_form: Callable[[Any], Callable[..., Array]]) -> Callable[..., Array]:
+    import numpy
 
-    return np.exp(a)
-
-
-def _array_log(a: Array) -> Array:
-    import numpy as np
-
-    return np.log(a)
-
-
-def _array_relu(a: Array) -> Array:
-    import numpy as np
-
-    return np.where(a > 0, a, 0.0)
-
-
-def _array_sigmoid(a: Array) -> Array:
-    import numpy as np
-
-    # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: e^-|x| never overflows
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return numpy_form(numpy)
 
 
 # ---------------------------------------------------------------- the activations
@@ -105,29 +82,50 @@ class Activation:
 
     name: str
     forward: Callable[[float], float]
-    array_forward: Callable[[Array], Array]
+    numpy_form: Callable[[Any], Callable[[Array], Array]]
     # d act(z) / dz written in terms of out = act(z), on floats or arrays alike
     slope: Callable[[Any], Any]
     rule: str
     torch_module: str  # the torch.nn module that computes it
 
+    def on_arrays(self) -> Callable[[Array], Array]:
+        """The NumPy form: the activation of every element of an array (imports NumPy)."""
+        return _numpy_function(self.numpy_form)
+
 
 ACTIVATION = {
     "tanh": Activation(
-        "tanh", math.tanh, _array_tanh, lambda out: 1 - out**2, "∂tanh(z)/∂z = 1 − tanh(z)²", "Tanh"
+        "tanh",
+        forward=math.tanh,
+        numpy_form=lambda np: np.tanh,
+        slope=lambda out: 1 - out**2,
+        rule="∂tanh(z)/∂z = 1 − tanh(z)²",
+        torch_module="Tanh",
     ),
     "relu": Activation(
-        "relu", relu, _array_relu, lambda out: out > 0, "∂relu(z)/∂z = 1 if z > 0 else 0", "ReLU"
+        "relu",
+        forward=relu,
+        numpy_form=_relu_on_arrays,
+        slope=lambda out: out > 0,
+        rule="∂relu(z)/∂z = 1 if z > 0 else 0",
+        torch_module="ReLU",
     ),
     "sigmoid": Activation(
         "sigmoid",
-        sigmoid,
-        _array_sigmoid,
-        lambda out: out * (1 - out),
-        "∂σ(z)/∂z = σ(z)·(1 − σ(z))",
-        "Sigmoid",
+        forward=sigmoid,
+        numpy_form=_sigmoid_on_arrays,
+        slope=lambda out: out * (1 - out),
+        rule="∂σ(z)/∂z = σ(z)·(1 − σ(z))",
+        torch_module="Sigmoid",
     ),
-    "linear": Activation("linear", identity, identity, lambda out: 1.0, "∂z/∂z = 1", "Identity"),
+    "linear": Activation(
+        "linear",
+        forward=identity,
+        numpy_form=lambda np: identity,
+        slope=lambda out: 1.0,
+        rule="∂z/∂z = 1",
+        torch_module="Identity",
+    ),
 }
 ACTIVATIONS = tuple(ACTIVATION)  # the names, in the order the app offers them
 NEURON_OPS = tuple(f"neuron:{name}" for name in ACTIVATIONS)  # the op of a fused neuron node
@@ -158,10 +156,14 @@ class Operation:
 
     op: str
     forward: Callable[..., float]
-    array_forward: Callable[..., Array]
+    numpy_form: Callable[[Any], Callable[..., Array]]
     # (the operands' data, out's data, the exponent or None) -> ∂out/∂operand for each operand
     local: Callable[[tuple, Any, Number | None], tuple]
     rule: str
+
+    def on_arrays(self) -> Callable[..., Array]:
+        """The NumPy form: the operation element by element on arrays (imports NumPy)."""
+        return _numpy_function(self.numpy_form)
 
 
 def _power_local(data: tuple, out: Any, n: Number | None) -> tuple:
@@ -175,7 +177,7 @@ def _of_activation(activation: Activation) -> Operation:
     return Operation(
         activation.name,
         activation.forward,
-        activation.array_forward,
+        activation.numpy_form,
         lambda data, out, n: (slope(out),),
         activation.rule,
     )
@@ -183,19 +185,41 @@ def _of_activation(activation: Activation) -> Operation:
 
 OPS: dict[str, Operation] = {
     "+": Operation(
-        "+", operator.add, _array_add, lambda data, out, n: (1.0, 1.0), "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1"
+        "+",
+        forward=operator.add,
+        numpy_form=lambda np: np.add,
+        local=lambda data, out, n: (1.0, 1.0),
+        rule="∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1",
     ),
     "*": Operation(
         "*",
-        operator.mul,
-        _array_multiply,
-        lambda data, out, n: (data[1], data[0]),
-        "∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+        forward=operator.mul,
+        numpy_form=lambda np: np.multiply,
+        local=lambda data, out, n: (data[1], data[0]),
+        rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
     ),
-    "**": Operation("**", operator.pow, operator.pow, _power_local, "∂(aⁿ)/∂a = n·aⁿ⁻¹"),
+    "**": Operation(
+        "**",
+        forward=operator.pow,
+        numpy_form=lambda np: operator.pow,  # a ** n, as the compiled program always computed it
+        local=_power_local,
+        rule="∂(aⁿ)/∂a = n·aⁿ⁻¹",
+    ),
     "tanh": _of_activation(ACTIVATION["tanh"]),
-    "exp": Operation("exp", math.exp, _array_exp, lambda data, out, n: (out,), "∂eᵃ/∂a = eᵃ"),
-    "log": Operation("log", math.log, _array_log, lambda data, out, n: (1 / data[0],), "∂ln(a)/∂a = 1/a"),
+    "exp": Operation(
+        "exp",
+        forward=math.exp,
+        numpy_form=lambda np: np.exp,
+        local=lambda data, out, n: (out,),
+        rule="∂eᵃ/∂a = eᵃ",
+    ),
+    "log": Operation(
+        "log",
+        forward=math.log,
+        numpy_form=lambda np: np.log,
+        local=lambda data, out, n: (1 / data[0],),
+        rule="∂ln(a)/∂a = 1/a",
+    ),
     "relu": _of_activation(ACTIVATION["relu"]),
     "sigmoid": _of_activation(ACTIVATION["sigmoid"]),
 }

@@ -141,7 +141,7 @@ class ModelWeights:
             raise ValueError(f"expected an array of shape (n, {self.inputs}), got {h.shape}")
         for layer in self.layers:
             z = h @ np.asarray(layer.weight, dtype=np.float64).T + np.asarray(layer.bias, dtype=np.float64)
-            h = ACTIVATION[layer.activation].array_forward(z)
+            h = ACTIVATION[layer.activation].on_arrays()(z)
         return h[:, 0] if h.shape[1] == 1 else h
 
     def to_dict(self) -> dict:

@@ -81,6 +81,11 @@ class Operand:
 # ---------------------------------------------------------------- array operations
 
 
+def chain(local: Array | float, g: Array) -> Array:
+    """The chain rule, local · g; a local derivative of exactly 1 passes g on as it is (1.0 * g is g)."""
+    return g if local.__class__ is float and local == 1.0 else local * g
+
+
 class ArrayOp(Protocol):
     def forward(self) -> None: ...
 
@@ -92,7 +97,7 @@ class Unary:
 
     def __init__(self, op: str, a: Operand, out: Array, gout: Array):
         operation = OPS[op]
-        self.fn, self.local = operation.array_forward, operation.local
+        self.fn, self.local = operation.on_arrays(), operation.local
         self.a, self.out, self.gout = a, out, gout
 
     def forward(self) -> None:
@@ -102,7 +107,7 @@ class Unary:
     def backward(self) -> None:
         if self.a.wants_grad:
             (local,) = self.local((self.a_value,), self.out, None)
-            self.a.add_grad(local * self.gout)
+            self.a.add_grad(chain(local, self.gout))
 
 
 class Power:
@@ -110,7 +115,7 @@ class Power:
 
     def __init__(self, exponent: float, a: Operand, out: Array, gout: Array):
         operation = OPS["**"]
-        self.fn, self.local = operation.array_forward, operation.local
+        self.fn, self.local = operation.on_arrays(), operation.local
         self.exponent, self.a, self.out, self.gout = exponent, a, out, gout
 
     def forward(self) -> None:
@@ -120,7 +125,7 @@ class Power:
     def backward(self) -> None:
         if self.a.wants_grad:
             (local,) = self.local((self.a_value,), self.out, self.exponent)
-            self.a.add_grad(local * self.gout)
+            self.a.add_grad(chain(local, self.gout))
 
 
 class Binary:
@@ -128,7 +133,7 @@ class Binary:
 
     def __init__(self, op: str, a: Operand, b: Operand, out: Array, gout: Array):
         operation = OPS[op]
-        self.fn, self.local = operation.array_forward, operation.local
+        self.fn, self.local = operation.on_arrays(), operation.local
         self.a, self.b, self.out, self.gout = a, b, out, gout
 
     def forward(self) -> None:
@@ -138,9 +143,9 @@ class Binary:
     def backward(self) -> None:
         local_a, local_b = self.local((self.a_value, self.b_value), self.out, None)
         if self.a.wants_grad:
-            self.a.add_grad(local_a * self.gout)
+            self.a.add_grad(chain(local_a, self.gout))
         if self.b.wants_grad:
-            self.b.add_grad(local_b * self.gout)
+            self.b.add_grad(chain(local_b, self.gout))
 
 
 class Sum:
@@ -164,7 +169,7 @@ class _Neurons:
     """Neuron nodes of one activation: inputs `x`, weights `w` and biases `b`."""
 
     def __init__(self, act: str, x: Operand, w: Operand, b: Operand, out: Array, gout: Array):
-        self.fn, self.slope = ACTIVATION[act].array_forward, ACTIVATION[act].slope
+        self.fn, self.slope = ACTIVATION[act].on_arrays(), ACTIVATION[act].slope
         self.x, self.w, self.b, self.out, self.gout = x, w, b, out, gout
 
 
@@ -178,7 +183,7 @@ class MatrixProduct(_Neurons):
         self.out[...] = self.fn(z)
 
     def backward(self) -> None:
-        g = self.slope(self.out) * self.gout  # (C, R): the grad of each weighted sum
+        g = chain(self.slope(self.out), self.gout)  # (C, R): the grad of each weighted sum
         if self.w.wants_grad:
             self.w.add_grad(g.T @ self.x_value)
         if self.b.wants_grad:
@@ -195,7 +200,7 @@ class RowwiseNeurons(_Neurons):
         self.out[...] = self.fn(np.einsum("ij,ij->i", self.x_value, self.w_value) + self.b.read())
 
     def backward(self) -> None:
-        g = self.slope(self.out) * self.gout
+        g = chain(self.slope(self.out), self.gout)
         if self.w.wants_grad:
             self.w.add_grad(g[:, None] * self.x_value)
         if self.b.wants_grad:

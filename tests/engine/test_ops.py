@@ -102,7 +102,7 @@ def test_an_activations_array_form_is_its_float_form(activation):
     entry = ACTIVATION[activation]
     values = np.append(HARD_NUMBERS, [np.inf, -np.inf, np.nan])
     with np.errstate(all="ignore"):
-        got = entry.array_forward(values)
+        got = entry.on_arrays()(values)
     want = np.array([entry.forward(float(z)) for z in values])
     np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
     slopes = entry.slope(want)  # the same function on an array of outputs and on each of them
@@ -114,7 +114,7 @@ def test_an_activations_array_form_is_its_float_form(activation):
 def test_a_unary_ops_array_form_is_its_float_form(op):
     entry = OPS[op]
     values = np.abs(HARD_NUMBERS[2:-2]) + 1e-3 if op in ("log", "exp") else HARD_NUMBERS
-    got = entry.array_forward(values)
+    got = entry.on_arrays()(values)
     np.testing.assert_allclose(got, [entry.forward(float(v)) for v in values], rtol=1e-15, atol=0)
     (local,) = entry.local((values,), got, None)
     want = [entry.local((float(v),), float(o), None)[0] for v, o in zip(values, got)]
@@ -126,7 +126,7 @@ def test_a_binary_ops_array_form_is_its_float_form_and_can_write_in_place(op):
     entry = OPS[op]
     a, b = HARD_NUMBERS[2:-2], HARD_NUMBERS[::-1][2:-2]
     out = np.empty_like(a)
-    entry.array_forward(a, b, out=out)
+    entry.on_arrays()(a, b, out=out)
     np.testing.assert_array_equal(out, [entry.forward(float(x), float(y)) for x, y in zip(a, b)])
 
 
