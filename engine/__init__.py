@@ -1,5 +1,10 @@
 """The scalar autograd engine: `Value`, and a Neuron / Layer / MLP library on top.
 
+Where the lecture's ideas live: value.py is micrograd's Value (each op with its backward
+rule); ops.py is the op table (every operation's forward, local derivative, NumPy form
+and rule); neuron.py makes a whole neuron one node; nn.py is Neuron, Layer and MLP;
+compiled/ replays a training step as NumPy array operations.
+
 Pure Python: nothing here imports Qt, matplotlib or graphviz, so everything the
 app computes can be run and tested headless.
 """

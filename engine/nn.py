@@ -11,22 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from engine.value import Value, _neuron, as_values
-
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-
-
-def activate(v: Value, activation: str) -> Value:
-    """Apply an activation by name; "linear" returns `v` itself (no node)."""
-    if activation == "tanh":
-        return v.tanh()
-    if activation == "relu":
-        return v.relu()
-    if activation == "sigmoid":
-        return v.sigmoid()
-    if activation == "linear":
-        return v
-    raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+from engine.neuron import lecture_neuron, neuron_node
+from engine.ops import ACTIVATIONS as ACTIVATIONS  # re-exported: the GUI's choices
+from engine.ops import check_activation
+from engine.value import Value, as_values
 
 
 class Module:
@@ -42,8 +30,7 @@ class Neuron(Module):
     """act(w · x + b), as one `Value.neuron` node (the graph view can expand it)."""
 
     def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        check_activation(activation)
         rng = rng or random.Random()
         self.w = [Value(rng.uniform(-1, 1), label="w") for _ in range(nin)]
         self.b = Value(rng.uniform(-1, 1), label="b")
@@ -51,10 +38,19 @@ class Neuron(Module):
         self._op = f"neuron:{activation}"
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        # The lecture's line, `reference_call`, makes 2n + 1 nodes:
+        #     sum((wi*xi for wi, xi in zip(self.w, x)), self.b).tanh()
+        # This makes one node with the same data and, after backward(), the same grads, bit for bit.
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
         xs = as_values(x)
-        return _neuron(self.w, xs, self.b, self._op, [v.data for v in xs])
+        return neuron_node(self.w, xs, self.b, self._op, [v.data for v in xs])
+
+    def reference_call(self, x: Sequence[Value | float]) -> Value:
+        """The lecture's Neuron.__call__, node by node, with this neuron's activation."""
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        return lecture_neuron(self.w, x, self.b, self.activation)
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -68,8 +64,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None):
         rng = rng or random.Random()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        check_activation(activation)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
         self.nin, self.nout, self.activation = nin, nout, activation
 
@@ -80,7 +75,7 @@ class Layer(Module):
         # and reads their data from one list (the hot loop of training).
         x = as_values(x)
         xd = [v.data for v in x]
-        out = [_neuron(n.w, x, n.b, n._op, xd) for n in self.neurons]
+        out = [neuron_node(n.w, x, n.b, n._op, xd) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

@@ -7,10 +7,12 @@ The GUI never hands the worker a live network: it hands over a `ModelSpec`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from engine.files import describe_value
-from engine.nn import ACTIVATIONS, MLP, initial_weights
+from engine.nn import MLP, initial_weights
+from engine.ops import check_activation
 from engine.weights import LayerWeights, ModelWeights
 
 MAX_LAYER_SIZE = 256
@@ -74,6 +76,27 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def forward_graph_nodes(
+    n_inputs: int, layers: Sequence[tuple[int, str]], expanded: bool, tanh_as_exp: bool = False
+) -> tuple[int, int]:
+    """The graph one sample's forward pass makes: (its own nodes, the parameters' leaves).
+
+    The one home of this count (the Model panel's estimate and the graph view's size
+    check both come from it). `layers` is (neurons, activation) per layer. Its own
+    nodes are the inputs and, per neuron, one node (fused) or, `expanded` as in the
+    lecture, a "*" and a "+" per input and an activation node; `tanh_as_exp` writes
+    tanh as (e^2n - 1)/(e^2n + 1): 6 nodes more. The parameters' leaves are shared by
+    every sample.
+    """
+    own, parameters, nin = n_inputs, 0, n_inputs
+    for nout, activation in layers:
+        parameters += nout * (nin + 1)
+        per_neuron = (2 * nin + (activation != "linear")) if expanded else 1
+        own += nout * (per_neuron + (6 if tanh_as_exp and activation == "tanh" else 0))
+        nin = nout
+    return own, parameters
+
+
 @dataclass
 class ModelSpec:
     hidden_sizes: list[int] = field(default_factory=lambda: [4, 4])
@@ -92,10 +115,7 @@ class ModelSpec:
                 f"{len(self.hidden_sizes)} hidden layers but {len(self.hidden_activations)} activations"
             )
         for a in [*self.hidden_activations, self.output_activation]:
-            if not isinstance(a, str) or a not in ACTIVATIONS:
-                raise SpecError(
-                    f"unknown activation {describe_value(a)}; choose one of {', '.join(ACTIVATIONS)}"
-                )
+            check_activation(a, SpecError)
         for i, n in enumerate(self.hidden_sizes):
             if not _is_int(n) or not 1 <= n <= MAX_LAYER_SIZE:
                 raise SpecError(
@@ -140,14 +160,9 @@ class ModelSpec:
         a "+" per input, and an activation node; the engine stores each neuron as
         one node over the same leaves. Inputs count once.
         """
-        sizes = [n_inputs, *self.hidden_sizes, 1]
-        acts = self.activations
-        expanded = fused = n_inputs
-        for i in range(len(sizes) - 1):
-            nin, nout = sizes[i], sizes[i + 1]
-            leaves = nout * (nin + 1)
-            expanded += leaves + nout * (2 * nin + (acts[i] != "linear"))
-            fused += leaves + nout
+        layers = list(zip([*self.hidden_sizes, 1], self.activations))
+        expanded = sum(forward_graph_nodes(n_inputs, layers, expanded=True))
+        fused = sum(forward_graph_nodes(n_inputs, layers, expanded=False))
         return expanded, fused
 
     def describe(self, n_inputs: int) -> str:

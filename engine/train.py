@@ -51,7 +51,7 @@ class TrainSettings:
     l2: float = 0.0
     zero_grad: bool = True
     seed: int = 0  # for drawing mini-batches
-    compiled: bool = False  # replay the traced step as NumPy array operations (engine/compiled.py)
+    compiled: bool = False  # replay the traced step as NumPy array operations (engine/compiled/)
 
     def validate(self) -> None:
         """Raise SettingsError, naming the setting and its allowed values, if one is unusable."""

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.files import FileProblem, atomic_write_bytes, parse_json, read_bytes_limited, read_json_limited
-from engine.nn import ACTIVATIONS, MLP
-from engine.value import _relu, _sigmoid
+from engine.nn import MLP
+from engine.ops import ACTIVATION, check_activation
 
 if TYPE_CHECKING:
     import numpy
@@ -45,11 +45,6 @@ MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, a
 
 class WeightsError(ValueError):
     """A weights file that cannot be used, with a message saying why."""
-
-
-# The engine's own activation functions, so `predict` matches it bit for bit
-_ACTIVATION_FUNCTIONS = {"tanh": math.tanh, "relu": _relu, "sigmoid": _sigmoid, "linear": lambda z: z}
-_TORCH_MODULES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Identity"}
 
 
 @dataclass
@@ -128,7 +123,7 @@ class ModelWeights:
             raise ValueError(f"these weights take {self.inputs} inputs, got {len(x)}")
         h = [float(v) for v in x]
         for layer in self.layers:
-            act = _ACTIVATION_FUNCTIONS[layer.activation]
+            act = ACTIVATION[layer.activation].forward  # the engine's own, so this matches it bit for bit
             # bias + w1*x1 + ... + wn*xn, left to right: the engine's order of float additions
             h = [act(reduce(add, map(mul, row, h), b)) for row, b in zip(layer.weight, layer.bias)]
         return h[0] if len(h) == 1 else h
@@ -146,15 +141,7 @@ class ModelWeights:
             raise ValueError(f"expected an array of shape (n, {self.inputs}), got {h.shape}")
         for layer in self.layers:
             z = h @ np.asarray(layer.weight, dtype=np.float64).T + np.asarray(layer.bias, dtype=np.float64)
-            if layer.activation == "tanh":
-                h = np.tanh(z)
-            elif layer.activation == "relu":
-                h = np.where(z > 0, z, 0.0)
-            elif layer.activation == "sigmoid":
-                e = np.exp(-np.abs(z))  # the engine's stable form: e^-z for z >= 0, e^z below
-                h = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-            else:
-                h = z
+            h = ACTIVATION[layer.activation].on_arrays()(z)
         return h[:, 0] if h.shape[1] == 1 else h
 
     def to_dict(self) -> dict:
@@ -208,10 +195,7 @@ class ModelWeights:
 def _parse_layer(raw: object, where: str, width: int, column: str) -> LayerWeights:
     if not isinstance(raw, dict):
         raise WeightsError(f"{where} is {_describe(raw)}, not an object")
-    activation = _require(raw, "activation", where)
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        choices = ", ".join(ACTIVATIONS)
-        raise WeightsError(f"{where}: unknown activation {_describe(activation)}; choose one of {choices}")
+    activation = check_activation(_require(raw, "activation", where), WeightsError, f"{where}: ")
     weight, bias = _require(raw, "weight", where), _require(raw, "bias", where)
     if not isinstance(weight, list) or not weight:
         raise WeightsError(f"{where}: 'weight' must be a non-empty list of rows, not {_describe(weight)}")
@@ -476,7 +460,7 @@ def to_torch_sequential(weights: ModelWeights) -> torch.nn.Sequential:
         with torch.no_grad():
             linear.weight.copy_(torch.tensor(layer.weight, dtype=torch.float64))
             linear.bias.copy_(torch.tensor(layer.bias, dtype=torch.float64))
-        modules += [linear, getattr(nn, _TORCH_MODULES[layer.activation])()]
+        modules += [linear, getattr(nn, ACTIVATION[layer.activation].torch_module)()]
     return nn.Sequential(*modules)
 
 

@@ -1,4 +1,4 @@
-"""Compiled mode (engine/compiled.py): the replayed array program trains exactly like the plain engine.
+"""Compiled mode (engine/compiled/): the replayed array program trains exactly like the plain engine.
 
 "Exactly" is within 1e-12 · max(1, |plain|) per number after 50 steps: the program
 adds some sums in another order (a matrix product, NumPy's tanh), which moves the

@@ -11,7 +11,7 @@ import pytest
 
 from engine.data import moons
 from engine.nn import MLP, Layer, Module, Neuron
-from engine.value import Value
+from engine.value import Value, topological_order
 from tests.engine.helpers import assert_close
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -389,3 +389,33 @@ def test_the_cycle_check_does_find_micrographs_closures():
 def test_layer_sizes_must_be_positive_integers(nin, nouts):
     with pytest.raises(ValueError, match="positive integers"):
         MLP(nin, nouts)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+@pytest.mark.parametrize("inputs", ["numbers", "values", "a reused leaf"])
+def test_neuron_call_equals_the_lectures_reference_call_bit_for_bit(activation, inputs):
+    """Neuron.__call__'s one node against the lecture's line, written out in `reference_call`."""
+    results = []
+    for call in ("__call__", "reference_call"):
+        neuron = Neuron(4, activation, random.Random(7))
+        xs = [Value(v) for v in (0.3, -1.7, 2.5, -0.4)]
+        x = {
+            "numbers": [0.3, -1.7, 2.5, -0.4],
+            "values": xs,
+            "a reused leaf": [xs[0], neuron.w[1], xs[0], 2.0],
+        }[inputs]
+        out = getattr(neuron, call)(x)
+        (out * out + out).backward()
+        leaves = [*neuron.parameters(), *(v for v in x if isinstance(v, Value))]
+        results.append([out.data, *(leaf.grad for leaf in leaves)])
+    fused, reference = results
+    assert [v.hex() for v in fused] == [v.hex() for v in reference]
+
+
+def test_reference_call_is_the_lectures_graph():
+    neuron = Neuron(3, "tanh", random.Random(0))
+    out = neuron.reference_call([1.0, 2.0, 3.0])
+    assert out.op == "tanh"
+    ops = [node.op for node in topological_order(out) if node.op]
+    assert sorted(ops) == sorted(["*"] * 3 + ["+"] * 3 + ["tanh"])
+    assert neuron([1.0, 2.0, 3.0]).op == "neuron:tanh"  # the fused call: one node

@@ -43,7 +43,8 @@ def test_spec_builds_the_lecture_network_and_counts_it():
     assert spec.parameter_count(3) == len(model.parameters()) == 41
     expanded, stored = spec.graph_size(3)
     # Count the nodes of one forward pass directly, in both forms.
-    from engine.value import expand_neuron, topological_order
+    from engine.neuron import expand_neuron
+    from engine.value import topological_order
 
     out = model([1.0, 2.0, 3.0])
     assert len(topological_order(out)) == stored
@@ -56,6 +57,23 @@ def test_spec_builds_the_lecture_network_and_counts_it():
 
         acts = [expand_neuron(Value.neuron(n.w, acts, n.b, layer.activation)) for n in layer.neurons]
     assert len(topological_order(acts[0])) == expanded
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activations", "output"),
+    [([], [], "linear"), ([2], ["relu"], "sigmoid"), ([3, 2], ["linear", "tanh"], "linear")],
+)
+def test_graph_size_counts_the_nodes_one_forward_pass_makes(sizes, activations, output):
+    from engine.neuron import lecture_neuron
+    from engine.value import Value, topological_order
+
+    spec = ModelSpec(sizes, activations, output)
+    model = spec.build(2)
+    xs = [Value(0.5), Value(-1.5)]
+    fused = model(xs)
+    for layer in model.layers:
+        xs = [lecture_neuron(n.w, xs, n.b, layer.activation) for n in layer.neurons]
+    assert spec.graph_size(2) == (len(topological_order(xs[0])), len(topological_order(fused)))
 
 
 def test_spec_round_trips_and_rejects_garbage():

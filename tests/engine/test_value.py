@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from engine.value import NEURON_OPS, Value, expand_neuron, topological_order
+from engine.neuron import NEURON_OPS, expand_neuron
+from engine.value import Value, topological_order
 from tests.engine.helpers import (
     check_against_finite_differences,
     check_against_torch,
