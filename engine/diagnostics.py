@@ -379,7 +379,7 @@ def neuron_activity(weights: ModelWeights, inputs: Sequence[Sequence[float]]) ->
     layers = []
     for index, layer in enumerate(weights.layers, 1):
         z = h @ np.asarray(layer.weight, dtype=np.float64).T + np.asarray(layer.bias, dtype=np.float64)
-        h = ACTIVATION[layer.activation].array_forward(z)
+        h = ACTIVATION[layer.activation].on_arrays()(z)
         dead, saturated = [], []
         if layer.activation == "relu" and len(h):
             dead = [int(n) + 1 for n in np.flatnonzero(np.all(h <= 0, axis=0))]
