@@ -209,10 +209,16 @@ class DiagnosticsView(QWidget):
         axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
         axes.invert_yaxis()
         axes.legend(fontsize="x-small", loc="lower right")
-        named = [f"layer {a.layer}: " + ", ".join(a.names) for a in activity if a.names]
-        self.neurons_label.setText(
-            "Stopped: " + "; ".join(named) if named else "Every neuron passes gradients on these samples."
-        )
+        dead_names = [f"{a.layer}.{n}" for a in activity for n in a.dead]
+        saturated_names = [f"{a.layer}.{n}" for a in activity for n in a.saturated]
+        parts = []
+        if dead_names:
+            parts.append(
+                "Dead neurons (ReLU output 0 on every sample, so no gradient): " + ", ".join(dead_names)
+            )
+        if saturated_names:
+            parts.append("Saturated neurons (flat on most samples): " + ", ".join(saturated_names))
+        self.neurons_label.setText(". ".join(parts) or "Every neuron passes gradients on these samples.")
 
     def _draw_history(self) -> None:
         data_axes, grad_axes = self.data_axes, self.grad_axes
@@ -244,9 +250,12 @@ class DiagnosticsView(QWidget):
                 linestyle="--",
                 label="added by this backward()",
             )
+        grad_axes.yaxis.tick_right()  # clear() puts a twin's ticks and label back on the left
+        grad_axes.yaxis.set_label_position("right")
         grad_axes.set_ylabel("grad", color=GRAD_COLOR)
         grad_axes.axhline(0, color=GRAD_COLOR, linewidth=0.5, alpha=0.4)
-        grad_axes.legend(fontsize="x-small", loc="upper right")
+        lines = data_axes.get_lines() + grad_axes.get_lines()[: 1 if self._zero_grad else 2]
+        grad_axes.legend(lines, [line.get_label() for line in lines], fontsize="x-small", loc="best")
         data_axes.grid(True, alpha=0.3)
         step, data, grad, added = history.steps[-1], history.data[-1], history.grad[-1], history.added[-1]
         if self._zero_grad:
