@@ -89,54 +89,21 @@ def _progress(result, total: int, started: float) -> None:
     sys.stderr.flush()
 
 
+SAVERS = {".json": weights_io.save_json, ".npz": weights_io.save_npz, ".pt": weights_io.save_torch}
+
+
 def train_main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    savers = {".json": weights_io.save_json, ".npz": weights_io.save_npz, ".pt": weights_io.save_torch}
     suffix = args.out[args.out.rfind(".") :] if "." in args.out else ""
-    if suffix not in savers:
+    if suffix not in SAVERS:
         print(f"error: --out must end in .json, .npz or .pt, got {args.out!r}", file=sys.stderr)
         return 2
     try:
-        if args.session:
-            session = load_session(args.session)
-            dataset, spec, settings = session.dataset, session.model, session.training
-        else:
-            dataset, spec, settings = make_preset("lecture"), ModelSpec(), TrainSettings()
-        if args.csv:
-            dataset = read_csv(args.csv)
-        elif args.preset:
-            dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed)
-        if args.layers is not None:
-            sizes = parse_layer_sizes(args.layers)
-            spec.hidden_sizes = sizes
-            spec.hidden_activations = [args.activation or "tanh"] * len(sizes)
-        if args.activation:
-            spec.hidden_activations = [args.activation] * len(spec.hidden_sizes)
-        if args.output_activation:
-            spec.output_activation = args.output_activation
-        if args.seed is not None:
-            spec.seed = args.seed
-        overrides = {
-            "learning_rate": args.lr,
-            "decay": args.decay,
-            "steps": args.steps,
-            "batch_size": args.batch_size,
-            "loss": args.loss,
-            "l2": args.l2,
-            "zero_grad": False if args.no_zero_grad else None,
-            "compiled": args.compiled,
-        }
-        for name, value in overrides.items():
-            if value is not None:
-                setattr(settings, name, value)
-        model = spec.build(dataset.n_inputs)
-        if args.session and session.weights is not None:
-            session.weights.apply_to(model)
-        trainer = Trainer(model, dataset, settings)
+        trainer, spec = _trainer_from(args)
     except (DataError, SpecError, SessionError, WeightsError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
+    dataset, settings = trainer.dataset, trainer.settings
     print(
         f"training {spec.describe(dataset.n_inputs)} on {dataset.name} ({len(dataset)} samples)",
         file=sys.stderr,
@@ -152,21 +119,70 @@ def train_main(argv: list[str]) -> int:
     if trainer.diverged:
         print(f"error: {trainer.diverged}", file=sys.stderr)
         return 1
+    return _write_weights(trainer, args.out, suffix)
+
+
+def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
+    """The session or preset the arguments name, with their overrides, ready to train."""
+    weights = None
+    if args.session:
+        session = load_session(args.session)
+        dataset, spec, settings, weights = session.dataset, session.model, session.training, session.weights
+    else:
+        dataset, spec, settings = make_preset("lecture"), ModelSpec(), TrainSettings()
+    if args.csv:
+        dataset = read_csv(args.csv)
+    elif args.preset:
+        dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed)
+    _override_model(spec, args)
+    overrides = {
+        "learning_rate": args.lr,
+        "decay": args.decay,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "loss": args.loss,
+        "l2": args.l2,
+        "zero_grad": False if args.no_zero_grad else None,
+        "compiled": args.compiled,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(settings, name, value)
+    model = spec.build(dataset.n_inputs)
+    if weights is not None:
+        weights.apply_to(model)
+    return Trainer(model, dataset, settings), spec
+
+
+def _override_model(spec: ModelSpec, args: argparse.Namespace) -> None:
+    if args.layers is not None:
+        sizes = parse_layer_sizes(args.layers)
+        spec.hidden_sizes = sizes
+        spec.hidden_activations = [args.activation or "tanh"] * len(sizes)
+    if args.activation:
+        spec.hidden_activations = [args.activation] * len(spec.hidden_sizes)
+    if args.output_activation:
+        spec.output_activation = args.output_activation
+    if args.seed is not None:
+        spec.seed = args.seed
+
+
+def _write_weights(trainer: Trainer, path: str, suffix: str) -> int:
     last = trainer.history[-1]
     metadata = {
         "steps_trained": last.step,
         "final_loss": last.loss,
-        "loss": settings.loss,
-        "dataset": dataset.name,
+        "loss": trainer.settings.loss,
+        "dataset": trainer.dataset.name,
     }
     try:
-        savers[suffix](ModelWeights.from_model(model, metadata), args.out)
+        SAVERS[suffix](ModelWeights.from_model(trainer.model, metadata), path)
     except OSError as exc:
-        print(f"error: {describe_os_error(exc, args.out, 'write')}", file=sys.stderr)
+        print(f"error: {describe_os_error(exc, path, 'write')}", file=sys.stderr)
         return 2
     except (WeightsError, ImportError) as exc:
-        print(f"error: could not write {args.out}: {exc}", file=sys.stderr)
+        print(f"error: could not write {path}: {exc}", file=sys.stderr)
         return 2
     acc = f", accuracy {last.accuracy:.0%}" if last.accuracy is not None else ""
-    print(f"final loss {last.loss:.6g}{acc}; wrote {args.out}")
+    print(f"final loss {last.loss:.6g}{acc}; wrote {path}")
     return 0
