@@ -55,23 +55,7 @@ class Session:
     @classmethod
     def from_dict(cls, d: object) -> Session:
         """A fully checked Session: showing it, or training from it, cannot fail on its values."""
-        if not isinstance(d, dict):
-            raise SessionError(f"not a session file: it holds {describe_value(d)}, not a JSON object")
-        if d.get("format") != FORMAT:
-            raise SessionError(
-                f"not a micrograd-studio session file (its format is {describe_value(d.get('format'))})"
-            )
-        version = d.get("version")
-        if not _is_int(version):
-            raise SessionError(
-                f"the session file has no valid version number (it is {describe_value(version)})"
-            )
-        if version > VERSION:
-            raise SessionError(
-                f"made by a newer micrograd-studio (session version {version}); this one reads version {VERSION}"
-            )
-        if version < 1:
-            raise SessionError(f"unknown session version {version}")
+        _check_header(d)
         for key in ("dataset", "model", "training"):
             if key not in d:
                 raise SessionError(f"the session file is missing {key!r}")
@@ -80,21 +64,40 @@ class Session:
             model = ModelSpec.from_dict(d["model"])
             training = _settings_from_dict(d["training"])
             weights = None if d.get("weights") is None else ModelWeights.from_dict(d["weights"])
-        except DataError as exc:
-            raise SessionError(f"its dataset: {exc}") from None
-        except SpecError as exc:
-            raise SessionError(f"its model: {exc}") from None
-        except SettingsError as exc:
-            raise SessionError(f"its training settings: {exc}") from None
-        except WeightsError as exc:
-            raise SessionError(f"its weights: {exc}") from None
+        except (DataError, SpecError, SettingsError, WeightsError) as exc:
+            part = next(part for kind, part in _PART_OF_ERROR.items() if isinstance(exc, kind))
+            raise SessionError(f"{part}: {exc}") from None
         history = _history_from_list(d.get("history", []))
-        if weights is not None:
-            expected = model.build(dataset.n_inputs)
-            problem = weights.matches(expected)
-            if problem:
-                raise SessionError(f"the saved weights do not fit the saved model: {problem}")
+        if weights is not None and (problem := model.weights_problem(weights, dataset.n_inputs)):
+            raise SessionError(f"the saved weights do not fit the saved model: {problem}")
         return cls(dataset, model, training, weights, history)
+
+
+_PART_OF_ERROR = {
+    DataError: "its dataset",
+    SpecError: "its model",
+    SettingsError: "its training settings",
+    WeightsError: "its weights",
+}
+
+
+def _check_header(d: object) -> None:
+    """A JSON object in this app's session format, of a version this app reads."""
+    if not isinstance(d, dict):
+        raise SessionError(f"not a session file: it holds {describe_value(d)}, not a JSON object")
+    if d.get("format") != FORMAT:
+        raise SessionError(
+            f"not a micrograd-studio session file (its format is {describe_value(d.get('format'))})"
+        )
+    version = d.get("version")
+    if not _is_int(version):
+        raise SessionError(f"the session file has no valid version number (it is {describe_value(version)})")
+    if version > VERSION:
+        raise SessionError(
+            f"made by a newer micrograd-studio (session version {version}); this one reads version {VERSION}"
+        )
+    if version < 1:
+        raise SessionError(f"unknown session version {version}")
 
 
 def _is_int(value: object) -> bool:

@@ -136,6 +136,18 @@ class ModelSpec:
         self.validate()
         return MLP(n_inputs, [*self.hidden_sizes, 1], activations=self.activations, seed=self.seed)
 
+    def weights_problem(self, weights: ModelWeights, n_inputs: int) -> str:
+        """What differs between `weights` and the network this spec builds, or "" (without building it)."""
+        if weights.inputs != n_inputs:
+            return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
+        sizes, activations = [*self.hidden_sizes, 1], self.activations
+        if len(weights.layers) != len(sizes):
+            return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
+        for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
+            if len(layer.bias) != size or layer.activation != activation:
+                return f"layer {i} of its weights does not match its model"
+        return ""
+
     def fresh_weights(self, n_inputs: int) -> ModelWeights:
         """`ModelWeights.from_model(self.build(n_inputs))`, equal bit for bit, in milliseconds.
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
 from engine.session import Session, load_session, save_session
-from engine.spec import ModelSpec
 from engine.weights import ModelWeights
 from gui.data_panel import MAX_PANEL_SAMPLES
 from gui.input_checks import describe_file_error
@@ -128,7 +127,7 @@ class FileActions:
             return describe_file_error(exc)
         if problem or session.weights is None:
             return problem
-        return _architecture_problem(session.weights, spec, dataset.n_inputs)
+        return spec.weights_problem(session.weights, dataset.n_inputs)
 
     def export_weights(self, path: str | Path, fmt: str) -> bool:
         """Write the shown weights as "json", "npz" or "torch" (a PyTorch state_dict)."""
@@ -207,16 +206,3 @@ class FileActions:
             self.tabs.setCurrentWidget(self.graph_view)
         if path := ask_path(self, dialog):
             getattr(self, action)(path, *args)
-
-
-def _architecture_problem(weights: ModelWeights, spec: ModelSpec, n_inputs: int) -> str:
-    """What differs between `weights` and the network `spec` builds, or "" (without building it)."""
-    if weights.inputs != n_inputs:
-        return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
-    sizes, activations = [*spec.hidden_sizes, 1], spec.activations
-    if len(weights.layers) != len(sizes):
-        return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
-    for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
-        if len(layer.bias) != size or layer.activation != activation:
-            return f"layer {i} of its weights does not match its model"
-    return ""

@@ -378,3 +378,11 @@ def test_bad_layer_grads_in_a_session_are_refused_with_the_entry_named(tmp_path,
     path.write_text(json.dumps(d))
     with pytest.raises(SessionError, match="history entry 2: 'layer_grads'"):
         load_session(path)
+
+
+def test_a_session_with_weights_loads_without_building_its_network(tmp_path, monkeypatch):
+    """Checking that the weights fit takes their shapes; 8 layers of 256 must not build 500,000 Values."""
+    path = tmp_path / "s.json"
+    save_session(_trained_session(), path)
+    monkeypatch.setattr(ModelSpec, "build", lambda *a, **k: pytest.fail("load_session built the network"))
+    assert load_session(path).weights is not None
