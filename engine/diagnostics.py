@@ -339,12 +339,12 @@ class ParameterTrace:
         return ParameterHistory(self.names[index], steps, data, grad, added)
 
 
-def parameter_names(weights: ModelWeights) -> list[str]:
-    """The parameters' names in `model.parameters()` order: w<layer>.<neuron>.<input>, b<layer>.<neuron>."""
+def parameter_names(n_inputs: int, sizes: Sequence[int]) -> list[str]:
+    """The parameters of MLP(n_inputs, sizes) in `parameters()` order: w<layer>.<neuron>.<input>, b<layer>.<neuron>."""
     names = []
-    for li, layer in enumerate(weights.layers, 1):
-        for ni, row in enumerate(layer.weight, 1):
-            names += [f"w{li}.{ni}.{wi}" for wi in range(1, len(row) + 1)]
+    for li, (fan_in, size) in enumerate(zip([n_inputs, *sizes], sizes), 1):
+        for ni in range(1, size + 1):
+            names += [f"w{li}.{ni}.{wi}" for wi in range(1, fan_in + 1)]
             names.append(f"b{li}.{ni}")
     return names
 

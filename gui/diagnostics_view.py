@@ -27,6 +27,7 @@ from engine.diagnostics import (
     neuron_activity,
     parameter_names,
 )
+from engine.spec import ModelSpec
 from engine.train import StepResult
 from engine.weights import ModelWeights
 from gui.latest_job import LatestJobThread
@@ -85,9 +86,10 @@ class DiagnosticsView(QWidget):
 
     # ---- what the window feeds it
 
-    def start_run(self, weights: ModelWeights, zero_grad: bool) -> None:
-        """A new run of the network `weights` describes: forget the old run's numbers."""
-        names = parameter_names(weights)
+    def start_run(self, spec: ModelSpec, n_inputs: int, zero_grad: bool) -> None:
+        """A new run of the network `spec` builds for `n_inputs`: forget the old run's numbers."""
+        sizes = [*spec.hidden_sizes, 1]
+        names = parameter_names(n_inputs, sizes)
         if names != self._names:
             self._names = names
             keep = self.parameter_combo.currentText()
@@ -99,7 +101,7 @@ class DiagnosticsView(QWidget):
         self.parameter_combo.setEnabled(traced)
         self._trace = ParameterTrace(names) if traced else None
         self._steps, self._layer_grads = [], []
-        self._layer_labels = [f"layer {i} ({layer.activation})" for i, layer in enumerate(weights.layers, 1)]
+        self._layer_labels = [f"layer {i} ({activation})" for i, activation in enumerate(spec.activations, 1)]
         self._zero_grad = zero_grad
         self._stale = True
 
@@ -112,7 +114,10 @@ class DiagnosticsView(QWidget):
 
     def add_trace(self, rows: list[TraceRow]) -> None:
         if self._trace is not None:
-            self._trace.add(rows)
+            try:
+                self._trace.add(rows)
+            except ValueError:  # rows of another network than the run announced: follow nothing
+                self._trace = None
             if rows:
                 self._zero_grad = rows[-1].zero_grad
             self._stale = True

@@ -247,7 +247,7 @@ class MainWindow(FileActions, QMainWindow):
     def _restart_diagnostics(self) -> None:
         """No run yet for these weights: empty plots, and the neurons counted afresh."""
         self.diagnostics_view.forget_network()
-        self.diagnostics_view.start_run(self._weights, self._settings.zero_grad)
+        self.diagnostics_view.start_run(self._spec, self._dataset.n_inputs, self._settings.zero_grad)
         self._diagnostics_stale = True
         if self.tabs.currentWidget() is self.diagnostics_view:
             self._refresh_diagnostics()
@@ -271,7 +271,7 @@ class MainWindow(FileActions, QMainWindow):
         self._unplotted = []
         self.breakdown_message = ""
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
-        self.diagnostics_view.start_run(self._weights, self._settings.zero_grad)
+        self.diagnostics_view.start_run(spec, self._dataset.n_inputs, self._settings.zero_grad)
         self.controller.start(job)
         return True
 

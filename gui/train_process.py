@@ -186,6 +186,11 @@ class _Server:
             if len(batch) > 1 or not rate:
                 rate = len(batch) / max(time.perf_counter() - last_emit, 1e-9)
             self._report(batch, rows, rate)
+        self._report_stop()
+
+    def _report_stop(self) -> None:
+        """Why the run stopped: diverged (with where it first broke), finished, or paused."""
+        trainer, generation = self._trainer, self._generation
         if trainer.diverged:
             self._send(("breakdown", generation, trainer.step_count + 1, self._breakdown()))
             self._send(("state", generation, "diverged", trainer.diverged))

@@ -165,23 +165,25 @@ class TrainController(QObject):
         kind, generation, *args = event
         if generation != self._generation or not self._has_run:
             return  # from a run that was reset or replaced
-        if kind == "progress":
-            self.progressed.emit(*args)
-        elif kind == "trace":
-            self.traced.emit(*args)
-        elif kind == "breakdown":
-            self.broke_down.emit(*args)
-        elif kind == "engine":
-            self.engine_changed.emit(*args)
+        signal = {
+            "progress": self.progressed,
+            "trace": self.traced,
+            "breakdown": self.broke_down,
+            "engine": self.engine_changed,
+        }.get(kind)
+        if signal is not None:
+            signal.emit(*args)
         elif kind == "state":
-            state, message = args
-            if state == "running":
-                self._set_state("training", "")
-            elif state == "failed":
-                self._has_run = False
-                self._generation += 1
-                self._set_state("idle", "")
-                self.failed.emit(message)
-            else:
-                self._set_state(state, message)
-                self.halted.emit(state, message)
+            self._on_state(*args)
+
+    def _on_state(self, state: str, message: str) -> None:
+        if state == "running":
+            self._set_state("training", "")
+        elif state == "failed":
+            self._has_run = False
+            self._generation += 1
+            self._set_state("idle", "")
+            self.failed.emit(message)
+        else:
+            self._set_state(state, message)
+            self.halted.emit(state, message)
