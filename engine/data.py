@@ -61,17 +61,22 @@ class Dataset:
         if width > MAX_COLUMNS:
             raise DataError(f"each sample has {width:,} inputs; at most {MAX_COLUMNS:,}")
         for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
-            if len(row) != width:
-                raise DataError(f"sample {i} has {len(row)} inputs, expected {width}")
-            for j, value in enumerate([*row, target], start=1):
-                where = "target" if j > width else f"input {j}"
-                if not _is_number(value):
-                    raise DataError(f"sample {i}, {where}: {_short(value)} is not a number")
-                if not math.isfinite(value):
-                    raise DataError(f"sample {i}, {where}: {_short(value)} is not a finite number")
+            _check_sample(i, row, target, width)
 
     def copy(self) -> Dataset:
         return _copy.deepcopy(self)
+
+
+def _check_sample(i: int, row: list, target: object, width: int) -> None:
+    """Raise DataError unless sample `i` (1-based) has `width` finite inputs and a finite target."""
+    if len(row) != width:
+        raise DataError(f"sample {i} has {len(row)} inputs, expected {width}")
+    for j, value in enumerate([*row, target], start=1):
+        where = "target" if j > width else f"input {j}"
+        if not _is_number(value):
+            raise DataError(f"sample {i}, {where}: {_short(value)} is not a number")
+        if not math.isfinite(value):
+            raise DataError(f"sample {i}, {where}: {_short(value)} is not a finite number")
 
 
 def _is_number(value: object) -> bool:
