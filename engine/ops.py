@@ -223,3 +223,21 @@ OPS: dict[str, Operation] = {
     "relu": _of_activation(ACTIVATION["relu"]),
     "sigmoid": _of_activation(ACTIVATION["sigmoid"]),
 }
+
+
+def local_derivatives(node: Any) -> tuple[float, ...]:
+    """∂node/∂operand for each of a Value's operands, at the numbers it holds now; () for a leaf.
+
+    For a fused neuron node, whose operands are (x1..xn, b, w1..wn): the slope of its
+    activation times the weight, 1 or input each operand multiplies.
+    """
+    op, operands = node.op, node.operands
+    if op in OPS:
+        local = OPS[op].local(tuple(o.data for o in operands), node.data, node.exponent)
+        return tuple(float(d) for d in local)
+    if op in NEURON_OPS:
+        slope = float(ACTIVATION[op.split(":")[1]].slope(node.data))
+        n = node.n_inputs
+        weights, inputs = operands[n + 1 :], operands[:n]
+        return (*(slope * w.data for w in weights), slope, *(slope * x.data for x in inputs))
+    return ()

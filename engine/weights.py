@@ -123,8 +123,8 @@ class ModelWeights:
             raise ValueError(f"these weights take {self.inputs} inputs, got {len(x)}")
         h = [float(v) for v in x]
         for layer in self.layers:
-            act = ACTIVATION[layer.activation].forward  # the engine's own, so this matches it bit for bit
-            # bias + w1*x1 + ... + wn*xn, left to right: the engine's order of float additions
+            # the engine's activation of bias + w1*x1 + ... + wn*xn added left to right: its floats exactly
+            act = ACTIVATION[layer.activation].forward
             h = [act(reduce(add, map(mul, row, h), b)) for row, b in zip(layer.weight, layer.bias)]
         return h[0] if len(h) == 1 else h
 
@@ -274,10 +274,7 @@ def to_json_text(weights: ModelWeights) -> str:
 
 
 def save_json(weights: ModelWeights, path: str | os.PathLike) -> None:
-    """Write the weights file atomically: on any failure the old file stays as it was.
-
-    Weights that `load_json` would refuse are refused here, before anything is written.
-    """
+    """Write the weights file atomically (on a failure the old file stays); refuse what load_json would."""
     check_loadable(weights)
     data = to_json_text(weights).encode("utf-8")
     _check_file_size(len(data))

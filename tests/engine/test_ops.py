@@ -146,3 +146,32 @@ def test_check_activation_names_the_choices_in_the_callers_words():
         check_activation(None)
     with pytest.raises(ValueError, match=r"unknown activation 'xxxxxxxxxx"):
         check_activation("x" * 10_000)  # a hostile file's name is cut short, not echoed whole
+
+
+def test_local_derivatives_of_a_node_are_what_its_rule_passes_to_each_operand():
+    """With out.grad = 1 and every operand a leaf of its own, each operand's grad is its local derivative."""
+    from engine.ops import local_derivatives
+
+    makers = [
+        lambda a, b: Value(a) + Value(b),
+        lambda a, b: Value(a) * Value(b),
+        lambda a, b: Value(a) ** 3,
+        lambda a, b: Value(a) ** 0,
+        lambda a, b: Value(a).tanh(),
+        lambda a, b: Value(a).exp(),
+        lambda a, b: Value(a).relu(),
+        lambda a, b: Value(a).sigmoid(),
+        lambda a, b: Value(abs(a) + 0.5).log(),
+        *(
+            lambda a, b, act=act: neuron([Value(0.3), Value(-0.8)], [Value(a), Value(b)], Value(0.1), act)
+            for act in ACTIVATIONS
+        ),
+    ]
+    for a, b in [(0.7, -1.3), (-2.0, 0.5), (0.0, 3.0)]:
+        for make in makers:
+            node = make(a, b)  # every operand a leaf of its own
+            node.grad = 1.0
+            BACKWARD_RULES[node.op](node)
+            got = [bits(0.0 + d) for d in local_derivatives(node)]  # grads start at 0.0: 0.0 + -0.0 is 0.0
+            assert got == [bits(0.0 + o.grad) for o in node.operands], (node.op, a, b)
+    assert local_derivatives(Value(1.0)) == ()
