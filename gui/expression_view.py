@@ -37,31 +37,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import graph as graph_engine
+from engine.backprop import BackwardStep, BackwardStepper
 from engine.expression import ExpressionError, evaluate, parse_variables
-from engine.graph import (
-    KIND_COLORS,
-    BackwardStep,
-    BackwardStepper,
-    Graph,
-    GraphError,
-    SvgGraph,
-    SvgTemplate,
-    op_symbol,
-)
+from engine.graph import Graph, GraphError
+from engine.teaching import KIND_HELP, explain_step, local_rule, node_name, op_symbol
 from engine.value import Value
+from gui import graph_render
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
+from gui.graph_render import KIND_COLORS
+from gui.graph_svg import SvgGraph, SvgTemplate
 from gui.graph_view import (
     CURRENT_STYLE,
-    KIND_HELP,
     OPERAND_STYLE,
     PLAY_INTERVAL_MS,
     SELECTED_STYLE,
-    explain_step,
     has_node,
     html_table,
-    local_rule,
-    node_name,
 )
 from gui.style import ERROR_COLOR
 from gui.torch_process import INSTALL_HINT, TorchComparer, torch_installed
@@ -414,7 +405,7 @@ class ExpressionView(QWidget):
         return False
 
     def _dot(self, graph: Graph, numbers: bool = False) -> str:
-        return graph.to_dot(numbers=numbers, stacked=self.style_combo.currentIndex() == 0)
+        return graph_render.to_dot(graph, numbers=numbers, stacked=self.style_combo.currentIndex() == 0)
 
     def _show_graph(self) -> None:
         """The table now; the picture at once if the layout on screen fits it, else when `dot` is done."""
@@ -434,12 +425,12 @@ class ExpressionView(QWidget):
         self._render(keep_view=True)
         if dot == self._pending_dot:
             return
-        ok, why = graph_engine.dot_available()
+        ok, why = graph_render.dot_available()
         if not ok:
             self._show_graph_problem(why)
             return
         self._pending_dot = dot
-        self._layout.request(dot, graph._by_id)
+        self._layout.request(dot, graph.node_ids)
 
     def _on_style_changed(self, _index: int) -> None:
         if self._graph is not None:

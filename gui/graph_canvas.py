@@ -40,9 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import graph as graph_engine
 from engine.files import atomic_write_bytes
-from engine.graph import DotRun, GraphError, LayoutStopped, SvgGeometry, SvgTemplate
+from engine.graph import GraphError
+from gui import graph_render
+from gui.graph_render import DotRun, LayoutStopped
+from gui.graph_svg import SvgGeometry, SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
@@ -445,8 +447,8 @@ class LayoutWorker(QObject):
         if generation != self.latest or run.stopped:
             return  # a newer request is queued behind this one
         try:
-            with graph_engine.dot_run(run):
-                svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
+            with graph_render.dot_run(run):
+                svg = graph_render.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
             if run.stopped:
                 return
             template = SvgTemplate(svg, node_ids)

@@ -44,26 +44,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine import graph as graph_engine
+from engine.backprop import BackwardStep, BackwardStepper
 from engine.data import Dataset
-from engine.graph import (
-    KIND_COLORS,
-    MAX_EDGES,
-    MAX_NODES,
-    BackwardStep,
-    BackwardStepper,
-    Graph,
-    GraphError,
-    GraphNode,
-    SvgGraph,
-    SvgTemplate,
-    format_number,
-    layered_edge_count,
-    layered_graph_size,
-    op_symbol,
-)
-from engine.value import NEURON_OPS
+from engine.graph import MAX_EDGES, MAX_NODES, Graph, GraphError, GraphNode, drawn_edge_count, drawn_size
+from engine.teaching import KIND_HELP, explain_step, format_number, local_rule, node_name, op_symbol
 from engine.weights import ModelWeights
+from gui import graph_render
 from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
+from gui.graph_render import KIND_COLORS
+from gui.graph_svg import SvgGraph, SvgTemplate
 from gui.style import ERROR_COLOR
 from gui.torch_process import NOT_INSTALLED, TorchComparer, torch_installed
 
@@ -80,23 +69,6 @@ ALL_SAMPLES = -1  # the sample combo's data for "All samples"
 
 NEURON_MODES = ("Auto", "Expanded (lecture)", "Collapsed (one node per neuron)")
 TANH_MODES = ("tanh as one node", "tanh as exp: (e^2n − 1)/(e^2n + 1)")
-KIND_HELP = {
-    "input": "an input of the sample",
-    "weight": "a weight (a parameter)",
-    "bias": "a bias (a parameter)",
-    "constant": "a constant",
-    "value": "an intermediate value",
-    "output": "the output",
-}
-LOCAL_RULES = {  # how each operation's local derivative ∂out/∂input is computed
-    "+": "1",
-    "*": "the other factor",
-    "tanh": "1 − tanh²",
-    "exp": "e^a = out",
-    "log": "1 / a",
-    "relu": "1 if out > 0 else 0",
-    "sigmoid": "σ·(1 − σ)",
-}
 
 
 # ---------------------------------------------------------------- the tab
@@ -378,7 +350,11 @@ class GraphView(QWidget):
         """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
         svg = self._svg_graph.to_bytes() if self._svg_graph is not None and self._graph is not None else None
         export_graph(
-            path, svg, lambda: self._graph.to_dot(color_by_grad=self.color_check.isChecked(), numbers=True)
+            path,
+            svg,
+            lambda: graph_render.to_dot(
+                self._graph, color_by_grad=self.color_check.isChecked(), numbers=True
+            ),
         )
 
     def shutdown(self) -> None:
@@ -437,7 +413,7 @@ class GraphView(QWidget):
         self._users = None
         key = self._structure_key()
         if key != self._dot_key or self._dot_text is None:  # training's new weights: the same text
-            self._dot_key, self._dot_text = key, graph.to_dot()
+            self._dot_key, self._dot_text = key, graph_render.to_dot(graph)
         dot = self._dot_text
         if dot == self._shown_dot and self._layout_bytes is not None:
             # The same DOT text lays out the same way: new numbers in the layout on screen.
@@ -459,7 +435,7 @@ class GraphView(QWidget):
         self._stop_stepping()
         self._backward_calls = 1
         self._selected = self._details_id = None
-        ok, why = graph_engine.dot_available()
+        ok, why = graph_render.dot_available()
         if not ok:
             self._show_problem(why)
             return
@@ -473,9 +449,8 @@ class GraphView(QWidget):
         tanh_as_exp = self.tanh_combo.currentIndex() == 1
         # Sized from the weights' shape, before any Value exists: the largest model the UI
         # allows would take seconds to build only to be refused.
-        shape = list(zip(weights.sizes, weights.activations))
-        collapsed_size = layered_graph_size(weights.inputs, shape, n, expanded=False, tanh_as_exp=tanh_as_exp)
-        expanded_size = layered_graph_size(weights.inputs, shape, n, expanded=True, tanh_as_exp=tanh_as_exp)
+        collapsed_size = drawn_size(weights, n, expanded=False, tanh_as_exp=tanh_as_exp)
+        expanded_size = drawn_size(weights, n, expanded=True, tanh_as_exp=tanh_as_exp)
         if mode == 0:
             expanded = expanded_size <= AUTO_EXPANDED_MAX
             if collapsed_size > MAX_NODES:
@@ -489,9 +464,9 @@ class GraphView(QWidget):
             if size > MAX_NODES:
                 hint = "choose “Collapsed”" if expanded else "pick a smaller model"
                 raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
-        edges = layered_edge_count(weights.inputs, shape, n, expanded=expanded, tanh_as_exp=tanh_as_exp)
+        edges = drawn_edge_count(weights, n, expanded=expanded, tanh_as_exp=tanh_as_exp)
         if edges > MAX_EDGES:
-            collapsed_edges = layered_edge_count(weights.inputs, shape, n, False, tanh_as_exp)
+            collapsed_edges = drawn_edge_count(weights, n, False, tanh_as_exp)
             hint = (
                 "choose “Collapsed”" if expanded and collapsed_edges <= MAX_EDGES else "pick a smaller model"
             )
@@ -541,7 +516,7 @@ class GraphView(QWidget):
         self._layout_started = time.perf_counter()
         self._show_message(f"Laying out {n_nodes:,} nodes…")
         self._update_controls()
-        self._layout.request(dot, self._graph._by_id)
+        self._layout.request(dot, self._graph.node_ids)
 
     @Slot(object, object, str)
     def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
@@ -600,7 +575,7 @@ class GraphView(QWidget):
             return
         svg_graph.update()
         if self.color_check.isChecked():
-            svg_graph.set_fills(graph.grad_fills())
+            svg_graph.set_fills(graph_render.grad_fills(graph))
             self._kind_fills_on = None
         elif self._kind_fills_on is not svg_graph:  # fills by kind change only with the layout
             svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
@@ -1051,49 +1026,6 @@ def _sample_text(index: int, xs: Sequence[float], y: float) -> str:
     return f"Sample {index + 1} (x = {shown} → y = {y:.3g})"
 
 
-def node_name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> str:
-    """The node's label, or for an unnamed value what it computes: “w1.1.1·x1”, “b1.1 + w1.1.1·x1 + …”."""
-    if node.name:
-        return node.name
-    v = node.value
-    if not v.operands:
-        return format_number(v.data).rstrip("0").rstrip(".") if node.kind == "constant" else node.id
-    if depth == 0:
-        return "…"
-    op = v.op
-    if op == "+":  # a chain of sums, as in a neuron: b + w1·x1 + w2·x2 + ..., flattened
-        terms, stack = [], [v]
-        while stack:
-            u = stack.pop()
-            if u.op == "+" and (u is v or not graph.of(u).name):
-                stack.extend(reversed(u.operands))
-            else:
-                terms.append(node_name(graph, graph.of(u), depth - 1, top=False))
-        if len(terms) > 4:
-            terms = [*terms[:2], "…", terms[-1]]
-        text = " + ".join(terms)
-        return text if top else f"({text})"
-    operands = [node_name(graph, graph.of(p), depth - 1, top=False) for p in v.operands]
-    if op == "*":
-        return f"{operands[0]}·{operands[1]}"
-    if op == "**":
-        return f"{operands[0]}^{v.exponent:g}"
-    if op in NEURON_OPS:
-        return op_symbol(v)
-    return f"{op}({operands[0]})"
-
-
-def local_rule(v) -> str:
-    op = v.op
-    if op == "**":
-        return f"{v.exponent:g}·a^{v.exponent - 1:g}"
-    if op in NEURON_OPS:
-        act = op.split(":")[1]
-        slope = {"tanh": "(1 − tanh²)", "relu": "(1 if out > 0 else 0)", "sigmoid": "σ(1 − σ)"}.get(act, "1")
-        return f"{slope} × the weight, input or 1 it multiplies"
-    return LOCAL_RULES.get(op, "?")
-
-
 def html_table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> str:
     e = html.escape
     head = "".join(f"<th align={'left' if i == 0 else 'right'}>{e(h)}</th>" for i, h in enumerate(header))
@@ -1102,44 +1034,6 @@ def html_table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) 
         for name, a, b in rows
     )
     return f"<table cellspacing=0 cellpadding=2 width='100%'><tr>{head}</tr>{body}</table>"
-
-
-def explain_step(graph: Graph, step: BackwardStep | None, position: int, total: int) -> str:
-    """The step_label text: which node ran its backward rule, and what it added to which operand."""
-    head = f"step {position} / {total} · "
-    if step is None:
-        root = graph.of(graph.root)
-        return head + (
-            f"backward() starts: every grad is 0, except {node_name(graph, root)}.grad = 1 (∂out/∂out). "
-            "Step ▶ runs the nodes' backward rules, output first."
-        )
-    fmt = format_number
-    node, upstream = step.node, step.upstream
-    name = node_name(graph, node)
-    if not step.contributions:
-        return (
-            head
-            + f"{name} is a leaf ({node.kind}): nothing behind it; its grad {fmt(node.value.grad)} is final."
-        )
-    what = f"{op_symbol(node.value)} node {name}"
-    rule = local_rule(node.value)
-    if len(step.contributions) == 1:
-        operand, local, added = step.contributions[0]
-        text = (
-            f"{what}: local derivative {rule} = {fmt(local)} × upstream grad {fmt(upstream)} "
-            f"→ adds {fmt(added)} to {node_name(graph, operand)}"
-        )
-    else:
-        shown = step.contributions[:3]
-        adds = "; ".join(
-            f"{node_name(graph, operand)} += {fmt(local)} × {fmt(upstream)} = {fmt(added)}"
-            for operand, local, added in shown
-        )
-        more = len(step.contributions) - len(shown)
-        text = f"{what} (upstream grad {fmt(upstream)}, local derivative {rule}): {adds}"
-        if more:
-            text += f"; … and {more} more (see details)"
-    return head + text
 
 
 # ---------------------------------------------------------------- export helpers

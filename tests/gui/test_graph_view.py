@@ -12,12 +12,15 @@ from PySide6.QtCore import QPointF, Qt, QThread
 from PySide6.QtGui import QImage
 
 import engine.graph
+import gui.graph_render
 import gui.graph_view
 from engine.data import lecture, moons
-from engine.graph import KIND_COLORS, GraphError, format_number, graph_size
+from engine.graph import GraphError, drawn_size
 from engine.losses import loss_function
 from engine.nn import MLP
+from engine.teaching import format_number
 from engine.weights import LayerWeights, ModelWeights
+from gui.graph_render import KIND_COLORS, grad_fills
 from gui.graph_view import GraphView
 
 LAYOUT_TIMEOUT_MS = 30_000
@@ -38,13 +41,13 @@ def view(qtbot, monkeypatch) -> GraphView:
 def layout_calls(monkeypatch) -> list[str]:
     """Every DOT text the view hands to Graphviz (the real layout still runs)."""
     calls: list[str] = []
-    real = engine.graph.layout_svg
+    real = gui.graph_render.layout_svg
 
     def counting(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
         return real(dot, timeout)
 
-    monkeypatch.setattr(engine.graph, "layout_svg", counting)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", counting)
     return calls
 
 
@@ -281,7 +284,7 @@ def test_new_numbers_of_the_same_network_do_not_lay_out_again(qtbot, view, layou
 def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
     release = threading.Event()
     calls: list[str] = []
-    real = engine.graph.layout_svg
+    real = gui.graph_render.layout_svg
 
     def slow_first(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
@@ -289,7 +292,7 @@ def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
             release.wait(20)
         return real(dot, timeout)
 
-    monkeypatch.setattr(engine.graph, "layout_svg", slow_first)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", slow_first)
     shown: list[int] = []
     view.graph_shown.connect(lambda: shown.append(len(view.current_graph())))
     view.set_model(lecture_weights(), lecture(), "sse")  # expanded: blocked in the worker
@@ -399,7 +402,7 @@ def test_arrow_keys_step_when_the_canvas_has_focus(qtbot, view):
 def test_colour_by_grad_fills_and_back(qtbot, view):
     show(qtbot, view, lecture_weights(), lecture())
     graph = view.current_graph()
-    fills = graph.grad_fills()
+    fills = grad_fills(graph)
     weight = next(n for n in graph.nodes if n.kind == "weight" and fills[n.id] != "#ffffff")
 
     def fill_of(node_id: str) -> str:
@@ -415,7 +418,7 @@ def test_colour_by_grad_fills_and_back(qtbot, view):
 
 
 def test_missing_graphviz_gives_a_message_not_a_crash(qtbot, view, monkeypatch):
-    monkeypatch.setattr(engine.graph.shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(gui.graph_render.shutil, "which", lambda name, *args, **kwargs: None)
     shown = []
     view.graph_shown.connect(lambda: shown.append(True))
     view.set_model(lecture_weights(), lecture(), "sse")
@@ -440,7 +443,7 @@ def test_graphviz_errors_and_too_large_networks_give_messages(qtbot, view, monke
     # Even with one node per neuron (parameters folded in) 8 x 256 tanh neurons written as exps are too many
     huge = ModelWeights.from_model(MLP(2, [256] * 8 + [1], seed=0))
     view.tanh_combo.setCurrentIndex(1)
-    assert graph_size(huge.to_model(), 1, expanded=False, tanh_as_exp=True) > engine.graph.MAX_NODES
+    assert drawn_size(huge, 1, expanded=False, tanh_as_exp=True) > engine.graph.MAX_NODES
     view.set_model(huge, moons(10), "mse")
     assert "at most" in view.message_label.text() and layout_calls == []
     assert view.current_graph() is None and not view.step_next_button.isEnabled()
@@ -451,7 +454,7 @@ def test_graphviz_errors_and_too_large_networks_give_messages(qtbot, view, monke
     def timing_out(dot: str, timeout: float = 10.0) -> bytes:
         raise GraphError("Graphviz needed more than 10 s to lay out this graph")
 
-    monkeypatch.setattr(engine.graph, "layout_svg", timing_out)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", timing_out)
     view.set_model(lecture_weights(), lecture(), "sse")
     qtbot.waitUntil(lambda: "more than 10 s" in view.message_label.text(), timeout=LAYOUT_TIMEOUT_MS)
     assert not view.step_next_button.isEnabled()
@@ -474,9 +477,11 @@ def test_exports_write_valid_files(qtbot, view, tmp_path):
     assert (image.width(), image.height()) == (2 * size.width(), 2 * size.height())
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph")
-    assert engine.graph.NUMBER_PLACEHOLDER not in dot  # the exported DOT holds the numbers, not placeholders
+    assert (
+        gui.graph_render.NUMBER_PLACEHOLDER not in dot
+    )  # the exported DOT holds the numbers, not placeholders
     assert f"data {format_number(graph.root.data)}" in dot
-    assert len(engine.graph.layout_svg(dot)) > 1000  # and Graphviz reads it
+    assert len(gui.graph_render.layout_svg(dot)) > 1000  # and Graphviz reads it
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "g.dot",
         "g.png",
@@ -490,8 +495,7 @@ def test_moons_mlp_auto_collapses_and_timings(qtbot, view, capsys):
     lecture_seconds = show(qtbot, view, lecture_weights(), lecture())
     lecture_nodes = len(view.current_graph())
     weights, ds = moons_weights(), moons(100)
-    model = weights.to_model()
-    assert graph_size(model, 1, expanded=True) > gui.graph_view.AUTO_EXPANDED_MAX
+    assert drawn_size(weights, 1, expanded=True) > gui.graph_view.AUTO_EXPANDED_MAX
     moons_seconds = show(qtbot, view, weights, ds, loss="mse")
     graph = view.current_graph()
     assert view.neurons_combo.currentText() == "Auto"
@@ -602,9 +606,9 @@ def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot
     """Training sends new weights ten times a second: the DOT text (numbers are placeholders) is
     not built again for them, and what is kept always equals a fresh build."""
     calls: list[int] = []
-    real = engine.graph.Graph.to_dot
+    real = gui.graph_render.to_dot
     monkeypatch.setattr(
-        engine.graph.Graph, "to_dot", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+        gui.graph_render, "to_dot", lambda graph, *a, **k: calls.append(1) or real(graph, *a, **k)
     )
     ds = lecture()
     show(qtbot, view, lecture_weights(0), ds)

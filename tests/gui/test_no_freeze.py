@@ -429,20 +429,21 @@ def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeyp
     import gc
 
     from engine import graph as graph_engine
+    from gui import graph_render, graph_svg
 
     model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
     data = moons(100, 0.1, 0)
     graph = graph_engine.sample_graph(model, data.inputs[0], data.targets[0], "hinge", True, False)
-    svg = graph_engine.layout_svg(graph.to_dot(), timeout=60)
+    svg = graph_render.layout_svg(graph_render.to_dot(graph), timeout=60)
     collector_on_with_the_tree: list[bool] = []
-    real_tostring = graph_engine.ET.tostring
+    real_tostring = graph_svg.ET.tostring
 
     def tostring(root, *args, **kwargs):  # called once, with the whole tree in memory
         collector_on_with_the_tree.append(gc.isenabled())
         return real_tostring(root, *args, **kwargs)
 
-    monkeypatch.setattr(graph_engine.ET, "tostring", tostring)
-    template = graph_engine.SvgTemplate(svg, graph._by_id)
+    monkeypatch.setattr(graph_svg.ET, "tostring", tostring)
+    template = graph_svg.SvgTemplate(svg, graph.node_ids)
     assert collector_on_with_the_tree == [False]
     assert gc.isenabled()
     assert len(template.geometry.boxes) > 900
