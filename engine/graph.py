@@ -275,3 +275,34 @@ def drawn_edge_count(weights: ModelWeights, n_samples: int, expanded: bool, tanh
         per_sample += nout * (per_neuron + exp_tanh)
         nin = nout
     return n_samples * (per_sample + 6)
+
+
+def choose_form(
+    weights: ModelWeights, n_samples: int, mode: str, tanh_as_exp: bool, auto_expanded_max: int
+) -> bool:
+    """Whether to draw neurons expanded (True) or one node each, for `mode` "auto", "expanded" or
+    "collapsed"; GraphError if even the chosen form is too large to draw, saying what to do."""
+    collapsed_size = drawn_size(weights, n_samples, expanded=False, tanh_as_exp=tanh_as_exp)
+    expanded_size = drawn_size(weights, n_samples, expanded=True, tanh_as_exp=tanh_as_exp)
+    if mode == "auto":
+        expanded = expanded_size <= auto_expanded_max
+        if collapsed_size > MAX_NODES:
+            raise GraphError(
+                f"This network makes about {collapsed_size:,} nodes even with one node per neuron; "
+                f"at most {MAX_NODES:,} can be drawn. Pick a smaller model to see its graph."
+            )
+    else:
+        expanded = mode == "expanded"
+        size = expanded_size if expanded else collapsed_size
+        if size > MAX_NODES:
+            hint = "choose “Collapsed”" if expanded else "pick a smaller model"
+            raise GraphError(f"About {size:,} nodes is too many to draw (at most {MAX_NODES:,}): {hint}.")
+    edges = drawn_edge_count(weights, n_samples, expanded=expanded, tanh_as_exp=tanh_as_exp)
+    if edges > MAX_EDGES:
+        collapsed_edges = drawn_edge_count(weights, n_samples, False, tanh_as_exp)
+        hint = "choose “Collapsed”" if expanded and collapsed_edges <= MAX_EDGES else "pick a smaller model"
+        raise GraphError(
+            f"This network is too large to draw: about {edges:,} arrows (at most {MAX_EDGES:,}), "
+            f"as every neuron reads every neuron of the layer before. To see a graph, {hint}."
+        )
+    return expanded

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtGui import QImage
 
 import gui.expression_view
+import gui.graph_pane
 import gui.graph_render
 from engine.expression import evaluate, parse_variables
 from gui.expression_view import EXAMPLES, ExpressionView
@@ -293,7 +294,7 @@ def test_step_through_ends_at_backwards_grads(qtbot, view):
 
 
 def test_play_runs_backprop_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.expression_view, "PLAY_INTERVAL_MS", 10)
+    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 10)
     view = ExpressionView()
     qtbot.addWidget(view)
     show_example(qtbot, view, L)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt, QThread
 from PySide6.QtGui import QImage
 
 import engine.graph
+import gui.graph_pane
 import gui.graph_render
 import gui.graph_view
 from engine.data import lecture, moons
@@ -218,7 +219,7 @@ def test_steps_show_partial_grads_and_prev_goes_back(qtbot, view):
 
 
 def test_play_runs_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.graph_view, "PLAY_INTERVAL_MS", 1)
+    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 1)
     view = GraphView()
     qtbot.addWidget(view)
     show(qtbot, view, lecture_weights(), lecture())
@@ -632,5 +633,5 @@ def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot
     ):
         built = len(calls)
         change()
-        qtbot.waitUntil(lambda: view._pending_dot is None, timeout=LAYOUT_TIMEOUT_MS)  # laid out, if needed
+        qtbot.waitUntil(lambda: not view.pane.layout_pending, timeout=LAYOUT_TIMEOUT_MS)  # laid out
         assert len(calls) > built and kept_is_fresh()

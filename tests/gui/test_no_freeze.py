@@ -389,7 +389,7 @@ def test_a_large_graph_is_shown_clicked_and_followed_without_qt_parsing_its_svg(
     view.follow_check.setChecked(True)
     for _ in range(3):
         view.step_next_button.click()
-    current = view.canvas.node_rect(view._last_step.node.id)
+    current = view.canvas.node_rect(view.session.last_step.node.id)
     visible = view.canvas.mapToScene(view.canvas.viewport().rect()).boundingRect()
     assert visible.contains(current.center())  # "Follow" scrolled to the step's node
     assert view.canvas.zoom >= view.canvas.READABLE_SCALE
