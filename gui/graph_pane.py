@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -34,9 +35,10 @@ from engine.backprop import BackpropSession
 from engine.graph import Graph, GraphError
 from engine.teaching import explain_step
 from gui import graph_render
-from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
+from gui.graph_canvas import SvgGraphCanvas, export_graph
 from gui.graph_render import KIND_COLORS
 from gui.graph_svg import SvgGraph, SvgTemplate
+from gui.graph_threads import LayoutRunner
 
 PLAY_INTERVAL_MS = 400
 CURRENT_STYLE = ("#d62728", 4.0)  # the node whose backward rule runs in this step
@@ -474,3 +476,12 @@ def legend_html(fill_rows: list[list[tuple[str | None, str]]]) -> str:
     rows.append([outline.format(color, text) for (color, _width), text in looks])
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     return f"<table cellspacing=0 cellpadding=1>{body}</table>"
+
+
+def show_play_state(button: QAbstractButton, playing: bool) -> None:
+    """The step-through Play button: checked with a Pause icon while playing (without emitting)."""
+    with QSignalBlocker(button):
+        button.setChecked(playing)
+    icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+    button.setIcon(button.style().standardIcon(icon))
+    button.setText("Pause" if playing else "Play")

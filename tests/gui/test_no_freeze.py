@@ -16,6 +16,7 @@ import pytest
 
 import gui
 import gui.graph_canvas
+import gui.graph_threads
 from engine.data import lecture, moons
 from engine.nn import MLP
 from engine.spec import ModelSpec
@@ -58,7 +59,7 @@ class FakeDot:
         )
         script.chmod(0o755)
         monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        monkeypatch.setattr(gui.graph_canvas, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
+        monkeypatch.setattr(gui.graph_threads, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
 
     def pids(self) -> list[int]:
         return sorted(int(p.name) for p in self.pids_dir.iterdir())
@@ -357,7 +358,7 @@ def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
             return super().size()
 
     monkeypatch.setattr(gui.graph_canvas, "QSvgRenderer", WatchedRenderer)
-    monkeypatch.setattr(gui.graph_canvas, "QImageReader", WatchedReader)
+    monkeypatch.setattr(gui.graph_threads, "QImageReader", WatchedReader)
     return uses
 
 
