@@ -10,10 +10,9 @@ numbers change (new variable values, backward() again, step-through).
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QBoxLayout,
     QComboBox,
     QHBoxLayout,
@@ -38,8 +37,9 @@ from engine.value import Value
 from gui.graph_details import expression_details_html
 from gui.graph_pane import GraphPane, legend_html
 from gui.graph_render import KIND_COLORS
+from gui.graph_tab import GraphTab
 from gui.style import ERROR_COLOR
-from gui.torch_process import INSTALL_HINT, TorchComparer, torch_installed
+from gui.torch_process import INSTALL_HINT, torch_installed
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -80,7 +80,7 @@ DETAILS_HINT = (
 )
 
 
-class ExpressionView(QWidget):
+class ExpressionView(GraphTab):
     """An expression over named variables: its graph, its data and grads, and PyTorch's grads."""
 
     # a graph was laid out (or its numbers redrawn in the same layout) and is on screen
@@ -91,8 +91,6 @@ class ExpressionView(QWidget):
         super().__init__(parent)
         self._leaves: dict[str, Value] = {}
         self._torch: tuple[float, dict[str, float]] | None = None  # PyTorch's value and grads
-        self._comparer = TorchComparer()  # PyTorch, in a child process: importing it here would freeze us
-        self._comparer.answered.connect(self._on_torch_answered)
         self._torch_request: int | None = None  # the comparison asked for the expression shown
         self._evaluated_once = False
         self._compared: tuple[str, dict[str, float]] = ("", {})  # what PyTorch is (or will be) compared on
@@ -118,9 +116,6 @@ class ExpressionView(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.evaluate_now)
         self.variables_edit.textChanged.connect(self._debounce.start)
         self.expression_edit.textChanged.connect(self._debounce.start)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
         self._fill_example(0)  # evaluated when first shown: PyTorch's import takes a second
         self._show_details()
 
@@ -254,8 +249,8 @@ class ExpressionView(QWidget):
             self._torch_request = None
             note = f"PyTorch not installed, so there is nothing to compare with ({INSTALL_HINT}). The rest works."
         else:
-            self._torch_request = self._comparer.compare_expression(text, variables)
-            loading = self._comparer.loading  # its first import takes seconds, in the child
+            self._torch_request = self.comparer.compare_expression(text, variables)
+            loading = self.comparer.loading  # its first import takes seconds, in the child
             note = (
                 "Loading PyTorch… (its first import takes a few seconds; its column follows)."
                 if loading
@@ -287,38 +282,10 @@ class ExpressionView(QWidget):
             self._fill_table()
         self.torch_compared.emit()
 
-    def current_graph(self) -> Graph | None:
-        return self.pane.graph
-
-    @property
-    def session(self) -> BackpropSession:
-        """The backprop shown: step-through, backward() again, the selection (engine.backprop)."""
-        return self.pane.session
-
-    @property
-    def shown_svg(self) -> bytes | None:
-        """The SVG on the canvas, numbers and outlines included."""
-        return self.pane.shown_svg
-
-    @property
-    def graph_message(self) -> str:
-        """Shown in place of the graph (Graphviz missing or failing)."""
-        return self.pane.graph_message
-
-    def export(self, path: str) -> None:
-        """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
-        self.pane.export(path)
-
     def shutdown(self) -> None:
         """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
         self._debounce.stop()
-        self.pane.shutdown()
-        self._torch_request = None
-        self._comparer.close()  # the PyTorch child ends with the last view using it
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self.shutdown()
-        super().closeEvent(event)
+        super().shutdown()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

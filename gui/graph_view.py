@@ -14,9 +14,7 @@ import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -37,7 +35,8 @@ from engine.weights import ModelWeights
 from gui.graph_details import comparison_html, model_details_html
 from gui.graph_pane import GraphPane, legend_html
 from gui.graph_render import KIND_COLORS
-from gui.torch_process import NOT_INSTALLED, TorchComparer, torch_installed
+from gui.graph_tab import GraphTab
+from gui.torch_process import NOT_INSTALLED, torch_installed
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
@@ -62,7 +61,7 @@ BACKWARD_AGAIN_TIP = (
 GRAD_FILLS = [[("#ffffff", "grad 0"), ("#ffd9a6", "small")], [("#ffb54d", "larger"), ("#ff8c00", "largest")]]
 
 
-class GraphView(QWidget):
+class GraphView(GraphTab):
     """The graph of one sample's (or the small dataset's) forward and backward pass."""
 
     node_selected = Signal(str)
@@ -78,8 +77,6 @@ class GraphView(QWidget):
         self._expanded = True
         self._dot_key: tuple | None = None  # _structure_key() of the graph _dot_text was made for
         self._dot_text: str | None = None
-        self._torch = TorchComparer()  # PyTorch, in a child process: importing it here would freeze us
-        self._torch.answered.connect(self._on_torch_answered)
         self._torch_request: tuple[int, list[tuple[str, float]]] | None = None  # (id, our grads) asked
 
         self.pane = GraphPane("graph layout", "graph", True, _idle_text)
@@ -96,9 +93,6 @@ class GraphView(QWidget):
         self.info_label = QLabel(wordWrap=True, styleSheet="color: #555555;")
         self._build_layout()
 
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
         self.canvas.clear(NO_MODEL)
         self._show_details()
         self._update_controls()
@@ -217,55 +211,9 @@ class GraphView(QWidget):
         if self._weights is not None:
             self._show_graph(announce_reuse=True)
 
-    def current_graph(self) -> Graph | None:
-        return self.pane.graph
-
-    @property
-    def session(self) -> BackpropSession:
-        """The backprop shown: step-through, backward() again, the selection (engine.backprop)."""
-        return self.pane.session
-
-    def export(self, path: str) -> None:
-        """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
-        self.pane.export(path)
-
     def export_dialog(self, suffix: str = ".svg", name_filter: str = "SVG image (*.svg)") -> None:
         """Ask where to save the graph, then save it (File ▸ Export computation graph, the Export button)."""
         self.pane.export_dialog(suffix, name_filter)
-
-    def shutdown(self) -> None:
-        """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
-        self.pane.shutdown()
-        self._torch_request = None
-        self._torch.close()  # the PyTorch child ends with the last view using it
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self.shutdown()
-        super().closeEvent(event)
-
-    @property
-    def stepping(self) -> bool:
-        return self.session.stepping
-
-    @property
-    def step_position(self) -> int:
-        """Nodes whose backward rule has run in step-through (0 outside it)."""
-        return self.session.position
-
-    @property
-    def highlights(self) -> dict[str, str]:
-        """Node id -> "current", "operand" or "selected": the outlines drawn now."""
-        return self.session.highlights
-
-    @property
-    def shown_svg(self) -> bytes | None:
-        return self.pane.shown_svg  # the SVG on the canvas, numbers and outlines included
-
-    @property
-    def last_layout_seconds(self) -> float:
-        return self.pane.last_layout_seconds  # from the request to the graph on screen
-
-    # ------------------------------------------------------------ building the graph
 
     def _show_graph(self, announce_reuse: bool) -> None:
         """Build the graph for the current choices; lay it out unless the shown layout fits it."""
@@ -456,9 +404,9 @@ class GraphView(QWidget):
         else:
             graph_engine.sample_graph(model, xs[0], ys[0], self._loss)
         ours = [(p.label, p.grad) for p in model.parameters()]
-        request_id = self._torch.compare_grads(self._weights, xs, ys, self._loss)
+        request_id = self.comparer.compare_grads(self._weights, xs, ys, self._loss)
         self._torch_request = (request_id, ours)
-        if self._torch.loading:
+        if self.comparer.loading:
             self.details.setHtml(
                 "<p><b>Loading PyTorch…</b></p><p>Its first import takes a few seconds; "
                 "the comparison appears here when it is ready.</p>"
