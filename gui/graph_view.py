@@ -11,7 +11,7 @@ the choice of sample and drawing, colours by |grad|, the details panel and PyTor
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -115,25 +115,20 @@ class GraphView(GraphTab):
         pane.add_to_step_bar(self.backward_again_button)
 
     def _build_toolbar(self) -> None:
-        adjust = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        self.sample_combo = QComboBox(sizeAdjustPolicy=adjust, minimumContentsLength=22)
-        self.sample_combo.setToolTip("Which sample's forward and backward pass to draw")
-        self.sample_combo.currentIndexChanged.connect(self._on_sample_combo_changed)
-        self.neurons_combo = QComboBox(sizeAdjustPolicy=adjust, minimumContentsLength=10)
-        self.neurons_combo.addItems(NEURON_MODES)
-        self.neurons_combo.setToolTip(
+        self.sample_combo = _combo(
+            (), 22, "Which sample's forward and backward pass to draw", self._on_sample_combo_changed
+        )
+        neurons_tip = (
             "Expanded: every w·x, + and activation is a node, as in the lecture.\n"
             "Collapsed: one node per neuron, act(w·x + b), for larger networks (same gradients).\n"
             f"Auto: expanded up to {AUTO_EXPANDED_MAX} nodes, collapsed beyond."
         )
-        self.neurons_combo.currentIndexChanged.connect(self._on_structure_option_changed)
-        self.tanh_combo = QComboBox(sizeAdjustPolicy=adjust, minimumContentsLength=12)
-        self.tanh_combo.addItems(TANH_MODES)
-        self.tanh_combo.setToolTip(
+        self.neurons_combo = _combo(NEURON_MODES, 10, neurons_tip, self._on_structure_option_changed)
+        tanh_tip = (
             "How tanh is drawn: as one node, or as the lecture derives it first,\n"
             "tanh(n) = (e^2n − 1)/(e^2n + 1), built from exp, +, ** and * (same gradients up to rounding)."
         )
-        self.tanh_combo.currentIndexChanged.connect(self._on_structure_option_changed)
+        self.tanh_combo = _combo(TANH_MODES, 12, tanh_tip, self._on_structure_option_changed)
         self.color_check = QCheckBox("Colour by |grad|")
         self.color_check.setToolTip(
             "Fill each value by the size of its gradient: white for none, deep orange for the largest "
@@ -445,3 +440,12 @@ def _idle_text(session: BackpropSession) -> str:
         "Gradients from one backward(). Step ▶ replays backprop one node at a time, output first; "
         "click any node for its chain rule."
     )
+
+
+def _combo(items: Sequence[str], min_length: int, tip: str, on_change: Callable[[int], None]) -> QComboBox:
+    """A toolbar combo box as wide as `min_length` characters."""
+    combo = QComboBox(toolTip=tip, minimumContentsLength=min_length)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.addItems(list(items))
+    combo.currentIndexChanged.connect(on_change)
+    return combo
