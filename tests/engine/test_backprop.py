@@ -21,7 +21,7 @@ def test_step_through_visits_every_node_once_users_first_and_ends_at_backwards_g
         visited.append(step.node.id)
         # every user of this node was visited before it
         for user in graph.nodes:
-            if step.node.value in user.value._prev:
+            if step.node.value in user.value.operands:
                 assert user.id in visited[:-1]
         for operand, local, added in step.contributions:
             if sum(1 for o, _, _ in step.contributions if o is operand) == 1 and math.isfinite(added):

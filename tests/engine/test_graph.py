@@ -88,26 +88,26 @@ def test_local_derivatives_match_finite_differences():
     checked = set()
     for node in graph.nodes:
         v = node.value
-        f = (lambda a, n=v._arg: a**n) if v._op == "**" else ops.get(v._op)
+        f = (lambda a, n=v.exponent: a**n) if v.op == "**" else ops.get(v.op)
         if f is None:
             continue
-        datas = [p.data for p in v._prev]
+        datas = [p.data for p in v.operands]
         for i, (_operand, local) in enumerate(graph.local_derivatives(node)):
             h = 1e-6 * max(1.0, abs(datas[i]))
             hi, lo = list(datas), list(datas)
             hi[i] += h
             lo[i] -= h
-            assert local == pytest.approx((f(*hi) - f(*lo)) / (2 * h), rel=1e-5, abs=1e-8), v._op
-            checked.add(v._op)
+            assert local == pytest.approx((f(*hi) - f(*lo)) / (2 * h), rel=1e-5, abs=1e-8), v.op
+            checked.add(v.op)
     assert checked == {"+", "*", "**", "tanh", "exp", "log", "relu", "sigmoid"}
     neuron = Value.neuron([Value(0.5), Value(-2.0)], [a, b], Value(0.1), "tanh")
     g = Graph(neuron)
     derivs = {op.value: d for op, d in g.local_derivatives(g.of(neuron))}
     h = 1e-7
     a.data += h
-    up = Value.neuron(list(neuron._prev[3:]), [a, b], neuron._prev[2], "tanh").data
+    up = Value.neuron(list(neuron.operands[3:]), [a, b], neuron.operands[2], "tanh").data
     a.data -= 2 * h
-    down = Value.neuron(list(neuron._prev[3:]), [a, b], neuron._prev[2], "tanh").data
+    down = Value.neuron(list(neuron.operands[3:]), [a, b], neuron.operands[2], "tanh").data
     a.data += h
     assert derivs[a] == pytest.approx((up - down) / (2 * h), rel=1e-6)
 

@@ -236,12 +236,12 @@ def test_backward_again_doubles_the_leaf_grads(qtbot, view):
     show(qtbot, view, lecture_weights(), lecture())
     graph = view.current_graph()
     before = {n.id: n.value.grad for n in graph.nodes}
-    leaves = [n for n in graph.nodes if not n.value._prev]
+    leaves = [n for n in graph.nodes if not n.value.operands]
     view.backward_again_button.click()
     for n in graph.nodes:
         if n.kind in ("weight", "bias"):  # used once each: the same float added again is exactly 2×
             assert n.value.grad == 2 * before[n.id], n.name
-        elif not n.value._prev:  # an input feeds 4 neurons: (a+b+c+d)+a+b+c+d rounds its own way
+        elif not n.value.operands:  # an input feeds 4 neurons: (a+b+c+d)+a+b+c+d rounds its own way
             assert n.value.grad == pytest.approx(2 * before[n.id], rel=1e-14, abs=1e-300), n.name
         else:  # backward() recomputes the nodes in between from zero
             assert n.value.grad == before[n.id], n.name
