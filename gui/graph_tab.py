@@ -5,10 +5,14 @@ from __future__ import annotations
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from engine.backprop import BackpropSession
 from engine.graph import Graph
 from gui.graph_pane import GraphPane
 from gui.torch_process import TorchComparer
+
+
+def _pane_value(name: str, doc: str) -> property:
+    """A read-only property of the tab: its pane's attribute `name`."""
+    return property(lambda tab: getattr(tab.pane, name), doc=doc)
 
 
 class GraphTab(QWidget):
@@ -32,10 +36,11 @@ class GraphTab(QWidget):
     def current_graph(self) -> Graph | None:
         return self.pane.graph
 
-    @property
-    def session(self) -> BackpropSession:
-        """The backprop shown: step-through, backward() again, the selection (engine.backprop)."""
-        return self.pane.session
+    # what the pane holds, read through the tab
+    session = _pane_value("session", "The BackpropSession shown: step-through, backward() again, selection.")
+    shown_svg = _pane_value("shown_svg", "The SVG on the canvas, numbers and outlines included.")
+    graph_message = _pane_value("graph_message", "Shown in place of the graph (Graphviz missing or failing).")
+    last_layout_seconds = _pane_value("last_layout_seconds", "From the request to the graph on screen.")
 
     @property
     def stepping(self) -> bool:
@@ -50,21 +55,6 @@ class GraphTab(QWidget):
     def highlights(self) -> dict[str, str]:
         """Node id -> "current", "operand" or "selected": the outlines drawn now."""
         return self.session.highlights
-
-    @property
-    def shown_svg(self) -> bytes | None:
-        """The SVG on the canvas, numbers and outlines included."""
-        return self.pane.shown_svg
-
-    @property
-    def graph_message(self) -> str:
-        """Shown in place of the graph (Graphviz missing or failing)."""
-        return self.pane.graph_message
-
-    @property
-    def last_layout_seconds(self) -> float:
-        """From the request to the graph on screen, for the status bar and benchmarks."""
-        return self.pane.last_layout_seconds
 
     def export(self, path: str) -> None:
         """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
