@@ -107,6 +107,7 @@ class GraphView(GraphTab):
         self.step_reset_button, self.follow_check = pane.step_reset_button, pane.follow_check
         self.backward_again_button, self.fit_button = pane.backward_again_button, pane.fit_button
         self.export_button = pane.export_button
+        self.canvas.setMinimumSize(240, 200)
         self.step_reset_button.setToolTip("Leave step-through: show the gradients of one backward() call")
         self.backward_again_button.setText("backward() again (no zero_grad)")
         self.backward_again_button.setToolTip(BACKWARD_AGAIN_TIP)
