@@ -306,7 +306,7 @@ def closing_while_dot_runs(probe: Probe) -> Row:
     view.neurons_combo.setCurrentIndex(1)  # expanded: dot takes seconds
     window.tabs.setCurrentWidget(view)
     wait(300)
-    running = view._layout.running_run is not None if hasattr(view._layout, "running_run") else True
+    running = view.pane.layout_runner.running_run is not None
     delays, seconds = probe.measure(window.close)
     window.deleteLater()
     return Row("close the window while dot runs", delays, seconds, "dot was running" if running else "?")

@@ -194,12 +194,7 @@ class _Walker:
 
     def _build(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
-            leaf = self.leaves.get(node.id)
-            if leaf is not None:
-                return leaf
-            if node.id in FUNCTIONS:
-                raise self._error(f"{node.id} is a function: call it like {node.id}(x)", node)
-            raise self._error(f"unknown name {node.id!r}; defined: {self.names}", node)
+            return self._name(node)
         if isinstance(node, ast.Constant) or _is_signed_literal(node):
             number = self._number(node)
             return self.const(number, ast.get_source_segment(self.body, node) or repr(number))
@@ -210,17 +205,29 @@ class _Walker:
             return self._binary(node)
         if isinstance(node, ast.Call):
             return self._call(node)
+        raise self._refusal(node)
+
+    def _name(self, node: ast.Name) -> Any:
+        leaf = self.leaves.get(node.id)
+        if leaf is not None:
+            return leaf
+        if node.id in FUNCTIONS:
+            raise self._error(f"{node.id} is a function: call it like {node.id}(x)", node)
+        raise self._error(f"unknown name {node.id!r}; defined: {self.names}", node)
+
+    def _refusal(self, node: ast.AST) -> ExpressionError:
+        """Why syntax the walker does not build is refused, in the user's terms."""
         if isinstance(node, ast.Attribute):
             if node.attr in FUNCTIONS:
-                raise self._error(f".{node.attr} is a method: call it like x.{node.attr}()", node)
+                return self._error(f".{node.attr} is a method: call it like x.{node.attr}()", node)
             methods = " ".join(f".{f}()" for f in FUNCTIONS)
-            raise self._error(f"'.{node.attr}' is not allowed: the only methods are {methods}", node)
+            return self._error(f"'.{node.attr}' is not allowed: the only methods are {methods}", node)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)):
             symbol = _OTHER_OPERATORS.get(type(node.op), type(node.op).__name__)
             hint = "; for powers write a**2" if symbol == "^" else ""
-            raise self._error(f"the operator {symbol} is not supported{hint}: {_ALLOWED}", node)
+            return self._error(f"the operator {symbol} is not supported{hint}: {_ALLOWED}", node)
         what = _REFUSED.get(type(node), f"'{type(node).__name__}' syntax")
-        raise self._error(f"{what} cannot be used here: {_ALLOWED}", node)
+        return self._error(f"{what} cannot be used here: {_ALLOWED}", node)
 
     def _binary(self, node: ast.BinOp) -> Any:
         symbol = _OPERATORS[type(node.op)]

@@ -9,62 +9,37 @@ numbers change (new variable values, backward() again, step-through).
 
 from __future__ import annotations
 
-import html
-from pathlib import Path
-
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QShowEvent
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QBoxLayout,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from engine import graph as graph_engine
+from engine.backprop import BackpropSession
 from engine.expression import ExpressionError, evaluate, parse_variables
-from engine.graph import (
-    KIND_COLORS,
-    BackwardStep,
-    BackwardStepper,
-    Graph,
-    GraphError,
-    SvgGraph,
-    SvgTemplate,
-    op_symbol,
-)
+from engine.graph import Graph, GraphError, expression_graph
+from engine.teaching import node_name
 from engine.value import Value
-from gui.graph_canvas import LayoutRunner, SvgGraphCanvas, export_graph, show_play_state
-from gui.graph_view import (
-    CURRENT_STYLE,
-    KIND_HELP,
-    OPERAND_STYLE,
-    PLAY_INTERVAL_MS,
-    SELECTED_STYLE,
-    explain_step,
-    has_node,
-    html_table,
-    local_rule,
-    node_name,
-)
+from gui.graph_details import expression_details_html
+from gui.graph_pane import GraphPane, legend_html
+from gui.graph_render import KIND_COLORS
+from gui.graph_tab import GraphTab
 from gui.style import ERROR_COLOR
-from gui.torch_process import INSTALL_HINT, TorchComparer, torch_installed
+from gui.torch_process import INSTALL_HINT, torch_installed
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order
@@ -105,7 +80,7 @@ DETAILS_HINT = (
 )
 
 
-class ExpressionView(QWidget):
+class ExpressionView(GraphTab):
     """An expression over named variables: its graph, its data and grads, and PyTorch's grads."""
 
     # a graph was laid out (or its numbers redrawn in the same layout) and is on screen
@@ -114,28 +89,19 @@ class ExpressionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._graph: Graph | None = None
         self._leaves: dict[str, Value] = {}
         self._torch: tuple[float, dict[str, float]] | None = None  # PyTorch's value and grads
-        self._comparer = TorchComparer()  # PyTorch, in a child process: importing it here would freeze us
-        self._comparer.answered.connect(self._on_torch_answered)
         self._torch_request: int | None = None  # the comparison asked for the expression shown
-        self._svg_graph: SvgGraph | None = None  # the laid-out graph on screen; None while there is none
-        self._layout_bytes: bytes | None = None  # dot's SVG, reused while the DOT text stays the same
-        self._layout_template: SvgTemplate | None = None  # that SVG cut for new numbers
-        self._shown_dot: str | None = None
-        self._pending_dot: str | None = None
-        self._layout = LayoutRunner(self, "expression layout")
-        self._layout.finished.connect(self._on_layout_finished)
-        self._stepper: BackwardStepper | None = None
-        self._last_step: BackwardStep | None = None
-        self._backward_calls = 1  # since the last zero_grad
-        self._selected: str | None = None  # blue outline
-        self._details_id: str | None = None  # the node the details describe: the clicked one, or the step's
         self._evaluated_once = False
         self._compared: tuple[str, dict[str, float]] = ("", {})  # what PyTorch is (or will be) compared on
-        self.graph_message = ""  # shown in place of the graph (Graphviz missing or failing)
-        self.shown_svg: bytes | None = None  # the SVG on the canvas, numbers and outlines included
+        self.pane = GraphPane("expression layout", "expression", False, _idle_text)
+        self.pane.stacked = True  # STYLES[0], the combo's first choice
+        self.pane.follow_scale = STEP_MIN_SCALE
+        self.pane.reset_undoes_backward_again = False  # zero_grad() has its own button here
+        self.pane.problems_on_canvas = True  # the table keeps working without a picture
+        self.pane.graph_shown.connect(self.graph_shown)
+        self.pane.rendered.connect(self._on_rendered)
+        self.pane.export_failed.connect(self._on_export_failed)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._build_left())
@@ -150,13 +116,8 @@ class ExpressionView(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.evaluate_now)
         self.variables_edit.textChanged.connect(self._debounce.start)
         self.expression_edit.textChanged.connect(self._debounce.start)
-        self._play_timer = QTimer(self, interval=PLAY_INTERVAL_MS, timeout=self._on_play_timer_timeout)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
         self._fill_example(0)  # evaluated when first shown: PyTorch's import takes a second
         self._show_details()
-        self._update_controls()
 
     # ------------------------------------------------------------ widgets
 
@@ -185,14 +146,14 @@ class ExpressionView(QWidget):
         self.error_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText, visible=False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
-        self.backward_again_button = QPushButton(
-            "backward() again", toolTip=BACKWARD_AGAIN_TIP, clicked=self._on_backward_again_clicked
-        )
+        self.backward_again_button = self.pane.backward_again_button
+        self.backward_again_button.setToolTip(BACKWARD_AGAIN_TIP)
         self.zero_grad_button = QPushButton(
-            "zero_grad() + backward()", toolTip=ZERO_GRAD_TIP, clicked=self._on_zero_grad_clicked
+            "zero_grad() + backward()", toolTip=ZERO_GRAD_TIP, clicked=self.pane.reset
         )
         self.details = QTextBrowser(openLinks=False)
-        self.legend_label = QLabel(_legend_html(), styleSheet="color: #444444;")
+        kinds = [(KIND_COLORS[kind], kind) for kind in ("input", "constant", "value", "output")]
+        self.legend_label = QLabel(legend_html([kinds]), styleSheet="color: #444444;")
 
         left = QWidget(minimumWidth=240)
         grads = _box(QHBoxLayout(), self.backward_again_button, self.zero_grad_button)
@@ -202,57 +163,23 @@ class ExpressionView(QWidget):
         return left
 
     def _build_right(self) -> QWidget:
-        self.canvas = SvgGraphCanvas()
-        self.canvas.setMinimumSize(240, 160)
-        self.canvas.node_clicked.connect(self._on_canvas_node_clicked)
-        self.canvas.shown.connect(self._on_canvas_shown)
-        self._announce_when_painted = False  # graph_shown waits for the canvas's painting thread
-        icon = self.style().standardIcon
-        sp = QStyle.StandardPixmap
-        self.step_prev_button = QPushButton(
-            icon(sp.SP_MediaSeekBackward), "", toolTip="One step back", clicked=self._on_step_prev
-        )
-        self.step_play_button = QPushButton(
-            icon(sp.SP_MediaPlay), "Play", toolTip="Step through backward() automatically", checkable=True
-        )
-        self.step_play_button.toggled.connect(self._on_step_play_toggled)
-        self.step_next_button = QPushButton(
-            icon(sp.SP_MediaSeekForward),
-            "Step",
-            toolTip="Run the next node's backward rule, output first",
-            clicked=self._on_step_next,
-        )
-        self.step_reset_button = QPushButton(
-            icon(sp.SP_BrowserReload),
-            "Reset",
-            toolTip="Leave step-through: the grads of one backward()",
-            clicked=self._on_zero_grad_clicked,
-        )
+        pane = self.pane
+        self.canvas, self.step_label = pane.canvas, pane.step_label
+        self.step_prev_button, self.step_play_button = pane.step_prev_button, pane.step_play_button
+        self.step_next_button, self.step_reset_button = pane.step_next_button, pane.step_reset_button
+        self.fit_button, self.export_button = pane.fit_button, pane.export_button
+        self.step_prev_button.setToolTip("One step back (Left)")
+        self.step_next_button.setToolTip("Run the next node's backward rule (Right), output first")
         self.style_combo = QComboBox(
             toolTip="Compact: each value's name, data and grad stacked, so the graph shows larger.\n"
             "As in the lecture: name | data | grad side by side, as its draw_dot draws them (wider)."
         )
         self.style_combo.addItems(STYLES)
         self.style_combo.currentIndexChanged.connect(self._on_style_changed)
-        self.fit_button = QToolButton(text="Fit", toolTip="Show the whole graph (0 or F)")
-        self.fit_button.clicked.connect(self._on_fit_clicked)
-        self.export_button = QToolButton(
-            text="Export", toolTip="Save the graph: SVG, PNG (2×) or Graphviz DOT"
-        )
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        for text, suffix in (("SVG image…", ".svg"), ("PNG image…", ".png"), ("Graphviz DOT…", ".dot")):
-            menu.addAction(text).setData(suffix)
-        # Slots are bound methods, not lambdas holding `self`: a lambda would keep a dropped view alive
-        menu.triggered.connect(self._on_export_action)
-        self.export_button.setMenu(menu)
-        steps = (self.step_prev_button, self.step_play_button, self.step_next_button, self.step_reset_button)
-        view_buttons = (self.style_combo, self.fit_button, self.export_button)
-        bar = _box(QHBoxLayout(), QLabel("Backprop:"), *steps, 1, *view_buttons, margins=(6, 2, 6, 0))
-        self.step_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
+        pane.add_to_step_bar(self.step_reset_button, 1, self.style_combo, self.fit_button, self.export_button)
+        pane.layout().setSpacing(4)
         self.step_label.setContentsMargins(8, 0, 8, 2)
         self.step_label.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
-        self.step_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         table = self.results_table = QTableWidget(0, len(COLUMNS), wordWrap=False)
         table.setHorizontalHeaderLabels(COLUMNS)
@@ -268,15 +195,7 @@ class ExpressionView(QWidget):
         self.torch_note = QLabel(wordWrap=True, visible=False, styleSheet="color: #555555;")
 
         right = QWidget()
-        _box(
-            QVBoxLayout(right),
-            (self.canvas, 1),
-            bar,
-            self.step_label,
-            table,
-            self.torch_note,
-            margins=(0, 0, 4, 4),
-        )
+        _box(QVBoxLayout(right), (pane, 1), table, self.torch_note, margins=(0, 0, 4, 4))
         return right
 
     # ------------------------------------------------------------ public API
@@ -302,7 +221,7 @@ class ExpressionView(QWidget):
         try:
             root, leaves = evaluate(text, variables)
             root.backward()
-            graph = Graph(root, {**{leaf: "input" for leaf in leaves.values()}, root: "output"})
+            graph = expression_graph(root, leaves)
         except ExpressionError as exc:
             where = f"column {exc.position[1]}: " if exc.position and "column" not in str(exc) else ""
             return self._show_error(f"Expression, {where}{exc}", self.expression_edit)
@@ -317,11 +236,9 @@ class ExpressionView(QWidget):
         self._compared = (text, variables)
         self._compare_with_torch()
         self._show_error("", None)
-        self._stop_stepping()
-        self._graph, self._leaves, self._backward_calls = graph, leaves, 1
-        self._selected = self._details_id = None
+        self._leaves = leaves
         _name_intermediates(graph)
-        self._show_graph()
+        self.pane.show_graph(graph, self.pane.dot(graph))
         return True
 
     def _compare_with_torch(self) -> None:
@@ -332,8 +249,8 @@ class ExpressionView(QWidget):
             self._torch_request = None
             note = f"PyTorch not installed, so there is nothing to compare with ({INSTALL_HINT}). The rest works."
         else:
-            self._torch_request = self._comparer.compare_expression(text, variables)
-            loading = self._comparer.loading  # its first import takes seconds, in the child
+            self._torch_request = self.comparer.compare_expression(text, variables)
+            loading = self.comparer.loading  # its first import takes seconds, in the child
             note = (
                 "Loading PyTorch… (its first import takes a few seconds; its column follows)."
                 if loading
@@ -361,30 +278,14 @@ class ExpressionView(QWidget):
             note = ""
         self.torch_note.setText(note)
         self.torch_note.setVisible(bool(note))
-        if self._graph is not None:
+        if self.current_graph() is not None:
             self._fill_table()
         self.torch_compared.emit()
 
-    def current_graph(self) -> Graph | None:
-        return self._graph
-
-    def export(self, path: str) -> None:
-        """Write the graph as shown: .svg, .png (2×, white background) or .dot (with its numbers)."""
-        svg = self._svg_graph.to_bytes() if self._svg_graph is not None and self._graph is not None else None
-        export_graph(path, svg, lambda: self._dot(self._graph, numbers=True))
-
     def shutdown(self) -> None:
         """Stop the layout and painting threads (a running `dot` is killed); safe to call twice."""
-        self._play_timer.stop()
         self._debounce.stop()
-        self._layout.shutdown()
-        self.canvas.shutdown()
-        self._torch_request = None
-        self._comparer.close()  # the PyTorch child ends with the last view using it
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self.shutdown()
-        super().closeEvent(event)
+        super().shutdown()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
@@ -396,16 +297,14 @@ class ExpressionView(QWidget):
 
     def _fill_example(self, index: int) -> None:
         _title, variables, expression = EXAMPLES[index]
-        for edit in (self.variables_edit, self.expression_edit):
-            edit.blockSignals(True)  # no debounced echo: set_example evaluates at once
-        self.variables_edit.setPlainText(variables)
-        self.expression_edit.setText(expression)
-        for edit in (self.variables_edit, self.expression_edit):
-            edit.blockSignals(False)
+        with QSignalBlocker(self.variables_edit), QSignalBlocker(self.expression_edit):
+            # no debounced echo: set_example evaluates at once
+            self.variables_edit.setPlainText(variables)
+            self.expression_edit.setText(expression)
         self.examples_combo.setCurrentIndex(index)
 
     def _show_error(self, text: str, field: QWidget | None) -> bool:
-        if text and self._graph is not None:
+        if text and self.current_graph() is not None:
             text += "\nThe graph and table still show the last expression that worked."
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
@@ -413,95 +312,24 @@ class ExpressionView(QWidget):
             edit.setStyleSheet(f"border: 1px solid {ERROR_COLOR};" if edit is field else "")
         return False
 
-    def _dot(self, graph: Graph, numbers: bool = False) -> str:
-        return graph.to_dot(numbers=numbers, stacked=self.style_combo.currentIndex() == 0)
-
-    def _show_graph(self) -> None:
-        """The table now; the picture at once if the layout on screen fits it, else when `dot` is done."""
-        graph = self._graph
-        assert graph is not None
-        dot = self._dot(graph)
-        if dot == self._shown_dot and self._layout_bytes is not None:
-            # The same DOT text lays out the same way (only numbers changed): no new layout.
-            if self._pending_dot is not None:
-                self._layout.cancel()
-                self._pending_dot = None
-            self._svg_graph = SvgGraph(self._layout_template or self._layout_bytes, graph)
-            self._render(keep_view=True)
-            self._announce_shown()
-            return
-        self._svg_graph = None  # the old picture stays until the new one is ready, but is inert
-        self._render(keep_view=True)
-        if dot == self._pending_dot:
-            return
-        ok, why = graph_engine.dot_available()
-        if not ok:
-            self._show_graph_problem(why)
-            return
-        self._pending_dot = dot
-        self._layout.request(dot, graph._by_id)
-
     def _on_style_changed(self, _index: int) -> None:
-        if self._graph is not None:
-            self._show_graph()
+        graph = self.current_graph()
+        self.pane.stacked = self.style_combo.currentIndex() == 0
+        if graph is not None:
+            self.pane.draw(self.pane.dot(graph))
 
-    @Slot(object, object, str)
-    def _on_layout_finished(self, svg: bytes | None, template: SvgTemplate | None, error: str) -> None:
-        dot, self._pending_dot = self._pending_dot, None
-        if svg is None or template is None or self._graph is None:
-            self._show_graph_problem(error or "Graphviz returned nothing.")
-            return
-        self._svg_graph = SvgGraph(template, self._graph)  # parsed in the layout thread: only numbers here
-        self._layout_bytes, self._shown_dot, self.graph_message = svg, dot, ""
-        self._layout_template = template
-        self._render(keep_view=False)
-        self._announce_shown()
-
-    def _announce_shown(self) -> None:
-        """graph_shown now, or when the canvas has painted a large graph in its thread."""
-        self._announce_when_painted = self.canvas.painting
-        if not self._announce_when_painted:
-            self.graph_shown.emit()
-
-    def _on_canvas_shown(self) -> None:
-        if self._announce_when_painted:
-            self._announce_shown()
-
-    def _show_graph_problem(self, text: str) -> None:
-        """No picture: `text` in its place (the table keeps working)."""
-        self._layout.cancel()
-        self._pending_dot = self._shown_dot = self._layout_bytes = self._svg_graph = self.shown_svg = None
-        self._layout_template = None
-        self.graph_message = text
-        self.canvas.clear(text)
-        self._update_controls()
-
-    # ------------------------------------------------------------ drawing
-
-    def _render(self, keep_view: bool) -> None:
-        """Numbers and outlines into the SVG and onto the canvas; the table, details and labels."""
-        graph, svg_graph = self._graph, self._svg_graph
-        if graph is None:
-            return
-        if svg_graph is not None:
-            svg_graph.update()
-            styles = {self._selected: SELECTED_STYLE} if self._selected else {}
-            if self._last_step is not None:
-                styles.update({operand.id: OPERAND_STYLE for operand, _, _ in self._last_step.contributions})
-                styles[self._last_step.node.id] = CURRENT_STYLE
-            svg_graph.highlight(styles)
-            self.shown_svg = svg_graph.to_bytes()
-            root = graph.of(graph.root).id
-            self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
+    def _on_rendered(self) -> None:
+        """The table, the details and the buttons follow the numbers."""
         self._fill_table()
         self._show_details()
-        self._update_step_label()
         self._update_controls()
+
+    def _on_export_failed(self, text: str) -> None:
+        self._show_error(text, None)
 
     def _fill_table(self) -> None:
         """One row for the output, one per variable: our data and grad, PyTorch's, the difference."""
-        graph = self._graph
-        assert graph is not None
+        graph = self.current_graph()
         root, used = graph.root, {node.value for node in graph.nodes}
         torch_value, torch_grads = self._torch if self._torch is not None else (None, {})
         rows = [(f"{root.label} (output)", root.data, root.grad, torch_value, root.data, "output")]
@@ -533,157 +361,13 @@ class ExpressionView(QWidget):
 
     def _show_details(self) -> None:
         """The clicked node (or the current step's): data, grad, and its local derivatives."""
-        graph = self._graph
-        node_id = self._details_id
-        if graph is None or not has_node(graph, node_id):
-            self.details.setHtml(DETAILS_HINT)
-            return
-        node = graph.node(node_id)
-        v, e = node.value, html.escape
-        parts = [
-            f"<p style='margin:0; font-size:large'><b>{e(node_name(graph, node, depth=3))}</b></p>",
-            f"<p style='margin:2px 0'><span style='background:{KIND_COLORS[node.kind]}'>&nbsp;{node.kind}"
-            f"&nbsp;</span> {e(KIND_HELP[node.kind])}</p>",
-            f"<table cellspacing=0 cellpadding=1><tr><td>data&nbsp;</td><td><b>{v.data!r}</b></td></tr>"
-            f"<tr><td>grad&nbsp;</td><td><b>{v.grad!r}</b></td></tr>",
-        ]
-        if v.operands:
-            parts.append(f"<tr><td>op&nbsp;</td><td>{e(op_symbol(v))}</td></tr></table>")
-            parts.append(
-                f"<p style='margin:8px 0 2px 0'>Each input gets <i>local × upstream</i>: local = ∂out/∂input "
-                f"= {e(local_rule(v))}, upstream = this grad</p>"
-            )
-            rows = [(node_name(graph, o), d, d * v.grad) for o, d in graph.local_derivatives(node)]
-            parts.append(html_table(("input", "local", "adds"), rows))
-        else:
-            parts.append("</table><p>A leaf: its grad is the sum of what every use of it passes back.</p>")
-        self.details.setHtml("".join(parts))
-
-    def _update_step_label(self) -> None:
-        graph, stepper, calls = self._graph, self._stepper, self._backward_calls
-        if graph is None:
-            text = ""
-        elif stepper is not None:
-            text = explain_step(graph, self._last_step, stepper.position, len(stepper.order))
-        elif calls > 1:
-            text = (
-                f"backward() has run {calls}× without zero_grad(): every variable holds {calls}× its true "
-                "gradient (grads add up with +=), so ours no longer agree with PyTorch's. zero_grad() fixes it."
-            )
-        else:
-            text = (
-                f"{graph.root.label} = {graph.root.data!r} · {len(graph)} nodes · grads from one backward(). "
-                "Step ▶ replays backprop one node at a time, output first."
-            )
-        self.step_label.setText(text)
+        node = self.session.details_node
+        self.details.setHtml(
+            DETAILS_HINT if node is None else expression_details_html(self.current_graph(), node)
+        )
 
     def _update_controls(self) -> None:
-        has_graph, has_svg, stepper = self._graph is not None, self._svg_graph is not None, self._stepper
-        self.step_next_button.setEnabled(has_graph and not (stepper is not None and stepper.done))
-        self.step_play_button.setEnabled(has_graph)
-        self.step_prev_button.setEnabled(stepper is not None and stepper.position > 0)
-        self.step_reset_button.setEnabled(stepper is not None)
-        self.backward_again_button.setEnabled(has_graph)
-        self.zero_grad_button.setEnabled(has_graph)
-        self.export_button.setEnabled(has_svg)
-        self.fit_button.setEnabled(has_svg)
-
-    # ------------------------------------------------------------ clicks, backward again, step-through
-
-    def _on_canvas_node_clicked(self, node_id: str) -> None:
-        if self._svg_graph is not None and has_node(self._graph, node_id):
-            self._selected = self._details_id = node_id
-            self._render(keep_view=True)
-
-    def _on_backward_again_clicked(self) -> None:
-        if self._graph is None:
-            return
-        if self._stepper is not None:
-            self._restore_backward()
-        self._graph.root.backward()  # no zero_grad(): the variables add the same gradient again
-        self._backward_calls += 1
-        self._render(keep_view=True)
-
-    def _on_zero_grad_clicked(self) -> None:  # also Reset: leave step-through, the grads of one backward()
-        if self._graph is not None:
-            self._restore_backward()
-            self._render(keep_view=True)
-
-    def _restore_backward(self) -> None:
-        """zero_grad(), then one backward(): the grads as they should be."""
-        assert self._graph is not None
-        self._stop_stepping()
-        for node in self._graph.nodes:
-            node.value.grad = 0.0
-        self._graph.root.backward()
-        self._backward_calls = 1
-
-    def _stop_stepping(self) -> None:
-        self._play_timer.stop()
-        self._set_play_checked(False)
-        self._stepper = self._last_step = None
-
-    def _set_play_checked(self, checked: bool) -> None:
-        show_play_state(self.step_play_button, checked)
-
-    def _step_to(self, step: BackwardStep | None) -> None:
-        self._last_step = step
-        self._details_id = step.node.id if step is not None else self._details_id
-        self._render(keep_view=True)
-        if step is not None:
-            operands = [operand.id for operand, _, _ in step.contributions]
-            self.canvas.ensure_node_visible(step.node.id, STEP_MIN_SCALE, also=operands)
-
-    def _on_step_next(self) -> None:
-        if self._graph is None:
-            return
-        if self._stepper is None:
-            self._backward_calls = 1
-            self._stepper = BackwardStepper(self._graph)  # grads to 0, the output's to 1
-        if not self._stepper.done:
-            self._step_to(self._stepper.step())
-
-    def _on_step_prev(self) -> None:
-        if self._stepper is not None and self._stepper.position > 0:
-            self._step_to(self._stepper.seek(self._stepper.position - 1))
-
-    def _on_step_play_toggled(self, checked: bool) -> None:
-        self._set_play_checked(checked and self._graph is not None)
-        if not self.step_play_button.isChecked():
-            self._play_timer.stop()
-            return
-        if self._stepper is not None and self._stepper.done:
-            self._step_to(self._stepper.seek(0))
-        self._play_timer.start()
-
-    def _on_play_timer_timeout(self) -> None:
-        self._on_step_next()
-        if self._stepper is None or self._stepper.done:
-            self._play_timer.stop()
-            self._set_play_checked(False)
-            self._update_controls()
-
-    def _on_export_action(self, action: QAction) -> None:
-        self._export_dialog(action.data())
-
-    def _on_fit_clicked(self) -> None:
-        self.canvas.fit()
-
-    def _export_dialog(self, suffix: str) -> None:
-        kinds = {
-            ".svg": "SVG image (*.svg)",
-            ".png": "PNG image (*.png)",
-            ".dot": "Graphviz DOT (*.dot *.gv)",
-        }
-        path, _ = QFileDialog.getSaveFileName(self, "Export the graph", f"expression{suffix}", kinds[suffix])
-        if not path:
-            return
-        if Path(path).suffix.lower() not in (".svg", ".png", ".dot", ".gv"):
-            path += suffix
-        try:
-            self.export(path)
-        except (OSError, ValueError, GraphError) as exc:
-            self._show_error(f"Could not export the graph: {exc}", None)
+        self.zero_grad_button.setEnabled(self.current_graph() is not None)
 
 
 # ---------------------------------------------------------------- helpers
@@ -713,10 +397,15 @@ def _name_intermediates(graph: Graph) -> None:
         node.name = name if len(name) <= MAX_NAME and "…" not in name else ""
 
 
-def _legend_html() -> str:
-    swatch = "<td><span style='background:{}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>&nbsp;{}&nbsp;</td>"
-    outline = "<td><span style='color:{}'>▢</span>&nbsp;{}&nbsp;</td>"
-    kinds = "".join(swatch.format(KIND_COLORS[k], k) for k in ("input", "constant", "value", "output"))
-    looks = ((CURRENT_STYLE, "step"), (OPERAND_STYLE, "its inputs"), (SELECTED_STYLE, "clicked"))
-    outlines = "".join(outline.format(color, text) for (color, _), text in looks)
-    return f"<table cellspacing=0 cellpadding=1><tr>{kinds}</tr><tr>{outlines}</tr></table>"
+def _idle_text(session: BackpropSession) -> str:
+    """The step label outside step-through."""
+    graph, calls = session.graph, session.backward_calls
+    if calls > 1:
+        return (
+            f"backward() has run {calls}× without zero_grad(): every variable holds {calls}× its true "
+            "gradient (grads add up with +=), so ours no longer agree with PyTorch's. zero_grad() fixes it."
+        )
+    return (
+        f"{graph.root.label} = {graph.root.data!r} · {len(graph)} nodes · grads from one backward(). "
+        "Step ▶ replays backprop one node at a time, output first."
+    )

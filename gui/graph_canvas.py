@@ -1,54 +1,35 @@
 """A laid-out graph on screen: the SVG that Graphviz returns, zoomable, pannable and clickable.
 
-Shared by the Computation graph and Expression tabs. `LayoutWorker` runs `dot`
-in a thread so the window stays live while a large graph is laid out.
+Shared by the Computation graph and Expression tabs (through gui/graph_pane.py). A large
+SVG is painted into an image in a thread (gui/graph_threads.py), so the window stays live.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
-    QIODevice,
-    QObject,
-    QPointF,
-    QRectF,
-    QSize,
-    Qt,
-    QThread,
-    QTimer,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
-    QStyle,
     QWidget,
 )
 
-from engine import graph as graph_engine
 from engine.files import atomic_write_bytes
-from engine.graph import DotRun, GraphError, LayoutStopped, SvgGeometry, SvgTemplate
+from engine.graph import GraphError
+from gui.graph_svg import SvgGeometry
+from gui.graph_threads import RASTER_SCALE, SvgPainter
 
-LAYOUT_TIMEOUT_S = 10.0
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
-RASTER_SCALE = 2.0  # ...into an image of at most this many pixels per SVG pixel
-RASTER_MIN_SCALE = 0.25  # ...and at least this many (a fitted overview of a long graph is drawn scaled down)
-RASTER_MAX_PIXELS = 24_000_000  # ...or fewer: 96 MB at most
+RASTER_MIN_SCALE = 0.25  # ...into an image of at least this many pixels per SVG pixel (see RASTER_SCALE)
 PNG_SCALE = 2.0
 PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
 PNG_MAX_SIDE = 16_000
@@ -424,113 +405,6 @@ class SvgGraphCanvas(QGraphicsView):
         )
 
 
-# ---------------------------------------------------------------- layout in a thread
-
-
-class LayoutWorker(QObject):
-    """Runs `dot` and reads its SVG in the thread it was moved to; stale requests are skipped.
-
-    Both halves are slow for a large graph (seconds of `dot`, a third of a second to parse
-    and cut its SVG into a template), so the GUI thread gets a ready `SvgTemplate`.
-    """
-
-    finished = Signal(int, object, object, str)  # generation, SVG bytes, SvgTemplate (None on error), error
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0  # set by the GUI thread before each request
-
-    @Slot(int, str, object, object)
-    def lay_out(self, generation: int, dot: str, node_ids: frozenset, run: DotRun) -> None:
-        if generation != self.latest or run.stopped:
-            return  # a newer request is queued behind this one
-        try:
-            with graph_engine.dot_run(run):
-                svg = graph_engine.layout_svg(dot, timeout=LAYOUT_TIMEOUT_S)
-            if run.stopped:
-                return
-            template = SvgTemplate(svg, node_ids)
-        except LayoutStopped:
-            return  # superseded, cancelled or closing: nobody waits for an answer
-        except GraphError as exc:
-            self.finished.emit(generation, None, None, str(exc))
-        except ET.ParseError as exc:
-            self.finished.emit(generation, None, None, f"Graphviz returned SVG that cannot be read: {exc}")
-        except Exception as exc:  # e.g. dot could not be started: a message, never a crash
-            self.finished.emit(generation, None, None, f"Graphviz could not lay out the graph: {exc}")
-        else:
-            self.finished.emit(generation, svg, template, "")
-
-
-class LayoutRunner(QObject):
-    """Lays out DOT text with Graphviz in its own thread; only the newest request is answered.
-
-    Each view owns one. A request supersedes any earlier one still waiting or
-    running, and `cancel()` drops them all (the view shows something else now):
-    either way the `dot` of a dropped request is killed, so closing never waits for it.
-    """
-
-    finished = Signal(object, object, str)  # SVG bytes, SvgTemplate (both None on error), error message
-
-    _requested = Signal(int, str, object, object)
-
-    def __init__(self, parent: QObject, name: str):
-        super().__init__(parent)
-        self._name = name
-        self._thread: QThread | None = None
-        self._worker: LayoutWorker | None = None
-        self._generation = 0
-        self._run: DotRun | None = None  # the newest request's dot run
-
-    def request(self, dot: str, node_ids: Collection[str]) -> None:
-        """Lay out `dot`; the answer's template has slots for these node ids."""
-        if self._thread is None:
-            self._thread = QThread(self)
-            self._thread.setObjectName(self._name)
-            self._worker = LayoutWorker()
-            self._worker.moveToThread(self._thread)
-            self._requested.connect(self._worker.lay_out)
-            self._worker.finished.connect(self._on_worker_finished)
-            # The worker belongs to Python (no parent): it must outlive its thread, or it is
-            # deleted here while the thread is still inside it (a crash seen at teardown).
-            thread, worker = self._thread, self._worker
-            self.destroyed.connect(lambda *_, keep=worker: stop_thread(thread))
-            self._thread.start()
-        self.cancel()
-        self._run = DotRun()
-        self._worker.latest = self._generation
-        self._requested.emit(self._generation, dot, frozenset(node_ids), self._run)
-
-    def cancel(self) -> None:
-        """Drop every request; a running `dot` is killed."""
-        self._generation += 1
-        if self._worker is not None:
-            self._worker.latest = self._generation
-        run, self._run = self._run, None
-        if run is not None:
-            run.stop()
-
-    @property
-    def running_run(self) -> DotRun | None:
-        """The newest request's run (None when there is none): tests and benchmarks watch it."""
-        return self._run
-
-    def shutdown(self) -> None:
-        """Kill a running `dot` and stop the thread; safe to call twice."""
-        self.cancel()
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if thread is not None:
-            stop_thread(thread)
-        del worker  # only now, with its thread stopped
-
-    @Slot(int, object, object, str)
-    def _on_worker_finished(self, generation: int, svg: bytes | None, template: object, error: str) -> None:
-        if generation == self._generation:
-            self._run = None
-            self.finished.emit(svg, template, error)
-
-
 class _ImageItem(QGraphicsItem):
     """An image painted in a thread, shown over `rect` (the SVG's own size, as the vector item would)."""
 
@@ -558,94 +432,6 @@ class _ImageItem(QGraphicsItem):
             painter.drawImage(self._rect, self._image)
 
 
-class SvgPaintWorker(QObject):
-    """Paints an SVG into an image, in the thread it was moved to."""
-
-    finished = Signal(int, object)  # generation, QImage
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0
-
-    @Slot(int, object, object, float)
-    def paint(self, generation: int, svg: bytes, size: tuple[float, float], scale: float) -> None:
-        if generation != self.latest:
-            return  # newer numbers are queued behind these
-        # QImage may be used off the GUI thread (QPixmap may not). Only QImageReader.read() lets
-        # the GUI thread run meanwhile: PySide holds the interpreter (the GIL) in QSvgRenderer.load()
-        # and QImageReader.size(), a fifth of a second each for the moons graph, so neither is used.
-        image = raster_image(svg, scale, size)
-        if generation != self.latest:
-            return
-        with contextlib.suppress(RuntimeError):  # the canvas went away meanwhile (the app is exiting)
-            self.finished.emit(generation, image)
-
-
-def raster_image(svg: bytes, scale: float = RASTER_SCALE, size: tuple[float, float] | None = None) -> QImage:
-    """The SVG painted at `scale` of its `size` (read from it if not given), within RASTER_MAX_PIXELS."""
-    data = QByteArray(svg)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer, b"svg")
-    if size is None:
-        read = reader.size()  # parses the SVG with the GIL held: only for callers without its geometry
-        size = (read.width(), read.height())
-    w, h = max(size[0], 1.0), max(size[1], 1.0)
-    scale = min(scale, math.sqrt(RASTER_MAX_PIXELS / (w * h)))
-    reader.setScaledSize(QSize(max(1, round(w * scale)), max(1, round(h * scale))))
-    return reader.read()
-
-
-class SvgPainter(QObject):
-    """Paints SVGs in its own thread; only the newest request is answered (as LayoutRunner)."""
-
-    finished = Signal(object)  # QImage
-
-    _requested = Signal(int, object, object, float)
-
-    def __init__(self, parent: QObject, name: str):
-        super().__init__(parent)
-        self._name = name
-        self._thread: QThread | None = None
-        self._worker: SvgPaintWorker | None = None
-        self._generation = 0
-
-    def request(self, svg: bytes, size: tuple[float, float], scale: float) -> None:
-        if self._thread is None:
-            self._thread = QThread(self)
-            self._thread.setObjectName(self._name)
-            self._worker = SvgPaintWorker()
-            self._worker.moveToThread(self._thread)
-            self._requested.connect(self._worker.paint)
-            self._worker.finished.connect(self._on_worker_finished)
-            # The worker belongs to Python (no parent): it must outlive its thread, or it is
-            # deleted here while the thread is still inside it (a crash seen at teardown).
-            thread, worker = self._thread, self._worker
-            self.destroyed.connect(lambda *_, keep=worker: stop_thread(thread))
-            self._thread.start()
-        self._generation += 1
-        self._worker.latest = self._generation
-        self._requested.emit(self._generation, svg, size, scale)
-
-    def cancel(self) -> None:
-        self._generation += 1
-        if self._worker is not None:
-            self._worker.latest = self._generation
-
-    def shutdown(self) -> None:
-        self.cancel()
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if thread is not None:
-            stop_thread(thread)
-        del worker  # only now, with its thread stopped
-
-    @Slot(int, object)
-    def _on_worker_finished(self, generation: int, image: QImage) -> None:
-        if generation == self._generation:
-            self.finished.emit(image)
-
-
 def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:
     """Write a shown graph by `path`'s suffix: .svg, .png (2×, white background) or .dot/.gv."""
     suffix = Path(path).suffix.lower()
@@ -657,22 +443,6 @@ def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:
         raise GraphError("there is no graph on screen to export")
     data = {".svg": lambda: svg, ".png": lambda: svg_to_png(svg)}.get(suffix, lambda: dot().encode("utf-8"))()
     atomic_write_bytes(path, data)
-
-
-def show_play_state(button: QAbstractButton, playing: bool) -> None:
-    """The step-through Play button: checked with a Pause icon while playing (without emitting)."""
-    button.blockSignals(True)
-    button.setChecked(playing)
-    button.blockSignals(False)
-    icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-    button.setIcon(button.style().standardIcon(icon))
-    button.setText("Pause" if playing else "Play")
-
-
-def stop_thread(thread: QThread) -> None:
-    if thread.isRunning():
-        thread.quit()
-        thread.wait()
 
 
 def svg_to_png(svg: bytes) -> bytes:

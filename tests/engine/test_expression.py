@@ -80,7 +80,7 @@ def test_lecture_neuron():
 def test_a_variable_used_twice_is_one_leaf_and_gets_both_contributions(text, expected_grad):
     root, leaves = run(text)
     assert leaves["a"].grad == expected_grad
-    graph_leaves = [node for node in topological_order(root) if not node._prev]
+    graph_leaves = [node for node in topological_order(root) if not node.operands]
     assert sum(node is leaves["a"] for node in graph_leaves) == 1
     assert sum(node.label == "a" for node in graph_leaves) == 1
 
@@ -97,7 +97,7 @@ def test_function_and_method_forms_are_equal(function):
     as_method, leaves_m = run(f"(a*b + c).{function}()")
     assert as_function.data == as_method.data
     assert grads(leaves_f) == grads(leaves_m)
-    assert as_function._op == as_method._op == function
+    assert as_function.op == as_method.op == function
 
 
 # ---------------------------------------------------------------- every allowed op == the engine by hand
@@ -147,8 +147,8 @@ def test_every_allowed_operation_equals_the_engine_by_hand(text, by_hand):
 def test_labels_constants_and_root():
     root, leaves = evaluate("a*-3 + 2.5", ABC)
     nodes = topological_order(root)
-    assert [n.label for n in nodes if not n._prev] == ["a", "-3", "2.5"]
-    assert [n.label for n in nodes if n._prev] == ["", "out"]
+    assert [n.label for n in nodes if not n.operands] == ["a", "-3", "2.5"]
+    assert [n.label for n in nodes if n.operands] == ["", "out"]
     assert leaves["a"].label == "a"
     unlabelled, _ = evaluate("a*-3 + 2.5", ABC, labels=False)
     assert unlabelled.label == ""

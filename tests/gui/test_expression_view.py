@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtGui import QImage
 
-import engine.expression
-import engine.graph
 import gui.expression_view
+import gui.graph_pane
+import gui.graph_render
 from engine.expression import evaluate, parse_variables
 from gui.expression_view import EXAMPLES, ExpressionView
 
@@ -42,13 +42,13 @@ def view(qtbot) -> ExpressionView:
 def layout_calls(monkeypatch) -> list[str]:
     """Every DOT text the view hands to Graphviz (the real layout still runs)."""
     calls: list[str] = []
-    real = engine.graph.layout_svg
+    real = gui.graph_render.layout_svg
 
     def counting(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
         return real(dot, timeout)
 
-    monkeypatch.setattr(engine.graph, "layout_svg", counting)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", counting)
     return calls
 
 
@@ -245,7 +245,7 @@ def test_without_pytorch_a_note_and_the_rest_works(qtbot, view, monkeypatch):
 
 def test_without_graphviz_the_hint_and_the_table(qtbot, monkeypatch):
     monkeypatch.setattr(
-        engine.graph, "dot_available", lambda: (False, "Install Graphviz: apt-get install graphviz")
+        gui.graph_render, "dot_available", lambda: (False, "Install Graphviz: apt-get install graphviz")
     )
     view = ExpressionView()
     qtbot.addWidget(view)
@@ -294,7 +294,7 @@ def test_step_through_ends_at_backwards_grads(qtbot, view):
 
 
 def test_play_runs_backprop_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.expression_view, "PLAY_INTERVAL_MS", 10)
+    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 10)
     view = ExpressionView()
     qtbot.addWidget(view)
     show_example(qtbot, view, L)

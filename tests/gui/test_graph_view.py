@@ -12,12 +12,16 @@ from PySide6.QtCore import QPointF, Qt, QThread
 from PySide6.QtGui import QImage
 
 import engine.graph
+import gui.graph_pane
+import gui.graph_render
 import gui.graph_view
 from engine.data import lecture, moons
-from engine.graph import KIND_COLORS, GraphError, format_number, graph_size
+from engine.graph import GraphError, drawn_size
 from engine.losses import loss_function
 from engine.nn import MLP
+from engine.teaching import format_number
 from engine.weights import LayerWeights, ModelWeights
+from gui.graph_render import KIND_COLORS, grad_fills
 from gui.graph_view import GraphView
 
 LAYOUT_TIMEOUT_MS = 30_000
@@ -38,13 +42,13 @@ def view(qtbot, monkeypatch) -> GraphView:
 def layout_calls(monkeypatch) -> list[str]:
     """Every DOT text the view hands to Graphviz (the real layout still runs)."""
     calls: list[str] = []
-    real = engine.graph.layout_svg
+    real = gui.graph_render.layout_svg
 
     def counting(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
         return real(dot, timeout)
 
-    monkeypatch.setattr(engine.graph, "layout_svg", counting)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", counting)
     return calls
 
 
@@ -215,7 +219,7 @@ def test_steps_show_partial_grads_and_prev_goes_back(qtbot, view):
 
 
 def test_play_runs_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.graph_view, "PLAY_INTERVAL_MS", 1)
+    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 1)
     view = GraphView()
     qtbot.addWidget(view)
     show(qtbot, view, lecture_weights(), lecture())
@@ -232,12 +236,12 @@ def test_backward_again_doubles_the_leaf_grads(qtbot, view):
     show(qtbot, view, lecture_weights(), lecture())
     graph = view.current_graph()
     before = {n.id: n.value.grad for n in graph.nodes}
-    leaves = [n for n in graph.nodes if not n.value._prev]
+    leaves = [n for n in graph.nodes if not n.value.operands]
     view.backward_again_button.click()
     for n in graph.nodes:
         if n.kind in ("weight", "bias"):  # used once each: the same float added again is exactly 2×
             assert n.value.grad == 2 * before[n.id], n.name
-        elif not n.value._prev:  # an input feeds 4 neurons: (a+b+c+d)+a+b+c+d rounds its own way
+        elif not n.value.operands:  # an input feeds 4 neurons: (a+b+c+d)+a+b+c+d rounds its own way
             assert n.value.grad == pytest.approx(2 * before[n.id], rel=1e-14, abs=1e-300), n.name
         else:  # backward() recomputes the nodes in between from zero
             assert n.value.grad == before[n.id], n.name
@@ -281,7 +285,7 @@ def test_new_numbers_of_the_same_network_do_not_lay_out_again(qtbot, view, layou
 def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
     release = threading.Event()
     calls: list[str] = []
-    real = engine.graph.layout_svg
+    real = gui.graph_render.layout_svg
 
     def slow_first(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
@@ -289,7 +293,7 @@ def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
             release.wait(20)
         return real(dot, timeout)
 
-    monkeypatch.setattr(engine.graph, "layout_svg", slow_first)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", slow_first)
     shown: list[int] = []
     view.graph_shown.connect(lambda: shown.append(len(view.current_graph())))
     view.set_model(lecture_weights(), lecture(), "sse")  # expanded: blocked in the worker
@@ -399,7 +403,7 @@ def test_arrow_keys_step_when_the_canvas_has_focus(qtbot, view):
 def test_colour_by_grad_fills_and_back(qtbot, view):
     show(qtbot, view, lecture_weights(), lecture())
     graph = view.current_graph()
-    fills = graph.grad_fills()
+    fills = grad_fills(graph)
     weight = next(n for n in graph.nodes if n.kind == "weight" and fills[n.id] != "#ffffff")
 
     def fill_of(node_id: str) -> str:
@@ -415,7 +419,7 @@ def test_colour_by_grad_fills_and_back(qtbot, view):
 
 
 def test_missing_graphviz_gives_a_message_not_a_crash(qtbot, view, monkeypatch):
-    monkeypatch.setattr(engine.graph.shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(gui.graph_render.shutil, "which", lambda name, *args, **kwargs: None)
     shown = []
     view.graph_shown.connect(lambda: shown.append(True))
     view.set_model(lecture_weights(), lecture(), "sse")
@@ -440,7 +444,7 @@ def test_graphviz_errors_and_too_large_networks_give_messages(qtbot, view, monke
     # Even with one node per neuron (parameters folded in) 8 x 256 tanh neurons written as exps are too many
     huge = ModelWeights.from_model(MLP(2, [256] * 8 + [1], seed=0))
     view.tanh_combo.setCurrentIndex(1)
-    assert graph_size(huge.to_model(), 1, expanded=False, tanh_as_exp=True) > engine.graph.MAX_NODES
+    assert drawn_size(huge, 1, expanded=False, tanh_as_exp=True) > engine.graph.MAX_NODES
     view.set_model(huge, moons(10), "mse")
     assert "at most" in view.message_label.text() and layout_calls == []
     assert view.current_graph() is None and not view.step_next_button.isEnabled()
@@ -451,7 +455,7 @@ def test_graphviz_errors_and_too_large_networks_give_messages(qtbot, view, monke
     def timing_out(dot: str, timeout: float = 10.0) -> bytes:
         raise GraphError("Graphviz needed more than 10 s to lay out this graph")
 
-    monkeypatch.setattr(engine.graph, "layout_svg", timing_out)
+    monkeypatch.setattr(gui.graph_render, "layout_svg", timing_out)
     view.set_model(lecture_weights(), lecture(), "sse")
     qtbot.waitUntil(lambda: "more than 10 s" in view.message_label.text(), timeout=LAYOUT_TIMEOUT_MS)
     assert not view.step_next_button.isEnabled()
@@ -474,9 +478,11 @@ def test_exports_write_valid_files(qtbot, view, tmp_path):
     assert (image.width(), image.height()) == (2 * size.width(), 2 * size.height())
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph")
-    assert engine.graph.NUMBER_PLACEHOLDER not in dot  # the exported DOT holds the numbers, not placeholders
+    assert (
+        gui.graph_render.NUMBER_PLACEHOLDER not in dot
+    )  # the exported DOT holds the numbers, not placeholders
     assert f"data {format_number(graph.root.data)}" in dot
-    assert len(engine.graph.layout_svg(dot)) > 1000  # and Graphviz reads it
+    assert len(gui.graph_render.layout_svg(dot)) > 1000  # and Graphviz reads it
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "g.dot",
         "g.png",
@@ -490,8 +496,7 @@ def test_moons_mlp_auto_collapses_and_timings(qtbot, view, capsys):
     lecture_seconds = show(qtbot, view, lecture_weights(), lecture())
     lecture_nodes = len(view.current_graph())
     weights, ds = moons_weights(), moons(100)
-    model = weights.to_model()
-    assert graph_size(model, 1, expanded=True) > gui.graph_view.AUTO_EXPANDED_MAX
+    assert drawn_size(weights, 1, expanded=True) > gui.graph_view.AUTO_EXPANDED_MAX
     moons_seconds = show(qtbot, view, weights, ds, loss="mse")
     graph = view.current_graph()
     assert view.neurons_combo.currentText() == "Auto"
@@ -602,9 +607,9 @@ def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot
     """Training sends new weights ten times a second: the DOT text (numbers are placeholders) is
     not built again for them, and what is kept always equals a fresh build."""
     calls: list[int] = []
-    real = engine.graph.Graph.to_dot
+    real = gui.graph_render.to_dot
     monkeypatch.setattr(
-        engine.graph.Graph, "to_dot", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+        gui.graph_render, "to_dot", lambda graph, *a, **k: calls.append(1) or real(graph, *a, **k)
     )
     ds = lecture()
     show(qtbot, view, lecture_weights(0), ds)
@@ -628,5 +633,5 @@ def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot
     ):
         built = len(calls)
         change()
-        qtbot.waitUntil(lambda: view._pending_dot is None, timeout=LAYOUT_TIMEOUT_MS)  # laid out, if needed
+        qtbot.waitUntil(lambda: not view.pane.layout_pending, timeout=LAYOUT_TIMEOUT_MS)  # laid out
         assert len(calls) > built and kept_is_fresh()

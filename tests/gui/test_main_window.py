@@ -377,7 +377,7 @@ def test_reset_stops_a_lesson(window, qtbot):
 
 
 def test_without_graphviz_the_graph_tab_explains_and_the_rest_works(qtbot, monkeypatch):
-    monkeypatch.setattr("engine.graph.shutil.which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr("gui.graph_render.shutil.which", lambda name, *args, **kwargs: None)
     w = MainWindow()
     w.confirm = lambda *_: True
     qtbot.addWidget(w)

@@ -16,6 +16,7 @@ import pytest
 
 import gui
 import gui.graph_canvas
+import gui.graph_threads
 from engine.data import lecture, moons
 from engine.nn import MLP
 from engine.spec import ModelSpec
@@ -58,7 +59,7 @@ class FakeDot:
         )
         script.chmod(0o755)
         monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        monkeypatch.setattr(gui.graph_canvas, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
+        monkeypatch.setattr(gui.graph_threads, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
 
     def pids(self) -> list[int]:
         return sorted(int(p.name) for p in self.pids_dir.iterdir())
@@ -357,7 +358,7 @@ def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
             return super().size()
 
     monkeypatch.setattr(gui.graph_canvas, "QSvgRenderer", WatchedRenderer)
-    monkeypatch.setattr(gui.graph_canvas, "QImageReader", WatchedReader)
+    monkeypatch.setattr(gui.graph_threads, "QImageReader", WatchedReader)
     return uses
 
 
@@ -389,7 +390,7 @@ def test_a_large_graph_is_shown_clicked_and_followed_without_qt_parsing_its_svg(
     view.follow_check.setChecked(True)
     for _ in range(3):
         view.step_next_button.click()
-    current = view.canvas.node_rect(view._last_step.node.id)
+    current = view.canvas.node_rect(view.session.last_step.node.id)
     visible = view.canvas.mapToScene(view.canvas.viewport().rect()).boundingRect()
     assert visible.contains(current.center())  # "Follow" scrolled to the step's node
     assert view.canvas.zoom >= view.canvas.READABLE_SCALE
@@ -429,20 +430,21 @@ def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeyp
     import gc
 
     from engine import graph as graph_engine
+    from gui import graph_render, graph_svg
 
     model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
     data = moons(100, 0.1, 0)
     graph = graph_engine.sample_graph(model, data.inputs[0], data.targets[0], "hinge", True, False)
-    svg = graph_engine.layout_svg(graph.to_dot(), timeout=60)
+    svg = graph_render.layout_svg(graph_render.to_dot(graph), timeout=60)
     collector_on_with_the_tree: list[bool] = []
-    real_tostring = graph_engine.ET.tostring
+    real_tostring = graph_svg.ET.tostring
 
     def tostring(root, *args, **kwargs):  # called once, with the whole tree in memory
         collector_on_with_the_tree.append(gc.isenabled())
         return real_tostring(root, *args, **kwargs)
 
-    monkeypatch.setattr(graph_engine.ET, "tostring", tostring)
-    template = graph_engine.SvgTemplate(svg, graph._by_id)
+    monkeypatch.setattr(graph_svg.ET, "tostring", tostring)
+    template = graph_svg.SvgTemplate(svg, graph.node_ids)
     assert collector_on_with_the_tree == [False]
     assert gc.isenabled()
     assert len(template.geometry.boxes) > 900
