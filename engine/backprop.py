@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.graph import Graph, GraphNode
-from engine.value import _BACKWARD
+from engine.value import BACKWARD_RULES
 
 
 @dataclass
@@ -51,7 +51,7 @@ class BackwardStepper:
         locals_ = self.graph.local_derivatives(node)
         before = [operand.value.grad for operand, _ in locals_]
         if value.operands:
-            _BACKWARD[value.op](value)
+            BACKWARD_RULES[value.op](value)
         contributions = [
             (operand, local, operand.value.grad - b) for (operand, local), b in zip(locals_, before)
         ]

@@ -15,14 +15,16 @@ fonts) is the view's business (`gui.graph_render`, `gui.graph_svg`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.data import Dataset
 from engine.losses import loss_function
+from engine.neuron import lecture_neuron
 from engine.nn import MLP
+from engine.ops import local_derivatives
 from engine.spec import ModelSpec
-from engine.value import NEURON_OPS, Value, topological_order
+from engine.value import Value, topological_order
 from engine.weights import ModelWeights
 
 KINDS = ("input", "weight", "bias", "constant", "value", "output")
@@ -56,28 +58,6 @@ def _activation_slope(activation: str, out: float) -> float:
     if activation == "sigmoid":
         return out * (1 - out)
     return 1.0
-
-
-def _neuron_derivatives(v: Value, prev: Sequence[Value]) -> list[float]:
-    """A fused neuron act(w·x + b) over (x1..xn, b, w1..wn): slope·w, slope, slope·x."""
-    slope = _activation_slope(v.op.split(":")[1], v.data)
-    n = (len(prev) - 1) // 2
-    xs, ws = prev[:n], prev[n + 1 :]
-    return [slope * w.data for w in ws] + [slope] + [slope * x.data for x in xs]
-
-
-# d(out)/d(operand) per operation, from the node and its operands as they are now
-_LOCAL_DERIVATIVES: dict[str, Callable[[Value, Sequence[Value]], list[float]]] = {
-    "+": lambda v, prev: [1.0, 1.0],
-    "*": lambda v, prev: [prev[1].data, prev[0].data],
-    "**": lambda v, prev: [v.exponent * prev[0].data ** (v.exponent - 1)],
-    "tanh": lambda v, prev: [1 - v.data**2],
-    "exp": lambda v, prev: [v.data],
-    "log": lambda v, prev: [1 / prev[0].data],
-    "relu": lambda v, prev: [float(v.data > 0)],
-    "sigmoid": lambda v, prev: [v.data * (1 - v.data)],
-    **{op: _neuron_derivatives for op in NEURON_OPS},
-}
 
 
 class Graph:
@@ -126,40 +106,30 @@ class Graph:
 
     def local_derivatives(self, node: GraphNode) -> list[tuple[GraphNode, float]]:
         """d(node)/d(operand) for each operand, with the data as it is now."""
-        v, prev = node.value, node.value.operands
-        if not prev:
-            return []
-        rule = _LOCAL_DERIVATIVES.get(v.op)
-        if rule is None:
-            raise ValueError(f"no local derivative for {v.op!r}")
-        return [(self._by_value[p], x) for p, x in zip(prev, rule(v, prev))]
+        v = node.value
+        return [(self._by_value[p], d) for p, d in zip(v.operands, local_derivatives(v))]
 
 
 # ---- graphs of a model
 
 
-def _neuron_with_exp_tanh(weights: Sequence[Value], xs: Sequence[Value], bias: Value, expanded: bool):
-    """A tanh neuron with tanh written as exps; its weighted sum expanded or as one node."""
-    if not expanded:
-        total = Value.neuron(weights, xs, bias, "linear")
-        e = (2 * total).exp()
-        return total, (e - 1) / (e + 1)
-    return _expanded_neuron(weights, xs, bias, "tanh", tanh_as_exp=True)
-
-
-def _expanded_neuron(
-    weights: Sequence[Value], xs: Sequence[Value], bias: Value, activation: str, tanh_as_exp: bool
-):
-    total = bias
-    for w, x in zip(weights, xs):
-        total = total + w * x
-    if activation == "linear":
-        return total, total
+def _drawn_neuron(
+    weights: Sequence[Value],
+    xs: Sequence[Value],
+    bias: Value,
+    activation: str,
+    expanded: bool,
+    tanh_as_exp: bool,
+) -> tuple[Value, Value]:
+    """(its weighted sum, its output) for a neuron the graph draws expanded, or with tanh as exps."""
+    total = (
+        lecture_neuron(weights, xs, bias, "linear") if expanded else Value.neuron(weights, xs, bias, "linear")
+    )
     if activation == "tanh" and tanh_as_exp:
         # tanh(n) = (e^{2n} - 1) / (e^{2n} + 1), the form the lecture derives first
         e = (2 * total).exp()
         return total, (e - 1) / (e + 1)
-    return total, getattr(total, activation)()
+    return total, total if activation == "linear" else getattr(total, activation)()
 
 
 def model_forward(
@@ -179,11 +149,8 @@ def model_forward(
         for ni, neuron in enumerate(layer.neurons, 1):
             kinds.update({w: "weight" for w in neuron.w})
             kinds[neuron.b] = "bias"
-            if tanh_as_exp and layer.activation == "tanh":
-                pre, o = _neuron_with_exp_tanh(neuron.w, acts, neuron.b, expanded)
-                pre.label = f"{prefix}n{li}.{ni}"
-            elif expanded:
-                pre, o = _expanded_neuron(neuron.w, acts, neuron.b, layer.activation, False)
+            if expanded or (tanh_as_exp and layer.activation == "tanh"):
+                pre, o = _drawn_neuron(neuron.w, acts, neuron.b, layer.activation, expanded, tanh_as_exp)
                 if pre is not o:
                     pre.label = f"{prefix}n{li}.{ni}"
             else:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from engine.value import NEURON_OPS, Value
+from engine.ops import ACTIVATION, NEURON_OPS, OPS
+from engine.value import Value
 
 if TYPE_CHECKING:
     from engine.backprop import BackwardStep
@@ -26,16 +27,6 @@ KIND_HELP = {
     "value": "an intermediate value",
     "output": "the output",
 }
-LOCAL_RULES = {  # how each operation's local derivative ∂out/∂input is computed
-    "+": "1",
-    "*": "the other factor",
-    "tanh": "1 − tanh²",
-    "exp": "e^a = out",
-    "log": "1 / a",
-    "relu": "1 if out > 0 else 0",
-    "sigmoid": "σ·(1 − σ)",
-}
-NEURON_SLOPES = {"tanh": "(1 − tanh²)", "relu": "(1 if out > 0 else 0)", "sigmoid": "σ(1 − σ)"}
 
 
 def format_number(x: float) -> str:
@@ -60,14 +51,13 @@ def op_symbol(value: Value) -> str:
 
 
 def local_rule(v: Value) -> str:
-    """How ∂out/∂input is computed for the operation that made `v`."""
+    """How ∂out/∂input is computed for the operation that made `v` (the op table's rule)."""
     op = v.op
-    if op == "**":
-        return f"{v.exponent:g}·a^{v.exponent - 1:g}"
     if op in NEURON_OPS:
-        slope = NEURON_SLOPES.get(op.split(":")[1], "1")
-        return f"{slope} × the weight, input or 1 it multiplies"
-    return LOCAL_RULES.get(op, "?")
+        return f"{ACTIVATION[op.split(':')[1]].rule}, times the weight, input or 1 it multiplies"
+    if op == "**":
+        return f"{OPS[op].rule}, here {v.exponent:g}·a^{v.exponent - 1:g}"
+    return OPS[op].rule if op in OPS else "?"
 
 
 def node_name(graph: Graph, node: GraphNode, depth: int = 2, top: bool = True) -> str:

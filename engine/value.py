@@ -69,11 +69,6 @@ class Value:
         """The exponent of a ``**`` node; None for every other node."""
         return self._exponent
 
-    @property
-    def _arg(self) -> Number:
-        # Compatibility for engine/graph.py until it reads `exponent` and engine.neuron's `n_inputs`.
-        return self._exponent if self._op == "**" else getattr(self, "n_inputs", 0)
-
     # ---- the basic operations: forward, then backward (out.grad times the local derivative)
 
     def __add__(self, other: Value | Number) -> Value:
@@ -216,16 +211,6 @@ def _real(data: object) -> float:
 _creation_counter = itertools.count()
 _seq = attrgetter("_seq")
 _NEURON_OP_SET = frozenset(NEURON_OPS)
-_BACKWARD = BACKWARD_RULES  # compatibility: engine/graph.py imports this name; use BACKWARD_RULES
-
-
-def __getattr__(name: str) -> object:
-    # Compatibility: expand_neuron lives in engine.neuron now, which imports this module.
-    if name == "expand_neuron":
-        from engine.neuron import expand_neuron
-
-        return expand_neuron
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_values(xs: Sequence[Value | Number]) -> list[Value]:

@@ -65,8 +65,8 @@ def model_details_html(session: BackpropSession, node: GraphNode) -> str:
     if v.operands:
         parts.append(
             f"{PARAGRAPH}<b>Backward through {e(op_symbol(v))}</b>: each input gets "
-            "<i>local × upstream</i>, where local = ∂out/∂input "
-            f"= {e(local_rule(v))} and upstream = this grad = {fmt(v.grad)}</p>"
+            f"<i>local × upstream</i>, where local = ∂out/∂input ({e(local_rule(v))}) "
+            f"and upstream = this grad = {fmt(v.grad)}</p>"
         )
         parts.append(local_rows(graph, node))
     parts.append(_users_html(session, node))
@@ -109,7 +109,7 @@ def expression_details_html(graph: Graph, node: GraphNode) -> str:
         parts.append(f"<tr><td>op&nbsp;</td><td>{e(op_symbol(v))}</td></tr></table>")
         parts.append(
             f"{PARAGRAPH}Each input gets <i>local × upstream</i>: local = ∂out/∂input "
-            f"= {e(local_rule(v))}, upstream = this grad</p>"
+            f"({e(local_rule(v))}), upstream = this grad</p>"
         )
         parts.append(local_rows(graph, node))
     else:
