@@ -42,6 +42,7 @@ from gui.graph_view import GraphView
 from gui.input_checks import describe_file_error
 from gui.loss_plot import LossPlot
 from gui.model_panel import ModelPanel
+from gui.torch_process import TorchExport
 from gui.train_process import TrainJob
 from gui.train_worker import TrainController
 from gui.training_panel import TrainingPanel
@@ -696,17 +697,38 @@ class MainWindow(QMainWindow):
                 "dataset": self._dataset.name,
             },
         )
-        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
+        if fmt == "torch":
+            return self._export_torch_weights(weights, path)
+        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz}
         try:
             savers[fmt](weights, path)
+        except Exception as exc:
+            self._file_failed("Export weights", "Could not export to", path, exc)
+            return False
+        self.statusBar().showMessage(f"Exported weights to {path}", 5000)
+        return True
+
+    def _export_torch_weights(self, weights: ModelWeights, path: str | Path) -> bool:
+        """Saved by the PyTorch child: importing torch here would freeze the window for seconds.
+        True once started; the outcome is shown when the file is written (or is not)."""
+        try:
+            export = TorchExport(weights, path, self)
         except ImportError as exc:  # PyTorch missing: its own message says what to install
             self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
             return False
         except Exception as exc:
             self._file_failed("Export weights", "Could not export to", path, exc)
             return False
-        self.statusBar().showMessage(f"Exported weights to {path}", 5000)
+        export.finished.connect(self._on_torch_export_finished)
+        self.statusBar().showMessage(f"Exporting weights to {path}…")
         return True
+
+    @Slot(str, str)
+    def _on_torch_export_finished(self, path: str, problem: str) -> None:
+        if problem:
+            self.show_error("Export weights", f"Could not export to {Path(path).name}: {problem}")
+        else:
+            self.statusBar().showMessage(f"Exported weights to {path}", 5000)
 
     def import_weights(self, path: str | Path) -> bool:
         """Load weights to train from; a file for another network changes nothing."""
