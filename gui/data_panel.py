@@ -366,7 +366,7 @@ class DataPanel(QWidget):
 
     def dataset(self) -> Dataset:
         """A copy of the current (last valid) dataset."""
-        return self._dataset.copy()
+        return _copied(self._dataset)
 
     def set_dataset(self, ds: Dataset) -> None:
         """Show `ds` without emitting `dataset_changed`; raises DataError if it is not valid."""
@@ -441,7 +441,7 @@ class DataPanel(QWidget):
         self._dataset = ds
         self._show_dataset(ds, CUSTOM)
         self._set_error("")
-        self.dataset_changed.emit(ds.copy())
+        self.dataset_changed.emit(_copied(ds))
         return True
 
     def _export_csv(self, path: str | os.PathLike) -> bool:
@@ -471,7 +471,7 @@ class DataPanel(QWidget):
         self._dataset = ds
         self._show_dataset(ds, preset)
         self._set_error("")
-        self.dataset_changed.emit(ds.copy())
+        self.dataset_changed.emit(_copied(ds))
 
     def _on_preset_combo_index_changed(self, _index: int) -> None:
         preset = self._current_preset()
@@ -580,7 +580,7 @@ class DataPanel(QWidget):
         self._dataset.name = CUSTOM
         self._show_dataset(self._dataset, CUSTOM)
         self._set_error("")
-        self.dataset_changed.emit(self._dataset.copy())
+        self.dataset_changed.emit(_copied(self._dataset))
 
     def _edited(self) -> None:
         """The user changed the data by hand: it is Custom now; tell the window."""
@@ -588,7 +588,7 @@ class DataPanel(QWidget):
             self._dataset.name = CUSTOM
         self._select_preset_entry(CUSTOM)
         self._update_summary()
-        self.dataset_changed.emit(self._dataset.copy())
+        self.dataset_changed.emit(_copied(self._dataset))
 
     # ---------------------------------------------------------------- messages
 
@@ -644,6 +644,12 @@ def _class_name(target: float) -> str:
     if target == int(target):
         return f"{int(target):+d}" if target else "0"
     return format_cell(target)
+
+
+def _copied(ds: Dataset) -> Dataset:
+    """A copy that shares nothing that can change (its numbers are floats): as Dataset.copy(), whose
+    deepcopy takes 10-20 ms for 2,000 rows, on every change of the data."""
+    return Dataset([list(row) for row in ds.inputs], list(ds.targets), ds.name)
 
 
 def _reason(exc: Exception) -> str:
