@@ -476,3 +476,37 @@ def test_a_pytorch_export_the_child_cannot_write_is_shown_whole(qtbot, window, t
     assert window.export_weights(folder_in_the_way, "torch") is True
     qtbot.waitUntil(lambda: window.last_error.startswith("Could not export to taken.pt: "), timeout=120_000)
     assert "Error" not in window.last_error and "Traceback" not in window.last_error
+
+
+# ---- the decision boundary's full draw: in the canvas's thread, with changes held back meanwhile
+
+
+def test_the_boundarys_full_draw_leaves_the_gui_thread_and_weights_that_come_meanwhile_follow(
+    qtbot, monkeypatch
+):
+    import threading
+
+    from gui.boundary_view import BoundaryView
+
+    view = BoundaryView()
+    view.resize(700, 500)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    data = moons(60, 0.1, 0)
+    view.set_dataset(data)
+    qtbot.waitUntil(lambda: view.canvas.full_draws >= 1 and not view.canvas.rendering)
+    figure_draw = view.figure.draw
+    threads = []
+    monkeypatch.setattr(
+        view.figure, "draw", lambda renderer: threads.append(threading.get_ident()) or figure_draw(renderer)
+    )
+    view.set_dataset(moons(80, 0.1, 1))  # new limits: a full draw
+    qtbot.waitUntil(lambda: view.canvas.rendering)
+    weights = ModelWeights.from_model(MLP(2, [8, 1], seed=3))
+    with qtbot.waitSignal(view.output_shown, timeout=10_000):
+        view.set_weights(weights)  # held back while the thread draws, then shown
+        if view.canvas.rendering:
+            assert view.grid_values() is None
+    assert view.grid_values() is not None and view.grid_values().shape == (100, 100)
+    assert threads and threading.get_ident() not in threads
