@@ -5,17 +5,54 @@ for the GIL, so the live views (loss curve, decision boundary) redraw only their
 changing artists ("blitting"). A full draw leaves those artists out, keeps the
 result as the background, then draws them on top, so every full draw is still a
 complete picture (for `grab()` and exports).
+
+A full draw itself (ticks, labels, legend: mostly text) takes 40-60 ms here, and
+over 100 ms on a slower CPU: with `render_in_thread`, `draw_idle` makes it in a
+render thread instead, into a renderer of its own, and the GUI thread only swaps
+that renderer in when it is done. Python switches threads every 0.2 ms
+(gui/app.py), so the window keeps answering meanwhile. The figure must not change
+while the thread draws it: its owner checks `rendering` before it touches an
+artist, holds the change back, and applies it on `rendered`. A resize that comes
+meanwhile is held back here the same way.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from matplotlib.artist import Artist
 from matplotlib.backend_bases import DrawEvent
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.cbook import CallbackRegistry
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QApplication
+
+RENDER_POLL_MS = 4  # how often the GUI thread looks whether the render thread's picture is ready
+CLOSE_WAIT_S = 2.0  # at most this long for a draw in progress when the thread is ended
+# what the render thread's draw_event goes to: listeners hear it from the GUI thread instead
+_UNHEARD = CallbackRegistry()
+
+
+@dataclass(eq=False)
+class _RenderJob:
+    """A full draw for the render thread, and what it made."""
+
+    key: tuple  # (width, height, dpi) the renderer was made for
+    state: tuple  # the canvas's _state() when it started
+    renderer: RendererAgg
+    dynamic: list[Artist]
+    overlays: list[Artist]
+    background: object = None
+    kept_overlays: list = field(default_factory=list)
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class BlitCanvas(FigureCanvasQTAgg):
@@ -24,7 +61,12 @@ class BlitCanvas(FigureCanvasQTAgg):
     stale); `blit_box()` is the area to repaint. `overlay_artists()`, if given, lists opaque
     artists that stay on top of the dynamic ones and change only with a full draw (a legend):
     their pixels are kept from the full draw and pasted back after each update, instead of
-    being drawn again (text is the slowest thing matplotlib draws)."""
+    being drawn again (text is the slowest thing matplotlib draws).
+
+    With `render_in_thread`, `draw_idle`'s full draws are made in a thread (see above);
+    `draw()` still draws at once, in the calling thread, after any draw in the thread ends."""
+
+    rendered = Signal()  # a full draw made in the render thread is on screen: apply what was held back
 
     def __init__(
         self,
@@ -33,7 +75,9 @@ class BlitCanvas(FigureCanvasQTAgg):
         background_key: Callable[[], tuple],
         blit_box: Callable[[], Bbox],
         overlay_artists: Callable[[], list[Artist]] = list,
+        render_in_thread: bool = False,
     ):
+        self._gui_thread = threading.get_ident()
         super().__init__(figure)
         self._dynamic_artists = dynamic_artists
         self._overlay_artists = overlay_artists
@@ -47,8 +91,33 @@ class BlitCanvas(FigureCanvasQTAgg):
         self._draw_when_shown = False
         self.full_draws = 0  # how many full draws so far (tests count them)
         self.mpl_connect("draw_event", self._on_draw)
+        self._render_in_thread = render_in_thread
+        self._job: _RenderJob | None = None  # the full draw the render thread is making
+        self._render_queued = False  # a full draw in the thread starts on the next event loop pass
+        self._render_again = False  # asked for while one was being made: the figure changed since
+        self._held_resize = False
+        self._spare_renderer: RendererAgg | None = None  # the last one shown, for the next draw in the thread
+        self._renders: _RenderThread | None = None
+        # The GUI thread looks for the thread's picture, rather than being told by a signal sent
+        # from the thread: no Qt call is made from the thread, so closing the window races nothing.
+        self._render_poll = QTimer(self)
+        self._render_poll.setInterval(RENDER_POLL_MS)
+        self._render_poll.timeout.connect(self._poll_render)
+
+    @property
+    def callbacks(self) -> CallbackRegistry:
+        """The figure's canvas callbacks; none for the render thread (its draw_event is sent from here)."""
+        if threading.get_ident() != getattr(self, "_gui_thread", threading.get_ident()):
+            return _UNHEARD
+        return self.figure._canvas_callbacks
+
+    @property
+    def rendering(self) -> bool:
+        """A full draw is being made in the render thread: no artist may change until `rendered`."""
+        return self._job is not None
 
     def draw(self) -> None:
+        self.finish_render()  # one draw of the figure at a time
         self.full_draws += 1
         artists = [*self._dynamic_artists(), *self._overlay_artists()]
         for artist in artists:
@@ -67,13 +136,117 @@ class BlitCanvas(FigureCanvasQTAgg):
         if not self.isVisible():
             self._draw_when_shown = True
             return
-        super().draw_idle()
+        self._draw_soon()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if self._draw_when_shown:
             self._draw_when_shown = False
+            self._draw_soon()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self._job is not None:  # the figure's size must not change under the render thread
+            self._held_resize = True
+            return
+        super().resizeEvent(event)
+
+    # ---- full draws in the render thread
+
+    def _draw_soon(self) -> None:
+        if not self._render_in_thread:
             super().draw_idle()
+        elif self._job is not None:
+            self._render_again = True
+        elif not self._render_queued:
+            self._render_queued = True  # however many ask before the next event loop pass: one draw
+            QTimer.singleShot(0, self._start_render)
+
+    def _start_render(self) -> None:
+        self._render_queued = False
+        if self._job is not None or self.width() <= 0 or self.height() <= 0:
+            return
+        width, height = self.get_width_height(physical=True)
+        key = (width, height, self.figure.dpi)
+        renderer = self._spare_renderer
+        if renderer is None or self._renderer_key(renderer) != key:
+            renderer = RendererAgg(width, height, self.figure.dpi)
+        self._spare_renderer = None
+        job = _RenderJob(key, self._state(), renderer, self._dynamic_artists(), self._overlay_artists())
+        for artist in [*job.dynamic, *job.overlays]:
+            artist.set_animated(True)  # left out of the background
+        self._job = job
+        if self._renders is None:
+            self._renders = _RenderThread(self)
+            self.destroyed.connect(self._renders.close)
+            if (app := QApplication.instance()) is not None:
+                app.aboutToQuit.connect(self._renders.close)  # ends it before Python tears down
+        self._renders.submit(job)
+        self._render_poll.start()
+
+    @staticmethod
+    def _renderer_key(renderer: RendererAgg) -> tuple:
+        return (int(renderer.width), int(renderer.height), renderer.dpi)
+
+    def _render_job(self, job: _RenderJob) -> None:
+        """In the render thread: what draw() and _on_draw do, into the job's own renderer."""
+        renderer = job.renderer
+        renderer.clear()
+        self.figure.draw(renderer)
+        job.background = renderer.copy_from_bbox(self.figure.bbox)
+        for artist in job.dynamic:
+            artist.draw(renderer)
+        for artist in job.overlays:
+            artist.draw(renderer)
+            job.kept_overlays.append(
+                (_frame(artist), renderer.copy_from_bbox(_kept_extent(artist, renderer)))
+            )
+
+    def _poll_render(self) -> None:
+        job = self._job
+        if job is None:
+            self._render_poll.stop()
+        elif job.done.is_set():
+            self._on_render_finished(job)
+
+    def finish_render(self) -> None:
+        """Wait for a full draw being made in the thread, and show it (before a draw or a savefig here)."""
+        job = self._job
+        if job is not None:
+            job.done.wait()
+            self._on_render_finished(job)
+
+    def _on_render_finished(self, job: _RenderJob) -> None:
+        if job is not self._job:
+            return  # already shown by finish_render
+        self._job = None
+        self._render_poll.stop()
+        for artist in [*job.dynamic, *job.overlays]:
+            artist.set_animated(False)
+        if job.error is not None:
+            self._render_in_thread = False  # draw here from now on: the error shows as it would have
+            super().draw_idle()
+        elif job.key == (*self.get_width_height(physical=True), self.figure.dpi):
+            self._show_render(job)
+        if self._held_resize:
+            self._held_resize = False
+            super().resizeEvent(QResizeEvent(self.size(), self.size()))  # asks for a draw at the new size
+        self.rendered.emit()  # owners apply what they held back; a draw they ask for is queued
+        if self._render_again:
+            self._render_again = False
+            self._draw_soon()
+
+    def _show_render(self, job: _RenderJob) -> None:
+        """Swap the thread's picture in as the canvas's renderer, with its background and overlays."""
+        self._spare_renderer = getattr(self, "renderer", None)
+        self.renderer = job.renderer
+        self._lastKey = job.key
+        self._background = job.background
+        self._background_renderer = job.renderer
+        self._key = job.state
+        self._overlays = job.kept_overlays
+        self.full_draws += 1
+        self.update()
+        DrawEvent("draw_event", self, self.renderer)._process()  # _on_draw ignores it: not _drawing_full
 
     def invalidate_background(self) -> None:
         """Something in the background changed: the next update needs a full draw."""
@@ -133,3 +306,50 @@ def _kept_extent(artist: Artist, renderer) -> Bbox:
         return artist.get_window_extent(renderer)
     inset = frame.get_linewidth() * renderer.points_to_pixels(1) + 2
     return frame.get_window_extent(renderer).padded(-inset)
+
+
+class _RenderThread:
+    """One daemon thread that makes the full draws it is given, one at a time, and hands each back.
+
+    It holds its canvas weakly: a canvas dropped without being closed ends the thread too."""
+
+    def __init__(self, canvas: BlitCanvas) -> None:
+        self._canvas = weakref.ref(canvas)
+        self._jobs: list[_RenderJob] = []
+        self._closed = False
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="figure render", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: _RenderJob) -> None:
+        with self._wake:
+            self._jobs.append(job)
+            self._wake.notify()
+
+    def close(self, *_: object) -> None:
+        """End the thread; a draw it is making is finished first (a fraction of a second, at most)."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(CLOSE_WAIT_S)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._jobs and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                job = self._jobs.pop(0)
+            canvas = self._canvas()
+            if canvas is None:
+                job.done.set()
+                return
+            try:
+                canvas._render_job(job)
+            except Exception as exc:  # noqa: BLE001 (handed to the GUI thread, which draws there instead)
+                job.error = exc
+            finally:
+                del canvas
+                job.done.set()

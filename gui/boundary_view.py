@@ -8,7 +8,9 @@ without the image, the contour, the samples and the axes frame (the parts a refr
 or must stay on top of), and a refresh restores that copy, draws only those artists and
 repaints the axes' rectangle: a few milliseconds instead of a full draw of ticks, labels and
 legend. Anything else that changes (data, limits, legend, size) drops the copy and asks for a
-full draw, which takes a new one.
+full draw, which takes a new one. That full draw (ticks, labels, legend: 50-60 ms here)
+is made in the canvas's render thread (gui/blit_canvas.py); calls that would change the
+figure meanwhile are held back and made, in order, when it is done.
 Clicks edit the data: the view only says what was clicked (`point_added`,
 `point_removed`); whoever owns the dataset changes it and calls `set_dataset` again.
 """
@@ -76,8 +78,14 @@ class BoundaryView(QWidget):
         self.figure = Figure(figsize=(8, 6), facecolor="white")
         # While training, only the output image, the boundary and the samples change
         self.canvas = BlitCanvas(
-            self.figure, self._dynamic_artists, lambda: (), lambda: self.axes.bbox.padded(2)
+            self.figure,
+            self._dynamic_artists,
+            lambda: (),
+            lambda: self.axes.bbox.padded(2),
+            render_in_thread=True,
         )
+        self._held: list[Callable[[], None]] = []  # calls that came while the render thread drew
+        self.canvas.rendered.connect(self._make_held_calls)
         self.canvas.setMinimumSize(240, 200)
         self.axes = self.figure.add_subplot()
         self.axes.set_aspect("equal", adjustable="box")  # circles look round
@@ -124,6 +132,8 @@ class BoundaryView(QWidget):
         The output is computed again for the new limits, unless `refresh_output` is False: the
         caller sends weights next (in the background), and a large network's grid must not be
         computed here first with the old ones. An output that no longer fits is then taken away."""
+        if self._held_back(lambda: self.set_dataset(ds, keep_limits, refresh_output)):
+            return
         width = ds.n_inputs
         self._is_2d = len(ds) == 0 or width == 2  # an empty dataset can still be filled by clicking
         self.axes.set_visible(self._is_2d)
@@ -160,6 +170,8 @@ class BoundaryView(QWidget):
         ready (`output_shown`), so that a large network or a redraw while training never holds
         the window; `grid_values()` keeps the last grid shown until then.
         """
+        if self._held_back(lambda: self.set_weights(weights, threshold, background)):
+            return
         self._weights = weights
         self._threshold = float(threshold)
         self._request += 1
@@ -191,6 +203,8 @@ class BoundaryView(QWidget):
         self._jobs.submit(job)
 
     def _on_job_done(self, result: tuple) -> None:
+        if self._held_back(lambda: self._on_job_done(result)):
+            return
         request, limits, grid, xs, ys, picture = result
         if request != self._request or limits != self._limits:
             return  # newer weights or another view of the plane since: their own job follows
@@ -210,6 +224,18 @@ class BoundaryView(QWidget):
         return self._limits
 
     # ------------------------------------------------------------ drawing
+
+    def _held_back(self, call: Callable[[], None]) -> bool:
+        """True if the render thread is drawing the figure: `call` is made when it is done."""
+        if not self.canvas.rendering:
+            return False
+        self._held.append(call)
+        return True
+
+    def _make_held_calls(self) -> None:
+        held, self._held = self._held, []
+        for call in held:
+            call()
 
     def _dynamic_artists(self) -> list:
         """What a refresh redraws over the background, in drawing order: the output, the

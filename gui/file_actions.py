@@ -22,6 +22,7 @@ from engine.weights import ModelWeights
 from gui.data_panel import MAX_PANEL_SAMPLES
 from gui.input_checks import describe_file_error
 from gui.style import STATUS_MS
+from gui.torch_process import TorchExport
 
 
 @dataclass(frozen=True)
@@ -143,17 +144,33 @@ class FileActions:
                 "dataset": self._dataset.name,
             },
         )
-        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz, "torch": weights_io.save_torch}
+        if fmt == "torch":
+            return self._export_torch_weights(weights, path)
+        savers = {"json": weights_io.save_json, "npz": weights_io.save_npz}
+        return self._write_file(
+            "Export weights", path, lambda p: savers[fmt](weights, p), f"Exported weights to {path}"
+        )
+
+    def _export_torch_weights(self, weights: ModelWeights, path: str | Path) -> bool:
+        """Saved by the PyTorch child: importing torch here would freeze the window for seconds.
+        True once started; the outcome is shown when the file is written (or is not)."""
         try:
-            savers[fmt](weights, path)
+            export = TorchExport(weights, path, self)
         except ImportError as exc:  # PyTorch missing: its own message says what to install
             self.show_error("Export weights", f"Could not export to {Path(path).name}: {exc}")
             return False
         except Exception as exc:
             self._file_failed("Export weights", "Could not export to", path, exc)
             return False
-        self.statusBar().showMessage(f"Exported weights to {path}", STATUS_MS)
+        export.finished.connect(self._on_torch_export_finished)
+        self.statusBar().showMessage(f"Exporting weights to {path}…")
         return True
+
+    def _on_torch_export_finished(self, path: str, problem: str) -> None:
+        if problem:
+            self.show_error("Export weights", f"Could not export to {Path(path).name}: {problem}")
+        else:
+            self.statusBar().showMessage(f"Exported weights to {path}", STATUS_MS)
 
     def import_weights(self, path: str | Path) -> bool:
         """Load weights to train from; a file for another network changes nothing."""

@@ -9,6 +9,11 @@ and an update restores that copy, draws only those artists and repaints the axes
 milliseconds instead of a full draw of ticks, labels, legend and the earlier runs. Anything
 else that changes (limits, scale, legend, messages, runs, size) asks for a full draw, which
 takes a new copy. When the run reaches its expected steps the limits fit the data again.
+
+That full draw is made in the canvas's render thread (gui/blit_canvas.py): 40-50 ms of text
+and ticks here, more than 100 ms on a slower CPU, that the window no longer waits for. While
+the thread draws, the runs' data still grows, but no artist changes: `_refresh` holds the
+change back and makes it when the canvas says `rendered`.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class Run:
     loss_line: Line2D | None = field(default=None, repr=False)
     accuracy_line: Line2D | None = field(default=None, repr=False)
     total_steps: int | None = None  # the steps the run is expected to take, if known
+    earlier_color: str | None = None  # set once it is an earlier run, drawn faded in this colour
+    lines_stale: bool = field(default=True, repr=False)  # its points are not in its lines yet
 
     @property
     def has_accuracy(self) -> bool:
@@ -79,8 +86,16 @@ class LossPlot(QWidget):
         self.figure = Figure(figsize=(8, 6), facecolor="white")
         # While a run is live, only its lines (and the legend above them) change
         self.canvas = BlitCanvas(
-            self.figure, self._dynamic_artists, self._background_state, self._blit_box, self._overlay_artists
+            self.figure,
+            self._dynamic_artists,
+            self._background_state,
+            self._blit_box,
+            self._overlay_artists,
+            render_in_thread=True,
         )
+        self._dropped: list[Run] = []  # runs gone from the plot whose lines are still in it
+        self._held_back = False  # a change came while the render thread drew the figure
+        self.canvas.rendered.connect(self._on_canvas_rendered)
         self.canvas.setMinimumSize(240, 200)
         self.loss_axes, self.accuracy_axes = self.figure.subplots(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 3]}
@@ -150,17 +165,12 @@ class LossPlot(QWidget):
             self._refresh()
             return
         if current is not None:
-            color = EARLIER_COLORS[self._earlier_count % len(EARLIER_COLORS)]
+            current.earlier_color = EARLIER_COLORS[self._earlier_count % len(EARLIER_COLORS)]
+            current.lines_stale = True
             self._earlier_count += 1
-            for line in (current.loss_line, current.accuracy_line):
-                line.set(color=color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)
-        run = Run(label, total_steps=total_steps)
-        style = {"color": CURRENT_COLOR, "linewidth": 2.0, "zorder": 3}
-        (run.loss_line,) = self.loss_axes.plot([], [], label=label, **style)
-        (run.accuracy_line,) = self.accuracy_axes.plot([], [], **style)
-        self._runs.append(run)
+        self._runs.append(Run(label, total_steps=total_steps))
         while len(self._runs) > MAX_RUNS:
-            self._remove(self._runs.pop(0))
+            self._dropped.append(self._runs.pop(0))
         self._refresh()
 
     def add_results(self, results: list) -> None:
@@ -172,7 +182,7 @@ class LossPlot(QWidget):
             run.steps.append(int(r.step))
             run.losses.append(float(r.loss))
             run.accuracies.append(None if r.accuracy is None else float(r.accuracy))
-        self._update_lines(run)
+        run.lines_stale = True
         self._refresh()
 
     def reset_current(self) -> None:
@@ -184,12 +194,11 @@ class LossPlot(QWidget):
         run.losses.clear()
         run.accuracies.clear()
         self._live_limits = None
-        self._update_lines(run)
+        run.lines_stale = True
         self._refresh()
 
     def clear_earlier_runs(self) -> None:
-        for run in self._runs[:-1]:
-            self._remove(run)
+        self._dropped += self._runs[:-1]
         del self._runs[:-1]
         self._live_limits = None  # fit the current run alone
         self._refresh()
@@ -215,6 +224,7 @@ class LossPlot(QWidget):
 
     def export_png(self, path: str | os.PathLike) -> None:
         """Save the figure as PNG atomically: on any failure the old file stays as it was."""
+        self.canvas.finish_render()  # savefig draws the figure too: not while the render thread does
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=150, facecolor="white")
         atomic_write_bytes(path, buffer.getvalue())
@@ -241,14 +251,29 @@ class LossPlot(QWidget):
         self.start_run(f"run {len(self._runs) + 1}")
         return self._runs[-1]
 
-    def _remove(self, run: Run) -> None:
-        run.loss_line.remove()
-        run.accuracy_line.remove()
+    def _sync_lines(self) -> None:
+        """Make the lines show the runs: new runs get lines, earlier ones fade, dropped ones go."""
+        for run in self._dropped:
+            for line in (run.loss_line, run.accuracy_line):
+                if line is not None:
+                    line.remove()
+        self._dropped.clear()
+        for run in self._runs:
+            if run.loss_line is None:
+                style = {"color": CURRENT_COLOR, "linewidth": 2.0, "zorder": 3}
+                (run.loss_line,) = self.loss_axes.plot([], [], label=run.label, **style)
+                (run.accuracy_line,) = self.accuracy_axes.plot([], [], **style)
+            if run.lines_stale:
+                self._update_lines(run)
 
     def _update_lines(self, run: Run) -> None:
+        run.lines_stale = False
         run.loss_line.set_data(run.steps, run.losses)
         accuracies = [math.nan if a is None else a for a in run.accuracies]
         run.accuracy_line.set_data(run.steps, accuracies)
+        if run.earlier_color is not None:
+            for line in (run.loss_line, run.accuracy_line):
+                line.set(color=run.earlier_color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)
 
     def _apply_margins(self, _event: object = None) -> None:
         width, height = self.figure.bbox.width, self.figure.bbox.height
@@ -292,8 +317,12 @@ class LossPlot(QWidget):
 
     def _refresh(self) -> None:
         """Legend, scales, limits and messages after the runs changed; then a blit if only the
-        current run's lines changed, or else one draw_idle."""
+        current run's lines changed, or else one draw_idle. Held back while the figure is being drawn."""
         self.clear_button.setEnabled(len(self._runs) > 1)
+        if self.canvas.rendering:
+            self._held_back = True
+            return
+        self._sync_lines()
         shown = [run for run in self._runs if run.steps]
         self._refresh_legend(shown)
         self._empty_text.set_visible(not shown)
@@ -303,6 +332,11 @@ class LossPlot(QWidget):
         self._autoscale(shown)
         if not self._blit():
             self.canvas.draw_idle()
+
+    def _on_canvas_rendered(self) -> None:
+        if self._held_back:
+            self._held_back = False
+            self._refresh()
 
     def _autoscale(self, shown: list[Run]) -> None:
         """Limits from the data, computed here: cheaper than relim() and in control of zeros on log axes.

@@ -5,6 +5,7 @@ Run as `python -m gui.torch_child` by `TorchComparer`; see gui/torch_process.py 
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 
 from gui.child_process import Receive, Send, child_main
@@ -21,6 +22,12 @@ def _compute(kind: str, args: Sequence) -> object:
         from engine.expression import to_torch
 
         return to_torch(*args)
+    if kind == "save":
+        from engine.weights import save_torch
+
+        weights, path = args
+        save_torch(weights, path)
+        return path
     raise ValueError(f"unknown request {kind!r}")
 
 
@@ -41,9 +48,19 @@ def serve(receive: Receive, send: Send) -> None:
         try:
             result = _compute(kind, args)
         except Exception as exc:  # noqa: BLE001 (overflow, a shape torch refuses: a message, never a dead child)
-            send(("answer", request_id, None, COMPUTE, str(exc) or type(exc).__name__))
+            # a file that could not be written: the parent words the error itself (describe_file_error)
+            error = exc if kind == "save" and _picklable(exc) else None
+            send(("answer", request_id, error, COMPUTE, str(exc) or type(exc).__name__))
         else:
             send(("answer", request_id, result, "", ""))
+
+
+def _picklable(exc: BaseException) -> bool:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 (an exception that cannot cross the pipe is sent as its text)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -9,29 +9,35 @@ views of the process. The child imports torch, then answers the requests in orde
 
 The parent's end is one `TorchComparer` per view: `compare_grads` and
 `compare_expression` return a request id at once, and `answered` brings the answer
-in the GUI thread. The child is killed when the last comparer is closed or dropped,
+in the GUI thread. `TorchExport` saves weights as a PyTorch `.pt` file there too
+(`torch.save` needs torch), and says when the file is written or why not. The child is killed when the last comparer is closed or dropped,
 and ends by itself if the window's process dies (its stdin closes).
 
 Commands (parent → child)                             Events (child → parent)
   ("grads", id, ModelWeights, inputs, targets, loss)    ("ready", ok, why)    torch imported, or why not
   ("expression", id, text, variables)                   ("answer", id, result, failure, why)
-                                                          failure: "" (result set), "load" or "compute"
+  ("save", id, ModelWeights, absolute path)               failure: "" (result set), "load" or "compute"
+                                                          (a failed save's result: the exception, if it pickles)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import importlib.util
 import itertools
+import os
 import threading
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from engine.weights import ModelWeights
 from gui.child_process import ChildProcess
+from gui.input_checks import describe_file_error
 from gui.torch_child import LOAD
 
 MODULE = "gui.torch_child"  # what the child runs
@@ -195,6 +201,10 @@ class TorchComparer(QObject):
         """Ask for PyTorch's value and grads of an expression (engine.expression.to_torch)."""
         return _service.request(self, ("expression", text, dict(variables)))
 
+    def save_torch(self, weights: ModelWeights, path: str | os.PathLike) -> int:
+        """Ask for `weights` saved as a PyTorch state_dict at `path` (engine.weights.save_torch)."""
+        return _service.request(self, ("save", weights, os.path.abspath(path)))  # the child runs elsewhere
+
     def close(self) -> None:
         """No more answers for this comparer; safe to call twice, and it may ask again later."""
         _service.release(self.key)
@@ -207,3 +217,53 @@ class TorchComparer(QObject):
     @Slot(int, object, str, str)
     def _on_delivered(self, request_id: int, result: object, failure: str, why: str) -> None:
         self.answered.emit(request_id, result, failure, why)
+
+
+class TorchExport(QObject):
+    """Weights saved as a PyTorch `.pt` file by the PyTorch child, while the window goes on.
+
+    A missing folder is found at once: the constructor raises, as a save would. Anything else
+    (weights that could not be loaded back, a disk that refuses: the child's `save_torch` finds
+    them, without holding the window for the largest model's 0.4 s check) comes with
+    `finished(path, problem)`: problem "" once the file is written, else why not, in words
+    about the file. The export then lets go of the child (killed if no view compares with PyTorch).
+    """
+
+    finished = Signal(str, str)  # path, "" or why the file could not be written
+
+    def __init__(self, weights: ModelWeights, path: str | os.PathLike, parent: QObject | None = None) -> None:
+        if not torch_installed():
+            raise ImportError(NOT_INSTALLED)
+        _check_folder(Path(path))
+        super().__init__(parent)
+        self.path = str(path)
+        self._comparer = TorchComparer(self)
+        self._comparer.answered.connect(self._on_answered)
+        self._request = self._comparer.save_torch(weights, path)
+
+    @property
+    def pending(self) -> bool:
+        return self._request is not None
+
+    def _on_answered(self, request_id: int, result: object, failure: str, why: str) -> None:
+        if request_id != self._request:
+            return
+        self._request = None
+        self._comparer.close()
+        if not failure:
+            problem = ""
+        elif isinstance(result, BaseException):
+            problem = describe_file_error(result)
+        else:
+            problem = why  # PyTorch could not be loaded, or its process ended: its message says so
+        self.finished.emit(self.path, problem)
+        self.deleteLater()  # done: the window need not keep it
+
+
+def _check_folder(path: Path) -> None:
+    """Raise as writing the file would, if its folder is missing or not a folder."""
+    folder = path.absolute().parent
+    if not folder.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))

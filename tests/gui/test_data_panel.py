@@ -30,16 +30,28 @@ def choose(panel, qtbot, preset: str) -> Dataset:
     return blocker.args[0]
 
 
+def cell(panel, row: int, column: int):
+    """The table's cell as its view sees it (`.data()` is the text shown, `.data(VALUE_ROLE)` the float)."""
+    index = panel.table.model().index(row, column)
+    assert index.isValid()
+    return index
+
+
+def shown(panel, row: int, column: int) -> str:
+    return cell(panel, row, column).data()
+
+
 def table_values(panel) -> list[list[float]]:
     table = panel.table
     return [
-        [table.item(r, c).data(VALUE_ROLE) for c in range(table.columnCount())]
+        [cell(panel, r, c).data(VALUE_ROLE) for c in range(table.columnCount())]
         for r in range(table.rowCount())
     ]
 
 
 def headers(panel) -> list[str]:
-    return [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    model = panel.table.model()
+    return [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
 
 
 def select_rows(panel, rows: list[int]) -> None:
@@ -60,7 +72,7 @@ def test_default_is_the_lecture_preset(panel):
     assert (panel.table.rowCount(), panel.table.columnCount()) == (4, 4)
     assert headers(panel) == ["x1", "x2", "x3", "y"]
     assert table_values(panel) == [[*x, y] for x, y in zip(LECTURE.inputs, LECTURE.targets)]
-    assert panel.table.item(0, 0).text() == "2.0"
+    assert shown(panel, 0, 0) == "2.0"
     assert panel.summary_label.text() == "4 samples · 3 inputs · classes +1: 2, -1: 2"
     assert "ys = [1, -1, -1, 1]" in panel.preset_combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
     assert panel.error_label.text() == ""
@@ -132,14 +144,14 @@ def test_regenerate_with_the_same_seed_gives_the_same_data_and_undoes_edits(pane
     panel.seed_spin.setValue(7)
     first = choose(panel, qtbot, "blobs")
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000):
-        panel.table.item(0, 0).setText("99")
+        panel.edit_cell(0, 0, "99")
     assert panel.preset_combo.currentText() == "Custom"
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
         panel.regenerate_button.click()
     assert bits(blocker.args[0]) == bits(first) == bits(make_preset("blobs", 100, 0.1, 7))
     assert panel.preset_combo.currentData() == "blobs"
     assert panel.preset_combo.findData("custom") == -1
-    assert panel.table.item(0, 0).data(VALUE_ROLE) == first.inputs[0][0]
+    assert cell(panel, 0, 0).data(VALUE_ROLE) == first.inputs[0][0]
 
 
 # ---------------------------------------------------------------- table edits
@@ -147,12 +159,12 @@ def test_regenerate_with_the_same_seed_gives_the_same_data_and_undoes_edits(pane
 
 def test_valid_cell_edit_changes_the_dataset_bit_exactly(panel, qtbot):
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
-        panel.table.item(1, 2).setText(" 0.12345678901234567 ")
+        panel.edit_cell(1, 2, " 0.12345678901234567 ")
     value = 0.12345678901234567
     assert blocker.args[0].inputs[1][2].hex() == value.hex()
     assert panel.dataset().inputs[1][2].hex() == value.hex()
-    assert panel.table.item(1, 2).text() == "0.1235"  # shown rounded, kept whole
-    assert panel.table.item(1, 2).data(VALUE_ROLE) == value
+    assert shown(panel, 1, 2) == "0.1235"  # shown rounded, kept whole
+    assert cell(panel, 1, 2).data(VALUE_ROLE) == value
     assert panel.preset_combo.currentText() == "Custom"
     expected = LECTURE.copy()
     expected.inputs[1][2] = value
@@ -161,7 +173,7 @@ def test_valid_cell_edit_changes_the_dataset_bit_exactly(panel, qtbot):
 
 def test_editing_the_target_column_changes_the_target(panel, qtbot):
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
-        panel.table.item(3, 3).setText("-1")
+        panel.edit_cell(3, 3, "-1")
     assert blocker.args[0].targets == [1.0, -1.0, -1.0, -1.0]
     assert panel.summary_label.text() == "4 samples · 3 inputs · classes +1: 1, -1: 3"
 
@@ -169,15 +181,15 @@ def test_editing_the_target_column_changes_the_target(panel, qtbot):
 def test_bad_cell_edit_goes_back_to_its_number_and_says_so(panel, qtbot):
     """A cell never shows one thing while training uses another."""
     with qtbot.assertNotEmitted(panel.dataset_changed):
-        panel.table.item(2, 1).setText("abc")
+        panel.edit_cell(2, 1, "abc")
     assert panel.error_label.text() == "row 3, x2: 'abc' is not a number; the cell keeps 1.0"
     assert not panel.error_label.isHidden()
-    assert panel.table.item(2, 1).text() == "1.0"
-    assert panel.table.item(2, 1).data(VALUE_ROLE) == 1.0
+    assert shown(panel, 2, 1) == "1.0"
+    assert cell(panel, 2, 1).data(VALUE_ROLE) == 1.0
     assert bits(panel.dataset()) == bits(LECTURE)
     # the next good edit counts, and the message goes
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000) as blocker:
-        panel.table.item(2, 1).setText("5")
+        panel.edit_cell(2, 1, "5")
     assert blocker.args[0].inputs[2][1] == 5.0
     assert panel.error_label.text() == ""
     assert panel.error_label.isHidden()
@@ -186,32 +198,32 @@ def test_bad_cell_edit_goes_back_to_its_number_and_says_so(panel, qtbot):
 @pytest.mark.parametrize("text", ["inf", "nan", "-infinity", "1e999", ""])
 def test_non_finite_or_empty_cell_is_refused(panel, qtbot, text):
     with qtbot.assertNotEmitted(panel.dataset_changed):
-        panel.table.item(0, 3).setText(text)
+        panel.edit_cell(0, 3, text)
     assert panel.error_label.text().startswith(f"row 1, y: {text!r} is not a")
     assert panel.error_label.text().endswith("the cell keeps 1.0")
-    assert panel.table.item(0, 3).text() == "1.0"
+    assert shown(panel, 0, 3) == "1.0"
     assert panel.dataset().targets[0] == 1.0
 
 
 def test_every_cell_shows_the_number_that_trains(panel, qtbot):
     choose(panel, qtbot, "moons")
     for row, column, text in [(0, 0, "x"), (5, 2, "1,5"), (99, 1, "--1"), (3, 0, "0.25")]:
-        panel.table.item(row, column).setText(text)
+        panel.edit_cell(row, column, text)
     data = panel.dataset()
     for row in range(panel.table.rowCount()):
         for column in range(panel.table.columnCount()):
             used = data.targets[row] if column == 2 else data.inputs[row][column]
-            assert panel.table.item(row, column).data(VALUE_ROLE) == used
-            assert panel.table.item(row, column).text() == format_cell(used)
+            assert cell(panel, row, column).data(VALUE_ROLE) == used
+            assert shown(panel, row, column) == format_cell(used)
     assert data.inputs[3][0] == 0.25
 
 
 def test_typing_a_bad_cell_then_committing_it_leaves_the_explanation(panel, qtbot):
-    item = panel.table.item(1, 0)
+    item = cell(panel, 1, 0)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.table.setCurrentItem(item)
-    panel.table.editItem(item)
+    panel.table.setCurrentIndex(item)
+    panel.table.edit(item)
     editor = panel.table.findChild(QLineEdit)
     qtbot.waitUntil(lambda: editor is not None and editor.isVisible())
     editor.selectAll()
@@ -222,17 +234,17 @@ def test_typing_a_bad_cell_then_committing_it_leaves_the_explanation(panel, qtbo
         qtbot.waitUntil(lambda: "keeps" in panel.error_label.text())
         qtbot.waitUntil(lambda: not shiboken6.isValid(editor) or not editor.isVisible())  # closed or deleted
     assert panel.error_label.text() == "row 2, x1: '4x' is not a number; the cell keeps 3.0"
-    assert item.text() == format_cell(LECTURE.inputs[1][0]) == "3.0"
+    assert item.data() == format_cell(LECTURE.inputs[1][0]) == "3.0"
     assert bits(panel.dataset()) == bits(LECTURE)
 
 
 def test_editor_shows_every_digit_and_checks_as_you_type(panel, qtbot):
     choose(panel, qtbot, "moons")
-    item = panel.table.item(0, 0)
+    item = cell(panel, 0, 0)
     full = item.data(VALUE_ROLE)
-    assert item.text() == format_cell(full) != repr(full)
+    assert item.data() == format_cell(full) != repr(full)
     panel.table.openPersistentEditor(item)
-    editor = panel.table.indexWidget(panel.table.indexFromItem(item))
+    editor = panel.table.indexWidget(item)
     assert isinstance(editor, QLineEdit)
     assert editor.text() == repr(full)
     with qtbot.assertNotEmitted(panel.dataset_changed):
@@ -342,7 +354,7 @@ def test_import_of_a_missing_file_explains(panel, qtbot, tmp_path):
 def test_export_then_import_round_trips_every_bit(panel, qtbot, tmp_path):
     choose(panel, qtbot, "spiral")
     with qtbot.waitSignal(panel.dataset_changed, timeout=1000):
-        panel.table.item(5, 1).setText("0.1")  # 0.1 has no short binary form: it must survive as text
+        panel.edit_cell(5, 1, "0.1")  # 0.1 has no short binary form: it must survive as text
     original = panel.dataset()
     path = tmp_path / "mine.csv"
     assert panel.export_csv(path) is True
@@ -489,3 +501,49 @@ def test_a_dataset_set_from_code_clears_the_mark_of_text_it_replaces(panel, qtbo
     panel.set_dataset(make_preset("moons", 50, 0.1, 0))
     assert panel.samples_spin.text() == "50"
     assert panel.settings_message.isHidden()
+
+
+# ---------------------------------------------------------------- the table is a view of the dataset
+
+
+def test_showing_many_rows_reads_only_the_cells_on_screen(panel, qtbot, monkeypatch):
+    """2,000 imported rows cost what a screenful does: the table formats the cells it paints, not all 6,000."""
+    import gui.data_panel
+
+    panel.resize(400, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    formatted = []
+    original = gui.data_panel.format_cell
+    monkeypatch.setattr(
+        gui.data_panel, "format_cell", lambda value: formatted.append(value) or original(value)
+    )
+    panel.set_dataset(make_preset("moons", 2000, 0.1, 1))
+    panel.table.grab()  # paints what is on screen
+    assert panel.table.rowCount() == 2000
+    assert 0 < len(formatted) < 600
+    last = panel.dataset()
+    assert shown(panel, 1999, 1) == format_cell(last.inputs[1999][1])  # and any row reads right when asked
+
+
+def test_headers_name_and_explain_the_columns_and_number_the_rows(panel):
+    model = panel.table.model()
+    tips = [model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) for c in range(4)]
+    assert tips[:3] == [f"input {j} of each example" for j in (1, 2, 3)]
+    assert tips[3] == "the target: what the network's output should be"
+    assert [model.headerData(r, Qt.Orientation.Vertical) for r in range(4)] == ["1", "2", "3", "4"]
+    alignment = cell(panel, 0, 0).data(Qt.ItemDataRole.TextAlignmentRole)
+    assert alignment & Qt.AlignmentFlag.AlignRight
+
+
+def test_selecting_rows_is_announced_and_read_back(panel, qtbot):
+    with qtbot.waitSignal(panel.table.itemSelectionChanged, timeout=1000):
+        select_rows(panel, [1])
+    assert {index.row() for index in panel.table.selectedIndexes()} == {1}
+
+
+def test_a_point_added_from_the_plot_appears_as_the_last_row(panel, qtbot):
+    choose(panel, qtbot, "moons")
+    panel.add_point(0.125, -0.5, -1)
+    assert table_values(panel)[-1] == [0.125, -0.5, -1.0]
+    assert shown(panel, 100, 0) == "0.125"

@@ -373,3 +373,50 @@ def test_nothing_stays_animated_and_export_after_blits_shows_the_lines(plot, qtb
     assert (np.abs(image - blue).max(axis=-1) < 0.05).sum() > 300
     # and the legend is there: its frame hides nothing
     assert legend_texts(plot) == ["earlier", "current"]
+
+
+# ------------------------------------------------------------ full draws in the canvas's thread
+
+
+def test_a_new_run_is_drawn_outside_the_gui_thread(plot, qtbot, monkeypatch):
+    """Train and New session ask for a full draw: the window's thread must not make it."""
+    import threading
+
+    live_plot(plot, qtbot)
+    figure_draw = plot.figure.draw
+    threads = []
+    monkeypatch.setattr(
+        plot.figure, "draw", lambda renderer: threads.append(threading.get_ident()) or figure_draw(renderer)
+    )
+    draws = plot.canvas.full_draws
+    plot.start_run("third", total_steps=200)
+    plot.add_results([result(1, 1.0)])
+    qtbot.waitUntil(lambda: plot.canvas.full_draws > draws and not plot.canvas.rendering)
+    assert threads and threading.get_ident() not in threads
+    assert legend_texts(plot) == ["earlier", "current", "third"]
+
+
+def test_results_that_come_while_the_thread_draws_are_held_back_then_shown(plot, qtbot):
+    live_plot(plot, qtbot)
+    plot.set_log_scale(True)  # a full draw
+    qtbot.waitUntil(lambda: plot.canvas.rendering)
+    current = plot.runs[-1]
+    before = list(current.loss_line.get_xdata())
+    plot.add_results([result(6, 0.2, 0.6), result(7, 0.19, 0.7)])
+    if plot.canvas.rendering:  # nothing in the figure changes under the thread
+        assert list(current.loss_line.get_xdata()) == before
+    assert current.steps[-2:] == [6, 7]  # the data is kept at once
+    qtbot.waitUntil(lambda: not plot.canvas.rendering)
+    assert list(current.loss_line.get_xdata())[-2:] == [6, 7]
+    assert plot.loss_axes.get_yscale() == "log"
+
+
+def test_export_while_the_thread_draws_shows_every_result(plot, qtbot, tmp_path):
+    live_plot(plot, qtbot)
+    plot.start_run("third", total_steps=100)
+    qtbot.waitUntil(lambda: plot.canvas.rendering)
+    plot.add_results([result(s, 1.0 / s) for s in range(1, 30)])
+    plot.export_png(tmp_path / "loss.png")
+    assert not plot.canvas.rendering
+    assert list(plot.runs[-1].loss_line.get_xdata()) == list(range(1, 30))
+    assert legend_texts(plot) == ["earlier", "current", "third"]

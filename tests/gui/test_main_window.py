@@ -54,7 +54,7 @@ def test_user_builds_a_moons_model_and_the_loss_falls(window, qtbot):
     choose_preset(window, "moons")
     assert window._dataset.n_inputs == 2 and len(window._dataset) == 100
     # edit one cell: the first sample's x1
-    window.data_panel.table.item(0, 0).setText("0.25")
+    window.data_panel.edit_cell(0, 0, "0.25")
     assert window._dataset.inputs[0][0] == 0.25
     set_layers(window, qtbot, "8, 8")
     assert window.model_panel.spec().hidden_sizes == [8, 8]
@@ -204,7 +204,7 @@ def test_weights_for_another_network_change_nothing(window, tmp_path):
 
 def test_session_save_and_open(window, qtbot, tmp_path):
     choose_preset(window, "moons")
-    window.data_panel.table.item(3, 1).setText("-0.75")  # an edit no preset can remake
+    window.data_panel.edit_cell(3, 1, "-0.75")  # an edit no preset can remake
     window.training_panel.steps_spin.setValue(15)
     train_to_end(window, qtbot)
     path = tmp_path / "session.json"
@@ -217,7 +217,7 @@ def test_session_save_and_open(window, qtbot, tmp_path):
     assert window._dataset.n_inputs == 3
     assert window.open_session(path)
     assert window._dataset.inputs == inputs and window._dataset.targets == targets
-    assert window.data_panel.table.item(3, 1).text() == "-0.75"
+    assert window.data_panel.table_model.index(3, 1).data() == "-0.75"
     assert window._weights.to_dict()["layers"] == trained["layers"]
     assert window.training_panel.settings().steps == 15
     broken = tmp_path / "broken.json"

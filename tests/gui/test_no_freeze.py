@@ -448,3 +448,67 @@ def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeyp
     assert collector_on_with_the_tree == [False]
     assert gc.isenabled()
     assert len(template.geometry.boxes) > 900
+
+
+# ---- a PyTorch .pt export: written by the PyTorch child, torch never imported here
+
+
+def test_exporting_pytorch_weights_imports_no_torch_here_and_says_when_written(
+    qtbot, window, tmp_path, fresh_child, no_torch_import_here
+):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "weights.pt"
+    weights = window._weights
+    with qtbot.waitSignal(
+        window.statusBar().messageChanged, timeout=120_000, check_params_cb=lambda m: "Exported" in m
+    ):
+        assert window.export_weights(path, "torch") is True  # started: the child writes it
+        assert "Exporting weights" in window.statusBar().currentMessage()
+    assert no_torch_import_here == []
+    state = torch.load(path)
+    assert state["0.weight"].tolist() == weights.layers[0].weight
+    assert state["0.bias"].tolist() == weights.layers[0].bias
+    assert window.last_error == ""
+
+
+def test_a_pytorch_export_the_child_cannot_write_is_shown_whole(qtbot, window, tmp_path, fresh_child):
+    pytest.importorskip("torch")
+    folder_in_the_way = tmp_path / "taken.pt"
+    folder_in_the_way.mkdir()  # the folder exists, so only writing the file finds out
+    assert window.export_weights(folder_in_the_way, "torch") is True
+    qtbot.waitUntil(lambda: window.last_error.startswith("Could not export to taken.pt: "), timeout=120_000)
+    assert "Error" not in window.last_error and "Traceback" not in window.last_error
+
+
+# ---- the decision boundary's full draw: in the canvas's thread, with changes held back meanwhile
+
+
+def test_the_boundarys_full_draw_leaves_the_gui_thread_and_weights_that_come_meanwhile_follow(
+    qtbot, monkeypatch
+):
+    import threading
+
+    from gui.boundary_view import BoundaryView
+
+    view = BoundaryView()
+    view.resize(700, 500)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    data = moons(60, 0.1, 0)
+    view.set_dataset(data)
+    qtbot.waitUntil(lambda: view.canvas.full_draws >= 1 and not view.canvas.rendering)
+    figure_draw = view.figure.draw
+    threads = []
+    monkeypatch.setattr(
+        view.figure, "draw", lambda renderer: threads.append(threading.get_ident()) or figure_draw(renderer)
+    )
+    view.set_dataset(moons(80, 0.1, 1))  # new limits: a full draw
+    qtbot.waitUntil(lambda: view.canvas.rendering)
+    weights = ModelWeights.from_model(MLP(2, [8, 1], seed=3))
+    with qtbot.waitSignal(view.output_shown, timeout=10_000):
+        view.set_weights(weights)  # held back while the thread draws, then shown
+        if view.canvas.rendering:
+            assert view.grid_values() is None
+    assert view.grid_values() is not None and view.grid_values().shape == (100, 100)
+    assert threads and threading.get_ident() not in threads

@@ -12,7 +12,7 @@ import gui.expression_view
 import gui.graph_view
 from engine.data import lecture
 from engine.nn import MLP
-from engine.weights import ModelWeights
+from engine.weights import LayerWeights, ModelWeights
 from gui import torch_process
 from gui.expression_view import ExpressionView
 from gui.graph_view import GraphView
@@ -134,3 +134,48 @@ def test_a_later_expression_is_not_shown_with_an_earlier_ones_answer(qtbot):
     rows = view.results_table
     assert rows.item(0, 3).text() == "value 6.0"  # a + a at a = 3, not the first one's -8.0
     assert all(rows.item(r, 4).text() == "0" for r in range(rows.rowCount()))
+
+
+# ---- weights saved as a .pt file by the child
+
+
+def export(qtbot, weights: ModelWeights, path) -> str:
+    job = torch_process.TorchExport(weights, path)
+    with qtbot.waitSignal(job.finished, timeout=TIMEOUT_MS) as finished:
+        assert job.pending
+    assert finished.args[0] == str(path)
+    return finished.args[1]
+
+
+def test_a_relative_path_is_written_where_the_window_means_not_where_the_child_runs(
+    qtbot, tmp_path, monkeypatch
+):
+    torch = pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    weights = ModelWeights.from_model(MLP(2, [3, 1], seed=1))
+    assert export(qtbot, weights, "relative.pt") == ""
+    state = torch.load(tmp_path / "relative.pt")
+    assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    assert state["2.weight"].tolist() == weights.layers[1].weight
+
+
+def test_the_child_is_let_go_once_the_file_is_written(qtbot, tmp_path, fresh_child):
+    pytest.importorskip("torch")
+    assert export(qtbot, ModelWeights.from_model(MLP(2, [1], seed=0)), tmp_path / "w.pt") == ""
+    pid = fresh_child.pid
+    qtbot.waitUntil(lambda: fresh_child.pid is None and (pid is None or gone(pid)), timeout=TIMEOUT_MS)
+
+
+def test_weights_that_could_not_be_loaded_back_are_refused_in_words(qtbot, tmp_path):
+    pytest.importorskip("torch")
+    weights = ModelWeights(5000, [LayerWeights("tanh", [[0.0] * 5000], [0.0])])
+    problem = export(qtbot, weights, tmp_path / "wide.pt")
+    assert "could not be loaded back" in problem
+    assert not (tmp_path / "wide.pt").exists()
+
+
+def test_a_missing_folder_is_refused_at_once(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        torch_process.TorchExport(
+            ModelWeights.from_model(MLP(2, [1], seed=0)), tmp_path / "no folder" / "w.pt"
+        )
