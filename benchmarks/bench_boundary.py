@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from engine.data import moons  # noqa: E402
 from engine.nn import MLP  # noqa: E402
 from engine.weights import ModelWeights  # noqa: E402
-from gui.boundary_view import BoundaryView  # noqa: E402
+from gui.views.boundary_view import BoundaryView  # noqa: E402
 
 
 def median_ms(action, rounds: int) -> float:

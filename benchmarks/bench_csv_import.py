@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.data import DataError, read_csv  # noqa: E402
 
-MAX_PANEL_SAMPLES = 2000  # gui/data_panel.py's limit (not imported: no Qt here)
+MAX_PANEL_SAMPLES = 2000  # gui/panels/data_panel.py's limit (not imported: no Qt here)
 
 
 def write_rows(path: Path, n_rows: int) -> None:

@@ -56,7 +56,7 @@ from engine.session import Session  # noqa: E402
 from engine.spec import ModelSpec  # noqa: E402
 from engine.train import TrainSettings  # noqa: E402
 from engine.weights import ModelWeights  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from gui.window.main_window import MainWindow  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gui import headless_steps_per_second  # noqa: E402  (the same training, in a fresh interpreter)
@@ -390,7 +390,7 @@ def end_of_run(probe: Probe, window: MainWindow, steps: int = 60) -> Row:
 
 
 def export_torch_weights(probe: Probe, window: MainWindow, path: Path) -> Row:
-    from gui import torch_process
+    from gui.processes import torch_process
 
     torch_process.shutdown()  # a cold start: PyTorch is imported (in the child) for this export
     started: list[bool] = []

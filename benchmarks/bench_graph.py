@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from engine import MLP  # noqa: E402
 from engine.data import lecture, moons  # noqa: E402
 from engine.weights import ModelWeights  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from gui.window.main_window import MainWindow  # noqa: E402
 
 REPEATS = 5
 SETTLE_MS = 500  # probing goes on this long after graph_shown: the window must be idle again

@@ -63,7 +63,7 @@ def in_window(steps: int, tab: str) -> tuple[float, list[float], float]:
     """Steps per second while training in the window, the probe's delays in ms, ms to the first report."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1280, 820)

@@ -63,8 +63,8 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from gui.data_panel import DataPanel
-    from gui.expression_view import ExpressionView
+    from gui.panels.data_panel import DataPanel
+    from gui.views.expression_view import ExpressionView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     view = ExpressionView()

@@ -1,7 +1,7 @@
 """The computation graph as the lecture draws it: a record per value, a small node per operation.
 
 The model only; drawing it (DOT text, running `dot`, editing the SVG, colours and
-fonts) is the view's business (`gui.graph_render`, `gui.graph_svg`).
+fonts) is the view's business (`gui.graph.render`, `gui.graph.svg`).
 
 * `Graph` names every node of a `Value` graph and knows each one's kind (input,
   weight, bias, constant, value, output) and local derivatives.

@@ -68,7 +68,7 @@ def run_app(session: Session | None = None, file_name: str = "") -> int:
     configure_runtime()
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("micrograd-studio")

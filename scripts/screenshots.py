@@ -25,7 +25,7 @@ from engine.data import moons  # noqa: E402
 from engine.session import Session  # noqa: E402
 from engine.spec import ModelSpec  # noqa: E402
 from engine.train import TrainSettings  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from gui.window.main_window import MainWindow  # noqa: E402
 
 OUT = ROOT / "docs"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
-from gui.blit_canvas import BlitCanvas
+from gui.widgets.blit_canvas import BlitCanvas
 
 
 def test_a_hidden_canvas_draws_once_when_shown(qtbot):

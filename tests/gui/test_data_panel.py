@@ -1,4 +1,4 @@
-"""Tests for gui/data_panel.py: presets, the sample table, points from the plot, CSV files."""
+"""Tests for gui/panels/data_panel.py: presets, the sample table, points from the plot, CSV files."""
 
 import pytest
 import shiboken6
@@ -7,7 +7,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from engine.data import Dataset, make_preset
-from gui.data_panel import VALUE_ROLE, DataPanel, format_cell
+from gui.panels.data_panel import VALUE_ROLE, DataPanel, format_cell
 
 LECTURE = make_preset("lecture")
 
@@ -470,7 +470,7 @@ def test_anything_a_csv_reader_raises_is_explained_and_keeps_the_data(
     def hostile_reader(*_args, **_kwargs):
         raise error
 
-    monkeypatch.setattr("gui.data_panel.read_csv", hostile_reader)
+    monkeypatch.setattr("gui.panels.data_panel.read_csv", hostile_reader)
     path = tmp_path / "hostile.csv"
     path.write_text("x1,y\n1,1\n")
     with qtbot.assertNotEmitted(panel.dataset_changed), qtbot.waitSignal(panel.file_failed) as failed:
@@ -486,7 +486,7 @@ def test_a_csv_export_that_fails_in_any_way_is_reported(panel, qtbot, tmp_path, 
     def failing_writer(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("gui.data_panel.write_csv", failing_writer)
+    monkeypatch.setattr("gui.panels.data_panel.write_csv", failing_writer)
     with qtbot.waitSignal(panel.file_failed) as failed:
         assert panel.export_csv(tmp_path / "out.csv") is False
     assert failed.args[0] == "Export dataset"
@@ -508,15 +508,15 @@ def test_a_dataset_set_from_code_clears_the_mark_of_text_it_replaces(panel, qtbo
 
 def test_showing_many_rows_reads_only_the_cells_on_screen(panel, qtbot, monkeypatch):
     """2,000 imported rows cost what a screenful does: the table formats the cells it paints, not all 6,000."""
-    import gui.data_panel
+    import gui.panels.data_panel
 
     panel.resize(400, 500)
     panel.show()
     qtbot.waitExposed(panel)
     formatted = []
-    original = gui.data_panel.format_cell
+    original = gui.panels.data_panel.format_cell
     monkeypatch.setattr(
-        gui.data_panel, "format_cell", lambda value: formatted.append(value) or original(value)
+        gui.panels.data_panel, "format_cell", lambda value: formatted.append(value) or original(value)
     )
     panel.set_dataset(make_preset("moons", 2000, 0.1, 1))
     panel.table.grab()  # paints what is on screen

@@ -8,11 +8,11 @@ import pytest
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtGui import QImage
 
-import gui.expression_view
-import gui.graph_pane
-import gui.graph_render
+import gui.graph.pane
+import gui.graph.render
+import gui.views.expression_view
 from engine.expression import evaluate, parse_variables
-from gui.expression_view import EXAMPLES, ExpressionView
+from gui.views.expression_view import EXAMPLES, ExpressionView
 
 LAYOUT_TIMEOUT_MS = 30_000
 L, NEURON, NEURON_EXP, A_PLUS_A = 0, 1, 2, 3
@@ -21,7 +21,7 @@ L, NEURON, NEURON_EXP, A_PLUS_A = 0, 1, 2, 3
 @pytest.fixture(scope="module", autouse=True)
 def pytorch_child(qapp):
     """One PyTorch child for the whole module: every view compares, and each would start its own."""
-    from gui.torch_process import TorchComparer, torch_installed
+    from gui.processes.torch_process import TorchComparer, torch_installed
 
     keeper = TorchComparer()
     if torch_installed():
@@ -42,13 +42,13 @@ def view(qtbot) -> ExpressionView:
 def layout_calls(monkeypatch) -> list[str]:
     """Every DOT text the view hands to Graphviz (the real layout still runs)."""
     calls: list[str] = []
-    real = gui.graph_render.layout_svg
+    real = gui.graph.render.layout_svg
 
     def counting(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
         return real(dot, timeout)
 
-    monkeypatch.setattr(gui.graph_render, "layout_svg", counting)
+    monkeypatch.setattr(gui.graph.render, "layout_svg", counting)
     return calls
 
 
@@ -234,7 +234,7 @@ def test_pytorch_agrees_with_our_grads(qtbot, view, index):
 
 
 def test_without_pytorch_a_note_and_the_rest_works(qtbot, view, monkeypatch):
-    monkeypatch.setattr(gui.expression_view, "torch_installed", lambda: False)
+    monkeypatch.setattr(gui.views.expression_view, "torch_installed", lambda: False)
     show_example(qtbot, view, L)
     assert not view.torch_note.isHidden() and "PyTorch not installed" in view.torch_note.text()
     assert "download.pytorch.org/whl/cpu" in view.torch_note.text()  # the CPU build, not gigabytes of CUDA
@@ -245,7 +245,7 @@ def test_without_pytorch_a_note_and_the_rest_works(qtbot, view, monkeypatch):
 
 def test_without_graphviz_the_hint_and_the_table(qtbot, monkeypatch):
     monkeypatch.setattr(
-        gui.graph_render, "dot_available", lambda: (False, "Install Graphviz: apt-get install graphviz")
+        gui.graph.render, "dot_available", lambda: (False, "Install Graphviz: apt-get install graphviz")
     )
     view = ExpressionView()
     qtbot.addWidget(view)
@@ -294,7 +294,7 @@ def test_step_through_ends_at_backwards_grads(qtbot, view):
 
 
 def test_play_runs_backprop_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 10)
+    monkeypatch.setattr(gui.graph.pane, "PLAY_INTERVAL_MS", 10)
     view = ExpressionView()
     qtbot.addWidget(view)
     show_example(qtbot, view, L)

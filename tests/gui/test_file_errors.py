@@ -21,7 +21,7 @@ from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import TrainSettings
 from engine.weights import ModelWeights, save_json
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 
 def snapshot(window: MainWindow) -> dict:
@@ -93,7 +93,7 @@ def test_a_broken_session_is_shown_whole_and_changes_nothing(window, tmp_path):
 
 @pytest.mark.parametrize("error", HOSTILE_ERRORS, ids=lambda e: type(e).__name__)
 def test_anything_a_session_loader_raises_is_caught_and_said_in_words(window, tmp_path, monkeypatch, error):
-    monkeypatch.setattr("gui.file_actions.load_session", raising(error))
+    monkeypatch.setattr("gui.window.file_actions.load_session", raising(error))
     before = snapshot(window)
     path = tmp_path / "hostile.json"
     path.write_text("{}")
@@ -170,7 +170,7 @@ def test_apply_session_refuses_before_changing_anything(window, qtbot, session):
 def test_save_session_failure_is_shown_whole(window, tmp_path, monkeypatch):
     assert not window.save_session(tmp_path / "no such folder" / "s.json")
     assert_shown_whole(window, "Could not save s.json: ")
-    monkeypatch.setattr("gui.file_actions.save_session", raising(RecursionError()))
+    monkeypatch.setattr("gui.window.file_actions.save_session", raising(RecursionError()))
     assert not window.save_session(tmp_path / "deep.json")
     assert_shown_whole(window, "Could not save deep.json: ")
 

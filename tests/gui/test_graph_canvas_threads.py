@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from gui.graph_threads import Worker, WorkerThread
+from gui.graph.threads import Worker, WorkerThread
 
 
 class Doubler(Worker):

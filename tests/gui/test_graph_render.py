@@ -11,8 +11,8 @@ from engine import MLP
 from engine.data import lecture
 from engine.graph import Graph, GraphError, sample_graph
 from engine.teaching import format_number
-from gui.graph_render import NUMBER_PLACEHOLDER, graph_font, layout_svg, to_dot
-from gui.graph_svg import SvgGraph
+from gui.graph.render import NUMBER_PLACEHOLDER, graph_font, layout_svg, to_dot
+from gui.graph.svg import SvgGraph
 from tests.engine.test_graph import lecture_neuron
 
 needs_dot = pytest.mark.skipif(
@@ -180,7 +180,7 @@ def fake_fontconfig(monkeypatch, families: list[str] | None, sans_serif: str = "
             return None
         return "\n".join(families) + "\n" if command[0] == "fc-list" else sans_serif
 
-    monkeypatch.setattr("gui.graph_render._fontconfig_output", output)
+    monkeypatch.setattr("gui.graph.render._fontconfig_output", output)
 
 
 @pytest.mark.parametrize(
@@ -229,14 +229,14 @@ def test_a_broken_fontconfig_is_not_an_error(monkeypatch, fresh_font_choice, fai
 def test_the_font_is_asked_for_once(monkeypatch, fresh_font_choice):
     calls = []
     monkeypatch.setattr(
-        "gui.graph_render._fontconfig_output", lambda *command: calls.append(command) or "Arial\n"
+        "gui.graph.render._fontconfig_output", lambda *command: calls.append(command) or "Arial\n"
     )
     assert graph_font() == graph_font() == "Arial"
     assert len(calls) == 1
 
 
 def test_this_machines_font_is_one_fontconfig_has(fresh_font_choice):
-    from gui.graph_render import _fontconfig_families
+    from gui.graph.render import _fontconfig_families
 
     families = _fontconfig_families()
     if families is None:

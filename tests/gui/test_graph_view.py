@@ -12,17 +12,17 @@ from PySide6.QtCore import QPointF, Qt, QThread
 from PySide6.QtGui import QImage
 
 import engine.graph
-import gui.graph_pane
-import gui.graph_render
-import gui.graph_view
+import gui.graph.pane
+import gui.graph.render
+import gui.views.graph_view
 from engine.data import lecture, moons
 from engine.graph import GraphError, drawn_size
 from engine.losses import loss_function
 from engine.nn import MLP
 from engine.teaching import format_number
 from engine.weights import LayerWeights, ModelWeights
-from gui.graph_render import KIND_COLORS, grad_fills
-from gui.graph_view import GraphView
+from gui.graph.render import KIND_COLORS, grad_fills
+from gui.views.graph_view import GraphView
 
 LAYOUT_TIMEOUT_MS = 30_000
 
@@ -31,7 +31,7 @@ LAYOUT_TIMEOUT_MS = 30_000
 def view(qtbot, monkeypatch) -> GraphView:
     # Most tests look at the lecture's MLP expanded (every weight a record); by default
     # Auto expands only graphs small enough to read whole (see the test of Auto below).
-    monkeypatch.setattr(gui.graph_view, "AUTO_EXPANDED_MAX", 400)
+    monkeypatch.setattr(gui.views.graph_view, "AUTO_EXPANDED_MAX", 400)
     widget = GraphView()
     widget.resize(1100, 750)
     qtbot.addWidget(widget)
@@ -42,13 +42,13 @@ def view(qtbot, monkeypatch) -> GraphView:
 def layout_calls(monkeypatch) -> list[str]:
     """Every DOT text the view hands to Graphviz (the real layout still runs)."""
     calls: list[str] = []
-    real = gui.graph_render.layout_svg
+    real = gui.graph.render.layout_svg
 
     def counting(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
         return real(dot, timeout)
 
-    monkeypatch.setattr(gui.graph_render, "layout_svg", counting)
+    monkeypatch.setattr(gui.graph.render, "layout_svg", counting)
     return calls
 
 
@@ -219,7 +219,7 @@ def test_steps_show_partial_grads_and_prev_goes_back(qtbot, view):
 
 
 def test_play_runs_to_the_end_and_stops(qtbot, monkeypatch):
-    monkeypatch.setattr(gui.graph_pane, "PLAY_INTERVAL_MS", 1)
+    monkeypatch.setattr(gui.graph.pane, "PLAY_INTERVAL_MS", 1)
     view = GraphView()
     qtbot.addWidget(view)
     show(qtbot, view, lecture_weights(), lecture())
@@ -285,7 +285,7 @@ def test_new_numbers_of_the_same_network_do_not_lay_out_again(qtbot, view, layou
 def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
     release = threading.Event()
     calls: list[str] = []
-    real = gui.graph_render.layout_svg
+    real = gui.graph.render.layout_svg
 
     def slow_first(dot: str, timeout: float = 10.0) -> bytes:
         calls.append(dot)
@@ -293,7 +293,7 @@ def test_a_newer_layout_supersedes_an_older_one(qtbot, view, monkeypatch):
             release.wait(20)
         return real(dot, timeout)
 
-    monkeypatch.setattr(gui.graph_render, "layout_svg", slow_first)
+    monkeypatch.setattr(gui.graph.render, "layout_svg", slow_first)
     shown: list[int] = []
     view.graph_shown.connect(lambda: shown.append(len(view.current_graph())))
     view.set_model(lecture_weights(), lecture(), "sse")  # expanded: blocked in the worker
@@ -419,7 +419,7 @@ def test_colour_by_grad_fills_and_back(qtbot, view):
 
 
 def test_missing_graphviz_gives_a_message_not_a_crash(qtbot, view, monkeypatch):
-    monkeypatch.setattr(gui.graph_render.shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(gui.graph.render.shutil, "which", lambda name, *args, **kwargs: None)
     shown = []
     view.graph_shown.connect(lambda: shown.append(True))
     view.set_model(lecture_weights(), lecture(), "sse")
@@ -455,7 +455,7 @@ def test_graphviz_errors_and_too_large_networks_give_messages(qtbot, view, monke
     def timing_out(dot: str, timeout: float = 10.0) -> bytes:
         raise GraphError("Graphviz needed more than 10 s to lay out this graph")
 
-    monkeypatch.setattr(gui.graph_render, "layout_svg", timing_out)
+    monkeypatch.setattr(gui.graph.render, "layout_svg", timing_out)
     view.set_model(lecture_weights(), lecture(), "sse")
     qtbot.waitUntil(lambda: "more than 10 s" in view.message_label.text(), timeout=LAYOUT_TIMEOUT_MS)
     assert not view.step_next_button.isEnabled()
@@ -479,10 +479,10 @@ def test_exports_write_valid_files(qtbot, view, tmp_path):
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph")
     assert (
-        gui.graph_render.NUMBER_PLACEHOLDER not in dot
+        gui.graph.render.NUMBER_PLACEHOLDER not in dot
     )  # the exported DOT holds the numbers, not placeholders
     assert f"data {format_number(graph.root.data)}" in dot
-    assert len(gui.graph_render.layout_svg(dot)) > 1000  # and Graphviz reads it
+    assert len(gui.graph.render.layout_svg(dot)) > 1000  # and Graphviz reads it
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "g.dot",
         "g.png",
@@ -496,13 +496,13 @@ def test_moons_mlp_auto_collapses_and_timings(qtbot, view, capsys):
     lecture_seconds = show(qtbot, view, lecture_weights(), lecture())
     lecture_nodes = len(view.current_graph())
     weights, ds = moons_weights(), moons(100)
-    assert drawn_size(weights, 1, expanded=True) > gui.graph_view.AUTO_EXPANDED_MAX
+    assert drawn_size(weights, 1, expanded=True) > gui.views.graph_view.AUTO_EXPANDED_MAX
     moons_seconds = show(qtbot, view, weights, ds, loss="mse")
     graph = view.current_graph()
     assert view.neurons_combo.currentText() == "Auto"
     ops = {n.op for n in graph.nodes}
     assert ops >= {"neuron:relu", "neuron:linear"} and "relu" not in ops
-    assert len(graph) <= gui.graph_view.AUTO_EXPANDED_MAX
+    assert len(graph) <= gui.views.graph_view.AUTO_EXPANDED_MAX
     independent, loss = independent_backward(weights, ds.inputs[0], ds.targets[0], "mse")
     assert graph.root.data == loss.data
     assert parameter_grads(view) == {p.label: p.grad for p in independent.parameters()}
@@ -607,9 +607,9 @@ def test_new_weights_reuse_the_dot_text_and_every_other_change_rebuilds_it(qtbot
     """Training sends new weights ten times a second: the DOT text (numbers are placeholders) is
     not built again for them, and what is kept always equals a fresh build."""
     calls: list[int] = []
-    real = gui.graph_render.to_dot
+    real = gui.graph.render.to_dot
     monkeypatch.setattr(
-        gui.graph_render, "to_dot", lambda graph, *a, **k: calls.append(1) or real(graph, *a, **k)
+        gui.graph.render, "to_dot", lambda graph, *a, **k: calls.append(1) or real(graph, *a, **k)
     )
     ds = lecture()
     show(qtbot, view, lecture_weights(0), ds)

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from engine.train import StepResult
-from gui.loss_plot import EARLIER_ALPHA, EMPTY_HINT, MAX_RUNS, LossPlot
+from gui.views.loss_plot import EARLIER_ALPHA, EMPTY_HINT, MAX_RUNS, LossPlot
 
 
 def result(step: int, loss: float, accuracy: float | None = 0.5) -> StepResult:

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.weights import ModelWeights, load_json, save_json
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 TIMEOUT_MS = 60_000
 
@@ -377,7 +377,7 @@ def test_reset_stops_a_lesson(window, qtbot):
 
 
 def test_without_graphviz_the_graph_tab_explains_and_the_rest_works(qtbot, monkeypatch):
-    monkeypatch.setattr("gui.graph_render.shutil.which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr("gui.graph.render.shutil.which", lambda name, *args, **kwargs: None)
     w = MainWindow()
     w.confirm = lambda *_: True
     qtbot.addWidget(w)

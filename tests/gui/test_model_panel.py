@@ -8,7 +8,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
-from gui.model_panel import ModelPanel
+from gui.panels.model_panel import ModelPanel
 
 
 @pytest.fixture
@@ -228,7 +228,7 @@ def _message_for(text: str) -> str:
 
 
 def test_odd_digits_pasted_into_the_window_disable_train(qtbot):
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 import gui
-import gui.graph_canvas
-import gui.graph_threads
+import gui.graph.canvas
+import gui.graph.threads
 from engine.data import lecture, moons
 from engine.nn import MLP
 from engine.spec import ModelSpec
 from engine.weights import ModelWeights
-from gui.graph_view import GraphView
-from gui.main_window import MainWindow
+from gui.views.graph_view import GraphView
+from gui.window.main_window import MainWindow
 
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
 
@@ -59,7 +59,7 @@ class FakeDot:
         )
         script.chmod(0o755)
         monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        monkeypatch.setattr(gui.graph_threads, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
+        monkeypatch.setattr(gui.graph.threads, "LAYOUT_TIMEOUT_S", SLOW_DOT_SECONDS * 4)
 
     def pids(self) -> list[int]:
         return sorted(int(p.name) for p in self.pids_dir.iterdir())
@@ -189,7 +189,7 @@ from engine.data import lecture
 from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import TrainSettings
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 def wait_until(condition):
     deadline = time.monotonic() + 120
@@ -256,7 +256,7 @@ def no_torch_import_here(monkeypatch) -> list[str]:
 @pytest.fixture
 def fresh_child(qtbot):
     """No PyTorch child running: the next comparison starts one (and PyTorch loads in it)."""
-    from gui import torch_process
+    from gui.processes import torch_process
 
     torch_process.shutdown()
     assert torch_process.service().pid is None
@@ -281,7 +281,7 @@ def test_the_graph_tabs_first_pytorch_comparison_says_loading_then_shows_it(
 
 def test_the_expression_tabs_pytorch_column_fills_in_from_the_child(qtbot, fresh_child, no_torch_import_here):
     pytest.importorskip("torch")
-    from gui.expression_view import ExpressionView
+    from gui.views.expression_view import ExpressionView
 
     view = ExpressionView()
     qtbot.addWidget(view)
@@ -300,7 +300,7 @@ def test_the_expression_tabs_pytorch_column_fills_in_from_the_child(qtbot, fresh
 def test_typing_a_large_model_passes_it_on_once_when_typing_pauses(qtbot):
     from PySide6.QtCore import Qt
 
-    from gui.model_panel import ModelPanel
+    from gui.panels.model_panel import ModelPanel
 
     panel = ModelPanel()
     qtbot.addWidget(panel)
@@ -348,7 +348,7 @@ def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
 
     class WatchedRenderer(QSvgRenderer):
         def load(self, data, *args):
-            if len(data) > gui.graph_canvas.ASYNC_SVG_BYTES:
+            if len(data) > gui.graph.canvas.ASYNC_SVG_BYTES:
                 uses.append("QSvgRenderer.load")
             return super().load(data, *args)
 
@@ -357,8 +357,8 @@ def no_gil_holding_svg_parsing(monkeypatch) -> list[str]:
             uses.append("QImageReader.size")
             return super().size()
 
-    monkeypatch.setattr(gui.graph_canvas, "QSvgRenderer", WatchedRenderer)
-    monkeypatch.setattr(gui.graph_threads, "QImageReader", WatchedReader)
+    monkeypatch.setattr(gui.graph.canvas, "QSvgRenderer", WatchedRenderer)
+    monkeypatch.setattr(gui.graph.threads, "QImageReader", WatchedReader)
     return uses
 
 
@@ -369,7 +369,7 @@ def show_expanded_moons(qtbot, view: GraphView) -> None:
     )
     with qtbot.waitSignal(view.graph_shown, timeout=60_000):
         view.set_model(weights, moons(100, 0.1, 0), "hinge")
-    assert len(view.shown_svg) > gui.graph_canvas.ASYNC_SVG_BYTES and not view.canvas.painting
+    assert len(view.shown_svg) > gui.graph.canvas.ASYNC_SVG_BYTES and not view.canvas.painting
 
 
 def test_a_large_graph_is_shown_clicked_and_followed_without_qt_parsing_its_svg(
@@ -430,7 +430,8 @@ def test_the_collector_rests_while_a_large_svg_is_parsed_into_a_template(monkeyp
     import gc
 
     from engine import graph as graph_engine
-    from gui import graph_render, graph_svg
+    from gui.graph import render as graph_render
+    from gui.graph import svg as graph_svg
 
     model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
     data = moons(100, 0.1, 0)
@@ -488,7 +489,7 @@ def test_the_boundarys_full_draw_leaves_the_gui_thread_and_weights_that_come_mea
 ):
     import threading
 
-    from gui.boundary_view import BoundaryView
+    from gui.views.boundary_view import BoundaryView
 
     view = BoundaryView()
     view.resize(700, 500)

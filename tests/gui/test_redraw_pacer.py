@@ -1,6 +1,6 @@
 from PySide6.QtCore import QObject
 
-from gui.redraw_pacer import RedrawPacer
+from gui.window.redraw_pacer import RedrawPacer
 
 
 def test_requests_before_the_redraw_is_due_make_one_redraw(qtbot):

@@ -8,14 +8,14 @@ import signal
 
 import pytest
 
-import gui.expression_view
-import gui.graph_view
+import gui.views.expression_view
+import gui.views.graph_view
 from engine.data import lecture
 from engine.nn import MLP
 from engine.weights import LayerWeights, ModelWeights
-from gui import torch_process
-from gui.expression_view import ExpressionView
-from gui.graph_view import GraphView
+from gui.processes import torch_process
+from gui.views.expression_view import ExpressionView
+from gui.views.graph_view import GraphView
 
 TIMEOUT_MS = 60_000
 
@@ -95,8 +95,8 @@ def test_a_pytorch_that_cannot_be_loaded_says_so_in_both_tabs(qtbot, tmp_path, m
         "raise ImportError('libtorch_cpu.so: cannot open shared object file')\n"
     )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the child's torch is this one
-    monkeypatch.setattr(gui.graph_view, "torch_installed", lambda: True)
-    monkeypatch.setattr(gui.expression_view, "torch_installed", lambda: True)
+    monkeypatch.setattr(gui.views.graph_view, "torch_installed", lambda: True)
+    monkeypatch.setattr(gui.views.expression_view, "torch_installed", lambda: True)
     view = graph_view(qtbot)
     qtbot.addWidget(view)
     view.compare_with_torch()
@@ -115,7 +115,7 @@ def test_a_pytorch_that_cannot_be_loaded_says_so_in_both_tabs(qtbot, tmp_path, m
 def test_without_pytorch_installed_no_child_starts_and_the_hint_is_the_cpu_build(
     qtbot, fresh_child, monkeypatch
 ):
-    monkeypatch.setattr(gui.graph_view, "torch_installed", lambda: False)
+    monkeypatch.setattr(gui.views.graph_view, "torch_installed", lambda: False)
     view = graph_view(qtbot)
     qtbot.addWidget(view)
     view.compare_with_torch()

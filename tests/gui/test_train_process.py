@@ -12,7 +12,7 @@ from engine.data import lecture, moons
 from engine.spec import ModelSpec
 from engine.train import Trainer, TrainSettings
 from engine.weights import ModelWeights
-from gui.train_process import TrainingProcess, TrainJob, _Server, serve
+from gui.processes.train_process import TrainingProcess, TrainJob, _Server, serve
 
 
 def job(steps: int = 5, **settings) -> TrainJob:

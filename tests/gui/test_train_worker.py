@@ -8,8 +8,8 @@ from engine.data import lecture
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
-from gui.train_process import TrainJob
-from gui.train_worker import TrainController
+from gui.processes.train_process import TrainJob
+from gui.processes.train_worker import TrainController
 
 TIMEOUT_MS = 60_000
 

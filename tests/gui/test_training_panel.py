@@ -8,7 +8,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.train import TrainSettings
-from gui.training_panel import LogSpinBox, TrainingPanel
+from gui.panels.training_panel import LogSpinBox, TrainingPanel
 
 
 @pytest.fixture

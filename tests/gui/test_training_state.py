@@ -14,7 +14,7 @@ from engine.data import moons
 from engine.session import Session, save_session
 from engine.spec import ModelSpec
 from engine.train import TrainSettings
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 TIMEOUT_MS = 60_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,7 +203,7 @@ def test_a_window_dropped_without_closing_takes_its_training_with_it():
         import gc, os, time
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        from gui.main_window import MainWindow
+        from gui.window.main_window import MainWindow
         w = MainWindow()
         w.training_panel.steps_spin.setValue(100000)
         w.train()

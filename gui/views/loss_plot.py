@@ -10,7 +10,7 @@ milliseconds instead of a full draw of ticks, labels, legend and the earlier run
 else that changes (limits, scale, legend, messages, runs, size) asks for a full draw, which
 takes a new copy. When the run reaches its expected steps the limits fit the data again.
 
-That full draw is made in the canvas's render thread (gui/blit_canvas.py): 40-50 ms of text
+That full draw is made in the canvas's render thread (gui/widgets/blit_canvas.py): 40-50 ms of text
 and ticks here, more than 100 ms on a slower CPU, that the window no longer waits for. While
 the thread draws, the runs' data still grows, but no artist changes: `_refresh` holds the
 change back and makes it when the canvas says `rendered`.
@@ -31,7 +31,7 @@ from matplotlib.transforms import Bbox
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.files import atomic_write_bytes, atomic_write_text
-from gui.blit_canvas import BlitCanvas
+from gui.widgets.blit_canvas import BlitCanvas
 
 MAX_RUNS = 6  # the current run and up to five earlier ones
 EMPTY_HINT = "Press Train to watch the loss fall"

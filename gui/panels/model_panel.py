@@ -18,8 +18,8 @@ from engine.spec import (
     SpecError,
     parse_layer_sizes,
 )
-from gui.input_checks import WholeSpinBox, with_message
-from gui.style import ERROR_COLOR, smaller_font
+from gui.panels.input_checks import WholeSpinBox, with_message
+from gui.widgets.style import ERROR_COLOR, smaller_font
 
 ACTIVATION_TIPS = {
     "tanh": "tanh(w·x + b): squashes into (-1, 1). The lecture's choice.",

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `engine` and `gui` live
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where `engine` and `gui` live
 
 Receive = Callable[[], "tuple | None"]
 Send = Callable[[tuple], None]

@@ -1,6 +1,6 @@
-"""The PyTorch child of gui/torch_process.py: imports torch and answers comparisons (no Qt here).
+"""The PyTorch child of gui/processes/torch_process.py: imports torch and answers comparisons (no Qt here).
 
-Run as `python -m gui.torch_child` by `TorchComparer`; see gui/torch_process.py for the protocol.
+Run as `python -m gui.processes.torch_child` by `TorchComparer`; see gui/processes/torch_process.py for the protocol.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 
-from gui.child_process import Receive, Send, child_main
+from gui.processes.child_process import Receive, Send, child_main
 
 LOAD, COMPUTE = "load", "compute"  # why an answer has no result: torch did not load, or could not compute
 

@@ -1,7 +1,7 @@
 """Drawing a `Graph` as the lecture's `draw_dot` draws it: DOT text, its colours and font, and `dot`.
 
 Qt-free, so it runs in the layout thread. `to_dot` writes Graphviz source whose records
-reserve room for their numbers (`gui.graph_svg` writes the numbers into the SVG later),
+reserve room for their numbers (`gui.graph.svg` writes the numbers into the SVG later),
 `layout_svg` runs `dot` in a subprocess with a time limit that another thread may stop
 (`DotRun`), and `graph_font` picks an installed font with digits of one width.
 """

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from engine.backprop import BackpropSession
 from engine.graph import Graph, GraphNode
 from engine.teaching import KIND_HELP, format_number, local_rule, node_name, op_symbol
-from gui.graph_render import KIND_COLORS
-from gui.style import ERROR_COLOR
+from gui.graph.render import KIND_COLORS
+from gui.widgets.style import ERROR_COLOR
 
 PARAGRAPH = "<p style='margin:8px 0 2px 0'>"
 

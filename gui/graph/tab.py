@@ -6,8 +6,8 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.graph import Graph
-from gui.graph_pane import GraphPane
-from gui.torch_process import TorchComparer
+from gui.graph.pane import GraphPane
+from gui.processes.torch_process import TorchComparer
 
 
 def _pane_value(name: str, doc: str) -> property:

@@ -19,7 +19,7 @@ from engine.data import Dataset
 from engine.diagnostics import RateSweep
 from engine.train import TrainSettings
 from engine.weights import ModelWeights
-from gui.child_process import ChildProcess
+from gui.processes.child_process import ChildProcess
 
 SWEEP_STEPS = 50
 
@@ -51,7 +51,7 @@ class RateFinder(QObject):
             if finder is not None:
                 finder._event_arrived.emit((child, event))  # RuntimeError once Qt deleted it
 
-        child = ChildProcess("gui.sweep_child", deliver, "rate-finder")
+        child = ChildProcess("gui.processes.sweep_child", deliver, "rate-finder")
         self._child = child
         child.send(("sweep", weights, dataset, settings, SWEEP_STEPS))
 

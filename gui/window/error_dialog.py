@@ -7,7 +7,7 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from gui.style import STATUS_READ_MS
+from gui.widgets.style import STATUS_READ_MS
 
 MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 

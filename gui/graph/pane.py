@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 from engine.backprop import BackpropSession
 from engine.graph import Graph, GraphError
 from engine.teaching import explain_step
-from gui import graph_render
-from gui.graph_canvas import SvgGraphCanvas, export_graph
-from gui.graph_render import KIND_COLORS
-from gui.graph_svg import SvgGraph, SvgTemplate
-from gui.graph_threads import LayoutRunner
+from gui.graph import render as graph_render
+from gui.graph.canvas import SvgGraphCanvas, export_graph
+from gui.graph.render import KIND_COLORS
+from gui.graph.svg import SvgGraph, SvgTemplate
+from gui.graph.threads import LayoutRunner
 
 PLAY_INTERVAL_MS = 400
 CURRENT_STYLE = ("#d62728", 4.0)  # the node whose backward rule runs in this step

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from engine import weights as weights_io
 from engine.session import Session, load_session, save_session
 from engine.weights import ModelWeights
-from gui.data_panel import MAX_PANEL_SAMPLES
-from gui.input_checks import describe_file_error
-from gui.style import STATUS_MS
-from gui.torch_process import TorchExport
+from gui.panels.data_panel import MAX_PANEL_SAMPLES
+from gui.panels.input_checks import describe_file_error
+from gui.processes.torch_process import TorchExport
+from gui.widgets.style import STATUS_MS
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,14 @@ from engine.data import (
     read_csv,
     write_csv,
 )
-from gui.input_checks import (
+from gui.panels.input_checks import (
     DecimalSpinBox,
     WholeSpinBox,
     describe_file_error,
     message_label,
     show_field_message,
 )
-from gui.style import ERROR_BACKGROUND, ERROR_COLOR
+from gui.widgets.style import ERROR_BACKGROUND, ERROR_COLOR
 
 CUSTOM = "custom"
 MAX_PANEL_SAMPLES = 2000

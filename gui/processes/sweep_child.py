@@ -1,4 +1,4 @@
-"""The child of gui/rate_finder.py: runs one learning-rate sweep and sends the result (no Qt here).
+"""The child of gui/window/rate_finder.py: runs one learning-rate sweep and sends the result (no Qt here).
 
 Command: ("sweep", ModelWeights, Dataset, TrainSettings, steps). Event: ("swept", RateSweep)
 or ("failed", message). A child of its own, so the sweep's seconds of scalar training hold
@@ -8,7 +8,7 @@ neither the window nor the training process.
 from __future__ import annotations
 
 from engine.diagnostics import sweep_learning_rates
-from gui.child_process import Receive, Send, child_main
+from gui.processes.child_process import Receive, Send, child_main
 
 
 def serve(receive: Receive, send: Send) -> None:

@@ -4,7 +4,7 @@ The graph tab sets PyTorch's float64 grads of every parameter beside ours, the
 Expression tab its value and grads of the expression. Importing torch takes seconds,
 and even in a thread of the window's process its module setup holds the interpreter
 (the GIL) for 0.1-0.6 s at a time: a frozen window. So PyTorch runs in a child
-(`python -m gui.torch_child`), started at the first comparison and shared by the
+(`python -m gui.processes.torch_child`), started at the first comparison and shared by the
 views of the process. The child imports torch, then answers the requests in order.
 
 The parent's end is one `TorchComparer` per view: `compare_grads` and
@@ -36,11 +36,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from engine.weights import ModelWeights
-from gui.child_process import ChildProcess
-from gui.input_checks import describe_file_error
-from gui.torch_child import LOAD
+from gui.panels.input_checks import describe_file_error
+from gui.processes.child_process import ChildProcess
+from gui.processes.torch_child import LOAD
 
-MODULE = "gui.torch_child"  # what the child runs
+MODULE = "gui.processes.torch_child"  # what the child runs
 INSTALL_HINT = "its CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu"
 NOT_INSTALLED = f"PyTorch is not installed ({INSTALL_HINT})"
 

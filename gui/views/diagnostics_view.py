@@ -30,8 +30,8 @@ from engine.diagnostics import (
 from engine.spec import ModelSpec
 from engine.train import StepResult
 from engine.weights import ModelWeights
-from gui.latest_job import LatestJobThread
-from gui.style import HINT_COLOR, WARNING_COLOR
+from gui.widgets.latest_job import LatestJobThread
+from gui.widgets.style import HINT_COLOR, WARNING_COLOR
 
 DATA_COLOR, GRAD_COLOR, ADDED_COLOR = "#1f77b4", "#d62728", "#ff7f0e"
 DEAD_COLOR, SATURATED_COLOR, ALIVE_COLOR = "#7f7f7f", "#ff7f0e", "#c7e9c0"

@@ -14,7 +14,7 @@ model, only what the child sends: step results and copies of the weights.
 `TrainingProcess` is the parent's end: it starts the child when first needed,
 sends commands from a writer thread (a write never blocks the GUI thread) and
 hands every event to a callback from a reader thread. Nothing here imports Qt;
-gui/train_worker.py turns the events into signals.
+gui/processes/train_worker.py turns the events into signals.
 
 Commands (parent → child)            Events (child → parent)
   ("start", gen, TrainJob)             ("state", gen, state, message)
@@ -43,7 +43,7 @@ from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_b
 from engine.spec import ModelSpec
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
-from gui.child_process import ChildProcess, Receive, Send, child_main
+from gui.processes.child_process import ChildProcess, Receive, Send, child_main
 
 EMIT_INTERVAL_S = 0.1  # progress batches per second: ten is smooth, and cheap to draw
 
@@ -297,7 +297,7 @@ class TrainingProcess:
 
     def _ensure_child(self) -> ChildProcess:
         if self._child is None or not self._child.alive:
-            self._child = ChildProcess("gui.train_process", self._on_event, "training")
+            self._child = ChildProcess("gui.processes.train_process", self._on_event, "training")
         return self._child
 
     def kill(self) -> None:

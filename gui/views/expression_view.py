@@ -34,12 +34,12 @@ from engine.expression import ExpressionError, evaluate, parse_variables
 from engine.graph import Graph, GraphError, expression_graph
 from engine.teaching import node_name
 from engine.value import Value
-from gui.graph_details import expression_details_html
-from gui.graph_pane import GraphPane, legend_html
-from gui.graph_render import KIND_COLORS
-from gui.graph_tab import GraphTab
-from gui.style import ERROR_COLOR
-from gui.torch_process import INSTALL_HINT, torch_installed
+from gui.graph.details import expression_details_html
+from gui.graph.pane import GraphPane, legend_html
+from gui.graph.render import KIND_COLORS
+from gui.graph.tab import GraphTab
+from gui.processes.torch_process import INSTALL_HINT, torch_installed
+from gui.widgets.style import ERROR_COLOR
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
 EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its order

@@ -1,7 +1,7 @@
 """A laid-out graph on screen: the SVG that Graphviz returns, zoomable, pannable and clickable.
 
-Shared by the Computation graph and Expression tabs (through gui/graph_pane.py). A large
-SVG is painted into an image in a thread (gui/graph_threads.py), so the window stays live.
+Shared by the Computation graph and Expression tabs (through gui/graph/pane.py). A large
+SVG is painted into an image in a thread (gui/graph/threads.py), so the window stays live.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from engine.files import atomic_write_bytes
 from engine.graph import GraphError
-from gui.graph_svg import SvgGeometry
-from gui.graph_threads import RASTER_SCALE, SvgPainter
+from gui.graph.svg import SvgGeometry
+from gui.graph.threads import RASTER_SCALE, SvgPainter
 
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
 RASTER_MIN_SCALE = 0.25  # ...into an image of at least this many pixels per SVG pixel (see RASTER_SCALE)

@@ -16,9 +16,9 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, QThre
 from PySide6.QtGui import QImage, QImageReader
 
 from engine.graph import GraphError
-from gui import graph_render
-from gui.graph_render import DotRun, LayoutStopped
-from gui.graph_svg import SvgTemplate
+from gui.graph import render as graph_render
+from gui.graph.render import DotRun, LayoutStopped
+from gui.graph.svg import SvgTemplate
 
 LAYOUT_TIMEOUT_S = 10.0
 RASTER_SCALE = 2.0  # a large graph is painted into an image of at most this many pixels per SVG pixel

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from engine import weights as weights_io
 from engine.lessons import LESSONS
-from gui.file_actions import (
+from gui.window.file_actions import (
     EXPORT_CSV,
     EXPORT_GRAPH,
     EXPORT_LOSS_CSV,

@@ -31,22 +31,22 @@ from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
-from gui.boundary_view import BoundaryView
-from gui.data_panel import DataPanel
-from gui.diagnostics_view import DiagnosticsView
-from gui.error_dialog import show_error_dialog
-from gui.expression_view import ExpressionView
-from gui.file_actions import FileActions
-from gui.graph_view import GraphView
-from gui.loss_plot import LossPlot
-from gui.menus import build_menus, weakly
-from gui.model_panel import ModelPanel
-from gui.rate_finder import RateFinder, RateSweepDialog
-from gui.redraw_pacer import RedrawPacer
-from gui.style import STATUS_MS, STATUS_READ_MS
-from gui.train_process import TrainJob
-from gui.train_worker import TrainController
-from gui.training_panel import TrainingPanel
+from gui.panels.data_panel import DataPanel
+from gui.panels.model_panel import ModelPanel
+from gui.panels.training_panel import TrainingPanel
+from gui.processes.train_process import TrainJob
+from gui.processes.train_worker import TrainController
+from gui.views.boundary_view import BoundaryView
+from gui.views.diagnostics_view import DiagnosticsView
+from gui.views.expression_view import ExpressionView
+from gui.views.graph_view import GraphView
+from gui.views.loss_plot import LossPlot
+from gui.widgets.style import STATUS_MS, STATUS_READ_MS
+from gui.window.error_dialog import show_error_dialog
+from gui.window.file_actions import FileActions
+from gui.window.menus import build_menus, weakly
+from gui.window.rate_finder import RateFinder, RateSweepDialog
+from gui.window.redraw_pacer import RedrawPacer
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -507,7 +507,7 @@ class MainWindow(FileActions, QMainWindow):
         # hold the window for tens of milliseconds at every refresh while training.
         self.boundary_view.set_weights(self._weights, threshold, background=True)
 
-    # ---- sessions (the file actions are in gui/file_actions.py)
+    # ---- sessions (the file actions are in gui/window/file_actions.py)
 
     def current_session(self) -> Session:
         return Session(self._dataset.copy(), self._spec, self._settings, self._weights, list(self._history))

@@ -1,6 +1,6 @@
 """The window's handle on training: one state, owned here, changed only by what the trainer reports.
 
-Training runs in a child process (gui/train_process.py). `TrainController`
+Training runs in a child process (gui/processes/train_process.py). `TrainController`
 lives in the GUI thread: it sends the child commands (start, run, step, pause,
 new settings, drop) and turns the child's events into signals. Its `state` is
 the one training state of the window; every view derives from it:
@@ -25,7 +25,7 @@ import weakref
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.train import TrainSettings
-from gui.train_process import TrainingProcess, TrainJob
+from gui.processes.train_process import TrainingProcess, TrainJob
 
 # The one training state, owned by TrainController; the panels and the window show it.
 STATES = ("idle", "training", "paused", "finished", "diverged")

@@ -9,7 +9,7 @@ or must stay on top of), and a refresh restores that copy, draws only those arti
 repaints the axes' rectangle: a few milliseconds instead of a full draw of ticks, labels and
 legend. Anything else that changes (data, limits, legend, size) drops the copy and asks for a
 full draw, which takes a new one. That full draw (ticks, labels, legend: 50-60 ms here)
-is made in the canvas's render thread (gui/blit_canvas.py); calls that would change the
+is made in the canvas's render thread (gui/widgets/blit_canvas.py); calls that would change the
 figure meanwhile are held back and made, in order, when it is done.
 Clicks edit the data: the view only says what was clicked (`point_added`,
 `point_removed`); whoever owns the dataset changes it and calls `set_dataset` again.
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from engine.data import Dataset
 from engine.weights import ModelWeights
-from gui.blit_canvas import BlitCanvas
-from gui.latest_job import LatestJobThread
+from gui.widgets.blit_canvas import BlitCanvas
+from gui.widgets.latest_job import LatestJobThread
 
 GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
 PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing

@@ -33,9 +33,9 @@ from engine.train import (
     TRAIN_SEED_RANGE,
     TrainSettings,
 )
-from gui.input_checks import DecimalSpinBox, WholeSpinBox, with_message
-from gui.style import HINT_COLOR, WARNING_COLOR, smaller_font
-from gui.train_worker import STATES
+from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox, with_message
+from gui.processes.train_worker import STATES
+from gui.widgets.style import HINT_COLOR, WARNING_COLOR, smaller_font
 
 LOSS_NAMES = {
     "sse": "Squared error (lecture)",

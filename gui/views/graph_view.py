@@ -2,7 +2,7 @@
 
 Every `Value` is a record (label | data | grad) and every operation a small node. The
 graph is built by `engine.graph` from a copy of the weights (never the live model) and
-drawn by a `GraphPane` (gui/graph_pane.py), shared with the Expression tab: `dot` in a
+drawn by a `GraphPane` (gui/graph/pane.py), shared with the Expression tab: `dot` in a
 worker thread, and anything that only changes numbers (new weights of the same network,
 another sample) rewrites the numbers in the SVG the last layout returned. This tab adds
 the choice of sample and drawing, colours by |grad|, the details panel and PyTorch's grads.
@@ -32,11 +32,11 @@ from engine.data import Dataset
 from engine.graph import Graph, GraphError, choose_form
 from engine.teaching import format_number
 from engine.weights import ModelWeights
-from gui.graph_details import comparison_html, model_details_html
-from gui.graph_pane import GraphPane, legend_html
-from gui.graph_render import KIND_COLORS
-from gui.graph_tab import GraphTab
-from gui.torch_process import NOT_INSTALLED, torch_installed
+from gui.graph.details import comparison_html, model_details_html
+from gui.graph.pane import GraphPane, legend_html
+from gui.graph.render import KIND_COLORS
+from gui.graph.tab import GraphTab
+from gui.processes.torch_process import NOT_INSTALLED, torch_installed
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)

@@ -1,0 +1,1 @@
+"""The panels on the left: data, model and training settings, and their input fields."""

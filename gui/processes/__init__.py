@@ -1,0 +1,1 @@
+"""Work outside the window's interpreter: the training child, the PyTorch child, the rate sweep."""

@@ -1,0 +1,1 @@
+"""The views on the right, one per tab: loss, decision boundary, diagnostics, computation graph, expression."""

@@ -1,0 +1,1 @@
+"""The application window: its layout and wiring, menus, file actions, dialogs."""
