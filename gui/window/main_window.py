@@ -8,13 +8,10 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QGroupBox,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -25,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import Dataset, lecture
-from engine.diagnostics import Breakdown, RateSweep
+from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
 from engine.session import Session
 from engine.spec import ModelSpec
@@ -45,11 +42,13 @@ from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
 from gui.window.file_actions import FileActions
 from gui.window.menus import build_menus, weakly
-from gui.window.rate_finder import RateFinder, RateSweepDialog
+from gui.window.rate_finder import RateFinder, RateFinderActions, RateSweepDialog
 from gui.window.redraw_pacer import RedrawPacer
+from gui.window.status_bar import TrainingStatusBar
+from gui.window.view_updates import ViewUpdates
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -81,7 +80,16 @@ class MainWindow(FileActions, QMainWindow):
 
         self._build_panels()
         build_menus(self)
-        self._build_status_bar()
+        self.setStatusBar(TrainingStatusBar())
+        for name in (
+            "state_label",
+            "step_label",
+            "loss_label",
+            "accuracy_label",
+            "rate_label",
+            "engine_label",
+        ):
+            setattr(self, name, getattr(self.statusBar(), name))  # tests and scripts read them here
         # Views redraw only when visible, and only as often as the machine affords.
         self.redraw_pacer = RedrawPacer(self)
         self.redraw_pacer.due.connect(self._refresh_views)
@@ -169,27 +177,6 @@ class MainWindow(FileActions, QMainWindow):
         self.boundary_view.point_picked.connect(self.show_sample_graph)
         self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.state_label = QLabel()
-        self.step_label = QLabel()
-        self.loss_label = QLabel()
-        self.accuracy_label = QLabel()
-        self.rate_label = QLabel()
-        self.engine_label = QLabel("plain engine")
-        self.engine_label.setToolTip("Which engine runs the training steps (Training ▸ Compiled)")
-        for label in (
-            self.engine_label,
-            self.step_label,
-            self.loss_label,
-            self.accuracy_label,
-            self.rate_label,
-            self.state_label,
-        ):
-            label.setContentsMargins(8, 0, 8, 0)
-            bar.addPermanentWidget(label)
-        self._update_status()
-
     # ---- training commands (each returns at once; the state changes when the trainer reports)
 
     @property
@@ -243,14 +230,6 @@ class MainWindow(FileActions, QMainWindow):
         self._refresh_boundary()
         self._mark_graph_stale()
         self._restart_diagnostics()
-
-    def _restart_diagnostics(self) -> None:
-        """No run yet for these weights: empty plots, and the neurons counted afresh."""
-        self.diagnostics_view.forget_network()
-        self.diagnostics_view.start_run(self._spec, self._dataset.n_inputs, self._settings.zero_grad)
-        self._diagnostics_stale = True
-        if self.tabs.currentWidget() is self.diagnostics_view:
-            self._refresh_diagnostics()
 
     @Slot()
     def reset_by_user(self) -> None:
@@ -407,7 +386,11 @@ class MainWindow(FileActions, QMainWindow):
         """Say what went wrong, whole, in a window-modal dialog; the status bar keeps a short copy."""
         self.last_error = show_error_dialog(self, title, message)
 
-    # ---- state and views
+    # ---- state and views (the views' updates are in gui/window/view_updates.py)
+
+    def _update_status(self) -> None:
+        last = self._history[-1] if self._history else None
+        self.statusBar().show_run(self.state, last, self._settings.steps, self._steps_per_second)
 
     def _show_state(self) -> None:
         """Bring the panel's buttons and the status bar in line with the controller's state."""
@@ -416,96 +399,8 @@ class MainWindow(FileActions, QMainWindow):
             self.training_panel.set_progress(0, self._settings.steps)
         self._update_status()
 
-    def _update_status(self) -> None:
-        last = self._history[-1] if self._history else None
-        self.state_label.setText(f"<b>{self.state.capitalize()}</b>")
-        self.step_label.setText(f"step {last.step if last else 0} / {self._settings.steps}")
-        self.loss_label.setText(f"loss {last.loss:.5g}" if last else "loss —")
-        acc = last.accuracy if last else None
-        self.accuracy_label.setText(f"accuracy {acc:.0%}" if acc is not None else "accuracy —")
-        rate = self._steps_per_second
-        self.rate_label.setText(f"{rate:.0f} steps/s" if rate and math.isfinite(rate) else "— steps/s")
-
-    def _show_dataset(self) -> None:
-        self.boundary_view.set_dataset(self._dataset, refresh_output=False)  # _refresh_boundary follows
-        self._weights = self._start_weights or self._fresh_weights()
-        self._refresh_boundary()
-        self._mark_graph_stale()
-        self._restart_diagnostics()
-
-    def _mark_graph_stale(self) -> None:
-        self._graph_stale = True
-        if self.tabs.currentWidget() is self.graph_view:
-            self._refresh_graph()
-
     def _fresh_weights(self) -> ModelWeights:
         return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
-
-    def _refresh_views(self) -> None:
-        """Bring the visible view up to date (hidden ones catch up when shown)."""
-        shown = self.tabs.currentWidget()
-        if shown is self.loss_plot and self._unplotted:
-            self.redraw_pacer.measure()
-            self.loss_plot.add_results(self._unplotted)
-            self._unplotted = []
-        elif shown is self.boundary_view and self._boundary_stale:
-            self.redraw_pacer.measure()
-            self._refresh_boundary()
-        elif shown is self.graph_view and self._graph_stale:
-            self._refresh_graph()
-        elif shown is self.diagnostics_view:
-            self._refresh_diagnostics()
-
-    def _refresh_diagnostics(self) -> None:
-        if self._diagnostics_stale:
-            self._diagnostics_stale = False
-            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)  # counted in a thread
-        self.redraw_pacer.measure()
-        self.diagnostics_view.refresh()
-
-    def _flush_views(self) -> None:
-        """Everything drawn, visible or not: training has stopped, so redraws are free."""
-        if self._unplotted:
-            self.loss_plot.add_results(self._unplotted)
-            self._unplotted = []
-        self._refresh_boundary()
-        self._graph_stale = True
-        self._diagnostics_stale = True
-        if self.tabs.currentWidget() is self.graph_view:
-            self._refresh_graph()
-        elif self.tabs.currentWidget() is self.diagnostics_view:
-            self._refresh_diagnostics()
-
-    def _refresh_graph(self) -> None:
-        """Redraw the graph with the current weights (numbers only, unless the network changed)."""
-        if self.graph_view.stepping:
-            return  # a learner is stepping through backprop: leave their numbers alone
-        self._graph_stale = False
-        self.graph_view.set_model(self._weights, self._dataset, self._settings.loss)
-
-    @Slot(int)
-    def show_sample_graph(self, index: int) -> None:
-        """Draw the computation graph of sample `index` (picked on the plot or in the table)."""
-        if self._graph_stale or self.graph_view.current_graph() is None:
-            self._refresh_graph()
-        self.graph_view.set_sample(index)
-        self.tabs.setCurrentWidget(self.graph_view)
-
-    @Slot()
-    def _on_data_table_selection_changed(self) -> None:
-        rows = {i.row() for i in self.data_panel.table.selectedIndexes()}
-        if len(rows) == 1 and self.tabs.currentWidget() is self.graph_view:
-            self.graph_view.set_sample(rows.pop())
-
-    def _refresh_boundary(self) -> None:
-        self._boundary_stale = False
-        self._graph_stale = True
-        if self._dataset.n_inputs != 2:
-            return
-        threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
-        # In a thread: a large network's grid takes seconds, and even the demo's picture would
-        # hold the window for tens of milliseconds at every refresh while training.
-        self.boundary_view.set_weights(self._weights, threshold, background=True)
 
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 
@@ -577,35 +472,6 @@ class MainWindow(FileActions, QMainWindow):
             "autograd engine, and look inside every number while it learns: the lecture "
             "“building micrograd”, made clickable.</p>",
         )
-
-    # ---- the learning-rate finder
-
-    @Slot()
-    def find_learning_rate(self) -> None:
-        """Sweep the learning rate on a copy of the model as it is now (in a child process)."""
-        if self._train_blocked():
-            return
-        self.training_panel.find_rate_button.setEnabled(False)
-        self.rate_finder.start(self._weights, self._dataset.copy(), self._settings)
-        self.statusBar().showMessage("Finding a learning rate: training a copy of the model…", STATUS_READ_MS)
-
-    @Slot(object)
-    def _on_rate_finder_finished(self, sweep: RateSweep) -> None:
-        self.training_panel.find_rate_button.setEnabled(True)
-        self.statusBar().clearMessage()
-        self.rate_sweep_dialog = RateSweepDialog(sweep, self._settings.learning_rate, self)
-        self.rate_sweep_dialog.accepted.connect(self._use_suggested_rate)
-        self.rate_sweep_dialog.open()  # window-modal: training and redraws go on behind it
-
-    @Slot()
-    def _use_suggested_rate(self) -> None:
-        if self.rate_sweep_dialog is not None and self.rate_sweep_dialog.rate is not None:
-            self.training_panel.learning_rate_spin.setValue(self.rate_sweep_dialog.rate)
-
-    @Slot(str)
-    def _on_rate_finder_failed(self, message: str) -> None:
-        self.training_panel.find_rate_button.setEnabled(True)
-        self.show_error("Learning-rate finder", message)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.rate_finder.cancel()

@@ -20,6 +20,7 @@ from engine.diagnostics import RateSweep
 from engine.train import TrainSettings
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess
+from gui.widgets.style import STATUS_READ_MS
 
 SWEEP_STEPS = 50
 
@@ -119,3 +120,34 @@ class RateSweepDialog(QDialog):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.explanation)
         layout.addWidget(buttons)
+
+
+class RateFinderActions:
+    """The learning-rate finder's part of MainWindow (a mixin: it reads the window's state)."""
+
+    @Slot()
+    def find_learning_rate(self) -> None:
+        """Sweep the learning rate on a copy of the model as it is now (in a child process)."""
+        if self._train_blocked():
+            return
+        self.training_panel.find_rate_button.setEnabled(False)
+        self.rate_finder.start(self._weights, self._dataset.copy(), self._settings)
+        self.statusBar().showMessage("Finding a learning rate: training a copy of the model…", STATUS_READ_MS)
+
+    @Slot(object)
+    def _on_rate_finder_finished(self, sweep: RateSweep) -> None:
+        self.training_panel.find_rate_button.setEnabled(True)
+        self.statusBar().clearMessage()
+        self.rate_sweep_dialog = RateSweepDialog(sweep, self._settings.learning_rate, self)
+        self.rate_sweep_dialog.accepted.connect(self._use_suggested_rate)
+        self.rate_sweep_dialog.open()  # window-modal: training and redraws go on behind it
+
+    @Slot()
+    def _use_suggested_rate(self) -> None:
+        if self.rate_sweep_dialog is not None and self.rate_sweep_dialog.rate is not None:
+            self.training_panel.learning_rate_spin.setValue(self.rate_sweep_dialog.rate)
+
+    @Slot(str)
+    def _on_rate_finder_failed(self, message: str) -> None:
+        self.training_panel.find_rate_button.setEnabled(True)
+        self.show_error("Learning-rate finder", message)

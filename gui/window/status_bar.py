@@ -1,0 +1,43 @@
+"""The status bar: which engine trains, the step, loss, accuracy, speed and the training state."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from engine.train import StepResult
+
+
+class TrainingStatusBar(QStatusBar):
+    """Messages on the left; on the right, permanent labels that follow the run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state_label = QLabel()
+        self.step_label = QLabel()
+        self.loss_label = QLabel()
+        self.accuracy_label = QLabel()
+        self.rate_label = QLabel()
+        self.engine_label = QLabel("plain engine")
+        self.engine_label.setToolTip("Which engine runs the training steps (Training ▸ Compiled)")
+        for label in (
+            self.engine_label,
+            self.step_label,
+            self.loss_label,
+            self.accuracy_label,
+            self.rate_label,
+            self.state_label,
+        ):
+            label.setContentsMargins(8, 0, 8, 0)
+            self.addPermanentWidget(label)
+
+    def show_run(self, state: str, last: StepResult | None, steps: int, steps_per_second: float) -> None:
+        """The run as it stands: `last` is its latest step (None before the first)."""
+        self.state_label.setText(f"<b>{state.capitalize()}</b>")
+        self.step_label.setText(f"step {last.step if last else 0} / {steps}")
+        self.loss_label.setText(f"loss {last.loss:.5g}" if last else "loss —")
+        acc = last.accuracy if last else None
+        self.accuracy_label.setText(f"accuracy {acc:.0%}" if acc is not None else "accuracy —")
+        rate = steps_per_second
+        self.rate_label.setText(f"{rate:.0f} steps/s" if rate and math.isfinite(rate) else "— steps/s")

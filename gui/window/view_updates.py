@@ -1,0 +1,100 @@
+"""How the window keeps its views up to date (a part of MainWindow).
+
+Only the visible view redraws while training (the others are marked stale and catch
+up when shown), at the pace the RedrawPacer allows; when training stops, everything
+is brought up to date at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+
+
+class ViewUpdates:
+    """The views' updates of MainWindow (a mixin: it reads the window's state and views)."""
+
+    def _show_dataset(self) -> None:
+        self.boundary_view.set_dataset(self._dataset, refresh_output=False)  # _refresh_boundary follows
+        self._weights = self._start_weights or self._fresh_weights()
+        self._refresh_boundary()
+        self._mark_graph_stale()
+        self._restart_diagnostics()
+
+    def _mark_graph_stale(self) -> None:
+        self._graph_stale = True
+        if self.tabs.currentWidget() is self.graph_view:
+            self._refresh_graph()
+
+    def _refresh_views(self) -> None:
+        """Bring the visible view up to date (hidden ones catch up when shown)."""
+        shown = self.tabs.currentWidget()
+        if shown is self.loss_plot and self._unplotted:
+            self.redraw_pacer.measure()
+            self.loss_plot.add_results(self._unplotted)
+            self._unplotted = []
+        elif shown is self.boundary_view and self._boundary_stale:
+            self.redraw_pacer.measure()
+            self._refresh_boundary()
+        elif shown is self.graph_view and self._graph_stale:
+            self._refresh_graph()
+        elif shown is self.diagnostics_view:
+            self._refresh_diagnostics()
+
+    def _refresh_diagnostics(self) -> None:
+        if self._diagnostics_stale:
+            self._diagnostics_stale = False
+            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)  # counted in a thread
+        self.redraw_pacer.measure()
+        self.diagnostics_view.refresh()
+
+    def _flush_views(self) -> None:
+        """Everything drawn, visible or not: training has stopped, so redraws are free."""
+        if self._unplotted:
+            self.loss_plot.add_results(self._unplotted)
+            self._unplotted = []
+        self._refresh_boundary()
+        self._graph_stale = True
+        self._diagnostics_stale = True
+        if self.tabs.currentWidget() is self.graph_view:
+            self._refresh_graph()
+        elif self.tabs.currentWidget() is self.diagnostics_view:
+            self._refresh_diagnostics()
+
+    def _refresh_graph(self) -> None:
+        """Redraw the graph with the current weights (numbers only, unless the network changed)."""
+        if self.graph_view.stepping:
+            return  # a learner is stepping through backprop: leave their numbers alone
+        self._graph_stale = False
+        self.graph_view.set_model(self._weights, self._dataset, self._settings.loss)
+
+    @Slot(int)
+    def show_sample_graph(self, index: int) -> None:
+        """Draw the computation graph of sample `index` (picked on the plot or in the table)."""
+        if self._graph_stale or self.graph_view.current_graph() is None:
+            self._refresh_graph()
+        self.graph_view.set_sample(index)
+        self.tabs.setCurrentWidget(self.graph_view)
+
+    @Slot()
+    def _on_data_table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.data_panel.table.selectedIndexes()}
+        if len(rows) == 1 and self.tabs.currentWidget() is self.graph_view:
+            self.graph_view.set_sample(rows.pop())
+
+    def _refresh_boundary(self) -> None:
+        self._boundary_stale = False
+        self._graph_stale = True
+        if self._dataset.n_inputs != 2:
+            return
+        threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
+        # In a thread: a large network's grid takes seconds, and even the demo's picture would
+        # hold the window for tens of milliseconds at every refresh while training.
+        self.boundary_view.set_weights(self._weights, threshold, background=True)
+
+    def _restart_diagnostics(self) -> None:
+        """No run yet for these weights: empty plots, and the neurons counted afresh."""
+        self.diagnostics_view.forget_network()
+        self.diagnostics_view.start_run(self._spec, self._dataset.n_inputs, self._settings.zero_grad)
+        self._diagnostics_stale = True
+        if self.tabs.currentWidget() is self.diagnostics_view:
+            self._refresh_diagnostics()
