@@ -99,6 +99,8 @@ def _neuron_backward(slope: Callable[[float], float]) -> Callable[[Value], None]
         # to first, then b, then w1*x1; adding in that same order keeps a leaf used twice bit
         # for bit equal to it.
         g = slope(out.data) * out.grad
+        if g == 0.0:  # a ReLU that is off: every product would add 0 (see Value.backward on inf)
+            return
         prev = out._prev  # the slot itself: the `operands` property would cost 6% of backward()
         n = out.n_inputs
         for i in range(n - 1, 0, -1):

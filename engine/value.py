@@ -198,7 +198,11 @@ class Value:
         self.grad = 1.0
         rules = BACKWARD_RULES
         for node in reversed(order):
-            rules[node._op](node)
+            # A node whose grad is exactly 0 would pass back 0 × local to each operand: nothing,
+            # skipped (most of the work once a hinge margin is met or a ReLU is off). Where a
+            # local derivative is inf or NaN this differs from PyTorch, which makes 0 × inf NaN.
+            if node.grad != 0.0:
+                rules[node._op](node)
 
 
 def _real(data: object) -> float:
