@@ -7,8 +7,8 @@ every gradient are bit for bit the lecture's, and `expand_neuron` rebuilds the
 lecture's form of any neuron node for the graph view.
 
 A neuron node keeps its input count n in `n_inputs` (no other node has one). Its
-operands are laid out as (x1..xn, b, w1..wn), the inputs first. The weights and the
-bias must be leaves (parameters), which lets backward() walk only the n inputs.
+operands are (x1..xn, b, w1..wn), the inputs first: the inputs in `_prev`, the only
+nodes backward() walks on from it, and (b, w1..wn) in `_params`, leaves (parameters).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def neuron_node(
     total = bias.data
     for w, x in zip(weights, input_data):
         total += w.data * x
-    node = Value(_FORWARD_OF_OP[op](total), (*inputs, bias, *weights), op)
+    node = Value(_FORWARD_OF_OP[op](total), inputs if inputs.__class__ is tuple else tuple(inputs), op)
+    node._params = (bias, *weights)
     node.n_inputs = len(inputs)
     return node
 
@@ -101,15 +102,14 @@ def _neuron_backward(slope: Callable[[float], float]) -> Callable[[Value], None]
         g = slope(out.data) * out.grad
         if g == 0.0:  # a ReLU that is off: every product would add 0 (see Value.backward on inf)
             return
-        prev = out._prev  # the slot itself: the `operands` property would cost 6% of backward()
-        n = out.n_inputs
-        for i in range(n - 1, 0, -1):
-            x, w = prev[i], prev[n + 1 + i]
+        inputs, params = out._prev, out._params  # the slots: `operands` would cost 6% of backward()
+        for i in range(len(inputs) - 1, 0, -1):
+            x, w = inputs[i], params[1 + i]
             w.grad += x.data * g
             x.grad += w.data * g
-        prev[n].grad += g
-        if n:  # a neuron without inputs is its bias alone
-            x, w = prev[0], prev[n + 1]
+        params[0].grad += g
+        if inputs:  # a neuron without inputs is its bias alone
+            x, w = inputs[0], params[1]
             w.grad += x.data * g
             x.grad += w.data * g
 

@@ -73,7 +73,7 @@ class Layer(Module):
             raise ValueError(f"this layer takes {self.nin} inputs, got {len(x)}")
         # Once per layer, not per neuron: every neuron shares the same input nodes
         # and reads their data from one list (the hot loop of training).
-        x = as_values(x)
+        x = tuple(as_values(x))  # one tuple: every neuron node of this layer shares it as its inputs
         xd = [v.data for v in x]
         out = [neuron_node(n.w, x, n.b, n._op, xd) for n in self.neurons]
         return out[0] if len(out) == 1 else out

@@ -35,8 +35,9 @@ def backward_rule(op: str) -> Callable[[Callable[[Value], None]], staticmethod]:
 class Value:
     """A scalar with its gradient and the operation that produced it."""
 
-    # `n_inputs` is set on a neuron node only (engine/neuron.py): how many of its operands are inputs
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_exponent", "n_inputs", "_seq")
+    # Set on a neuron node only (engine/neuron.py): `n_inputs`, how many inputs it has, and
+    # `_params`, its (bias, w1..wn); its `_prev` holds the inputs alone (the nodes backward walks).
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_exponent", "n_inputs", "_params", "_seq")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "", _exponent=None):
         # The check costs nothing for a float; anything else must be a real number, so that
@@ -56,8 +57,8 @@ class Value:
 
     @property
     def operands(self) -> tuple[Value, ...]:
-        """The Values this one was computed from; () for a leaf."""
-        return self._prev
+        """The Values this one was computed from; () for a leaf. A neuron's: (x1..xn, b, w1..wn)."""
+        return self._prev if self._op not in _NEURON_OP_SET else (*self._prev, *self._params)
 
     @property
     def op(self) -> str:
@@ -184,12 +185,13 @@ class Value:
         Nodes in between restart from 0 on every call, as in PyTorch (micrograd compounds them).
         """
         # The nodes behind this one that have a rule to run: no leaves (most of a network's nodes,
-        # skipping them makes this walk several times faster), and of a neuron node only its inputs
-        # (its weights and bias are leaves). No recursion: a chain of 100,000 nodes is fine.
-        order, seen = ([self] if self._prev else []), {self}
+        # skipping them makes this walk several times faster; a leaf has no op), and of a neuron
+        # node only its inputs, its `_prev` (its weights and bias are leaves, kept apart).
+        # No recursion: a chain of 100,000 nodes is fine.
+        order, seen = ([self] if self._op else []), {self}
         for node in order:
-            for child in node._prev[: node.n_inputs] if node._op in _NEURON_OP_SET else node._prev:
-                if child._prev and child not in seen:
+            for child in node._prev:
+                if child._op and child not in seen:
                     seen.add(child)
                     order.append(child)
         order.sort(key=_seq)  # creation order is a topological order: operands are made first
@@ -227,7 +229,7 @@ def topological_order(root: Value) -> list[Value]:
     nodes = [root]
     seen = {root}
     for node in nodes:  # breadth-first, without recursion; `nodes` grows as we go
-        for child in node._prev:
+        for child in node.operands:
             if child not in seen:
                 seen.add(child)
                 nodes.append(child)
