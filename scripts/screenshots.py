@@ -21,10 +21,7 @@ configure_runtime()  # as the app runs: before NumPy is imported
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.data import moons  # noqa: E402
-from engine.session import Session  # noqa: E402
-from engine.spec import ModelSpec  # noqa: E402
-from engine.train import TrainSettings  # noqa: E402
+from engine.lessons import LESSONS, moons_demo  # noqa: E402
 from gui.window.main_window import MainWindow  # noqa: E402
 
 OUT = ROOT / "docs"
@@ -94,17 +91,34 @@ def main() -> None:
     save(window, "screenshot-neuron-step.png")
     window.tabs.setCurrentIndex(0)
 
-    spec = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
-    settings = TrainSettings(learning_rate=0.1, steps=100, loss="hinge", l2=1e-4, zero_grad=False)
-    window.apply_session(Session(moons(100, 0.1, 0), spec, settings))
-    train_to_end(window)  # the bug first: zero_grad off
-    window.reset()
-    window.training_panel.zero_grad_check.setChecked(True)
-    train_to_end(window)
-    window.tabs.setCurrentIndex(0)
-    wait(200)
+    # The zero_grad lesson: micrograd's moons demo with zero_grad, then the same run without it
+    lesson = next(i for i, item in enumerate(LESSONS) if "the same run with and without" in item.title)
+    finished = QEventLoop()
+    window.controller.halted.connect(lambda *_: len(window.loss_plot.runs) == 2 and finished.quit())
+    window.play_lesson(lesson)
+    finished.exec()
+    wait(600)
+    window.tabs.setCurrentWidget(window.loss_plot)
+    wait(400)
     save(window, "screenshot-loss.png")
-    window.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentWidget(window.diagnostics_view)
+    window.diagnostics_view.select_parameter("w3.1.5")
+    wait(800)
+    save(window, "screenshot-diagnostics.png")
+
+    # The learning-rate finder on the demo, then the demo trained with zero_grad for the boundary
+    window.apply_session(moons_demo(learning_rate=0.01))
+    swept = QEventLoop()
+    window.rate_finder.finished.connect(lambda _sweep: QTimer.singleShot(400, swept.quit))
+    window.find_learning_rate()
+    swept.exec()
+    dialog = window.rate_sweep_dialog
+    dialog.grab().save(str(OUT / "screenshot-rate-finder.png"))
+    print("wrote docs/screenshot-rate-finder.png")
+    dialog.reject()
+    window.apply_session(moons_demo(steps=300))
+    train_to_end(window)
+    window.tabs.setCurrentWidget(window.boundary_view)
     wait(400)
     save(window, "screenshot-boundary.png")
     window.close()
