@@ -2,7 +2,8 @@
 
 Trains micrograd's moons demo (MLP 2-16-16-1, ReLU hidden, linear output, hinge
 loss + 1e-4 L2, learning rate 1.0 decaying) inside the real main window, once
-with the Loss tab showing and once with the Decision boundary tab, while a
+with the Loss tab showing, once with the Decision boundary tab and once with the
+Diagnostics tab (gradient flow, neurons, a parameter's history), while a
 10 ms QTimer in the GUI thread records how late it fires (the event-loop delay
 a user feels). The same training runs headless in this process for the speed
 baseline, alternating with the window's runs. The window trains in its child
@@ -71,7 +72,12 @@ def in_window(steps: int, tab: str) -> tuple[float, list[float], float]:
     window.controller.warm_up()  # as the app does when it opens
     freeze_startup_objects()
     window.apply_session(Session(moons(100, 0.1, 0), SPEC, settings(steps)))
-    window.tabs.setCurrentIndex(1 if tab == "boundary" else 0)
+    views = {
+        "loss": window.loss_plot,
+        "boundary": window.boundary_view,
+        "diagnostics": window.diagnostics_view,
+    }
+    window.tabs.setCurrentWidget(views[tab])
 
     delays: list[float] = []
     clock = QElapsedTimer()
@@ -120,6 +126,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument(
+        "--tabs",
+        default="loss,boundary,diagnostics",
+        help="the tabs to train with, in turn (comma-separated)",
+    )
     args = parser.parse_args()
     from PySide6.QtWidgets import QApplication
 
@@ -132,7 +143,7 @@ def main() -> None:
     print(f"this instance: a 10M-iteration float loop takes {time.perf_counter() - start:.2f} s")
     baseline = [headless_steps_per_second(args.steps)]
     results = {}
-    for tab in ("loss", "boundary"):
+    for tab in args.tabs.split(","):
         results[tab] = in_window(args.steps, tab)
         baseline.append(headless_steps_per_second(args.steps))
     headless = statistics.median(baseline)

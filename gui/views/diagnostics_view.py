@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -30,6 +29,7 @@ from engine.diagnostics import (
 from engine.spec import ModelSpec
 from engine.train import StepResult
 from engine.weights import ModelWeights
+from gui.widgets.blit_canvas import BlitCanvas
 from gui.widgets.latest_job import LatestJobThread
 from gui.widgets.style import HINT_COLOR, WARNING_COLOR
 
@@ -53,6 +53,7 @@ class DiagnosticsView(QWidget):
         self._generation = 0  # a new network makes older activity results stale
         self._stale = True  # the plots lag the data: redraw when next shown or refreshed
         self._zero_grad = True
+        self._shapes: dict[str, tuple] = {}  # what each plot was last built for
 
         self.parameter_combo = QComboBox()
         self.parameter_combo.setMinimumContentsLength(8)
@@ -68,7 +69,11 @@ class DiagnosticsView(QWidget):
         self.neurons_axes = self.figure.add_subplot(grid[0, 1])
         self.data_axes = self.figure.add_subplot(grid[1, :])
         self.grad_axes = self.data_axes.twinx()
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        # Every update changes ticks and text: each is a full draw, made in the canvas's render
+        # thread (the window never waits for it); the artists change only between two draws.
+        self.canvas = BlitCanvas(self.figure, list, tuple, lambda: self.figure.bbox, render_in_thread=True)
+        self.canvas.rendered.connect(self._on_canvas_rendered)
+        self._held_back = False  # a refresh came while the thread was drawing
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Parameter"))
@@ -142,9 +147,20 @@ class DiagnosticsView(QWidget):
         return True
 
     def refresh(self) -> None:
-        """Redraw if the numbers changed since the last draw (the window calls this when shown)."""
-        if self._stale and self.isVisible():
+        """Redraw if the numbers changed since the last draw (the window calls this when shown).
+
+        While the render thread draws the figure, nothing may change: the redraw waits for `rendered`.
+        """
+        if self.canvas.rendering:
+            self._held_back = True
+        elif self._stale and self.isVisible():
             self._draw()
+
+    @Slot()
+    def _on_canvas_rendered(self) -> None:
+        if self._held_back:  # only what was asked for meanwhile: the window paces the redraws
+            self._held_back = False
+            self.refresh()
 
     def history(self):
         """The selected parameter's ParameterHistory, or None (no trace, or nothing selected)."""
@@ -169,99 +185,97 @@ class DiagnosticsView(QWidget):
         self.refresh()
 
     def _draw(self) -> None:
+        """Move the numbers into the artists (rebuilt only when a plot's shape changes), then draw.
+
+        Clearing an axes and plotting anew takes most of the GUI thread's time (ticks are made
+        again); new data in the same lines takes a fraction of it. The draw itself is threaded."""
         self._stale = False
         self._draw_flow()
         self._draw_neurons()
         self._draw_history()
         self.canvas.draw_idle()
 
+    def _rebuilt(self, panel: str, key: tuple) -> bool:
+        """Whether `panel`'s shape changed since its last draw (then it is rebuilt from scratch)."""
+        if self._shapes.get(panel) == key:
+            return False
+        self._shapes[panel] = key
+        return True
+
     def _draw_flow(self) -> None:
         axes = self.flow_axes
-        axes.clear()
-        axes.set_title("Gradient flow: mean |grad| per layer", fontsize="medium")
-        axes.set_xlabel("step")
+        if self._rebuilt("flow", (tuple(self._layer_labels), bool(self._layer_grads))):
+            axes.clear()
+            axes.set_title("Gradient flow: mean |grad| per layer", fontsize="medium")
+            axes.set_xlabel("step")
+            if not self._layer_grads:
+                _note(axes, "Train to see each layer's gradients")
+                return
+            for label in self._layer_labels:
+                axes.plot([], [], label=label, linewidth=1.2)
+            axes.set_yscale("log")
+            axes.grid(True, which="major", alpha=0.3)
+            axes.legend(fontsize="x-small", loc="best")
         if not self._layer_grads:
-            _note(axes, "Train to see each layer's gradients")
             return
-        for i, label in enumerate(self._layer_labels):
-            values = [g[i] if i < len(g) and g[i] > 0 else math.nan for g in self._layer_grads]
-            axes.plot(self._steps, values, label=label, linewidth=1.2)
-        axes.set_yscale("log")
-        axes.grid(True, which="major", alpha=0.3)
-        axes.legend(fontsize="x-small", loc="best")
+        for i, line in enumerate(axes.get_lines()):
+            line.set_data(
+                self._steps, [g[i] if i < len(g) and g[i] > 0 else math.nan for g in self._layer_grads]
+            )
+        _fit(axes)
 
     def _draw_neurons(self) -> None:
         axes = self.neurons_axes
-        axes.clear()
-        axes.set_title("Neurons that stopped learning", fontsize="medium")
         activity = [a for a in self._activity if a.activation != "linear"]
+        labels = [f"layer {a.layer}\n{a.activation}" for a in activity]
+        if self._rebuilt("neurons", (tuple(labels), bool(self._activity))):
+            axes.clear()
+            axes.set_title("Neurons that stopped learning", fontsize="medium")
+            if not activity:
+                _note(axes, "No ReLU, tanh or sigmoid layers" if self._activity else "")
+            else:
+                zeros = [0.0] * len(labels)
+                for color, label in (
+                    (DEAD_COLOR, "dead (ReLU: 0 on every sample)"),
+                    (SATURATED_COLOR, "saturated (flat on most samples)"),
+                    (ALIVE_COLOR, "working"),
+                ):
+                    axes.barh(labels, zeros, color=color, label=label)
+                axes.set_xlim(0, 1)
+                axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
+                axes.invert_yaxis()
+                axes.legend(fontsize="x-small", loc="lower right")
         if not activity:
-            _note(axes, "No ReLU, tanh or sigmoid layers" if self._activity else "")
             self.neurons_label.setText("")
             return
-        labels = [f"layer {a.layer}\n{a.activation}" for a in activity]
         dead = [len(a.dead) / a.neurons for a in activity]
         saturated = [len(a.saturated) / a.neurons for a in activity]
-        alive = [1 - d - s for d, s in zip(dead, saturated)]
-        axes.barh(labels, dead, color=DEAD_COLOR, label="dead (ReLU: 0 on every sample)")
-        axes.barh(
-            labels, saturated, left=dead, color=SATURATED_COLOR, label="saturated (flat on most samples)"
-        )
-        axes.barh(
-            labels, alive, left=[d + s for d, s in zip(dead, saturated)], color=ALIVE_COLOR, label="working"
-        )
-        axes.set_xlim(0, 1)
-        axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
-        axes.invert_yaxis()
-        axes.legend(fontsize="x-small", loc="lower right")
-        dead_names = [f"{a.layer}.{n}" for a in activity for n in a.dead]
-        saturated_names = [f"{a.layer}.{n}" for a in activity for n in a.saturated]
-        parts = []
-        if dead_names:
-            parts.append(
-                "Dead neurons (ReLU output 0 on every sample, so no gradient): " + ", ".join(dead_names)
-            )
-        if saturated_names:
-            parts.append("Saturated neurons (flat on most samples): " + ", ".join(saturated_names))
-        self.neurons_label.setText(". ".join(parts) or "Every neuron passes gradients on these samples.")
+        shares = (dead, saturated, [1 - d - s for d, s in zip(dead, saturated)])
+        lefts = ([0.0] * len(dead), dead, [d + s for d, s in zip(dead, saturated)])
+        for bars, widths, starts in zip(axes.containers, shares, lefts):
+            for patch, width, left in zip(bars.patches, widths, starts):
+                patch.set_x(left)
+                patch.set_width(width)
+        self.neurons_label.setText(_stopped_neurons(activity))
 
     def _draw_history(self) -> None:
         data_axes, grad_axes = self.data_axes, self.grad_axes
-        data_axes.clear()
-        grad_axes.clear()
         history = self.history()
         name = self.parameter_combo.currentText() or "parameter"
-        data_axes.set_title(f"{name}: its data and grad over the steps", fontsize="medium")
-        data_axes.set_xlabel("step")
-        if self._trace is None and self._names:
-            _note(
-                data_axes,
-                f"Parameter history is kept for networks of up to {TRACE_MAX_PARAMETERS:,} parameters",
-            )
+        untraced = self._trace is None and bool(self._names)
+        state = "untraced" if untraced else "empty" if history is None else "data"
+        if self._rebuilt("history", (name, self._zero_grad, state)):
+            self._build_history_axes(name, state)
+        if state != "data":
             self.numbers_label.setText("")
             return
-        if history is None:
-            _note(data_axes, "Train to follow this parameter")
-            self.numbers_label.setText("")
-            return
-        data_axes.plot(history.steps, history.data, color=DATA_COLOR, label="data")
-        data_axes.set_ylabel("data", color=DATA_COLOR)
-        grad_axes.plot(history.steps, history.grad, color=GRAD_COLOR, label="grad (what the update used)")
-        if not self._zero_grad:
-            grad_axes.plot(
-                history.steps,
-                history.added,
-                color=ADDED_COLOR,
-                linestyle="--",
-                label="added by this backward()",
-            )
-        grad_axes.yaxis.tick_right()  # clear() puts a twin's ticks and label back on the left
-        grad_axes.yaxis.set_label_position("right")
-        grad_axes.set_ylabel("grad", color=GRAD_COLOR)
-        grad_axes.axhline(0, color=GRAD_COLOR, linewidth=0.5, alpha=0.4)
-        lines = data_axes.get_lines() + grad_axes.get_lines()[: 1 if self._zero_grad else 2]
-        grad_axes.legend(lines, [line.get_label() for line in lines], fontsize="x-small", loc="best")
-        data_axes.grid(True, alpha=0.3)
+        (data_line,) = data_axes.get_lines()
+        grad_line, added_line, _zero = grad_axes.get_lines()
+        data_line.set_data(history.steps, history.data)
+        grad_line.set_data(history.steps, history.grad)
+        added_line.set_data(history.steps, history.added)
+        _fit(data_axes)
+        _fit(grad_axes)
         step, data, grad, added = history.steps[-1], history.data[-1], history.grad[-1], history.added[-1]
         if self._zero_grad:
             text = f"step {step}: data {data:.6g}, grad {grad:.6g}"
@@ -272,8 +286,52 @@ class DiagnosticsView(QWidget):
         self.numbers_label.setText(text)
         self.numbers_label.setStyleSheet("" if self._zero_grad else f"color: {WARNING_COLOR};")
 
+    def _build_history_axes(self, name: str, state: str) -> None:
+        data_axes, grad_axes = self.data_axes, self.grad_axes
+        data_axes.clear()
+        grad_axes.clear()
+        data_axes.set_title(f"{name}: its data and grad over the steps", fontsize="medium")
+        data_axes.set_xlabel("step")
+        if state != "data":
+            text = (
+                f"Parameter history is kept for networks of up to {TRACE_MAX_PARAMETERS:,} parameters"
+                if state == "untraced"
+                else "Train to follow this parameter"
+            )
+            _note(data_axes, text)
+            grad_axes.set_yticks([])
+            return
+        data_axes.plot([], [], color=DATA_COLOR, label="data")
+        data_axes.set_ylabel("data", color=DATA_COLOR)
+        grad_axes.plot([], [], color=GRAD_COLOR, label="grad (what the update used)")
+        added = grad_axes.plot([], [], color=ADDED_COLOR, linestyle="--", label="added by this backward()")[0]
+        added.set_visible(not self._zero_grad)  # with zero_grad, what was added is the grad itself
+        grad_axes.axhline(0, color=GRAD_COLOR, linewidth=0.5, alpha=0.4)
+        grad_axes.yaxis.tick_right()  # clear() puts a twin's ticks and label back on the left
+        grad_axes.yaxis.set_label_position("right")
+        grad_axes.set_ylabel("grad", color=GRAD_COLOR)
+        lines = data_axes.get_lines() + grad_axes.get_lines()[: 1 if self._zero_grad else 2]
+        grad_axes.legend(lines, [line.get_label() for line in lines], fontsize="x-small", loc="best")
+        data_axes.grid(True, alpha=0.3)
+
     def shutdown(self) -> None:
         self._jobs.close()
+
+
+def _fit(axes) -> None:
+    axes.relim(visible_only=True)
+    axes.autoscale_view()
+
+
+def _stopped_neurons(activity: list[LayerActivity]) -> str:
+    dead = [f"{a.layer}.{n}" for a in activity for n in a.dead]
+    saturated = [f"{a.layer}.{n}" for a in activity for n in a.saturated]
+    parts = []
+    if dead:
+        parts.append("Dead neurons (ReLU output 0 on every sample, so no gradient): " + ", ".join(dead))
+    if saturated:
+        parts.append("Saturated neurons (flat on most samples): " + ", ".join(saturated))
+    return ". ".join(parts) or "Every neuron passes gradients on these samples."
 
 
 def _note(axes, text: str) -> None:
