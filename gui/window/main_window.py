@@ -38,6 +38,7 @@ from gui.views.diagnostics_view import DiagnosticsView
 from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
+from gui.views.practice_view import PracticeView
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
 from gui.window.file_actions import FileActions
@@ -149,6 +150,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
+        self.practice_view = PracticeView()
+        self.tabs.addTab(self.practice_view, "Practice")
         self.tabs.currentChanged.connect(weakly(self._refresh_views))
 
         splitter = QSplitter()
