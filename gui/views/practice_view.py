@@ -16,7 +16,7 @@ import math
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QSignalBlocker, Qt, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -48,6 +48,8 @@ def _describe(node: Value) -> str:
 
 
 class PracticeView(QWidget):
+    gradient_check_requested = Signal()  # the window runs it on its current model
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.exercise: Exercise | None = None
@@ -90,6 +92,38 @@ class PracticeView(QWidget):
         QVBoxLayout(self).addWidget(splitter)
         self.start_exercise(0)
 
+    def _build_check_row(self) -> QHBoxLayout:
+        self.check_model_button = QPushButton("Check the model's gradients")
+        self.check_model_button.setToolTip(
+            "The lecture's way of verifying backprop: nudge each parameter of the current model both ways, "
+            "(f(p + h) − f(p − h)) / 2h with h = 1e-6, and compare with backward()'s grad"
+        )
+        self.check_model_button.clicked.connect(self.gradient_check_requested)
+        self.check_result_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
+        row = QHBoxLayout()
+        row.addWidget(self.check_model_button)
+        row.addWidget(self.check_result_label, 1)
+        return row
+
+    def show_gradient_check(self, checks: list, total: int) -> None:
+        """Show a gradient check's outcome: how many parameters agree, and the worst."""
+        self.check_model_button.setEnabled(True)
+        flagged = [c for c in checks if c.flagged]
+        worst = max(checks, key=lambda c: c.relative_error)
+        sampled = "" if len(checks) == total else f" ({len(checks)} of its {total} parameters, evenly spread)"
+        if flagged:
+            text = (
+                f"{len(flagged)} of {len(checks)} gradients disagree{sampled}: {flagged[0].name} "
+                f"backward() {flagged[0].analytic:.6g}, nudge {flagged[0].numeric:.6g}."
+            )
+        else:
+            text = (
+                f"All {len(checks)} gradients agree{sampled}: worst relative difference "
+                f"{worst.relative_error:.1e} ({worst.name})."
+            )
+        self.check_result_label.setText(text)
+        self.check_result_label.setStyleSheet(f"color: {ERROR_COLOR if flagged else OK_COLOR};")
+
     def _build_nudge_box(self) -> QGroupBox:
         self.nudge_variable = QComboBox()
         self.nudge_variable.currentIndexChanged.connect(self._update_nudge)
@@ -111,6 +145,7 @@ class PracticeView(QWidget):
         column.addLayout(row)
         column.addWidget(self.nudge_label)
         column.addWidget(self.canvas, 1)
+        column.addLayout(self._build_check_row())
         return box
 
     # ---- backprop by hand

@@ -8,7 +8,9 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from engine.data import Dataset, lecture
 from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
+from engine.nudge import check_model_gradients
 from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
@@ -39,6 +42,7 @@ from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
 from gui.views.practice_view import PracticeView
+from gui.widgets.latest_job import LatestJobThread
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
 from gui.window.file_actions import FileActions
@@ -50,6 +54,8 @@ from gui.window.view_updates import ViewUpdates
 
 
 class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
+    _gradient_check_done = Signal(object)  # (checks, parameter count), from the worker thread
+
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -152,6 +158,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.tabs.addTab(self.expression_view, "Expression")
         self.practice_view = PracticeView()
         self.tabs.addTab(self.practice_view, "Practice")
+        self.practice_view.gradient_check_requested.connect(self.check_gradients)
+        self._gradient_checks = LatestJobThread(self._gradient_check_done.emit, "gradient check")
+        self._gradient_check_done.connect(self._on_gradient_check_done)
         self.tabs.currentChanged.connect(weakly(self._refresh_views))
 
         splitter = QSplitter()
@@ -476,10 +485,23 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             "“building micrograd”, made clickable.</p>",
         )
 
+    @Slot()
+    def check_gradients(self) -> None:
+        """The Practice tab's gradient check, on a copy of the current model (in a worker thread)."""
+        self.practice_view.check_model_button.setEnabled(False)
+        self.practice_view.check_result_label.setText("Nudging every parameter…")
+        job = partial(check_model_gradients, self._weights, self._dataset.copy(), self._settings.loss)
+        self._gradient_checks.submit(job)
+
+    @Slot(object)
+    def _on_gradient_check_done(self, result: tuple) -> None:
+        self.practice_view.show_gradient_check(*result)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()
         self.expression_view.shutdown()
         self.diagnostics_view.shutdown()
+        self._gradient_checks.close()
         super().closeEvent(event)

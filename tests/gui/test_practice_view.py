@@ -76,3 +76,21 @@ def test_the_nudge_shows_the_difference_quotient_for_each_h(view, qtbot):
 
 def test_a_window_has_the_practice_tab(window):
     assert window.tabs.indexOf(window.practice_view) >= 0
+
+
+def test_the_gradient_check_of_the_windows_model_agrees_with_backward(window, qtbot):
+    view = window.practice_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.mouseClick(view.check_model_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.check_model_button.isEnabled(), timeout=30_000)
+    assert "All 41 gradients agree" in view.check_result_label.text()
+
+
+def test_a_large_model_is_checked_on_an_even_sample_of_its_parameters():
+    from engine.data import moons
+    from engine.nudge import MAX_CHECKED, check_model_gradients
+    from engine.spec import ModelSpec
+
+    spec = ModelSpec([16, 16], ["relu", "relu"], "linear")
+    checks, total = check_model_gradients(spec.fresh_weights(2), moons(30, 0.1, 0), "hinge")
+    assert total == 337 and len(checks) <= MAX_CHECKED and not any(c.flagged for c in checks)
