@@ -91,6 +91,23 @@ def main() -> None:
     save(window, "screenshot-neuron-step.png")
     window.tabs.setCurrentIndex(0)
 
+    # Practice: the lecture's neuron half backpropagated by hand, a wrong answer's hint, the nudge
+    practice = window.practice_view
+    window.tabs.setCurrentWidget(practice)
+    practice.exercise_combo.setCurrentIndex(1)
+    exercise = practice.exercise
+    for node in practice._rows[:4]:
+        practice.select(node)
+        practice.answer_edit.setText(repr(exercise.truth[node]))
+        practice.submit()
+    practice.select(next(node for node in practice._rows if node.label == "b"))
+    practice.answer_edit.setText("1")
+    practice.submit()  # wrong: the hint of its operation
+    practice.nudge_variable.setCurrentText("x1")
+    practice.h_slider.setValue(6)
+    wait(500)
+    save(window, "screenshot-practice.png")
+
     # The zero_grad lesson: micrograd's moons demo with zero_grad, then the same run without it
     lesson = next(i for i, item in enumerate(LESSONS) if "the same run with and without" in item.title)
     finished = QEventLoop()
