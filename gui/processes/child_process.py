@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where `engine` and `gui` live
 
@@ -113,7 +114,11 @@ def child_main(serve: Callable[[Receive, Send], None]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     events = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must never enter the event stream
-    commands = sys.stdin.buffer
+    serve_streams(serve, sys.stdin.buffer, events)
+
+
+def serve_streams(serve: Callable[[Receive, Send], None], commands: BinaryIO, events: BinaryIO) -> None:
+    """Run `serve(receive, send)` over two byte streams of pickled tuples (what the pipes carry)."""
 
     def receive() -> tuple | None:
         try:

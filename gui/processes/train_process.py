@@ -29,8 +29,6 @@ Commands (parent → child)            Events (child → parent)
 from __future__ import annotations
 
 import collections
-import contextlib
-import pickle
 import queue
 import threading
 import time
@@ -43,7 +41,7 @@ from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_b
 from engine.spec import ModelSpec
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
-from gui.processes.child_process import ChildProcess, Receive, Send, child_main
+from gui.processes.child_process import ChildProcess, Receive, Send, child_main, serve_streams
 
 EMIT_INTERVAL_S = 0.1  # progress batches per second: ten is smooth, and cheap to draw
 
@@ -252,19 +250,7 @@ def serve_pipes(receive: Receive, send: Send) -> None:
 
 def serve(commands: BinaryIO, events: BinaryIO) -> None:
     """`serve_pipes` over two byte streams of pickled tuples (what the pipes carry)."""
-
-    def receive() -> tuple | None:
-        try:
-            return pickle.load(commands)
-        except (EOFError, OSError, pickle.UnpicklingError):
-            return None
-
-    def send(event: tuple) -> None:
-        pickle.dump(event, events, protocol=pickle.HIGHEST_PROTOCOL)
-        events.flush()
-
-    with contextlib.suppress(OSError):  # a broken pipe: the parent went away
-        serve_pipes(receive, send)
+    serve_streams(serve_pipes, commands, events)
 
 
 # ---- the parent
