@@ -51,7 +51,7 @@ if "--default-threads" not in sys.argv:  # must be set before NumPy loads OpenBL
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from bench_engine import copy_weights, demo_step, interleaved, torch_step  # noqa: E402
+from bench_engine import copy_weights, demo_step, import_torch, interleaved, torch_step  # noqa: E402
 
 from engine import MLP  # noqa: E402
 from engine.compiled import CompiledStep, compile_step  # noqa: E402
@@ -221,19 +221,7 @@ def main() -> None:
     except ImportError:
         args.micrograd = None
         print("micrograd not installed (pip install micrograd==0.1.0): skipping it")
-    try:
-        import torch
-
-        if not args.default_threads:
-            torch.set_num_threads(1)
-        threads = f"torch {torch.__version__} (threads: {torch.get_num_threads()})"
-    except ImportError:
-        threads = "torch not installed: skipping PyTorch"
-    # Importing torch leaves ~150,000 objects for the cycle collector to walk on every
-    # full collection, and a scalar engine's step triggers many: measured, the plain moons
-    # step took 1.5-1.8x as long with torch imported. Freezing what the imports made
-    # (gc.freeze: never collected, never walked) times every engine as in a process without torch.
-    gc.freeze()
+    threads = import_torch(args.default_threads)
     blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(
         f"Python {sys.version.split()[0]}, NumPy {np.__version__} (OpenBLAS threads: {blas_threads}), {threads}, "

@@ -208,6 +208,24 @@ def compare(name: str, step, xs, ys, make_ours, make_theirs, loss: str, rounds: 
     }
 
 
+def import_torch(default_threads: bool) -> str:
+    """Import PyTorch (on one thread unless `default_threads`), then freeze what imports made; say how it went."""
+    try:
+        import torch
+
+        if not default_threads:
+            torch.set_num_threads(1)
+        note = f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)"
+    except ImportError:
+        note = "PyTorch not installed: skipping it (pip install torch, CPU build)"
+    # Importing torch leaves ~150,000 objects for the cycle collector to walk on every
+    # full collection, and a scalar engine's step triggers many: measured, the plain moons
+    # step took 1.5-1.8x as long with torch imported. Freezing what the imports made
+    # (gc.freeze: never collected, never walked) times every engine as in a process without torch.
+    gc.freeze()
+    return note
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -223,20 +241,7 @@ def main() -> None:
         import micrograd.nn as mg_nn
     except ImportError:
         sys.exit("karpathy's micrograd is the peer we measure against: pip install micrograd==0.1.0")
-    try:
-        import torch
-
-        if not args.default_threads:
-            torch.set_num_threads(1)
-        torch_note = f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)"
-    except ImportError:
-        torch_note = "PyTorch not installed: skipping it (pip install torch, CPU build)"
-
-    # Importing torch leaves ~150,000 objects for the cycle collector to walk on every
-    # full collection, and a scalar engine's step triggers many: measured, the plain moons
-    # step took 1.5-1.8x as long with torch imported. Freezing what the imports made
-    # (gc.freeze: never collected, never walked) times every engine as in a process without torch.
-    gc.freeze()
+    torch_note = import_torch(args.default_threads)
     print(
         f"Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()} "
         f"({gc.get_freeze_count():,} objects frozen after imports), {torch_note}"
