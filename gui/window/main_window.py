@@ -175,6 +175,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
+        self.graph_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
+        self.graph_view.history_requested.connect(self.show_parameter_history)
         self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
 
     # ---- training commands (each returns at once; the state changes when the trainer reports)

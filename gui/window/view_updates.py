@@ -75,6 +75,12 @@ class ViewUpdates:
         self.graph_view.set_sample(index)
         self.tabs.setCurrentWidget(self.graph_view)
 
+    @Slot(str)
+    def show_parameter_history(self, name: str) -> None:
+        """The Diagnostics tab, following the parameter called `name` (clicked in the graph)."""
+        if self.diagnostics_view.select_parameter(name):
+            self.tabs.setCurrentWidget(self.diagnostics_view)
+
     @Slot()
     def _on_data_table_selection_changed(self) -> None:
         rows = {i.row() for i in self.data_panel.table.selectedIndexes()}
