@@ -89,7 +89,8 @@ class GraphView(GraphTab):
         self.details = QTextBrowser(openLinks=False, minimumWidth=180)
         self.details.anchorClicked.connect(self._on_details_link_clicked)
         self.legend_label = QLabel(self._legend(), wordWrap=True, styleSheet="color: #444444;")
-        self.info_label = QLabel(wordWrap=True, styleSheet="color: #555555;")
+        # Two lines of its own, unwrapped: a wrapped label may be laid out one line short (clipped)
+        self.info_label = QLabel(textFormat=Qt.TextFormat.PlainText, styleSheet="color: #555555;")
         self._build_layout()
 
         self.canvas.clear(NO_MODEL)
@@ -349,7 +350,7 @@ class GraphView(GraphTab):
             mode += " (auto)"
         root = graph.root
         self.info_label.setText(
-            f"{len(graph):,} nodes · {mode} · {root.label or 'output'} = {format_number(root.data)}"
+            f"{len(graph):,} nodes · {mode}\n{root.label or 'output'} = {format_number(root.data)}"
         )
 
     def _update_controls(self) -> None:

@@ -8,6 +8,8 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -76,6 +78,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
         self.controller.broke_down.connect(self._on_controller_broke_down)
         self.breakdown_message = ""  # where the last diverged run first broke, in words
+        self.breakdown: tuple[int, Breakdown, ModelWeights] | None = None  # its step, Breakdown, weights
         self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
         self._build_panels()
@@ -250,7 +253,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             return False
         self._history = []
         self._unplotted = []
-        self.breakdown_message = ""
+        self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.diagnostics_view.start_run(spec, self._dataset.n_inputs, self._settings.zero_grad)
         self.controller.start(job)
@@ -309,7 +312,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         if state in ("finished", "diverged") and self._lesson_queue:
             QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
         if state == "diverged":
-            self.show_error("Training diverged", f"{message}\n\n{self.breakdown_message}".strip())
+            self._show_divergence(message)
         elif message:
             self.statusBar().showMessage(message, STATUS_MS)
         self.last_message = message
@@ -317,6 +320,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
     @Slot(int, object)
     def _on_controller_broke_down(self, step: int, found: Breakdown | None) -> None:
         """Where the diverged step first broke (it comes just before "diverged")."""
+        self.breakdown = None if found is None else (step, found, self._weights)  # weights it started from
         if found is None:
             self.breakdown_message = "No number became inf or NaN: the loss or a weight only grew too large."
         else:
@@ -384,9 +388,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         """Ask yes/no (tests replace this)."""
         return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
 
-    def show_error(self, title: str, message: str) -> None:
-        """Say what went wrong, whole, in a window-modal dialog; the status bar keeps a short copy."""
-        self.last_error = show_error_dialog(self, title, message)
+    def show_error(self, title: str, message: str, action: tuple[str, Callable] | None = None) -> None:
+        """Say what went wrong, whole, in a window-modal dialog (`action`: (text, slot) of a 2nd button)."""
+        self.last_error = show_error_dialog(self, title, message, action)
 
     # ---- state and views (the views' updates are in gui/window/view_updates.py)
 
