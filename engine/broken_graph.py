@@ -33,7 +33,6 @@ class BrokenGraph:
     graph: Graph
     node: GraphNode | None  # where it broke; None if this graph's numbers are all finite
     unmade: str = ""  # the operation that raised (its node was never made), e.g. "(out + -1.0) ** 2"
-    why: str = ""  # why that operation could not be computed, in words
 
 
 def broken_sample_graph(
@@ -50,26 +49,21 @@ def broken_sample_graph(
     Raises the forward pass's error (ArithmeticError or ValueError) only when not even a part
     of the graph can be drawn (no Value was left to end it at).
     """
-    unmade = why = ""
+    unmade = ""
     try:
         root, kinds = sample_forward(model, x, y, loss, expanded, tanh_as_exp)
     except (ArithmeticError, ValueError) as exc:
         found = failed_op(exc, "forward")
         if found.culprit is None:
             raise
-        root, kinds, unmade, why = (
-            found.culprit,
-            _kinds_behind(found.culprit, model),
-            found.node,
-            found.reason,
-        )
+        root, kinds, unmade = found.culprit, _kinds_behind(found.culprit, model), found.node
         kinds.setdefault(root, "value")
     model.zero_grad()
     with contextlib.suppress(ArithmeticError, ValueError):  # grads as far as backward() got
         root.backward()
     graph = Graph(root, kinds, fold_parameters=not expanded)
     if unmade:
-        return BrokenGraph(graph, graph.of(root), unmade, why)
+        return BrokenGraph(graph, graph.of(root), unmade)
     return BrokenGraph(graph, locate(graph, parameter))
 
 
@@ -106,7 +100,4 @@ def unmade_text(broken: BrokenGraph) -> str:
         return ""
     node = broken.node
     name = describe(node.value) if node is not None else "its operand"
-    return (
-        f"{broken.unmade} was never computed ({broken.why}), so it has no node: "
-        f"the graph ends at its operand, {name}."
-    )
+    return f"{broken.unmade} was never computed, so it has no node: the graph ends at its operand, {name}."

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from engine import graph as graph_engine
 from engine.broken_graph import BrokenGraph, broken_sample_graph, locate, unmade_text
 from engine.data import Dataset
-from engine.diagnostics import Breakdown
+from engine.diagnostics import Breakdown, describe
 from engine.graph import Graph, GraphError, choose_form
 from engine.teaching import format_number
 from engine.weights import ModelWeights
@@ -350,7 +350,7 @@ class GraphView(GraphTab):
             mode += " (auto)"
         root = graph.root
         self.info_label.setText(
-            f"{len(graph):,} nodes · {mode}\n{root.label or 'output'} = {format_number(root.data)}"
+            f"{len(graph):,} nodes · {mode}\n{root.label or describe(root)} = {format_number(root.data)}"
         )
 
     def _update_controls(self) -> None:

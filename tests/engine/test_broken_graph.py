@@ -33,7 +33,7 @@ def test_an_op_that_raised_ends_the_graph_at_its_operand(expanded):
     assert [o.name for o in graph.operands(node)][0] == "out"
     assert {n.kind for n in graph.nodes} >= {"input", "bias", "value"}  # inputs and parameters as usual
     assert [n.name for n in graph.nodes if n.kind == "input"] == ["x1", "x2", "x3"]
-    assert "** 2 was never computed" in unmade_text(broken) and "overflowed" in unmade_text(broken)
+    assert "** 2 was never computed" in unmade_text(broken)
 
 
 @pytest.mark.parametrize("expanded", [True, False])
