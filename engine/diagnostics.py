@@ -43,6 +43,10 @@ class Breakdown:
     sample: int | None  # the dataset row whose pass broke, None when no single sample did
     phase: str  # "forward", "backward" or "update"
     culprit: Value | None = None  # the node itself, or the operand of an op that could not run
+    # The weight or bias at fault ("w1.2.1"), if one is: the graph view finds it by this name.
+    # Other nodes it finds by the same rules on its own graph of the sample (engine/broken_graph.py),
+    # which may draw neurons otherwise than training computes them.
+    parameter: str | None = None
 
     def sentence(self, step: int) -> str:
         where = f" on sample {self.sample + 1}" if self.sample is not None else ""
@@ -59,14 +63,22 @@ def find_breakdown(model: MLP, dataset: Dataset, settings: TrainSettings, step: 
     for index, (x, y) in enumerate(zip(dataset.inputs, dataset.targets)):
         found = _first_failure(lambda x=x, y=y: loss_of([_as_output(model(x))], [y]))
         if found is not None:
-            return replace(found, sample=index)
+            return _named(replace(found, sample=index), model)
 
     def batch_loss() -> Value:
         scores = [_as_output(model(x)) for x in dataset.inputs]
         loss = loss_of(scores, dataset.targets)
         return loss + l2(model.parameters(), settings.l2) if settings.l2 else loss
 
-    return _first_failure(batch_loss) or _update_failure(model, settings, step, batch_loss)
+    return _named(_first_failure(batch_loss) or _update_failure(model, settings, step, batch_loss), model)
+
+
+def _named(found: Breakdown | None, model: MLP) -> Breakdown | None:
+    """`found` with the name of its culprit if that is one of the model's weights or biases."""
+    if found is None or found.culprit is None:
+        return found
+    is_parameter = any(found.culprit is p for p in model.parameters())
+    return replace(found, parameter=found.culprit.label) if is_parameter else found
 
 
 def _as_output(out: Value | list[Value]) -> Value:
@@ -78,7 +90,7 @@ def _first_failure(build) -> Breakdown | None:
     try:
         loss = build()
     except (ArithmeticError, ValueError) as exc:
-        return _failed_op(exc, "forward")
+        return failed_op(exc, "forward")
     order = topological_order(loss)
     for node in order:
         if not math.isfinite(node.data):
@@ -88,7 +100,7 @@ def _first_failure(build) -> Breakdown | None:
     try:
         loss.backward()
     except (ArithmeticError, ValueError) as exc:
-        return _failed_op(exc, "backward")
+        return failed_op(exc, "backward")
     for node in reversed(order):  # the order backward() reached them
         if not math.isfinite(node.grad):
             return Breakdown(
@@ -120,7 +132,7 @@ def _update_failure(model: MLP, settings: TrainSettings, step: int, batch_loss) 
     return None
 
 
-def _failed_op(exc: BaseException, phase: str) -> Breakdown:
+def failed_op(exc: BaseException, phase: str) -> Breakdown:
     """The op whose Python arithmetic raised, found in the innermost engine frame of the traceback."""
     frame_locals, function = {}, ""
     tb = exc.__traceback__

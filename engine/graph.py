@@ -132,6 +132,16 @@ def _drawn_neuron(
     return total, total if activation == "linear" else getattr(total, activation)()
 
 
+def parameter_kinds(model: MLP) -> dict[Value, str]:
+    """Every weight and bias of the model, with its kind."""
+    kinds: dict[Value, str] = {}
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            kinds.update({w: "weight" for w in neuron.w})
+            kinds[neuron.b] = "bias"
+    return kinds
+
+
 def model_forward(
     model: MLP, x: Sequence[float], expanded: bool, tanh_as_exp: bool = False, prefix: str = ""
 ) -> tuple[Value, dict[Value, str], list[Value]]:
@@ -139,7 +149,7 @@ def model_forward(
 
     Returns the output, the kinds of the nodes it made, and the input nodes.
     """
-    kinds: dict[Value, str] = {}
+    kinds = parameter_kinds(model)
     inputs = [Value(v, label=f"{prefix}x{i + 1}") for i, v in enumerate(x)]
     kinds.update({v: "input" for v in inputs})
     acts: list[Value] = inputs
@@ -147,8 +157,6 @@ def model_forward(
         last = li == len(model.layers)
         out = []
         for ni, neuron in enumerate(layer.neurons, 1):
-            kinds.update({w: "weight" for w in neuron.w})
-            kinds[neuron.b] = "bias"
             if expanded or (tanh_as_exp and layer.activation == "tanh"):
                 pre, o = _drawn_neuron(neuron.w, acts, neuron.b, layer.activation, expanded, tanh_as_exp)
                 if pre is not o:
@@ -170,15 +178,23 @@ def sample_graph(
     tanh_as_exp: bool = False,
 ) -> Graph:
     """The graph of one sample's forward pass (and its loss, if `y` is given), after backward()."""
+    root, kinds = sample_forward(model, x, y, loss, expanded, tanh_as_exp)
+    model.zero_grad()
+    root.backward()
+    return Graph(root, kinds, fold_parameters=not expanded)
+
+
+def sample_forward(
+    model: MLP, x: Sequence[float], y: float | None, loss: str, expanded: bool, tanh_as_exp: bool
+) -> tuple[Value, dict[Value, str]]:
+    """One sample's forward pass and loss (if `y` is given), as `sample_graph` draws it: the root, the kinds."""
     out, kinds, _ = model_forward(model, x, expanded, tanh_as_exp)
     root = out
     if y is not None:
         root = loss_function(loss)([out], [y])
         root.label = "loss"
-    model.zero_grad()
-    root.backward()
     kinds[root] = "output"
-    return Graph(root, kinds, fold_parameters=not expanded)
+    return root, kinds
 
 
 def dataset_graph(

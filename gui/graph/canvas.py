@@ -50,8 +50,7 @@ class SvgGraphCanvas(QGraphicsView):
     ZOOM_STEP = 1.2
     MAX_SCALE = 8.0  # zoomed in: a record's text about 80 px high
     READABLE_SCALE = 1.0  # where step-through zooms in to: dot's 10 pt text at 10 px, at least
-    MIN_OVERVIEW_SCALE = 0.6  # a graph that fits only smaller than this (unreadable text) opens at the loss
-    OPENING_SCALE = 0.75  # ...at this scale: small but readable text, and as much of the graph as that allows
+    OPENING_SCALE = 0.75  # a new large graph is first painted at this scale, then again once fitted
     FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
     FIT_MARGIN = 12  # pixels around the graph when fitted
 
@@ -84,8 +83,8 @@ class SvgGraphCanvas(QGraphicsView):
         self._geometry: SvgGeometry | None = None  # where the shown graph's nodes are
         self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
         self._press_pos = None
-        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "initial"
-        self._focus: str | None = None  # where a long graph opens (the output)
+        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit" or None
+        self._focus: str | None = None  # the output node, kept with a painted image's pending view
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -109,11 +108,8 @@ class SvgGraphCanvas(QGraphicsView):
         self, svg: bytes, geometry: SvgGeometry, keep_view: bool = False, focus: str | None = None
     ) -> bool:
         """Show `svg`, whose nodes are where `geometry` says; keep_view=True keeps zoom and scroll
-        (new numbers), False fits it to the window.
-
-        A graph so long that the whole of it would be unreadably small (the lecture's MLP is
-        7 times wider than high) opens fitted on its short side instead, at the node `focus`;
-        `fit()` (F, 0) still shows all of it.
+        (new numbers), False fits the whole graph to the window, inputs to loss, however small
+        that makes it: a learner sees the shape first and zooms in (wheel, double-click) to read.
 
         Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
         fifth of a second to load and as long again to paint, at every change of a number:
@@ -165,7 +161,7 @@ class SvgGraphCanvas(QGraphicsView):
     def _relayout_view(self, focus: str | None) -> None:
         self.scene().setSceneRect(self._item.boundingRect())
         self._focus = focus
-        self._initial_view()
+        self.fit()  # a new graph opens whole: where its inputs are and where it ends, at a glance
 
     @Slot(object)
     def _on_painted(self, image: QImage) -> None:
@@ -219,20 +215,6 @@ class SvgGraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(self._fit_scale(), self._fit_scale())
         self.centerOn(self._item.boundingRect().center())
-        self._zoom_settled.start()
-
-    def _initial_view(self) -> None:
-        self.fit()
-        self._auto_view = "initial"
-        rect = self.node_rect(self._focus) if self._focus else None
-        if rect is None or self._fit_scale() >= self.MIN_OVERVIEW_SCALE:
-            return
-        graph, view = self._item.boundingRect(), self.viewport().rect()
-        short_side = max(max(view.width(), 1) / graph.width(), max(view.height(), 1) / graph.height())
-        scale = min(short_side * 0.97, self.OPENING_SCALE)
-        self.resetTransform()
-        self.scale(scale, scale)
-        self.centerOn(rect.center())
         self._zoom_settled.start()
 
     def zoom_by(self, factor: float) -> None:
@@ -293,8 +275,6 @@ class SvgGraphCanvas(QGraphicsView):
         super().resizeEvent(event)
         if self._auto_view == "fit":
             self.fit()
-        elif self._auto_view == "initial":
-            self._initial_view()
 
     # ---- clicks
 

@@ -17,6 +17,7 @@ from gui.graph.render import KIND_COLORS
 from gui.widgets.style import ERROR_COLOR
 
 PARAGRAPH = "<p style='margin:8px 0 2px 0'>"
+HISTORY_SCHEME = "history"  # a link "history:w1.2.1" in the details: that parameter's history
 
 
 def html_table(header: Sequence[str], rows: Sequence[tuple[str, float, float]]) -> str:
@@ -70,7 +71,28 @@ def model_details_html(session: BackpropSession, node: GraphNode) -> str:
         )
         parts.append(local_rows(graph, node))
     parts.append(_users_html(session, node))
+    parts.append(_history_links(graph, node))
     return "".join(parts)
+
+
+def _history_links(graph: Graph, node: GraphNode) -> str:
+    """Links to the Diagnostics tab's history of this parameter (or of a drawn neuron's parameters)."""
+    if node.kind in ("weight", "bias"):
+        names = [node.name]
+    else:  # a neuron drawn as one node holds its weights and bias inside
+        names = [
+            o.name for o in graph.operands(node) if o.kind in ("weight", "bias") and not graph.is_drawn(o)
+        ]
+    names = [name for name in names if name]
+    if not names:
+        return ""
+    e = html.escape
+    note = "<span style='color:#666666'>{} over the training steps, in the Diagnostics tab</span>"
+    if len(names) == 1:
+        link = f"<a href='{HISTORY_SCHEME}:{e(names[0])}'>History ▸</a>"
+        return f"{PARAGRAPH}{link} of {e(names[0])}<br>{note.format('its data and grad')}</p>"
+    links = " · ".join(f"<a href='{HISTORY_SCHEME}:{e(n)}'>{e(n)}</a>" for n in names)
+    return f"{PARAGRAPH}History ▸ {links}<br>{note.format('their data and grads')}</p>"
 
 
 def _users_html(session: BackpropSession, node: GraphNode) -> str:
@@ -115,6 +137,22 @@ def expression_details_html(graph: Graph, node: GraphNode) -> str:
     else:
         parts.append("</table><p>A leaf: its grad is the sum of what every use of it passes back.</p>")
     return "".join(parts)
+
+
+def breakdown_html(sentence: str, unmade: str, found: bool) -> str:
+    """Where training broke, above the details of the node it broke at (`found`: one is selected)."""
+    e = html.escape
+    parts = [
+        f"<p style='margin:0 0 6px 0; color:{ERROR_COLOR}'><b>Training broke here.</b> {e(sentence)}</p>"
+    ]
+    if unmade:
+        parts.append(f"<p style='margin:0 0 6px 0'>{e(unmade)}</p>")
+    if not found:
+        parts.append(
+            "<p style='margin:0 0 6px 0'>Every number of this graph is finite: the step broke "
+            "elsewhere (the whole batch's loss, or the update of the weights).</p>"
+        )
+    return "".join(parts) + "<hr>"
 
 
 def comparison_html(ours: list[tuple[str, float]], theirs: list[float], torch_loss: float) -> str:

@@ -10,7 +10,7 @@ numbers change (new variable values, backward() again, step-through).
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
@@ -57,6 +57,7 @@ EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its o
 DEBOUNCE_MS = 400  # re-evaluate this long after the last keystroke
 LEFT_WIDTH = 300
 MAX_NAME = 22  # longer names of intermediate values are left off their records (the details give them)
+CUSTOM_TEXT = "Custom expression"
 MAX_TABLE_ROWS = 8  # more rows than this scroll
 COLUMNS = ("name", "data", "grad (ours)", "grad (PyTorch)", "|difference|")
 STYLES = ("Compact records", "Records as in the lecture")
@@ -114,8 +115,9 @@ class ExpressionView(GraphTab):
         layout.addWidget(splitter)
 
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.evaluate_now)
-        self.variables_edit.textChanged.connect(self._debounce.start)
-        self.expression_edit.textChanged.connect(self._debounce.start)
+        for edit in (self.variables_edit, self.expression_edit):
+            edit.textChanged.connect(self._debounce.start)
+            edit.textChanged.connect(self._show_which_example)
         self._fill_example(0)  # evaluated when first shown: PyTorch's import takes a second
         self._show_details()
 
@@ -126,6 +128,7 @@ class ExpressionView(GraphTab):
             toolTip="The lecture's examples: fill in the variables and the expression"
         )
         self.examples_combo.addItems([title for title, _, _ in EXAMPLES])
+        self.examples_combo.setPlaceholderText(CUSTOM_TEXT)  # shown once the user types their own
         self.examples_combo.activated.connect(self.set_example)
         self.variables_edit = QPlainTextEdit(
             placeholderText="a = 2.0\nb = -3.0",
@@ -181,15 +184,13 @@ class ExpressionView(GraphTab):
         self.step_label.setContentsMargins(8, 0, 8, 2)
         self.step_label.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
 
-        table = self.results_table = QTableWidget(0, len(COLUMNS), wordWrap=False)
+        table = self.results_table = ResultsTable(0, len(COLUMNS), wordWrap=False)
         table.setHorizontalHeaderLabels(COLUMNS)
         table.setToolTip(
             "Our grads from backward(), PyTorch's for the same expression in float64, and how far apart"
         )
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.torch_note = QLabel(wordWrap=True, visible=False, styleSheet="color: #555555;")
@@ -303,6 +304,12 @@ class ExpressionView(GraphTab):
             self.expression_edit.setText(expression)
         self.examples_combo.setCurrentIndex(index)
 
+    def _show_which_example(self) -> None:
+        """The combo names the example the fields hold, or says "Custom expression" once they differ."""
+        typed = (self.variables_edit.toPlainText(), self.expression_edit.text())
+        matching = [i for i, (_title, variables, text) in enumerate(EXAMPLES) if (variables, text) == typed]
+        self.examples_combo.setCurrentIndex(matching[0] if matching else -1)
+
     def _show_error(self, text: str, field: QWidget | None) -> bool:
         if text and self.current_graph() is not None:
             text += "\nThe graph and table still show the last expression that worked."
@@ -347,17 +354,23 @@ class ExpressionView(GraphTab):
             difference = "—" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
             for c, text in enumerate((name, repr(data), repr(grad), shown, difference)):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 item.setBackground(QColor(KIND_COLORS[kind]))
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 4 and diff is not None and diff > DIFFERENT:
                     item.setForeground(QColor(ERROR_COLOR))
                 table.setItem(r, c, item)
-        table.item(0, 3).setToolTip("PyTorch's value of the output (the data column's twin)")
-        table.item(0, 4).setToolTip("|our value − PyTorch's value|")
+        for column, meaning in (
+            (3, "PyTorch's value of the output (the data column's twin)"),
+            (4, "|our value − PyTorch's value|"),
+        ):
+            item = table.item(0, column)
+            item.setToolTip(f"{item.text()}: {meaning}")
         shown_rows = min(len(rows), MAX_TABLE_ROWS)  # as tall as its rows: the graph gets the rest
         header = table.horizontalHeader().height()
         table.setFixedHeight(header + shown_rows * table.rowHeight(0) + 2 * table.frameWidth() + 2)
+        table.fit_columns()
 
     def _show_details(self) -> None:
         """The clicked node (or the current step's): data, grad, and its local derivatives."""
@@ -371,6 +384,46 @@ class ExpressionView(GraphTab):
 
 
 # ---------------------------------------------------------------- helpers
+
+
+class ResultsTable(QTableWidget):
+    """The results table, every column in sight at any width (no sideways scrolling).
+
+    Columns are as wide as their texts when there is room, the spare width shared out. When
+    there is not, the name and |difference| stay whole and the three number columns give up
+    width in proportion: a number too long for its share loses digits in the middle (its
+    exponent stays; its tooltip has it whole), rather than a column going off to the right.
+    """
+
+    KEPT_WHOLE = (0, len(COLUMNS) - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+
+    def fit_columns(self) -> None:
+        header = self.horizontalHeader()
+        wanted = [
+            max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount())
+        ]
+        room = self.viewport().width()
+        spare = room - sum(wanted)
+        if spare >= 0:
+            widths = [w + spare // len(wanted) for w in wanted]
+        else:
+            squeezable = [c for c in range(len(wanted)) if c not in self.KEPT_WHOLE]
+            total = sum(wanted[c] for c in squeezable)
+            left = max(room - sum(wanted[c] for c in self.KEPT_WHOLE), 3 * len(squeezable))
+            widths = [w if c in self.KEPT_WHOLE else max(3, w * left // total) for c, w in enumerate(wanted)]
+        widths[-1] += room - sum(widths)  # rounding: the last column ends at the right edge
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.fit_columns()
 
 
 def _box(layout: QBoxLayout, *items, margins: tuple[int, int, int, int] = (0, 0, 0, 0)) -> QBoxLayout:

@@ -11,12 +11,10 @@ the choice of sample and drawing, colours by |grad|, the details panel and PyTor
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -27,12 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine import graph as graph_engine
-from engine.backprop import BackpropSession
+from engine.broken_graph import BrokenGraph, broken_sample_graph, locate, unmade_text
 from engine.data import Dataset
+from engine.diagnostics import Breakdown, describe
 from engine.graph import Graph, GraphError, choose_form
 from engine.teaching import format_number
 from engine.weights import ModelWeights
-from gui.graph.details import comparison_html, model_details_html
+from gui.graph.details import HISTORY_SCHEME, breakdown_html, comparison_html, model_details_html
+from gui.graph.model_texts import BACKWARD_AGAIN_TIP, combo, idle_text, sample_text
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
 from gui.graph.tab import GraphTab
@@ -52,12 +52,6 @@ DETAILS_HINT = (
     "<p style='color:#666666'>Click a node to see its data and grad, and how the chain rule "
     "passes gradient through it.</p>"
 )
-BACKWARD_AGAIN_TIP = (
-    "Call loss.backward() once more without zero_grad() first: every leaf (input, weight, bias)\n"
-    "adds the same gradient again, so its grad doubles, then triples... This is the accumulation\n"
-    "bug the lecture warns about, made visible: training would step with these wrong gradients.\n"
-    "Reset shows the gradients of a single backward() again."
-)
 GRAD_FILLS = [[("#ffffff", "grad 0"), ("#ffd9a6", "small")], [("#ffb54d", "larger"), ("#ff8c00", "largest")]]
 
 
@@ -65,6 +59,8 @@ class GraphView(GraphTab):
     """The graph of one sample's (or the small dataset's) forward and backward pass."""
 
     node_selected = Signal(str)
+    parameter_selected = Signal(str)  # a weight or bias was clicked: its name ("w1.2.1", "b2.3")
+    history_requested = Signal(str)  # "History ▸" in its details: show that parameter's history
     graph_shown = Signal()  # a graph was laid out (or switched to another sample) and is on screen
     torch_compared = Signal(float)  # PyTorch's grads are listed; the largest |ours − theirs|
 
@@ -78,10 +74,12 @@ class GraphView(GraphTab):
         self._dot_key: tuple | None = None  # _structure_key() of the graph _dot_text was made for
         self._dot_text: str | None = None
         self._torch_request: tuple[int, list[tuple[str, float]]] | None = None  # (id, our grads) asked
+        self._breakdown: tuple[Breakdown, int] | None = None  # where a run broke, and at which step
+        self._broken: BrokenGraph | None = None  # the graph drawn for it, and its node
 
-        self.pane = GraphPane("graph layout", "graph", True, _idle_text)
+        self.pane = GraphPane("graph layout", "graph", True, idle_text)
         self.pane.fills = "kind"
-        self.pane.graph_shown.connect(self.graph_shown)
+        self.pane.graph_shown.connect(self._on_pane_graph_shown)
         self.pane.rendered.connect(self._on_rendered)
         self.pane.node_selected.connect(self._on_node_selected)
         self.pane.problem_shown.connect(self._on_problem_shown)
@@ -89,8 +87,10 @@ class GraphView(GraphTab):
         self._adopt_pane_widgets()
         self._build_toolbar()
         self.details = QTextBrowser(openLinks=False, minimumWidth=180)
+        self.details.anchorClicked.connect(self._on_details_link_clicked)
         self.legend_label = QLabel(self._legend(), wordWrap=True, styleSheet="color: #444444;")
-        self.info_label = QLabel(wordWrap=True, styleSheet="color: #555555;")
+        # Two lines of its own, unwrapped: a wrapped label may be laid out one line short (clipped)
+        self.info_label = QLabel(textFormat=Qt.TextFormat.PlainText, styleSheet="color: #555555;")
         self._build_layout()
 
         self.canvas.clear(NO_MODEL)
@@ -116,7 +116,7 @@ class GraphView(GraphTab):
         pane.add_to_step_bar(self.backward_again_button)
 
     def _build_toolbar(self) -> None:
-        self.sample_combo = _combo(
+        self.sample_combo = combo(
             (), 22, "Which sample's forward and backward pass to draw", self._on_sample_combo_changed
         )
         neurons_tip = (
@@ -124,12 +124,12 @@ class GraphView(GraphTab):
             "Collapsed: one node per neuron, act(w·x + b), for larger networks (same gradients).\n"
             f"Auto: expanded up to {AUTO_EXPANDED_MAX} nodes, collapsed beyond."
         )
-        self.neurons_combo = _combo(NEURON_MODES, 10, neurons_tip, self._on_structure_option_changed)
+        self.neurons_combo = combo(NEURON_MODES, 10, neurons_tip, self._on_structure_option_changed)
         tanh_tip = (
             "How tanh is drawn: as one node, or as the lecture derives it first,\n"
             "tanh(n) = (e^2n − 1)/(e^2n + 1), built from exp, +, ** and * (same gradients up to rounding)."
         )
-        self.tanh_combo = _combo(TANH_MODES, 12, tanh_tip, self._on_structure_option_changed)
+        self.tanh_combo = combo(TANH_MODES, 12, tanh_tip, self._on_structure_option_changed)
         self.color_check = QCheckBox("Colour by |grad|")
         self.color_check.setToolTip(
             "Fill each value by the size of its gradient: white for none, deep orange for the largest "
@@ -190,9 +190,26 @@ class GraphView(GraphTab):
         Same structure as shown (only the numbers changed): the numbers are rewritten in the
         current layout, keeping zoom, selection and step-through. Otherwise `dot` lays it out again.
         """
+        if weights is not self._weights:
+            self._breakdown = None  # other weights: not those the run broke on
         self._weights, self._dataset, self._loss = weights, dataset, loss
         self._sync_sample_combo()
         self._show_graph(announce_reuse=False)
+
+    def show_breakdown(
+        self, found: Breakdown, step: int, weights: ModelWeights, dataset: Dataset, loss: str
+    ) -> None:
+        """Draw the sample on which step `step` broke, from the weights it started from, with the
+        node where it broke selected and explained (the whole loss, or the current sample, when no
+        single sample broke)."""
+        self._breakdown = (found, step)
+        self._weights, self._dataset, self._loss = weights, dataset, loss
+        if found.sample is not None:
+            self._sample = found.sample
+        elif found.phase != "update" and len(dataset) <= MAX_ALL_SAMPLES:
+            self._sample = None
+        self._sync_sample_combo()
+        self._show_graph(announce_reuse=True)
 
     def set_sample(self, index: int | None) -> None:
         """Draw sample `index` (0-based), or with None the whole loss over a small dataset."""
@@ -203,6 +220,7 @@ class GraphView(GraphTab):
         elif not 0 <= index < max(n, 1):
             raise ValueError(f"sample {index} does not exist: the dataset has {n} samples")
         self._sample = index
+        self._breakdown = None  # another sample: no longer the one the run broke on
         self._select_sample_item()
         if self._weights is not None:
             self._show_graph(announce_reuse=True)
@@ -224,6 +242,11 @@ class GraphView(GraphTab):
             problem = str(exc)
         except (ArithmeticError, ValueError) as exc:  # e.g. e^2n overflows in tanh's exp form
             problem = f"This graph cannot be computed: {exc}. Try “tanh as one node”."
+            if self._breakdown is not None:
+                found, step = self._breakdown
+                problem = (
+                    f"This graph cannot be drawn: its forward pass fails ({exc}). {found.sentence(step)}"
+                )
         if problem:
             self.pane.session.show(None)
             self.pane.show_problem(problem)
@@ -232,6 +255,9 @@ class GraphView(GraphTab):
         if key != self._dot_key or self._dot_text is None:  # training's new weights: the same text
             self._dot_key, self._dot_text = key, self.pane.dot(graph)
         self.pane.show_graph(graph, self._dot_text, renew=True, announce_reuse=announce_reuse)
+        broken = self._broken
+        if broken is not None and broken.node is not None and self.session.select(broken.node.id):
+            self.pane.render(keep_view=True)
 
     def _build_graph(self) -> Graph:
         weights, dataset = self._weights, self._dataset
@@ -242,10 +268,18 @@ class GraphView(GraphTab):
         form = NEURON_FORMS[self.neurons_combo.currentIndex()]
         self._expanded = expanded = choose_form(weights, n, form, tanh_as_exp, AUTO_EXPANDED_MAX)
         model = weights.to_model()
+        self._broken = None
+        parameter = self._breakdown[0].parameter if self._breakdown is not None else None
         if self._sample is None:
-            return graph_engine.dataset_graph(model, dataset, self._loss, expanded, tanh_as_exp)
+            graph = graph_engine.dataset_graph(model, dataset, self._loss, expanded, tanh_as_exp)
+            if self._breakdown is not None:
+                self._broken = BrokenGraph(graph, locate(graph, parameter))
+            return graph
         x, y = dataset.inputs[self._sample], dataset.targets[self._sample]
-        return graph_engine.sample_graph(model, x, y, self._loss, expanded, tanh_as_exp)
+        if self._breakdown is None:
+            return graph_engine.sample_graph(model, x, y, self._loss, expanded, tanh_as_exp)
+        self._broken = broken_sample_graph(model, x, y, self._loss, expanded, tanh_as_exp, parameter)
+        return self._broken.graph
 
     def _structure_key(self) -> tuple:
         """What the DOT text depends on (its numbers are placeholders): the network's shape, the
@@ -262,6 +296,7 @@ class GraphView(GraphTab):
             self._loss,
             self._expanded,
             self.tanh_combo.currentIndex(),
+            self._broken.unmade if self._broken is not None else "",  # a graph ending before its loss
         )
 
     def _data_problem(self) -> str:
@@ -291,6 +326,12 @@ class GraphView(GraphTab):
 
     # ------------------------------------------------------------ drawing
 
+    def _on_pane_graph_shown(self) -> None:
+        broken = self._broken
+        if self._breakdown is not None and broken is not None and broken.node is not None:
+            self.canvas.ensure_node_visible(broken.node.id, self.canvas.READABLE_SCALE)
+        self.graph_shown.emit()
+
     def _on_rendered(self) -> None:
         self._show_details()
         self._update_info()
@@ -309,7 +350,7 @@ class GraphView(GraphTab):
             mode += " (auto)"
         root = graph.root
         self.info_label.setText(
-            f"{len(graph):,} nodes · {mode} · {root.label or 'output'} = {format_number(root.data)}"
+            f"{len(graph):,} nodes · {mode}\n{root.label or describe(root)} = {format_number(root.data)}"
         )
 
     def _update_controls(self) -> None:
@@ -338,7 +379,7 @@ class GraphView(GraphTab):
             self._sample = 0
         elif self._sample is not None and self._sample >= n:
             self._sample = max(n - 1, 0)
-        items = [_sample_text(i, ds.inputs[i], ds.targets[i]) for i in range(min(n, MAX_SAMPLE_ITEMS))]
+        items = [sample_text(i, ds.inputs[i], ds.targets[i]) for i in range(min(n, MAX_SAMPLE_ITEMS))]
         if 0 < n <= MAX_ALL_SAMPLES:
             items.append("All samples (whole loss)")
         current = [self.sample_combo.itemText(i) for i in range(self.sample_combo.count())]
@@ -372,10 +413,22 @@ class GraphView(GraphTab):
     def _on_node_selected(self, node_id: str) -> None:
         self._torch_request = None  # the details show this node now, not a comparison still coming
         self.node_selected.emit(node_id)
+        node = self.session.details_node
+        if node is not None and node.kind in ("weight", "bias") and node.name:
+            self.parameter_selected.emit(node.name)
+
+    def _on_details_link_clicked(self, url: QUrl) -> None:
+        if url.scheme() == HISTORY_SCHEME:
+            self.history_requested.emit(url.path())
 
     def _show_details(self) -> None:
         node = self.session.details_node
-        self.details.setHtml(DETAILS_HINT if node is None else model_details_html(self.session, node))
+        text = DETAILS_HINT if node is None else model_details_html(self.session, node)
+        broken = self._broken if self._breakdown is not None else None
+        if broken is not None and (node is None or node is broken.node):
+            found, step = self._breakdown
+            text = breakdown_html(found.sentence(step), unmade_text(broken), broken.node is not None) + text
+        self.details.setHtml(text)
 
     def compare_with_torch(self) -> None:
         """Ask PyTorch (float64, in its own process) for every parameter's grad, to list beside ours.
@@ -421,32 +474,3 @@ class GraphView(GraphTab):
         torch_loss, theirs = result
         self.details.setHtml(comparison_html(pending[1], theirs, torch_loss))
         self.torch_compared.emit(max(abs(a - b) for (_label, a), b in zip(pending[1], theirs)))
-
-
-def _sample_text(index: int, xs: Sequence[float], y: float) -> str:
-    shown = ", ".join(f"{x:.3g}" for x in xs[:4]) + (", …" if len(xs) > 4 else "")
-    return f"Sample {index + 1} (x = {shown} → y = {y:.3g})"
-
-
-def _idle_text(session: BackpropSession) -> str:
-    """The step label outside step-through."""
-    calls = session.backward_calls
-    if calls > 1:
-        return (
-            f"backward() has run {calls}× without zero_grad(): every leaf (input, weight, "
-            f"bias) holds {calls}× its true gradient, while the nodes in between are "
-            "recomputed each time. This is the bug zero_grad() prevents. Reset to undo."
-        )
-    return (
-        "Gradients from one backward(). Step ▶ replays backprop one node at a time, output first; "
-        "click any node for its chain rule."
-    )
-
-
-def _combo(items: Sequence[str], min_length: int, tip: str, on_change: Callable[[int], None]) -> QComboBox:
-    """A toolbar combo box as wide as `min_length` characters."""
-    combo = QComboBox(toolTip=tip, minimumContentsLength=min_length)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.addItems(list(items))
-    combo.currentIndexChanged.connect(on_change)
-    return combo

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+from functools import partial
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -33,10 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.data import Dataset
 from engine.exercises import LECTURE_EXERCISES, Exercise
-from engine.nudge import STEPS_OF_H, error_curve, nudge
+from engine.nudge import STEPS_OF_H, check_model_gradients, error_curve, nudge
 from engine.rule_code import rule_with_numbers
 from engine.value import Value
+from engine.weights import ModelWeights
+from gui.widgets.latest_job import LatestJobThread
 from gui.widgets.style import ERROR_COLOR, HINT_COLOR
 
 OK_COLOR = "#2e7d32"
@@ -48,7 +52,8 @@ def _describe(node: Value) -> str:
 
 
 class PracticeView(QWidget):
-    gradient_check_requested = Signal()  # the window runs it on its current model
+    gradient_check_requested = Signal()  # the window answers with check_model(its current model)
+    _gradient_check_done = Signal(object)  # (checks, parameter count), from the worker thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +95,9 @@ class PracticeView(QWidget):
         splitter.addWidget(self._build_nudge_box())
         splitter.setSizes([520, 480])
         QVBoxLayout(self).addWidget(splitter)
+        self._gradient_checks = LatestJobThread(self._gradient_check_done.emit, "gradient check")
+        self._gradient_check_done.connect(self._on_gradient_check_done)
+        self.destroyed.connect(self._gradient_checks.close)
         self.start_exercise(0)
 
     def _build_check_row(self) -> QHBoxLayout:
@@ -104,6 +112,16 @@ class PracticeView(QWidget):
         row.addWidget(self.check_model_button)
         row.addWidget(self.check_result_label, 1)
         return row
+
+    def check_model(self, weights: ModelWeights, dataset: Dataset, loss: str) -> None:
+        """Nudge a copy of this model's parameters (in a worker thread: seconds on a large model)."""
+        self.check_model_button.setEnabled(False)
+        self.check_result_label.setText("Nudging every parameter…")
+        self._gradient_checks.submit(partial(check_model_gradients, weights, dataset, loss))
+
+    @Slot(object)
+    def _on_gradient_check_done(self, result: tuple) -> None:
+        self.show_gradient_check(*result)
 
     def show_gradient_check(self, checks: list, total: int) -> None:
         """Show a gradient check's outcome: how many parameters agree, and the worst."""
@@ -282,3 +300,6 @@ class PracticeView(QWidget):
         axes.invert_xaxis()
         axes.grid(True, which="major", alpha=0.3)
         self.canvas.draw_idle()
+
+    def shutdown(self) -> None:
+        self._gradient_checks.close()

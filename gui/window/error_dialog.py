@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox
@@ -12,8 +13,12 @@ from gui.widgets.style import STATUS_READ_MS
 MAX_ERROR_CHARS = 2000  # longer messages are cut (with "…") so that the dialog fits on the screen
 
 
-def show_error_dialog(window: QMainWindow, title: str, message: str) -> str:
+def show_error_dialog(
+    window: QMainWindow, title: str, message: str, action: tuple[str, Callable[[], None]] | None = None
+) -> str:
     """Show `message` in a window-modal dialog (it does not block the event loop) and return it as shown.
+
+    `action`: a second button beside OK, (its text, what it does), e.g. "Show in graph".
 
     The status bar keeps a copy while the dialog is up, shortened with "…" where it does not fit.
     """
@@ -28,6 +33,9 @@ def show_error_dialog(window: QMainWindow, title: str, message: str) -> str:
     box.setTextFormat(Qt.TextFormat.PlainText)  # a file name like "<b>.json" is shown as it is
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setAttribute(Qt.WA_DeleteOnClose)
+    if action is not None:
+        text, run = action
+        box.addButton(text, QMessageBox.ButtonRole.ActionRole).clicked.connect(run)
     box.open()
     return message
 

@@ -8,9 +8,9 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from engine.data import Dataset, lecture
 from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
-from engine.nudge import check_model_gradients
 from engine.session import Session
 from engine.spec import ModelSpec
 from engine.train import StepResult, TrainSettings
@@ -42,7 +41,6 @@ from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
 from gui.views.practice_view import PracticeView
-from gui.widgets.latest_job import LatestJobThread
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
 from gui.window.file_actions import FileActions
@@ -54,8 +52,6 @@ from gui.window.view_updates import ViewUpdates
 
 
 class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
-    _gradient_check_done = Signal(object)  # (checks, parameter count), from the worker thread
-
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -83,6 +79,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
         self.controller.broke_down.connect(self._on_controller_broke_down)
         self.breakdown_message = ""  # where the last diverged run first broke, in words
+        self.breakdown: tuple[int, Breakdown, ModelWeights] | None = None  # its step, Breakdown, weights
         self.engine_details = ""  # what compiling made of the step (Train ▸ Compiled program…)
 
         self._build_panels()
@@ -159,8 +156,6 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.practice_view = PracticeView()
         self.tabs.addTab(self.practice_view, "Practice")
         self.practice_view.gradient_check_requested.connect(self.check_gradients)
-        self._gradient_checks = LatestJobThread(self._gradient_check_done.emit, "gradient check")
-        self._gradient_check_done.connect(self._on_gradient_check_done)
         self.tabs.currentChanged.connect(weakly(self._refresh_views))
 
         splitter = QSplitter()
@@ -187,6 +182,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.boundary_view.point_added.connect(self.data_panel.add_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
+        self.graph_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
+        self.graph_view.history_requested.connect(self.show_parameter_history)
         self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
 
     # ---- training commands (each returns at once; the state changes when the trainer reports)
@@ -260,7 +257,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             return False
         self._history = []
         self._unplotted = []
-        self.breakdown_message = ""
+        self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.diagnostics_view.start_run(spec, self._dataset.n_inputs, self._settings.zero_grad)
         self.controller.start(job)
@@ -319,7 +316,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         if state in ("finished", "diverged") and self._lesson_queue:
             QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
         if state == "diverged":
-            self.show_error("Training diverged", f"{message}\n\n{self.breakdown_message}".strip())
+            self._show_divergence(message)
         elif message:
             self.statusBar().showMessage(message, STATUS_MS)
         self.last_message = message
@@ -327,6 +324,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
     @Slot(int, object)
     def _on_controller_broke_down(self, step: int, found: Breakdown | None) -> None:
         """Where the diverged step first broke (it comes just before "diverged")."""
+        self.breakdown = None if found is None else (step, found, self._weights)  # weights it started from
         if found is None:
             self.breakdown_message = "No number became inf or NaN: the loss or a weight only grew too large."
         else:
@@ -394,9 +392,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         """Ask yes/no (tests replace this)."""
         return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
 
-    def show_error(self, title: str, message: str) -> None:
-        """Say what went wrong, whole, in a window-modal dialog; the status bar keeps a short copy."""
-        self.last_error = show_error_dialog(self, title, message)
+    def show_error(self, title: str, message: str, action: tuple[str, Callable] | None = None) -> None:
+        """Say what went wrong, whole, in a window-modal dialog (`action`: (text, slot) of a 2nd button)."""
+        self.last_error = show_error_dialog(self, title, message, action)
 
     # ---- state and views (the views' updates are in gui/window/view_updates.py)
 
@@ -487,15 +485,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
 
     @Slot()
     def check_gradients(self) -> None:
-        """The Practice tab's gradient check, on a copy of the current model (in a worker thread)."""
-        self.practice_view.check_model_button.setEnabled(False)
-        self.practice_view.check_result_label.setText("Nudging every parameter…")
-        job = partial(check_model_gradients, self._weights, self._dataset.copy(), self._settings.loss)
-        self._gradient_checks.submit(job)
-
-    @Slot(object)
-    def _on_gradient_check_done(self, result: tuple) -> None:
-        self.practice_view.show_gradient_check(*result)
+        """The Practice tab's gradient check, on a copy of the current model."""
+        self.practice_view.check_model(self._weights, self._dataset.copy(), self._settings.loss)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.rate_finder.cancel()
@@ -503,5 +494,4 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.graph_view.shutdown()
         self.expression_view.shutdown()
         self.diagnostics_view.shutdown()
-        self._gradient_checks.close()
         super().closeEvent(event)

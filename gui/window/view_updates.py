@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Slot
 
+from gui.widgets.style import STATUS_MS
+
 
 class ViewUpdates:
     """The views' updates of MainWindow (a mixin: it reads the window's state and views)."""
@@ -74,6 +76,33 @@ class ViewUpdates:
             self._refresh_graph()
         self.graph_view.set_sample(index)
         self.tabs.setCurrentWidget(self.graph_view)
+
+    def _show_divergence(self, message: str) -> None:
+        """Why the run diverged and where it first broke, with a button to see that node in the graph."""
+        text = f"{message}\n\n{self.breakdown_message}".strip()
+        action = ("Show in graph", self.show_breakdown_graph) if self.breakdown is not None else None
+        self.show_error("Training diverged", text, action)
+
+    @Slot()
+    def show_breakdown_graph(self) -> None:
+        """The computation graph of the sample where the run broke, its node selected and explained."""
+        if self.breakdown is None:
+            return
+        step, found, weights = self.breakdown
+        if weights is not self._weights:  # reset or trained again since: those weights are gone
+            self.statusBar().showMessage(
+                "That run is gone: train it again to see where it breaks.", STATUS_MS
+            )
+            return
+        self._graph_stale = False
+        self.graph_view.show_breakdown(found, step, weights, self._dataset, self._settings.loss)
+        self.tabs.setCurrentWidget(self.graph_view)
+
+    @Slot(str)
+    def show_parameter_history(self, name: str) -> None:
+        """The Diagnostics tab, following the parameter called `name` (clicked in the graph)."""
+        if self.diagnostics_view.select_parameter(name):
+            self.tabs.setCurrentWidget(self.diagnostics_view)
 
     @Slot()
     def _on_data_table_selection_changed(self) -> None:
