@@ -44,7 +44,9 @@ def hidden_part(widget: QWidget, window: QWidget) -> str:
         parent = ancestor.parentWidget()
         rect = rect.translated(ancestor.pos())  # into the parent's coordinates
         if not parent.rect().contains(rect):
-            where = "the scroll area's viewport" if isinstance(parent.parentWidget(), QAbstractScrollArea) else ""
+            where = (
+                "the scroll area's viewport" if isinstance(parent.parentWidget(), QAbstractScrollArea) else ""
+            )
             return f"{rect} is outside {where or type(parent).__name__} {parent.rect()}"
         ancestor = parent
     return ""
