@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QRect
-    from PySide6.QtWidgets import QWidget
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from engine.session import Session
+    from gui.window.main_window import MainWindow
 
 DESCRIPTION = """\
 micrograd-studio: build a tiny neural network, train it live on a scalar
@@ -71,19 +72,27 @@ def run_app(session: Session | None = None, file_name: str = "") -> int:
     configure_runtime()
     from PySide6.QtWidgets import QApplication
 
-    from gui.window.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("micrograd-studio")
-    window = MainWindow()
-    fit_to_screen(window)
+    window = make_window(app, session, file_name)
     _close_on_ctrl_c(window)
-    if session is not None:
-        window.apply_session(session, f"saved run ({file_name})" if file_name else "saved run")
     window.show()
     window.controller.warm_up()  # Python's start-up happens now, not when Train is pressed
     freeze_startup_objects()
     return app.exec()
+
+
+def make_window(app: QApplication, session: Session | None = None, file_name: str = "") -> MainWindow:
+    """The app's window, with its icon, sized to its screen, showing `session` if given (not shown yet)."""
+    from gui.window.main_window import MainWindow
+
+    app.setApplicationName("micrograd-studio")
+    set_app_identity(app)
+    window = MainWindow()
+    window.setWindowIcon(app.windowIcon())
+    fit_to_screen(window)
+    if session is not None:
+        window.apply_session(session, f"saved run ({file_name})" if file_name else "saved run")
+    return window
 
 
 # What a window manager adds around the window (title bar, borders), which Qt learns only
@@ -115,6 +124,15 @@ def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
     left = available.x() + max(0, (available.width() - width - FRAME_ALLOWANCE[0]) // 2)
     top = available.y() + max(0, (available.height() - height - FRAME_ALLOWANCE[1]) // 2)
     window.move(left, top)
+
+
+def set_app_identity(app: QApplication) -> None:
+    """The icon and desktop-file name the window manager shows for the app (title bar, taskbar, dock)."""
+    from gui.desktop_entry import APP_ID
+    from gui.resources import app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to its .desktop entry by it
 
 
 def freeze_startup_objects() -> None:
