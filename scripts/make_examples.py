@@ -13,6 +13,7 @@ files are what this script writes, so they never drift from the lessons.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.data import blobs, circles, spiral, xor  # noqa: E402
+from engine.data import Dataset, blobs, circles, spiral, xor  # noqa: E402
 from engine.lessons import LESSONS, lecture_run  # noqa: E402
 from engine.session import Session, save_session  # noqa: E402
 from engine.spec import ModelSpec  # noqa: E402
@@ -42,6 +43,11 @@ class ExampleFile:
     description: str
     group: str
     make: Callable[[], Session]
+
+
+def set_up(dataset: Dataset, model: ModelSpec, **settings: object) -> Callable[[], Session]:
+    """Makes a session set up to train, not trained: Train plays it."""
+    return lambda: Session(dataset.copy(), copy.deepcopy(model), TrainSettings(**settings))
 
 
 def lecture_trained() -> Session:
@@ -69,9 +75,7 @@ WORKED = (
         "Two clouds that a straight line splits: a single tanh neuron (no hidden layer), the lecture's "
         "neuron, is enough. The decision boundary is its line.",
         WORKED_GROUP,
-        lambda: Session(
-            blobs(100, 0.1, 0), ModelSpec([], [], "tanh"), TrainSettings(learning_rate=0.1, loss="mse")
-        ),
+        set_up(blobs(100, 0.1, 0), ModelSpec([], [], "tanh"), learning_rate=0.1, loss="mse"),
     ),
     ExampleFile(
         "xor-hidden-layer.json",
@@ -79,11 +83,7 @@ WORKED = (
         "Opposite quadrants share a class, which no single neuron can separate. One hidden layer of 8 tanh "
         "neurons learns it in 300 steps: watch the boundary fold into a cross.",
         WORKED_GROUP,
-        lambda: Session(
-            xor(100, 0.1, 0),
-            ModelSpec([8], ["tanh"], "tanh"),
-            TrainSettings(learning_rate=0.1, loss="mse", steps=300),
-        ),
+        set_up(xor(100, 0.1, 0), ModelSpec([8], ["tanh"], "tanh"), learning_rate=0.1, loss="mse", steps=300),
     ),
     ExampleFile(
         "circles-relu.json",
@@ -92,10 +92,13 @@ WORKED = (
         "ReLU neurons, a linear output, the hinge loss and a little L2. The boundary is made of straight "
         "pieces, one bend per ReLU.",
         WORKED_GROUP,
-        lambda: Session(
+        set_up(
             circles(100, 0.1, 0),
             ModelSpec([8, 8], ["relu", "relu"], "linear"),
-            TrainSettings(learning_rate=0.1, loss="hinge", l2=1e-4, steps=200),
+            learning_rate=0.1,
+            loss="hinge",
+            l2=1e-4,
+            steps=200,
         ),
     ),
     ExampleFile(
@@ -105,10 +108,13 @@ WORKED = (
         "is on, so the scalar graph of each step runs as NumPy array operations, tens of times faster; "
         "the losses are the plain engine's.",
         WORKED_GROUP,
-        lambda: Session(
+        set_up(
             spiral(200, 0.05, 0),
             ModelSpec([16, 16], ["tanh", "tanh"], "tanh"),
-            TrainSettings(learning_rate=0.2, loss="mse", steps=1000, compiled=True),
+            learning_rate=0.2,
+            loss="mse",
+            steps=1000,
+            compiled=True,
         ),
     ),
 )
