@@ -17,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gui.resources import icon_bytes
-
 APP_ID = "micrograd-studio"  # the entry's file name, and the window's class (see gui/app.py)
 ENTRY_NAME = f"{APP_ID}.desktop"
 
@@ -71,6 +69,8 @@ def entry_text(executable: str, icon: Path) -> str:
 
 def install(executable: str, home: Path | None = None) -> tuple[Path, Path]:
     """Write the icon and the entry; returns their paths."""
+    from gui.resources import icon_bytes  # here: removing the entry needs nothing but the standard library
+
     home = home or data_home()
     icon, entry = icon_path(home), entry_path(home)
     icon.parent.mkdir(parents=True, exist_ok=True)

@@ -148,3 +148,15 @@ def test_the_entry_passes_desktop_file_validate(tmp_path):
     _icon, entry = desktop_entry.install("/home/a b/100%/micrograd-studio", tmp_path)
     checked = subprocess.run([validate, str(entry)], capture_output=True, text=True)
     assert checked.returncode == 0 and checked.stdout == "", checked.stdout + checked.stderr
+
+
+def test_taking_the_entry_out_needs_only_the_standard_library(tmp_path):
+    """./dev.sh uninstall-desktop runs before (or without) the install: no engine, no Qt."""
+    code = (
+        "import sys; from gui import desktop_entry; desktop_entry.remove(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('engine', 'PySide6', 'numpy')))"
+    )
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[]"
