@@ -6,6 +6,9 @@
 #   ./dev.sh test    install everything, then run the whole test suite (pytest options follow)
 #   ./dev.sh bench   install everything, then run the engine benchmark
 #   ./dev.sh deps    only install
+#   ./dev.sh install-desktop     install everything, then put micrograd-studio (with its icon)
+#                                in your desktop's application menu (Linux, for you only)
+#   ./dev.sh uninstall-desktop   take it out of the menu again
 #
 # System packages come from apt (Debian/Ubuntu), with sudo only when not root; elsewhere
 # (macOS) install Graphviz yourself. Python packages go into ./.venv, at the versions pinned
@@ -164,8 +167,17 @@ case "$COMMAND" in
   deps)
     install_everything "${2:-test}"
     ;;
+  install-desktop)
+    install_everything test
+    "$VENV/bin/python" -m gui.desktop_entry --exec "$PWD/$VENV/bin/micrograd-studio"
+    ;;
+  uninstall-desktop)
+    # Needs only Python 3 and this checkout (the icon's file comes with it), not the installed app.
+    if [ -x "$VENV/bin/python" ]; then PYTHON="$VENV/bin/python"; fi
+    "$PYTHON" -m gui.desktop_entry --remove
+    ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

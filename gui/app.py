@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication, QWidget
+
     from engine.session import Session
+    from gui.window.main_window import MainWindow
 
 DESCRIPTION = """\
 micrograd-studio: build a tiny neural network, train it live on a scalar
@@ -68,18 +72,67 @@ def run_app(session: Session | None = None, file_name: str = "") -> int:
     configure_runtime()
     from PySide6.QtWidgets import QApplication
 
-    from gui.window.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("micrograd-studio")
-    window = MainWindow()
+    window = make_window(app, session, file_name)
     _close_on_ctrl_c(window)
-    if session is not None:
-        window.apply_session(session, f"saved run ({file_name})" if file_name else "saved run")
     window.show()
     window.controller.warm_up()  # Python's start-up happens now, not when Train is pressed
     freeze_startup_objects()
     return app.exec()
+
+
+def make_window(app: QApplication, session: Session | None = None, file_name: str = "") -> MainWindow:
+    """The app's window, with its icon, sized to its screen, showing `session` if given (not shown yet)."""
+    from gui.window.main_window import MainWindow
+
+    app.setApplicationName("micrograd-studio")
+    set_app_identity(app)
+    window = MainWindow()
+    window.setWindowIcon(app.windowIcon())
+    fit_to_screen(window)
+    if session is not None:
+        window.apply_session(session, f"saved run ({file_name})" if file_name else "saved run")
+    return window
+
+
+# What a window manager adds around the window (title bar, borders), which Qt learns only
+# once the window is shown: room is kept for it so the whole frame fits the screen.
+FRAME_ALLOWANCE = (16, 48)
+
+
+def fitted_size(size: tuple[int, int], available: tuple[int, int]) -> tuple[int, int]:
+    """`size` (width, height), shrunk where it and its frame would not fit the screen's free area.
+
+    >>> fitted_size((1280, 820), (1920, 1050))
+    (1280, 820)
+    >>> fitted_size((1280, 820), (1366, 741))  # 1366x768 with a 27 px panel
+    (1280, 693)
+    """
+    return (
+        min(size[0], available[0] - FRAME_ALLOWANCE[0]),
+        min(size[1], available[1] - FRAME_ALLOWANCE[1]),
+    )
+
+
+def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
+    """Size `window` down to fit `available` (a QRect; the free area of its screen by default), and
+    place it inside: on a 1366x768 laptop the default 1280x820 window would hang off the bottom."""
+    if available is None:
+        available = window.screen().availableGeometry()
+    width, height = fitted_size((window.width(), window.height()), (available.width(), available.height()))
+    window.resize(width, height)
+    left = available.x() + max(0, (available.width() - width - FRAME_ALLOWANCE[0]) // 2)
+    top = available.y() + max(0, (available.height() - height - FRAME_ALLOWANCE[1]) // 2)
+    window.move(left, top)
+
+
+def set_app_identity(app: QApplication) -> None:
+    """The icon and desktop-file name the window manager shows for the app (title bar, taskbar, dock)."""
+    from gui.desktop_entry import APP_ID
+    from gui.resources import app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to its .desktop entry by it
 
 
 def freeze_startup_objects() -> None:

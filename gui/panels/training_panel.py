@@ -2,6 +2,12 @@
 
 It edits a `TrainSettings` and asks for actions by signal; the main window owns
 the worker and tells the panel which state training is in (`set_state`).
+
+The panel is in two parts. `controls` holds what a learner reaches for while a run
+goes on: the learning rate (with its finder), the zero_grad switch and its warning,
+the buttons and the progress bar; a window pins it where it is always in sight. The
+panel itself keeps the other settings (steps, batch, loss, L2, decay, compiled),
+which may scroll.
 """
 
 from __future__ import annotations
@@ -34,15 +40,19 @@ from engine.train import (
     TrainSettings,
 )
 from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox, with_message
+from gui.panels.training_tips import (
+    BATCH_TIP,
+    COMPILED_TIP,
+    DECAY_TIP,
+    L2_TIP,
+    LEARNING_RATE_TIP,
+    LOSS_NAMES,
+    LOSS_TIP,
+    STEPS_TIP,
+    ZERO_GRAD_TIP,
+)
 from gui.processes.train_worker import STATES
 from gui.widgets.style import HINT_COLOR, WARNING_COLOR, smaller_font
-
-LOSS_NAMES = {
-    "sse": "Squared error (lecture)",
-    "mse": "Mean squared error",
-    "hinge": "Hinge (micrograd demo)",
-    "bce": "Binary cross-entropy",
-}
 
 # 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
 _LOG_GRID = (1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.3, 8.0)
@@ -52,52 +62,6 @@ LEARNING_RATE_DECIMALS = 10
 MAX_STEPS = STEPS_RANGE[1]
 MAX_BATCH = BATCH_SIZE_RANGE[1]
 MAX_L2, L2_DECIMALS = L2_RANGE[1], 10
-
-LEARNING_RATE_TIP = (
-    "<p>The step size of gradient descent: every step does "
-    "<code>p.data += -learning_rate * p.grad</code> for every parameter.</p>"
-    "<p>Too large and the step overshoots the minimum (the lecture shows this): the loss jumps "
-    "around, and can blow up. Too small and training crawls. The lecture uses 0.05.</p>"
-    "<p>Arrows and the mouse wheel multiply by about 1.26 (10 steps per decade), Page Up / Down by "
-    "10; or type any value. A change applies from the next step, even while training.</p>"
-)
-DECAY_TIP = (
-    "Lower the learning rate in a straight line over the run, from its full value at the first step "
-    "to 10% of it at the last, as micrograd's demo does (1.0 - 0.9*k/100)."
-)
-STEPS_TIP = (
-    "How many steps of gradient descent Train runs. Each step is the lecture's loop: forward pass, "
-    "loss, zero_grad, backward, update."
-)
-BATCH_TIP = (
-    "Samples per step. Full batch uses every sample at every step, as the lecture does. A smaller batch "
-    "draws that many samples at random each step (stochastic gradient descent): cheaper, noisier."
-)
-LOSS_TIP = (
-    "<p>What gradient descent makes small: one number that says how far the predictions are from "
-    "the targets.</p><p>"
-    + "<br>".join(f"<b>{LOSS_NAMES.get(k, k)}</b>: {v}" for k, v in LOSSES.items())
-    + "</p>"
-)
-L2_TIP = (
-    "Adds strength · Σ p² over all parameters to the loss, pulling the weights towards zero "
-    "(regularisation). micrograd's demo uses 0.0001; 0 turns it off."
-)
-ZERO_GRAD_TIP = (
-    "<p>Set every parameter's <code>.grad</code> to 0 before <code>loss.backward()</code>.</p>"
-    "<p><code>backward</code> accumulates gradients (<code>+=</code>), so when this is off they pile up "
-    "across steps: each update uses the sum of all past gradients instead of the current one. That is "
-    "the bug Andrej made in the lecture, the one he had tweeted about in 2018.</p>"
-    "<p>Turn it off and compare the loss curves.</p>"
-)
-COMPILED_TIP = (
-    "<p>Trace one training step's scalar graph once, then replay it with NumPy, doing the "
-    "scalar operations that do not depend on each other together as one array operation "
-    "(a layer's neurons over all samples become one matrix product).</p>"
-    "<p>Same losses and weights as the plain engine (to 1e-12), tens to hundreds of times faster: "
-    "the lecture's point that tensors are only there for efficiency. Compare steps per second in "
-    "the status bar. A network it cannot compile trains on the plain engine, and the status bar says why.</p>"
-)
 
 
 class LogSpinBox(DecimalSpinBox):
@@ -151,7 +115,7 @@ class TrainingPanel(QWidget):
             "Learning-rate finder: train a copy of the model for a few dozen steps with the rate rising, "
             "plot loss against rate and suggest one (your model is not changed)"
         )
-        self.decay_check = QCheckBox("Decay linearly to 10%")
+        self.decay_check = QCheckBox("Decay the learning rate linearly to 10%")
         self.decay_check.setToolTip(DECAY_TIP)
         self.steps_spin = WholeSpinBox("Steps", STEPS_RANGE[0], MAX_STEPS)
         self.steps_spin.setToolTip(STEPS_TIP)
@@ -201,40 +165,7 @@ class TrainingPanel(QWidget):
         self.hint_label.setFont(smaller_font(self.hint_label))
         self.hint_label.hide()
 
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        rate_row = QHBoxLayout()
-        rate_row.setContentsMargins(0, 0, 0, 0)
-        rate_row.addWidget(fields[self.learning_rate_spin][0], 1)
-        rate_row.addWidget(self.find_rate_button, 0, Qt.AlignmentFlag.AlignTop)
-        form.addRow(_label("Learning rate", LEARNING_RATE_TIP), rate_row)
-        form.addRow("", self.decay_check)
-        form.addRow(_label("Steps", STEPS_TIP), fields[self.steps_spin][0])
-        form.addRow(_label("Batch size", BATCH_TIP), fields[self.batch_spin][0])
-        form.addRow(_label("Loss", LOSS_TIP), self.loss_combo)
-        form.addRow(_label("L2 strength", L2_TIP), fields[self.l2_spin][0])
-        form.addRow(self.zero_grad_check)
-        form.addRow(self.zero_grad_warning)
-        form.addRow(self.compiled_check)
-        buttons = QGridLayout()  # two by two: four in a row do not fit a 330 px column with "Resume"
-        buttons.setSpacing(4)
-        buttons.addWidget(self.train_button, 0, 0)
-        buttons.addWidget(self.pause_button, 0, 1)
-        buttons.addWidget(self.step_button, 1, 0)
-        buttons.addWidget(self.reset_button, 1, 1)
-        # The buttons, progress bar and hint form one widget, so that a window can
-        # pin them where they are always visible (the settings above may scroll).
-        self.controls = QWidget()
-        controls_layout = QVBoxLayout(self.controls)
-        controls_layout.setContentsMargins(0, 4, 0, 0)
-        controls_layout.addLayout(buttons)
-        controls_layout.addWidget(self.progress_bar)
-        controls_layout.addWidget(self.hint_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(form)
-        layout.addWidget(self.controls)
+        self._lay_out(fields)
 
         self.set_settings(defaults)
         self.set_progress(0, defaults.steps)
@@ -253,6 +184,43 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(self.pause_requested)
         self.step_button.clicked.connect(lambda: self._request_with_typed_values(self.step_requested))
         self.reset_button.clicked.connect(self.reset_requested)
+
+    def _lay_out(self, fields: dict) -> None:
+        """`controls`: the key fields, buttons and progress (pinned by the window); the panel: the rest."""
+        key_fields = _form()
+        rate_row = QHBoxLayout()
+        rate_row.setContentsMargins(0, 0, 0, 0)
+        rate_row.addWidget(fields[self.learning_rate_spin][0], 1)
+        rate_row.addWidget(self.find_rate_button, 0, Qt.AlignmentFlag.AlignTop)
+        key_fields.addRow(_label("Learning rate", LEARNING_RATE_TIP), rate_row)
+        key_fields.addRow(self.zero_grad_check)
+        key_fields.addRow(self.zero_grad_warning)
+        buttons = QGridLayout()  # two by two: four in a row do not fit a 330 px column with "Resume"
+        buttons.setSpacing(4)
+        buttons.addWidget(self.train_button, 0, 0)
+        buttons.addWidget(self.pause_button, 0, 1)
+        buttons.addWidget(self.step_button, 1, 0)
+        buttons.addWidget(self.reset_button, 1, 1)
+        self.controls = QWidget()
+        controls_layout = QVBoxLayout(self.controls)
+        controls_layout.setContentsMargins(0, 0, 0, 0)
+        controls_layout.setSpacing(4)
+        controls_layout.addLayout(key_fields)
+        controls_layout.addLayout(buttons)
+        controls_layout.addWidget(self.progress_bar)
+        controls_layout.addWidget(self.hint_label)
+
+        options = _form()
+        options.addRow(_label("Steps", STEPS_TIP), fields[self.steps_spin][0])
+        options.addRow(_label("Batch size", BATCH_TIP), fields[self.batch_spin][0])
+        options.addRow(_label("Loss", LOSS_TIP), self.loss_combo)
+        options.addRow(_label("L2 strength", L2_TIP), fields[self.l2_spin][0])
+        options.addRow(self.decay_check)
+        options.addRow(self.compiled_check)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)  # a window may take it out, to pin it
+        layout.addLayout(options)
 
     # ---- public API
 
@@ -403,6 +371,13 @@ def _grid_index_at_or_below(value: float) -> int:
     while _grid_value(index + 1) <= value * (1 + 1e-9):
         index += 1
     return index
+
+
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setContentsMargins(0, 0, 0, 0)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
 
 
 def _label(text: str, tip: str) -> QLabel:

@@ -22,6 +22,8 @@ from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
 from gui.panels.input_checks import describe_file_error
 from gui.processes.torch_process import TorchExport
+from gui.resources import Example
+from gui.resources import examples as shipped_examples
 from gui.widgets.style import STATUS_MS
 
 
@@ -96,21 +98,41 @@ class FileActions:
 
     def open_session(self, path: str | Path) -> bool:
         name = Path(path).name
+        return self._open_session_from(lambda: load_session(path), name, f"saved run ({name})")
+
+    def open_example(self, file_name: str) -> bool:
+        """Open one of the example sessions shipped with the app (File ▸ Open example), by its file name."""
+        example = next((e for e in self.examples if e.file_name == file_name), None)
+        if example is None:
+            self.show_error("Open example", f"There is no example called {file_name}.")
+            return False
+        return self._open_session_from(example.load, f"the example “{example.title}”", example.title)
+
+    def _open_session_from(self, load: Callable[[], Session], name: str, history_label: str) -> bool:
+        """Open the session `load` reads (`name` is how messages call it), after asking to end a run."""
         try:
-            session = load_session(path)
+            session = load()
             problem = self.session_problem(session)
         except Exception as exc:
-            self._file_failed("Open session", "Could not open", path, exc)
+            self.show_error("Open session", f"Could not open {name}: {describe_file_error(exc)}")
             return False
         if problem:
             self.show_error("Open session", f"Could not open {name}: {problem}")
             return False
         if not self._confirm_reset(f"Opening {name} ends the current training run. Open it?"):
             return False
-        if not self.apply_session(session, f"saved run ({name})"):
+        if not self.apply_session(session, history_label):
             return False
         self.statusBar().showMessage(f"Opened {name}", STATUS_MS)
         return True
+
+    @property
+    def examples(self) -> list[Example]:
+        """The example sessions the app ships, in menu order ([] if their catalog cannot be read)."""
+        try:
+            return shipped_examples()
+        except Exception:  # a damaged install: the menu says there are none, the app still runs
+            return []
 
     def session_problem(self, session: Session) -> str:
         """Why the window cannot show `session` exactly as it is, or "" (changes nothing)."""

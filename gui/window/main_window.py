@@ -13,14 +13,10 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QGroupBox,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from engine.data import Dataset, lecture
@@ -32,6 +28,7 @@ from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
 from gui.panels.data_panel import DataPanel
 from gui.panels.model_panel import ModelPanel
+from gui.panels.settings_column import SettingsColumn
 from gui.panels.training_panel import TrainingPanel
 from gui.processes.train_process import TrainJob
 from gui.processes.train_worker import TrainController
@@ -114,33 +111,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.model_panel.set_n_inputs(self._dataset.n_inputs)
         self.training_panel.set_settings(self._settings)
 
-        column = QWidget()
-        column_layout = QVBoxLayout(column)
-        column_layout.setContentsMargins(6, 6, 6, 6)
-        for title, panel in (
-            ("Data", self.data_panel),
-            ("Model", self.model_panel),
-            ("Training", self.training_panel),
-        ):
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(panel)
-            column_layout.addWidget(box)
-        column_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(column)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(360)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(scroll, 1)
-        pinned = QWidget()  # Train / Pause / Step / Reset stay in view however the settings scroll
-        pinned_layout = QVBoxLayout(pinned)
-        pinned_layout.setContentsMargins(14, 4, 14, 6)
-        pinned_layout.addWidget(self.training_panel.controls)
-        left_layout.addWidget(pinned)
+        self.settings_column = SettingsColumn(self.data_panel, self.model_panel, self.training_panel)
 
         self.loss_plot = LossPlot()
         self.boundary_view = BoundaryView()
@@ -159,7 +130,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.tabs.currentChanged.connect(weakly(self._refresh_views))
 
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(self.settings_column)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([380, 900])

@@ -81,6 +81,7 @@ def _build_file_menu(window, file_menu: QMenu) -> None:
     _add_file_action(window, file_menu, "&Open session…", OPEN_SESSION, "open_session").setShortcut(
         QKeySequence.Open
     )
+    _build_examples_menu(window, file_menu.addMenu("Open &example"))
     _add_file_action(window, file_menu, "&Save session…", SAVE_SESSION, "save_session").setShortcut(
         QKeySequence.Save
     )
@@ -106,3 +107,18 @@ def _build_file_menu(window, file_menu: QMenu) -> None:
     _add_file_action(window, file_menu, "Export computation graph SVG…", EXPORT_GRAPH, "export_graph")
     file_menu.addSeparator()
     add_action(window, file_menu, "&Quit", window.close, QKeySequence.Quit)
+
+
+def _build_examples_menu(window, menu: QMenu) -> None:
+    """The shipped example sessions by title, in sections (lessons, worked examples); hover says more."""
+    menu.setToolTipsVisible(True)
+    group = None
+    for example in window.examples:
+        if example.group != group:
+            group = example.group
+            menu.addSection(group)
+        action = add_action(window, menu, example.title, weakly(window.open_example, example.file_name))
+        action.setToolTip(example.description)
+        action.setStatusTip(example.description)
+    if menu.isEmpty():
+        menu.addAction("No examples found in this installation").setEnabled(False)

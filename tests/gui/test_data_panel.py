@@ -7,7 +7,8 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from engine.data import Dataset, make_preset
-from gui.panels.data_panel import VALUE_ROLE, DataPanel, format_cell
+from gui.panels.data_panel import DataPanel
+from gui.panels.sample_table import VALUE_ROLE, format_cell
 
 LECTURE = make_preset("lecture")
 
@@ -508,15 +509,15 @@ def test_a_dataset_set_from_code_clears_the_mark_of_text_it_replaces(panel, qtbo
 
 def test_showing_many_rows_reads_only_the_cells_on_screen(panel, qtbot, monkeypatch):
     """2,000 imported rows cost what a screenful does: the table formats the cells it paints, not all 6,000."""
-    import gui.panels.data_panel
+    import gui.panels.sample_table
 
     panel.resize(400, 500)
     panel.show()
     qtbot.waitExposed(panel)
     formatted = []
-    original = gui.panels.data_panel.format_cell
+    original = gui.panels.sample_table.format_cell
     monkeypatch.setattr(
-        gui.panels.data_panel, "format_cell", lambda value: formatted.append(value) or original(value)
+        gui.panels.sample_table, "format_cell", lambda value: formatted.append(value) or original(value)
     )
     panel.set_dataset(make_preset("moons", 2000, 0.1, 1))
     panel.table.grab()  # paints what is on screen

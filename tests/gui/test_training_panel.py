@@ -360,3 +360,24 @@ def test_why_train_is_off_shows_under_the_buttons(qtbot, panel):
     assert panel.hint_label.text() == "Learning rate must be a number from 0.00001 to 100"
     type_into(qtbot, panel.learning_rate_spin, "0.1")
     assert panel.hint_label.isHidden()
+
+
+def test_controls_hold_the_key_fields_a_window_pins_and_the_panel_keeps_the_rest(panel):
+    """What a learner reaches for during a run is in `controls`, so a window can keep it in sight."""
+    pinned = (
+        panel.learning_rate_spin,
+        panel.find_rate_button,
+        panel.zero_grad_check,
+        panel.zero_grad_warning,
+        panel.train_button,
+        panel.pause_button,
+        panel.step_button,
+        panel.reset_button,
+        panel.progress_bar,
+        panel.hint_label,
+    )
+    for widget in pinned:
+        assert panel.controls.isAncestorOf(widget), widget
+    for widget in (panel.steps_spin, panel.batch_spin, panel.loss_combo, panel.l2_spin, panel.decay_check):
+        assert not panel.controls.isAncestorOf(widget) and panel.isAncestorOf(widget), widget
+    assert not panel.controls.isAncestorOf(panel.compiled_check)
