@@ -23,6 +23,7 @@ SYSTEM_PACKAGES=(
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 xvfb xauth
+  desktop-file-utils  # checks the .desktop entry `install-desktop` writes (a test runs it)
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv
