@@ -30,12 +30,13 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import LogLocator, NullFormatter, PercentFormatter
-from matplotlib.transforms import Bbox
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
+from matplotlib.transforms import Bbox, offset_copy
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.files import atomic_write_bytes, atomic_write_text
 from engine.run_history import MAX_RUNS, Run, RunHistory
+from gui.views.axis_limits import HEADROOM, grown, linear_fit, log_fit, set_limits
 from gui.widgets.blit_canvas import BlitCanvas
 
 __all__ = ["EARLIER_ALPHA", "EMPTY_HINT", "MAX_RUNS", "LossPlot", "RunLines"]
@@ -53,12 +54,12 @@ GRID_COLOR = "#e3e3e3"
 HEIGHT_RATIOS = (5, 3, 2)
 # margins in pixels, set on every resize: a fixed layout keeps live redraws cheap
 # (a constrained layout would cost about as much as the drawing itself, on every frame);
-# the left one holds log tick labels (10⁻¹) and the gradient norm's two-line label beside them
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 84, 14, 18, 44, 12
-# while a run is live, limits only grow, and by this much more than the data needs (a fraction of
-# the span, or a factor on a log axis), so that most updates leave them alone and can be blitted
-HEADROOM = 0.2
-LOG_HEADROOM = 4.0
+# the left one holds tick labels and the gradient norm's two-line label beside them
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 88, 14, 18, 44, 12
+# the axis labels stay where they are put, aligned, clear of the widest tick labels ("100%"):
+# matplotlib would place each one after measuring every tick label of the three axes, on every
+# full draw, a third of its time
+YLABEL_OFFSET_PT, XLABEL_OFFSET_PT = 37, 20
 EMPTY_LOG_LIMITS = (1e-3, 1.0)  # a log loss axis with nothing positive to show
 EMPTY_NORM_LIMITS = (1e-2, 1e2)
 
@@ -145,7 +146,9 @@ class LossPlot(QWidget):
         norm.set_ylabel(GRAD_NORM_LABEL, fontsize=9)
         norm.set_yscale("log", nonpositive="clip")  # a norm of exactly 0 plunges to the bottom edge
         norm.yaxis.set_major_locator(LogLocator(numticks=5))  # a few decades: readable in a low panel
-        norm.yaxis.set_minor_formatter(NullFormatter())
+        norm.yaxis.set_minor_locator(NullLocator())
+        # 0.01, 0.1, 1, 10: plain numbers read at a glance (and need no mathtext, slow to draw)
+        norm.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
         norm.set_ylim(*EMPTY_NORM_LIMITS)
         for ax in (self.loss_axes, self.grad_norm_axes):
             ax.tick_params(labelbottom=False)
@@ -154,7 +157,13 @@ class LossPlot(QWidget):
         self.accuracy_axes.set_ylim(-0.03, 1.03)
         self.accuracy_axes.set_yticks([0.0, 0.5, 1.0])
         self.accuracy_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-        self.figure.align_ylabels([self.loss_axes, self.grad_norm_axes, self.accuracy_axes])
+        for ax in (self.loss_axes, self.grad_norm_axes, self.accuracy_axes):
+            left_of_axes = offset_copy(ax.transAxes, self.figure, x=-YLABEL_OFFSET_PT, units="points")
+            ax.yaxis.set_label_coords(0.0, 0.5, transform=left_of_axes)
+        below_axes = offset_copy(
+            self.accuracy_axes.transAxes, self.figure, y=-XLABEL_OFFSET_PT, units="points"
+        )
+        self.accuracy_axes.xaxis.set_label_coords(0.5, 0.0, transform=below_axes)
 
     def _build_toolbar(self) -> None:
         self.log_checkbox = QCheckBox("Log scale")
@@ -352,8 +361,8 @@ class LossPlot(QWidget):
             limits = self._live_limits = self._grown_limits(limits, current.total_steps, bool(shown))
         else:
             self._live_limits = None
-        _set_limits(ax, limits.x, limits.loss)
-        _set_limits(self.grad_norm_axes, None, limits.grad_norm)
+        set_limits(ax, limits.x, limits.loss)
+        set_limits(self.grad_norm_axes, None, limits.grad_norm)
 
     def _fitted_limits(self, shown: list[Run]) -> _Limits:
         """The limits that fit the data (None for a y axis with no finite value: keep it as it is)."""
@@ -364,8 +373,8 @@ class LossPlot(QWidget):
         xlim = (min(0, first_step), max(last_step, first_step + 1))
         losses = [v for run in shown for v in run.losses if math.isfinite(v)]
         norms = [v for run in shown for v in run.grad_norms if math.isfinite(v)]
-        loss = _log_fit(losses, EMPTY_LOG_LIMITS) if self._log_scale else _linear_fit(losses)
-        return _Limits(xlim, loss, _log_fit(norms, EMPTY_NORM_LIMITS))
+        loss = log_fit(losses, EMPTY_LOG_LIMITS) if self._log_scale else linear_fit(losses)
+        return _Limits(xlim, loss, log_fit(norms, EMPTY_NORM_LIMITS))
 
     def _grown_limits(self, fitted: _Limits, total_steps: int | None, any_shown: bool) -> _Limits:
         """Live limits: the last ones, grown (with headroom) only where the fitted ones go past them."""
@@ -386,8 +395,8 @@ class LossPlot(QWidget):
             x1 = xlim[1] + max(1.0, HEADROOM * (xlim[1] - x0))
         return _Limits(
             (x0, x1),
-            _grown(last.loss, fitted.loss, log=self._log_scale),
-            _grown(last.grad_norm, fitted.grad_norm, log=True),
+            grown(last.loss, fitted.loss, log=self._log_scale),
+            grown(last.grad_norm, fitted.grad_norm, log=True),
         )
 
     # ------------------------------------------------------------ blitting
@@ -438,49 +447,3 @@ def _show_run(lines: RunLines, run: Run) -> None:
         color = EARLIER_COLORS[run.earlier_index % len(EARLIER_COLORS)]
         for line in lines.all:
             line.set(color=color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)
-
-
-def _linear_fit(values: list[float]) -> tuple | None:
-    """From 0 (or the lowest value, if below) to a little above the highest."""
-    if not values:
-        return None
-    top = max(values)
-    return min(0.0, min(values)), (top * 1.05 if top > 0 else 1.0)
-
-
-def _log_fit(values: list[float], empty: tuple) -> tuple | None:
-    """Half the lowest positive value to twice the highest; a 0 is drawn at the bottom edge
-    (hinge loss does reach exactly 0), and with nothing positive the axis shows `empty`."""
-    if not values:
-        return None
-    top = max(values)
-    if top <= 0:
-        return empty
-    return min(v for v in values if v > 0) / 2, top * 2
-
-
-def _grown(last: tuple, fitted: tuple | None, log: bool) -> tuple:
-    """`last` y limits, grown past `fitted` with headroom where the data left them."""
-    if fitted is None:
-        return last
-    y0, y1 = last
-    if log:
-        if fitted[0] < y0:
-            y0 = fitted[0] / LOG_HEADROOM
-        if fitted[1] > y1:
-            y1 = fitted[1] * LOG_HEADROOM
-        return y0, y1
-    span = max(fitted[1], y1) - min(fitted[0], y0)
-    if fitted[0] < y0:
-        y0 = fitted[0] - HEADROOM * span
-    if fitted[1] > y1:
-        y1 = fitted[1] + HEADROOM * span
-    return y0, y1
-
-
-def _set_limits(ax, xlim: tuple | None, ylim: tuple | None) -> None:
-    """Set limits only if they changed (setting them costs callbacks and marks the axes stale)."""
-    if xlim is not None and tuple(ax.get_xlim()) != tuple(xlim):
-        ax.set_xlim(*xlim)
-    if ylim is not None and tuple(ax.get_ylim()) != tuple(ylim):
-        ax.set_ylim(*ylim)
