@@ -9,6 +9,11 @@ from __future__ import annotations
 # axis, a factor on a log axis
 HEADROOM = 0.2
 LOG_HEADROOM = 4.0
+# no limit goes past these: a finite loss or norm of 1e308 (a run about to diverge, or a
+# session file) must not make an infinite limit, nor a tiny one a log limit of 0 (and log
+# ticks are computed a few decades past the limits: 1e300 would overflow there)
+LARGEST = 1e200
+SMALLEST_LOG = 1e-200
 
 
 def linear_fit(values: list[float]) -> tuple | None:
@@ -16,7 +21,7 @@ def linear_fit(values: list[float]) -> tuple | None:
     if not values:
         return None
     top = max(values)
-    return min(0.0, min(values)), (top * 1.05 if top > 0 else 1.0)
+    return _bounded((min(0.0, min(values)), (top * 1.05 if top > 0 else 1.0)), log=False)
 
 
 def log_fit(values: list[float], empty: tuple) -> tuple | None:
@@ -27,7 +32,7 @@ def log_fit(values: list[float], empty: tuple) -> tuple | None:
     top = max(values)
     if top <= 0:
         return empty
-    return min(v for v in values if v > 0) / 2, top * 2
+    return _bounded((min(v for v in values if v > 0) / 2, top * 2), log=True)
 
 
 def grown(last: tuple, fitted: tuple | None, log: bool) -> tuple:
@@ -40,13 +45,22 @@ def grown(last: tuple, fitted: tuple | None, log: bool) -> tuple:
             y0 = fitted[0] / LOG_HEADROOM
         if fitted[1] > y1:
             y1 = fitted[1] * LOG_HEADROOM
-        return y0, y1
+        return _bounded((y0, y1), log=True)
     span = max(fitted[1], y1) - min(fitted[0], y0)
     if fitted[0] < y0:
         y0 = fitted[0] - HEADROOM * span
     if fitted[1] > y1:
         y1 = fitted[1] + HEADROOM * span
-    return y0, y1
+    return _bounded((y0, y1), log=False)
+
+
+def _bounded(limits: tuple, log: bool) -> tuple:
+    """`limits` kept within what an axis can show: finite, and above 0 on a log axis."""
+    low, high = limits
+    if log:
+        low, high = max(low, SMALLEST_LOG), min(max(high, LOG_HEADROOM * SMALLEST_LOG), LARGEST)
+        return (low if low < high else high / LOG_HEADROOM), high
+    return max(low, -LARGEST), min(high, LARGEST)
 
 
 def set_limits(ax, xlim: tuple | None, ylim: tuple | None) -> None:
