@@ -1,87 +1,103 @@
-"""The Loss tab: loss (and accuracy) per step, live, with earlier runs kept as faded curves.
+"""The Loss tab: loss, gradient norm and accuracy per step, live, with earlier runs kept faded.
+
+The runs themselves (their points, which one is current, the CSV) live in
+engine/run_history.py; this view keeps only the matplotlib artists that draw them, three
+lines per run, and makes them show the history again after every change.
 
 Live updates only move data into existing artists (`set_data`): the training thread holds
 the GIL most of the time, so every redraw the GUI thread does must stay light. While a run
-is live its limits rarely change (the step axis spans the run's expected steps, the loss axis
-only grows, with headroom), and updates that leave them alone are blitted: every full draw
-keeps a copy of the figure without the current run's two lines and the legend above them,
-and an update restores that copy, draws only those artists and repaints the axes: a few
-milliseconds instead of a full draw of ticks, labels, legend and the earlier runs. Anything
-else that changes (limits, scale, legend, messages, runs, size) asks for a full draw, which
-takes a new copy. When the run reaches its expected steps the limits fit the data again.
+is live its limits rarely change (the step axis spans the run's expected steps, the loss and
+norm axes only grow, with headroom), and updates that leave them alone are blitted: every
+full draw keeps a copy of the figure without the current run's three lines and the legend
+above them, and an update restores that copy, draws only those artists and repaints the
+axes: a few milliseconds instead of a full draw of ticks, labels, legend and the earlier
+runs. Anything else that changes (limits, scale, legend, messages, runs, size) asks for a
+full draw, which takes a new copy. When the run reaches its expected steps the limits fit
+the data again.
 
 That full draw is made in the canvas's render thread (gui/widgets/blit_canvas.py): 40-50 ms of text
 and ticks here, more than 100 ms on a slower CPU, that the window no longer waits for. While
-the thread draws, the runs' data still grows, but no artist changes: `_refresh` holds the
+the thread draws, the history still grows, but no artist changes: `_refresh` holds the
 change back and makes it when the canvas says `rendered`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
-from matplotlib.transforms import Bbox
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
+from matplotlib.transforms import Bbox, offset_copy
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.files import atomic_write_bytes, atomic_write_text
+from engine.run_history import MAX_RUNS, Run, RunHistory
+from gui.views.axis_limits import HEADROOM, grown, linear_fit, log_fit, set_limits
 from gui.widgets.blit_canvas import BlitCanvas
 
-MAX_RUNS = 6  # the current run and up to five earlier ones
+__all__ = ["EARLIER_ALPHA", "EMPTY_HINT", "MAX_RUNS", "LossPlot", "RunLines"]
+
 EMPTY_HINT = "Press Train to watch the loss fall"
 NO_ACCURACY = "No accuracy: the targets are not all +1 / −1"
+NO_GRAD_NORM = "No gradient norm: this run's history did not record it"
+GRAD_NORM_LABEL = "gradient norm\n‖∇‖ (log)"
 CURRENT_COLOR = "#1f5fbf"
 # earlier runs, faded; none of them is the current run's blue
 EARLIER_COLORS = ("#e8710a", "#2e8b3a", "#8e44ad", "#c0392b", "#16a2a8", "#7f5539")
 EARLIER_ALPHA = 0.35
 GRID_COLOR = "#e3e3e3"
+# the loss gets most of the height, then the gradient norm, then the accuracy
+HEIGHT_RATIOS = (5, 3, 2)
 # margins in pixels, set on every resize: a fixed layout keeps live redraws cheap
-# (a constrained layout would cost about as much as the drawing itself, on every frame)
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 66, 14, 18, 44, 12
-# while a run is live, limits only grow, and by this much more than the data needs (a fraction of
-# the span, or a factor on a log axis), so that most updates leave them alone and can be blitted
-HEADROOM = 0.2
-LOG_HEADROOM = 4.0
+# (a constrained layout would cost about as much as the drawing itself, on every frame);
+# the left one holds tick labels and the gradient norm's two-line label beside them
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 88, 14, 18, 44, 12
+# the axis labels stay where they are put, aligned, clear of the widest tick labels ("100%"):
+# matplotlib would place each one after measuring every tick label of the three axes, on every
+# full draw, a third of its time
+YLABEL_OFFSET_PT, XLABEL_OFFSET_PT = 37, 20
+EMPTY_LOG_LIMITS = (1e-3, 1.0)  # a log loss axis with nothing positive to show
+EMPTY_NORM_LIMITS = (1e-2, 1e2)
+
+
+@dataclass(eq=False)
+class RunLines:
+    """The three lines that draw one run, and what of the run they show."""
+
+    loss: Line2D
+    grad_norm: Line2D
+    accuracy: Line2D
+    revision: int = -1  # the run's revision whose points they hold
+    earlier_index: int | None = None  # and whether they are styled as an earlier run
+
+    @property
+    def all(self) -> tuple[Line2D, Line2D, Line2D]:
+        return (self.loss, self.grad_norm, self.accuracy)
 
 
 @dataclass
-class Run:
-    """One training run's history and the two lines that draw it."""
+class _Limits:
+    """The step axis and the two y axes that follow the data (accuracy's is fixed)."""
 
-    label: str
-    steps: list[int] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
-    accuracies: list[float | None] = field(default_factory=list)
-    loss_line: Line2D | None = field(default=None, repr=False)
-    accuracy_line: Line2D | None = field(default=None, repr=False)
-    total_steps: int | None = None  # the steps the run is expected to take, if known
-    earlier_color: str | None = None  # set once it is an earlier run, drawn faded in this colour
-    lines_stale: bool = field(default=True, repr=False)  # its points are not in its lines yet
-
-    @property
-    def has_accuracy(self) -> bool:
-        return any(a is not None for a in self.accuracies)
-
-    @property
-    def finished(self) -> bool:
-        return self.total_steps is not None and bool(self.steps) and self.steps[-1] >= self.total_steps
+    x: tuple
+    loss: tuple | None  # None: keep what the axis has (no finite loss yet)
+    grad_norm: tuple | None
 
 
 class LossPlot(QWidget):
-    """Loss on top (about 70% of the height), accuracy below, sharing the step axis."""
+    """Loss on top, the gradient norm below it, accuracy at the bottom, sharing the step axis."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._runs: list[Run] = []
-        self._earlier_count = 0  # earlier runs so far: picks each one's colour, which never changes
+        self.history = RunHistory()
+        self._lines: dict[Run, RunLines] = {}  # every run whose lines are in the figure
+        self._current_lines: RunLines | None = None  # the current run's, as last synced
         self._log_scale = False
-        self._live_limits: tuple | None = None  # (xlim, ylim) of the live run, which only grow
+        self._live_limits: _Limits | None = None  # the live run's limits, which only grow
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
         # While a run is live, only its lines (and the legend above them) change
@@ -93,40 +109,63 @@ class LossPlot(QWidget):
             self._overlay_artists,
             render_in_thread=True,
         )
-        self._dropped: list[Run] = []  # runs gone from the plot whose lines are still in it
         self._held_back = False  # a change came while the render thread drew the figure
         self.canvas.rendered.connect(self._on_canvas_rendered)
-        self.canvas.setMinimumSize(240, 200)
-        self.loss_axes, self.accuracy_axes = self.figure.subplots(
-            2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 3]}
+        self.canvas.setMinimumSize(240, 260)
+        self.loss_axes, self.grad_norm_axes, self.accuracy_axes = self.figure.subplots(
+            3, 1, sharex=True, gridspec_kw={"height_ratios": HEIGHT_RATIOS}
         )
-        for ax in (self.loss_axes, self.accuracy_axes):
-            ax.grid(True, color=GRID_COLOR, linewidth=0.8)
-            ax.set_axisbelow(True)
-            ax.tick_params(labelsize=9)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
+        self._style_axes()
         self._apply_margins()
         self.canvas.mpl_connect("resize_event", self._apply_margins)
-        self.loss_axes.set_ylabel("loss", fontsize=10)
-        self.loss_axes.tick_params(labelbottom=False)
-        self.accuracy_axes.set_ylabel("accuracy", fontsize=10)
-        self.accuracy_axes.set_xlabel("step", fontsize=10)
-        self.accuracy_axes.set_ylim(-0.03, 1.03)
-        self.accuracy_axes.set_yticks([0.0, 0.5, 1.0])
-        self.accuracy_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-        self.loss_axes.set_xlim(0, 10)
-        self.loss_axes.set_ylim(0, 1)
         text_style = {"ha": "center", "va": "center", "fontsize": 11, "color": "#777777"}
         self._empty_text = self.loss_axes.text(
             0.5, 0.5, EMPTY_HINT, transform=self.loss_axes.transAxes, **text_style
+        )
+        self._no_grad_norm_text = self.grad_norm_axes.text(
+            0.5, 0.5, NO_GRAD_NORM, transform=self.grad_norm_axes.transAxes, visible=False, **text_style
         )
         self._no_accuracy_text = self.accuracy_axes.text(
             0.5, 0.5, NO_ACCURACY, transform=self.accuracy_axes.transAxes, visible=False, **text_style
         )
         self._legend = None
         self._legend_key: list[tuple] = []  # what the legend shows, to rebuild it only on change
+        self._build_toolbar()
 
+    def _style_axes(self) -> None:
+        for ax in (self.loss_axes, self.grad_norm_axes, self.accuracy_axes):
+            ax.grid(True, color=GRID_COLOR, linewidth=0.8)
+            ax.set_axisbelow(True)
+            ax.tick_params(labelsize=9)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        self.loss_axes.set_ylabel("loss", fontsize=10)
+        self.loss_axes.set_xlim(0, 10)
+        self.loss_axes.set_ylim(0, 1)
+        norm = self.grad_norm_axes
+        norm.set_ylabel(GRAD_NORM_LABEL, fontsize=9)
+        norm.set_yscale("log", nonpositive="clip")  # a norm of exactly 0 plunges to the bottom edge
+        norm.yaxis.set_major_locator(LogLocator(numticks=5))  # a few decades: readable in a low panel
+        norm.yaxis.set_minor_locator(NullLocator())
+        # 0.01, 0.1, 1, 10: plain numbers read at a glance (and need no mathtext, slow to draw)
+        norm.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+        norm.set_ylim(*EMPTY_NORM_LIMITS)
+        for ax in (self.loss_axes, self.grad_norm_axes):
+            ax.tick_params(labelbottom=False)
+        self.accuracy_axes.set_ylabel("accuracy", fontsize=10)
+        self.accuracy_axes.set_xlabel("step", fontsize=10)
+        self.accuracy_axes.set_ylim(-0.03, 1.03)
+        self.accuracy_axes.set_yticks([0.0, 0.5, 1.0])
+        self.accuracy_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        for ax in (self.loss_axes, self.grad_norm_axes, self.accuracy_axes):
+            left_of_axes = offset_copy(ax.transAxes, self.figure, x=-YLABEL_OFFSET_PT, units="points")
+            ax.yaxis.set_label_coords(0.0, 0.5, transform=left_of_axes)
+        below_axes = offset_copy(
+            self.accuracy_axes.transAxes, self.figure, y=-XLABEL_OFFSET_PT, units="points"
+        )
+        self.accuracy_axes.xaxis.set_label_coords(0.5, 0.0, transform=below_axes)
+
+    def _build_toolbar(self) -> None:
         self.log_checkbox = QCheckBox("Log scale")
         self.log_checkbox.setToolTip("Show the loss on a logarithmic axis: small losses stay readable")
         self.log_checkbox.toggled.connect(self._on_log_checkbox_toggled)
@@ -150,56 +189,35 @@ class LossPlot(QWidget):
     @property
     def runs(self) -> list[Run]:
         """Earlier runs, oldest first, then the current run."""
-        return list(self._runs)
+        return self.history.runs
+
+    def lines_of(self, run: Run) -> RunLines:
+        """The lines that draw `run` (KeyError if it is not shown)."""
+        return self._lines[run]
 
     def start_run(self, label: str, total_steps: int | None = None) -> None:
         """Begin a new current run; the old current run (if it has points) becomes a faded earlier run.
 
         `total_steps`, the steps the run is expected to take, fixes the step axis while it runs."""
-        total_steps = int(total_steps) if total_steps is not None and total_steps > 0 else None
+        self.history.start_run(label, total_steps)
         self._live_limits = None
-        current = self._current()
-        if current is not None and not current.steps:  # an empty run is not worth keeping: reuse it
-            current.label = label
-            current.total_steps = total_steps
-            self._refresh()
-            return
-        if current is not None:
-            current.earlier_color = EARLIER_COLORS[self._earlier_count % len(EARLIER_COLORS)]
-            current.lines_stale = True
-            self._earlier_count += 1
-        self._runs.append(Run(label, total_steps=total_steps))
-        while len(self._runs) > MAX_RUNS:
-            self._dropped.append(self._runs.pop(0))
         self._refresh()
 
     def add_results(self, results: list) -> None:
-        """Append results (anything with .step, .loss, .accuracy) to the current run and redraw."""
-        if not results:
-            return
-        run = self._current() or self._start_unnamed_run()
-        for r in results:
-            run.steps.append(int(r.step))
-            run.losses.append(float(r.loss))
-            run.accuracies.append(None if r.accuracy is None else float(r.accuracy))
-        run.lines_stale = True
-        self._refresh()
+        """Append results (anything with .step, .loss, .accuracy, .grad_norm) to the current run and redraw."""
+        if self.history.add_results(results) is not None:
+            self._refresh()
 
     def reset_current(self) -> None:
         """Forget the current run's points (earlier runs stay)."""
-        run = self._current()
-        if run is None:
+        if self.history.current is None:
             return
-        run.steps.clear()
-        run.losses.clear()
-        run.accuracies.clear()
+        self.history.reset_current()
         self._live_limits = None
-        run.lines_stale = True
         self._refresh()
 
     def clear_earlier_runs(self) -> None:
-        self._dropped += self._runs[:-1]
-        del self._runs[:-1]
+        self.history.clear_earlier()
         self._live_limits = None  # fit the current run alone
         self._refresh()
 
@@ -230,69 +248,56 @@ class LossPlot(QWidget):
         atomic_write_bytes(path, buffer.getvalue())
 
     def export_csv(self, path: str | os.PathLike) -> None:
-        """Write every run's history (run,label,step,loss,accuracy) atomically, floats at repr precision."""
+        """Write every run's history (run,label,step,loss,accuracy,grad_norm) atomically, floats at
+        repr precision."""
         atomic_write_text(path, self.csv_text())
 
     def csv_text(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["run", "label", "step", "loss", "accuracy"])
-        for number, run in enumerate(self._runs, 1):
-            for step, loss, acc in zip(run.steps, run.losses, run.accuracies):
-                writer.writerow([number, run.label, step, repr(loss), "" if acc is None else repr(acc)])
-        return out.getvalue()
+        return self.history.csv_text()
 
     # ------------------------------------------------------------ drawing
 
-    def _current(self) -> Run | None:
-        return self._runs[-1] if self._runs else None
-
-    def _start_unnamed_run(self) -> Run:
-        self.start_run(f"run {len(self._runs) + 1}")
-        return self._runs[-1]
-
     def _sync_lines(self) -> None:
-        """Make the lines show the runs: new runs get lines, earlier ones fade, dropped ones go."""
-        for run in self._dropped:
-            for line in (run.loss_line, run.accuracy_line):
-                if line is not None:
-                    line.remove()
-        self._dropped.clear()
-        for run in self._runs:
-            if run.loss_line is None:
-                style = {"color": CURRENT_COLOR, "linewidth": 2.0, "zorder": 3}
-                (run.loss_line,) = self.loss_axes.plot([], [], label=run.label, **style)
-                (run.accuracy_line,) = self.accuracy_axes.plot([], [], **style)
-            if run.lines_stale:
-                self._update_lines(run)
+        """Make the lines show the history: new runs get lines, earlier ones fade, dropped ones go."""
+        runs = self.history.runs
+        for run in [run for run in self._lines if run not in runs]:
+            for line in self._lines.pop(run).all:
+                line.remove()
+        for run in runs:
+            lines = self._lines.get(run) or self._add_lines(run)
+            if lines.revision != run.revision or lines.earlier_index != run.earlier_index:
+                _show_run(lines, run)
+        self._current_lines = self._lines[runs[-1]] if runs else None
 
-    def _update_lines(self, run: Run) -> None:
-        run.lines_stale = False
-        run.loss_line.set_data(run.steps, run.losses)
-        accuracies = [math.nan if a is None else a for a in run.accuracies]
-        run.accuracy_line.set_data(run.steps, accuracies)
-        if run.earlier_color is not None:
-            for line in (run.loss_line, run.accuracy_line):
-                line.set(color=run.earlier_color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)
+    def _add_lines(self, run: Run) -> RunLines:
+        style = {"color": CURRENT_COLOR, "linewidth": 2.0, "zorder": 3}
+        (loss,) = self.loss_axes.plot([], [], label=run.label, **style)
+        (grad_norm,) = self.grad_norm_axes.plot([], [], **style)
+        (accuracy,) = self.accuracy_axes.plot([], [], **style)
+        lines = self._lines[run] = RunLines(loss, grad_norm, accuracy)
+        return lines
 
     def _apply_margins(self, _event: object = None) -> None:
         width, height = self.figure.bbox.width, self.figure.bbox.height
         if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
             return  # too small to lay out: keep the last layout
-        axes_height = height - MARGIN_TOP - MARGIN_BOTTOM - AXES_GAP
+        gaps = len(HEIGHT_RATIOS) - 1
+        axes_height = height - MARGIN_TOP - MARGIN_BOTTOM - gaps * AXES_GAP
         self.figure.subplots_adjust(
             left=MARGIN_LEFT / width,
             right=1 - MARGIN_RIGHT / width,
             top=1 - MARGIN_TOP / height,
             bottom=MARGIN_BOTTOM / height,
-            hspace=AXES_GAP / (axes_height / 2),  # the gap as a fraction of the mean axes height
+            # the gap as a fraction of the mean axes height
+            hspace=AXES_GAP / (axes_height / len(HEIGHT_RATIOS)),
         )
 
     def _on_log_checkbox_toggled(self, checked: bool) -> None:
         self.set_log_scale(checked)
 
     def _refresh_legend(self, shown: list[Run]) -> None:
-        key = [(id(run.loss_line), run.label, run.loss_line.get_color()) for run in shown]
+        lines = [self._lines[run].loss for run in shown]
+        key = [(id(line), run.label, line.get_color()) for run, line in zip(shown, lines)]
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -302,7 +307,7 @@ class LossPlot(QWidget):
         if not shown:
             return
         self._legend = self.loss_axes.legend(
-            [run.loss_line for run in shown],
+            lines,
             [run.label for run in shown],
             loc="upper right",
             fontsize=9,
@@ -318,17 +323,18 @@ class LossPlot(QWidget):
     def _refresh(self) -> None:
         """Legend, scales, limits and messages after the runs changed; then a blit if only the
         current run's lines changed, or else one draw_idle. Held back while the figure is being drawn."""
-        self.clear_button.setEnabled(len(self._runs) > 1)
+        self.clear_button.setEnabled(len(self.history.runs) > 1)
         if self.canvas.rendering:
             self._held_back = True
             return
         self._sync_lines()
-        shown = [run for run in self._runs if run.steps]
+        shown = [run for run in self.history.runs if run.steps]
         self._refresh_legend(shown)
         self._empty_text.set_visible(not shown)
-        current = self._current()
-        accuracy_missing = bool(current and current.steps and not current.has_accuracy)
-        self._no_accuracy_text.set_visible(accuracy_missing)
+        current = self.history.current
+        has_points = bool(current and current.steps)
+        self._no_accuracy_text.set_visible(has_points and not current.has_accuracy)
+        self._no_grad_norm_text.set_visible(has_points and not current.has_grad_norm)
         self._autoscale(shown)
         if not self._blit():
             self.canvas.draw_idle()
@@ -349,98 +355,81 @@ class LossPlot(QWidget):
                 ax.set_yscale("log", nonpositive="clip")
             else:
                 ax.set_yscale("linear")
-        xlim, ylim = self._fitted_limits(shown)
-        current = self._current()
+        limits = self._fitted_limits(shown)
+        current = self.history.current
         if current is not None and not current.finished:
-            xlim, ylim = self._live_limits = self._grown_limits(xlim, ylim, current.total_steps, bool(shown))
+            limits = self._live_limits = self._grown_limits(limits, current.total_steps, bool(shown))
         else:
             self._live_limits = None
-        _set_limits(ax, xlim, ylim)
+        set_limits(ax, limits.x, limits.loss)
+        set_limits(self.grad_norm_axes, None, limits.grad_norm)
 
-    def _fitted_limits(self, shown: list[Run]) -> tuple[tuple, tuple | None]:
-        """The step and loss limits that fit the data (None for the loss: keep it as it is)."""
+    def _fitted_limits(self, shown: list[Run]) -> _Limits:
+        """The limits that fit the data (None for a y axis with no finite value: keep it as it is)."""
         if not shown:
-            return (0, 10), ((1e-3, 1.0) if self._log_scale else (0.0, 1.0))
+            return _Limits((0, 10), EMPTY_LOG_LIMITS if self._log_scale else (0.0, 1.0), EMPTY_NORM_LIMITS)
         last_step = max(run.steps[-1] for run in shown)
         first_step = min(run.steps[0] for run in shown)
         xlim = (min(0, first_step), max(last_step, first_step + 1))
-        finite = [v for run in shown for v in run.losses if math.isfinite(v)]
-        if not finite:
-            return xlim, None
-        top = max(finite)
-        if self._log_scale:
-            if top <= 0:  # every loss is 0: nothing to put on a log axis yet
-                return xlim, (1e-3, 1.0)
-            low = min(v for v in finite if v > 0)
-            # a loss of exactly 0 (hinge loss does reach it) plunges to the bottom edge
-            return xlim, (low / 2, top * 2)
-        low = min(0.0, min(finite))
-        return xlim, (low, top * 1.05 if top > 0 else 1.0)
+        losses = [v for run in shown for v in run.losses if math.isfinite(v)]
+        norms = [v for run in shown for v in run.grad_norms if math.isfinite(v)]
+        loss = log_fit(losses, EMPTY_LOG_LIMITS) if self._log_scale else linear_fit(losses)
+        return _Limits(xlim, loss, log_fit(norms, EMPTY_NORM_LIMITS))
 
-    def _grown_limits(
-        self, xlim: tuple, ylim: tuple | None, total_steps: int | None, any_shown: bool
-    ) -> tuple[tuple, tuple]:
+    def _grown_limits(self, fitted: _Limits, total_steps: int | None, any_shown: bool) -> _Limits:
         """Live limits: the last ones, grown (with headroom) only where the fitted ones go past them."""
+        xlim = fitted.x
         if total_steps is not None:  # the whole run's width from the start (or earlier runs' if wider)
             xlim = (xlim[0], max(xlim[1], total_steps) if any_shown else total_steps)
-        if ylim is None:
-            ylim = self._live_limits[1] if self._live_limits else self.loss_axes.get_ylim()
-        if self._live_limits is None:
+        last = self._live_limits
+        if last is None:
             if total_steps is None:
                 xlim = (xlim[0], xlim[1] + max(1.0, HEADROOM * (xlim[1] - xlim[0])))
-            return xlim, ylim
-        (x0, x1), (y0, y1) = self._live_limits
+            loss = fitted.loss or tuple(self.loss_axes.get_ylim())
+            grad_norm = fitted.grad_norm or tuple(self.grad_norm_axes.get_ylim())
+            return _Limits(xlim, loss, grad_norm)
+        (x0, x1) = last.x
         if xlim[0] < x0:
             x0 = xlim[0]
         if xlim[1] > x1:
             x1 = xlim[1] + max(1.0, HEADROOM * (xlim[1] - x0))
-        if self._log_scale:
-            if ylim[0] < y0:
-                y0 = ylim[0] / LOG_HEADROOM
-            if ylim[1] > y1:
-                y1 = ylim[1] * LOG_HEADROOM
-        else:
-            span = max(ylim[1], y1) - min(ylim[0], y0)
-            if ylim[0] < y0:
-                y0 = ylim[0] - HEADROOM * span
-            if ylim[1] > y1:
-                y1 = ylim[1] + HEADROOM * span
-        return (x0, x1), (y0, y1)
+        return _Limits(
+            (x0, x1),
+            grown(last.loss, fitted.loss, log=self._log_scale),
+            grown(last.grad_norm, fitted.grad_norm, log=True),
+        )
 
     # ------------------------------------------------------------ blitting
 
     def _dynamic_artists(self) -> list:
         """What a live update redraws over the background, in drawing order: the current run's lines."""
-        current = self._current()
-        if current is None:
+        if self._current_lines is None:
             return []
-        return sorted((current.loss_line, current.accuracy_line), key=lambda a: a.get_zorder())
+        return sorted(self._current_lines.all, key=lambda a: a.get_zorder())
 
     def _overlay_artists(self) -> list:
         """The legend, which stays on top of the live lines and changes only with a full draw."""
-        return [] if self._legend is None or self._current() is None else [self._legend]
+        return [] if self._legend is None or self._current_lines is None else [self._legend]
 
     def _background_state(self) -> tuple:
         """Everything in the background that an update could change: if any of it differs from the
         last full draw, the background is stale."""
-        current = self._current()
+        axes = (self.loss_axes, self.grad_norm_axes, self.accuracy_axes)
+        texts = (self._empty_text, self._no_grad_norm_text, self._no_accuracy_text)
         return (
             self.loss_axes.get_xlim(),
-            self.loss_axes.get_ylim(),
             self.loss_axes.get_yscale(),
-            self.accuracy_axes.get_ylim(),
+            *(ax.get_ylim() for ax in axes),
             tuple(self._legend_key),
             id(self._legend),
-            self._empty_text.get_visible(),
-            self._no_accuracy_text.get_visible(),
-            tuple(map(id, self.loss_axes.lines)),
-            tuple(map(id, self.accuracy_axes.lines)),
-            None if current is None else id(current.loss_line),
+            *(text.get_visible() for text in texts),
+            *(tuple(map(id, ax.lines)) for ax in axes),
+            id(self._current_lines),
         )
 
     def _blit_box(self) -> Bbox:
-        # the lines' width can reach a little outside the axes boxes: both, padded, in one repaint
-        return Bbox.union([self.loss_axes.bbox, self.accuracy_axes.bbox]).padded(3)
+        # the lines' width can reach a little outside the axes boxes: all three, padded, in one repaint
+        return Bbox.union([self.loss_axes.bbox, self.grad_norm_axes.bbox, self.accuracy_axes.bbox]).padded(3)
 
     def _blit(self) -> bool:
         """Redraw only the current run's lines (and the legend) over the background; False if
@@ -448,9 +437,13 @@ class LossPlot(QWidget):
         return self.canvas.blit_changes()
 
 
-def _set_limits(ax, xlim: tuple, ylim: tuple | None) -> None:
-    """Set limits only if they changed (setting them costs callbacks and marks the axes stale)."""
-    if tuple(ax.get_xlim()) != tuple(xlim):
-        ax.set_xlim(*xlim)
-    if ylim is not None and tuple(ax.get_ylim()) != tuple(ylim):
-        ax.set_ylim(*ylim)
+def _show_run(lines: RunLines, run: Run) -> None:
+    """Put the run's points in its lines (NaN, a gap, where a value is missing); fade an earlier run."""
+    lines.revision, lines.earlier_index = run.revision, run.earlier_index
+    lines.loss.set_data(run.steps, run.losses)
+    lines.grad_norm.set_data(run.steps, run.grad_norms)
+    lines.accuracy.set_data(run.steps, [math.nan if a is None else a for a in run.accuracies])
+    if run.earlier_index is not None:
+        color = EARLIER_COLORS[run.earlier_index % len(EARLIER_COLORS)]
+        for line in lines.all:
+            line.set(color=color, alpha=EARLIER_ALPHA, linewidth=1.3, zorder=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import warnings
 
 import pytest
@@ -13,8 +14,8 @@ from engine.train import StepResult
 from gui.views.loss_plot import EARLIER_ALPHA, EMPTY_HINT, MAX_RUNS, LossPlot
 
 
-def result(step: int, loss: float, accuracy: float | None = 0.5) -> StepResult:
-    return StepResult(step=step, loss=loss, accuracy=accuracy, learning_rate=0.05, grad_norm=1.0)
+def result(step: int, loss: float, accuracy: float | None = 0.5, grad_norm: float = 1.0) -> StepResult:
+    return StepResult(step=step, loss=loss, accuracy=accuracy, learning_rate=0.05, grad_norm=grad_norm)
 
 
 @pytest.fixture
@@ -36,9 +37,9 @@ def test_results_go_into_the_current_runs_lines(plot):
     plot.add_results([result(3, 0.75, None)])
     run = plot.runs[-1]
     assert (run.steps, run.losses, run.accuracies) == ([1, 2, 3], [2.0, 1.5, 0.75], [0.25, 0.5, None])
-    assert list(run.loss_line.get_xdata()) == [1, 2, 3]
-    assert list(run.loss_line.get_ydata()) == [2.0, 1.5, 0.75]
-    accuracy = list(run.accuracy_line.get_ydata())
+    assert list(plot.lines_of(run).loss.get_xdata()) == [1, 2, 3]
+    assert list(plot.lines_of(run).loss.get_ydata()) == [2.0, 1.5, 0.75]
+    accuracy = list(plot.lines_of(run).accuracy.get_ydata())
     assert accuracy[:2] == [0.25, 0.5] and accuracy[2] != accuracy[2]  # None is drawn as a gap (NaN)
     # artists are updated in place, not plotted again
     assert len(plot.loss_axes.lines) == 1 and len(plot.accuracy_axes.lines) == 1
@@ -70,11 +71,11 @@ def test_a_new_run_keeps_the_previous_one_faded_with_its_label(plot):
     plot.add_results([result(1, 1.0), result(2, 0.9)])
     earlier, current = plot.runs
     assert earlier.label == "lr 0.05 · zero_grad on · sse" and earlier.losses == [1.0, 0.5]
-    assert earlier.loss_line.get_alpha() == pytest.approx(EARLIER_ALPHA)
-    assert earlier.accuracy_line.get_alpha() == pytest.approx(EARLIER_ALPHA)
-    assert current.loss_line.get_alpha() is None
-    assert earlier.loss_line.get_linewidth() < current.loss_line.get_linewidth()
-    assert earlier.loss_line.get_color() != current.loss_line.get_color()
+    assert plot.lines_of(earlier).loss.get_alpha() == pytest.approx(EARLIER_ALPHA)
+    assert plot.lines_of(earlier).accuracy.get_alpha() == pytest.approx(EARLIER_ALPHA)
+    assert plot.lines_of(current).loss.get_alpha() is None
+    assert plot.lines_of(earlier).loss.get_linewidth() < plot.lines_of(current).loss.get_linewidth()
+    assert plot.lines_of(earlier).loss.get_color() != plot.lines_of(current).loss.get_color()
     assert legend_texts(plot) == ["lr 0.05 · zero_grad on · sse", "lr 0.05 · zero_grad off · sse"]
     assert plot.clear_button.isEnabled()
 
@@ -83,7 +84,7 @@ def test_earlier_runs_get_distinct_colours(plot):
     for k in range(4):
         plot.start_run(f"run {k}")
         plot.add_results([result(1, 1.0)])
-    colours = [run.loss_line.get_color() for run in plot.runs]
+    colours = [plot.lines_of(run).loss.get_color() for run in plot.runs]
     assert len(set(colours)) == 4
 
 
@@ -113,7 +114,7 @@ def test_reset_current_keeps_earlier_runs(plot):
     plot.reset_current()
     earlier, current = plot.runs
     assert earlier.steps == [1] and current.steps == []
-    assert len(current.loss_line.get_xdata()) == 0
+    assert len(plot.lines_of(current).loss.get_xdata()) == 0
     assert legend_texts(plot) == ["a"]
 
 
@@ -174,23 +175,82 @@ def test_accuracy_message_when_the_run_has_none(plot):
     assert not message.get_visible()
 
 
+def test_the_gradient_norm_panel_overlays_runs_on_a_log_axis(plot):
+    plot.start_run("zero_grad on")
+    plot.add_results([result(s, 1.0 / s, 0.5, 2.0 / s) for s in range(1, 11)])
+    plot.start_run("zero_grad OFF")
+    plot.add_results([result(s, 1.0, 0.5, 2.0 * s) for s in range(1, 11)])
+    earlier, current = plot.runs
+    axes = plot.grad_norm_axes
+    assert axes.get_yscale() == "log" and plot.loss_axes.get_yscale() == "linear"
+    assert "gradient norm" in axes.get_ylabel() and "log" in axes.get_ylabel()
+    assert axes.get_shared_x_axes().joined(axes, plot.loss_axes)
+    assert list(plot.lines_of(current).grad_norm.get_ydata()) == [2.0 * s for s in range(1, 11)]
+    assert list(plot.lines_of(earlier).grad_norm.get_ydata()) == [2.0 / s for s in range(1, 11)]
+    faded, bold = plot.lines_of(earlier).grad_norm, plot.lines_of(current).grad_norm
+    assert faded.get_alpha() == pytest.approx(EARLIER_ALPHA) and bold.get_alpha() is None
+    assert faded.get_linewidth() < bold.get_linewidth()
+    assert faded.get_color() == plot.lines_of(earlier).loss.get_color() != bold.get_color()
+    low, high = axes.get_ylim()
+    assert 0 < low <= 0.2 and high >= 20.0
+    assert len(axes.lines) == 2
+
+
+def test_steps_without_a_gradient_norm_are_gaps_and_a_run_without_any_says_so(plot):
+    message = plot.grad_norm_axes.texts[0]
+    plot.start_run("mixed")
+    plot.add_results([result(1, 1.0, 0.5, 3.0), result(2, 0.9, 0.5, math.nan), result(3, 0.8, 0.5, 1.0)])
+    norms = list(plot.lines_of(plot.runs[-1]).grad_norm.get_ydata())
+    assert norms[0] == 3.0 and math.isnan(norms[1]) and norms[2] == 1.0
+    assert not message.get_visible()
+    plot.start_run("an old session")
+    plot.add_results([result(s, 1.0, 0.5, math.nan) for s in range(1, 4)])
+    assert message.get_visible() and "gradient norm" in message.get_text()
+    assert all(math.isfinite(v) and v > 0 for v in plot.grad_norm_axes.get_ylim())
+
+
+def test_panels_are_ordered_by_height_loss_then_norm_then_accuracy(plot, qtbot):
+    plot.resize(900, 560)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.canvas.draw()
+    heights = [ax.bbox.height for ax in (plot.loss_axes, plot.grad_norm_axes, plot.accuracy_axes)]
+    assert heights == sorted(heights, reverse=True) and heights[-1] > 60
+    tops = [ax.bbox.y1 for ax in (plot.loss_axes, plot.grad_norm_axes, plot.accuracy_axes)]
+    assert tops == sorted(tops, reverse=True)  # loss on top, accuracy at the bottom
+
+
+def test_a_zero_gradient_norm_draws_without_warnings(plot):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot.start_run("converged")
+        plot.add_results([result(1, 0.5, 0.5, 0.5), result(2, 0.0, 1.0, 0.0)])
+        plot.canvas.draw()
+    low, high = plot.grad_norm_axes.get_ylim()
+    assert 0 < low < 0.5 < high
+
+
 def test_export_csv_round_trips_at_repr_precision(plot, tmp_path):
     plot.start_run("lr 0.05 · zero_grad on · sse")
-    plot.add_results([result(1, 0.1 + 0.2, 1 / 3), result(2, 1e-300, None)])
+    plot.add_results([result(1, 0.1 + 0.2, 1 / 3, 0.7), result(2, 1e-300, None, 1 / 7)])
     plot.start_run('quote "and, comma"')
-    plot.add_results([result(1, 2 / 3, 0.0)])
+    plot.add_results([result(1, 2 / 3, 0.0, math.nan)])  # an older session's step: no norm recorded
     path = tmp_path / "loss.csv"
     plot.export_csv(path)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert rows[0] == ["run", "label", "step", "loss", "accuracy"]
+    assert rows[0] == ["run", "label", "step", "loss", "accuracy", "grad_norm"]
+
+    def number(cell: str) -> float | None:
+        return None if cell == "" else float(cell)
+
     parsed = [
-        (int(run), label, int(step), float(loss), None if acc == "" else float(acc))
-        for run, label, step, loss, acc in rows[1:]
+        (int(run), label, int(step), float(loss), number(acc), number(norm))
+        for run, label, step, loss, acc, norm in rows[1:]
     ]
     assert parsed == [
-        (1, "lr 0.05 · zero_grad on · sse", 1, 0.1 + 0.2, 1 / 3),
-        (1, "lr 0.05 · zero_grad on · sse", 2, 1e-300, None),
-        (2, 'quote "and, comma"', 1, 2 / 3, 0.0),
+        (1, "lr 0.05 · zero_grad on · sse", 1, 0.1 + 0.2, 1 / 3, 0.7),
+        (1, "lr 0.05 · zero_grad on · sse", 2, 1e-300, None, 1 / 7),
+        (2, 'quote "and, comma"', 1, 2 / 3, 0.0, None),
     ]
 
 
@@ -245,10 +305,10 @@ def live_plot(plot: LossPlot, qtbot, total_steps: int | None = 100) -> LossPlot:
     plot.show()
     qtbot.waitExposed(plot)
     plot.start_run("earlier", total_steps=total_steps)
-    plot.add_results([result(s, 2.0 / s, 0.5) for s in range(1, 101)])
+    plot.add_results([result(s, 2.0 / s, 0.5, 1.0 / s) for s in range(1, 101)])
     draws = plot.canvas.full_draws
     plot.start_run("current", total_steps=total_steps)
-    plot.add_results([result(s, 1.5 / s, 0.2) for s in range(1, 6)])
+    plot.add_results([result(s, 1.5 / s, 0.2, 0.5 + s / 10) for s in range(1, 6)])
     # the draw_idle those asked for (one, however many asked): a full draw, which keeps the background
     qtbot.waitUntil(lambda: plot.canvas.full_draws > draws)
     return plot
@@ -260,12 +320,13 @@ def test_updates_within_the_limits_are_blitted_and_match_a_full_draw(plot, qtbot
     limits = plot.loss_axes.get_xlim(), plot.loss_axes.get_ylim()
     drawn = []
     plot.canvas.mpl_connect("draw_event", drawn.append)
-    for s in range(6, 30, 6):
-        plot.add_results([result(k, 1.5 / k, min(1.0, k / 30)) for k in range(s, s + 6)])
+    for s in range(6, 30, 6):  # the gradient norm creeps up within its axis: blitted too
+        plot.add_results([result(k, 1.5 / k, min(1.0, k / 30), 0.5 + k / 100) for k in range(s, s + 6)])
         QApplication.processEvents()  # a draw_idle, had one been asked for, happens here
     assert plot.canvas.full_draws == draws_before  # no full draw...
     assert len(drawn) == 4  # ...but listeners (the main window) hear of every update
     assert (plot.loss_axes.get_xlim(), plot.loss_axes.get_ylim()) == limits
+    assert list(plot.lines_of(plot.runs[-1]).grad_norm.get_xdata()) == list(range(1, 30))
     blitted = rgba(plot)
     plot.canvas.draw()
     assert plot.canvas.full_draws == draws_before + 1
@@ -338,6 +399,20 @@ def test_log_limits_grow_by_a_factor(plot, qtbot):
     assert 0 < new_low < low / 10 and new_high == high
 
 
+def test_gradient_norm_limits_grow_by_a_factor_while_live_and_fit_when_done(plot, qtbot):
+    live_plot(plot, qtbot)
+    low, high = plot.grad_norm_axes.get_ylim()
+    loss_limits = plot.loss_axes.get_ylim()
+    plot.add_results([result(6, 0.2, 0.5, high * 3)])  # the norm without zero_grad: growing
+    new_low, new_high = plot.grad_norm_axes.get_ylim()
+    assert new_low == low and new_high >= high * 3 * 4  # grown past the point by a factor
+    assert plot.loss_axes.get_ylim() == loss_limits  # the loss axis did not move for it
+    plot.add_results([result(7, 0.2, 0.5, low / 10)])
+    assert plot.grad_norm_axes.get_ylim()[0] < low / 10
+    plot.add_results([result(s, 0.1, 0.5, 1.0) for s in range(8, 101)])  # done: fit the data
+    assert plot.grad_norm_axes.get_ylim() == pytest.approx((low / 10 / 2, high * 3 * 2))
+
+
 def test_step_axis_spans_the_expected_steps_and_fits_the_data_when_done(plot, qtbot):
     plot.start_run("a", total_steps=50)
     assert plot.loss_axes.get_xlim() == (0, 50)
@@ -365,7 +440,7 @@ def test_nothing_stays_animated_and_export_after_blits_shows_the_lines(plot, qtb
     for s in range(6, 40, 5):
         plot.add_results([result(k, 1.5 / k, 0.9) for k in range(s, s + 5)])
     current = plot.runs[-1]
-    assert not any(a.get_animated() for a in (current.loss_line, current.accuracy_line, plot._legend))
+    assert not any(a.get_animated() for a in (*plot.lines_of(current).all, plot._legend))
     path = tmp_path / "loss.png"
     plot.export_png(path)
     image = imread(path)[..., :3]
@@ -401,13 +476,13 @@ def test_results_that_come_while_the_thread_draws_are_held_back_then_shown(plot,
     plot.set_log_scale(True)  # a full draw
     qtbot.waitUntil(lambda: plot.canvas.rendering)
     current = plot.runs[-1]
-    before = list(current.loss_line.get_xdata())
+    before = list(plot.lines_of(current).loss.get_xdata())
     plot.add_results([result(6, 0.2, 0.6), result(7, 0.19, 0.7)])
     if plot.canvas.rendering:  # nothing in the figure changes under the thread
-        assert list(current.loss_line.get_xdata()) == before
+        assert list(plot.lines_of(current).loss.get_xdata()) == before
     assert current.steps[-2:] == [6, 7]  # the data is kept at once
     qtbot.waitUntil(lambda: not plot.canvas.rendering)
-    assert list(current.loss_line.get_xdata())[-2:] == [6, 7]
+    assert list(plot.lines_of(current).loss.get_xdata())[-2:] == [6, 7]
     assert plot.loss_axes.get_yscale() == "log"
 
 
@@ -418,5 +493,5 @@ def test_export_while_the_thread_draws_shows_every_result(plot, qtbot, tmp_path)
     plot.add_results([result(s, 1.0 / s) for s in range(1, 30)])
     plot.export_png(tmp_path / "loss.png")
     assert not plot.canvas.rendering
-    assert list(plot.runs[-1].loss_line.get_xdata()) == list(range(1, 30))
+    assert list(plot.lines_of(plot.runs[-1]).loss.get_xdata()) == list(range(1, 30))
     assert legend_texts(plot) == ["earlier", "current", "third"]

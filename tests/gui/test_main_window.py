@@ -1,6 +1,7 @@
 """The whole window driven as a user would: pick data, shape the model, train, break it, export."""
 
 import math
+import statistics
 from pathlib import Path
 
 import pytest
@@ -349,6 +350,15 @@ def test_lesson_forgetting_zero_grad_lays_two_runs_over_each_other(window, qtbot
     assert on.losses[0] == off.losses[0]
     assert off.losses[-1] >= 10 * on.losses[-1]  # the damage is plain at the end
     assert window.tabs.currentWidget() is window.loss_plot
+    # the gradient norm says why: without zero_grad the grads pile up step after step
+    assert len(on.grad_norms) == len(off.grad_norms) == 300
+    assert statistics.median(off.grad_norms[-50:]) > 5 * statistics.median(off.grad_norms[:10])
+    assert statistics.median(on.grad_norms[-50:]) < statistics.median(on.grad_norms[:10])
+    # and the loss tab draws both runs' norms, the last steps included
+    plot = window.loss_plot
+    qtbot.waitUntil(lambda: len(plot.lines_of(off).grad_norm.get_ydata()) == 300, timeout=TIMEOUT_MS)
+    assert list(plot.lines_of(off).grad_norm.get_ydata()) == off.grad_norms
+    assert list(plot.lines_of(on).grad_norm.get_ydata()) == on.grad_norms
 
 
 def test_lesson_overshooting_learning_rate(window, qtbot):

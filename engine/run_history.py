@@ -1,0 +1,171 @@
+"""The training runs the loss plot shows: each run's points, which run is current, and the CSV.
+
+The Loss tab (gui/views/loss_plot.py) draws these runs; this module only keeps them, with no
+Qt and no matplotlib, so that what is kept (at most MAX_RUNS runs, the oldest dropped first)
+and what is exported can be tested headless. A view learns what changed by comparing: a run
+it has not seen is new, a run it holds that is gone was dropped, a run whose `revision` moved
+has new points, and `earlier_index` says whether (and as which) a run became an earlier one.
+
+>>> history = RunHistory()
+>>> run = history.add_results([StepPoint(1, 0.5, None, 2.0)])  # no run yet: an unnamed one starts
+>>> run.label, run.grad_norms
+('run 1', [2.0])
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+MAX_RUNS = 6  # the current run and up to five earlier ones
+CSV_COLUMNS = ("run", "label", "step", "loss", "accuracy", "grad_norm")
+
+
+class StepLike(Protocol):
+    """What a run needs of one training step (engine.train.StepResult has it all)."""
+
+    step: int
+    loss: float
+    accuracy: float | None
+
+
+class StepPoint(NamedTuple):
+    """One step's numbers, for callers without a StepResult at hand."""
+
+    step: int
+    loss: float
+    accuracy: float | None = None
+    grad_norm: float = math.nan
+
+
+@dataclass(eq=False)  # compared by identity: a view keys its artists by the run
+class Run:
+    """One training run: its points in step order, and whether it is still the current run."""
+
+    label: str
+    total_steps: int | None = None  # the steps the run is expected to take, if known
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    accuracies: list[float | None] = field(default_factory=list)
+    # the length of the gradient each step used; NaN where it was not recorded (older sessions)
+    grad_norms: list[float] = field(default_factory=list)
+    # None while current; once earlier, how many runs became earlier before it (a view picks
+    # its faded colour by it, so that the colour never changes while the run is shown)
+    earlier_index: int | None = None
+    revision: int = 0  # moves whenever its points change: a view redraws the run then
+
+    @property
+    def is_current(self) -> bool:
+        return self.earlier_index is None
+
+    @property
+    def has_accuracy(self) -> bool:
+        return any(a is not None for a in self.accuracies)
+
+    @property
+    def has_grad_norm(self) -> bool:
+        return any(math.isfinite(n) for n in self.grad_norms)
+
+    @property
+    def finished(self) -> bool:
+        """It reached the steps it was expected to take."""
+        return self.total_steps is not None and bool(self.steps) and self.steps[-1] >= self.total_steps
+
+    def _append(self, result: StepLike) -> None:
+        self.steps.append(int(result.step))
+        self.losses.append(float(result.loss))
+        self.accuracies.append(None if result.accuracy is None else float(result.accuracy))
+        self.grad_norms.append(_grad_norm(result))
+
+    def _clear(self) -> None:
+        for points in (self.steps, self.losses, self.accuracies, self.grad_norms):
+            points.clear()
+        self.revision += 1
+
+
+def _grad_norm(result: StepLike) -> float:
+    """The step's gradient norm, or NaN (a gap) if it has none or it is not a length."""
+    norm = getattr(result, "grad_norm", math.nan)
+    try:
+        norm = float(norm)
+    except (TypeError, ValueError):
+        return math.nan
+    return norm if norm >= 0 else math.nan  # NaN >= 0 is False too
+
+
+class RunHistory:
+    """Earlier runs, oldest first, then the current run; at most `max_runs` of them."""
+
+    def __init__(self, max_runs: int = MAX_RUNS) -> None:
+        if max_runs < 1:
+            raise ValueError("a history keeps at least the current run")
+        self._max_runs = max_runs
+        self._runs: list[Run] = []
+        self._earlier_count = 0  # runs that became earlier so far: each one's earlier_index
+
+    @property
+    def runs(self) -> list[Run]:
+        """Earlier runs, oldest first, then the current run (a copy of the list, not of the runs)."""
+        return list(self._runs)
+
+    @property
+    def current(self) -> Run | None:
+        return self._runs[-1] if self._runs else None
+
+    def start_run(self, label: str, total_steps: int | None = None) -> Run:
+        """Begin a new current run; the old one, if it has points, becomes an earlier run.
+
+        A current run without points is not worth keeping: it is renamed and reused instead."""
+        total_steps = int(total_steps) if total_steps is not None and total_steps > 0 else None
+        current = self.current
+        if current is not None and not current.steps:
+            current.label = label
+            current.total_steps = total_steps
+            return current
+        if current is not None:
+            current.earlier_index = self._earlier_count
+            self._earlier_count += 1
+        run = Run(label, total_steps=total_steps)
+        self._runs.append(run)
+        del self._runs[: -self._max_runs]  # the oldest go first
+        return run
+
+    def add_results(self, results: Iterable[StepLike]) -> Run | None:
+        """Append steps (anything with .step, .loss, .accuracy and maybe .grad_norm) to the
+        current run, starting an unnamed one if there is none; None if there were no steps."""
+        results = list(results)
+        if not results:
+            return None
+        run = self.current or self.start_run(f"run {len(self._runs) + 1}")
+        for result in results:
+            run._append(result)
+        run.revision += 1
+        return run
+
+    def reset_current(self) -> None:
+        """Forget the current run's points (earlier runs stay)."""
+        if self.current is not None:
+            self.current._clear()
+
+    def clear_earlier(self) -> None:
+        """Drop every earlier run; keep the current one."""
+        del self._runs[:-1]
+
+    def csv_text(self) -> str:
+        """Every run's points, one row per step (run, label, step, loss, accuracy, grad_norm),
+        floats at repr precision so that they read back exactly; an unknown value is empty."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for number, run in enumerate(self._runs, 1):
+            for step, loss, accuracy, norm in zip(run.steps, run.losses, run.accuracies, run.grad_norms):
+                writer.writerow([number, run.label, step, repr(loss), _cell(accuracy), _cell(norm)])
+        return out.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else repr(value)
