@@ -9,6 +9,19 @@ pytest_plugins = ["pytester"]  # tests/test_ci_policy.py runs pytest on small te
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _hypothesis_profiles() -> None:
+    """Under CI, property tests draw the same examples every run: a red CI means a change broke
+    something, never that a new random draw found an old weakness (developers still explore)."""
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, database=None)
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()
+
+
 def running_in_ci() -> bool:
     """True when the CI variable says so (GitHub Actions, GitLab and most others set CI=true)."""
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
