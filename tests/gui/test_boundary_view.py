@@ -11,7 +11,8 @@ from matplotlib.contour import ContourSet
 from engine.data import Dataset, lecture, moons
 from engine.nn import MLP
 from engine.weights import LayerWeights, ModelWeights
-from gui.views.boundary_view import GRID_SIZE, POSITIVE_COLOR, BoundaryView, predict_grid
+from gui.views.boundary_picture import GRID_SIZE, predict_grid
+from gui.views.boundary_view import POSITIVE_COLOR, BoundaryView
 
 
 @pytest.fixture
