@@ -64,6 +64,7 @@ class BoundaryView(QWidget):
         self._limits = DEFAULT_LIMITS
         self._weights: ModelWeights | None = None
         self._threshold = 0.0
+        self._neuron: tuple[int, int] | None = None  # (layer, index), 0-based: shown instead of the output
         self._grid: np.ndarray | None = None
         self._grid_x = self._grid_y = np.zeros(0)
         self._image: OutputImage | None = None
@@ -173,10 +174,46 @@ class BoundaryView(QWidget):
         self._weights = weights
         self._threshold = float(threshold)
         self._request += 1
+        if self._neuron is not None and not _has_neuron(weights, self._neuron):
+            self._neuron = None  # another network: its neurons are not the hovered one
+            self.hint_label.setText(HINT)
         if background and weights is not None and self._is_2d and weights.inputs == 2:
             self._request_in_background(weights)
             return
         self._show_output(self._update_output)
+
+    def show_neuron(self, layer: int, index: int) -> None:
+        """Colour the plane by one neuron's output (layer and index 0-based) instead of the model's."""
+        self._set_neuron((layer, index))
+
+    def show_output(self) -> None:
+        """Back to the model's output."""
+        self._set_neuron(None)
+
+    @property
+    def shown_neuron(self) -> tuple[int, int] | None:
+        """(layer, index) of the neuron the plane shows, or None for the model's output."""
+        return self._neuron
+
+    def _set_neuron(self, neuron: tuple[int, int] | None) -> None:
+        if self._held_back(lambda: self._set_neuron(neuron)):
+            return
+        weights = self._weights
+        if neuron is not None and not _has_neuron(weights, neuron):
+            neuron = None
+        if neuron == self._neuron:
+            return
+        self._neuron = neuron
+        self.hint_label.setText(HINT if neuron is None else _neuron_hint(*neuron))
+        if weights is not None:
+            self.set_weights(weights, self._threshold, background=True)
+
+    def _shown_activation(self) -> tuple[str, float]:
+        """The activation of what the plane shows, and the level its line is drawn at."""
+        if self._neuron is None:
+            return self._weights.layers[-1].activation, self._threshold
+        activation = self._weights.layers[self._neuron[0]].activation
+        return activation, 0.5 if activation == "sigmoid" else 0.0
 
     def _show_output(self, update: Callable[[], None]) -> None:
         limits = self.axes.get_xlim(), self.axes.get_ylim()
@@ -188,12 +225,12 @@ class BoundaryView(QWidget):
         self.output_shown.emit()
 
     def _request_in_background(self, weights: ModelWeights) -> None:
-        request, limits = self._request, self._limits
-        activation, threshold = weights.layers[-1].activation, self._threshold
+        request, limits, neuron = self._request, self._limits, self._neuron
+        activation, threshold = self._shown_activation()
         box = pixel_box(self.axes, limits)
 
         def job() -> tuple:
-            grid, xs, ys = predict_grid(weights, limits)
+            grid, xs, ys = predict_grid(weights, limits, neuron)
             low, high = _output_range(activation, threshold)
             picture = (box, render_picture(grid, low, high, box)) if box is not None else None
             return request, limits, grid, xs, ys, picture
@@ -258,7 +295,7 @@ class BoundaryView(QWidget):
         if weights is None or not self._is_2d or weights.inputs != 2:
             self._remove_output()
             return
-        grid, xs, ys = predict_grid(weights, self._limits)
+        grid, xs, ys = predict_grid(weights, self._limits, self._neuron)
         self._show_grid(grid, xs, ys)
 
     def _show_grid(
@@ -266,7 +303,8 @@ class BoundaryView(QWidget):
     ) -> None:
         """Show a computed grid: the image (with its picture for the screen, if made ahead), the boundary."""
         self._grid, self._grid_x, self._grid_y = grid, xs, ys
-        low, high = _output_range(self._weights.layers[-1].activation, self._threshold)
+        activation, level = self._shown_activation()
+        low, high = _output_range(activation, level)
         if self._image is None:
             self._image = OutputImage(
                 self.axes,
@@ -290,10 +328,10 @@ class BoundaryView(QWidget):
             self._contour.remove()
             self._contour = None
         finite = grid[np.isfinite(grid)]
-        if finite.size and finite.min() < self._threshold < finite.max():
+        if finite.size and finite.min() < level < finite.max():
             with np.errstate(over="ignore"):  # outputs near the float limit (a diverging model)
                 self._contour = self.axes.contour(
-                    xs, ys, grid, levels=[self._threshold], colors="#222222", linewidths=1.6, zorder=3
+                    xs, ys, grid, levels=[level], colors="#222222", linewidths=1.6, zorder=3
                 )
         self._apply_limits()  # contour may have moved them
         self._refresh_legend()
@@ -310,13 +348,17 @@ class BoundaryView(QWidget):
 
     def _refresh_legend(self) -> None:
         """Classes always; the boundary only while one is drawn. Rebuilt only when that changes."""
-        key = (self._contour is not None, self._threshold)
+        shown = "output" if self._neuron is None else "neuron {}.{}".format(*(n + 1 for n in self._neuron))
+        level = (
+            self._threshold if self._neuron is None or self._weights is None else self._shown_activation()[1]
+        )
+        key = (self._contour is not None, level, shown)
         if self._legend is not None and key == self._legend_key:
             return
         self._legend_key = key
         handles = [self._positive, self._negative]
         if self._contour is not None:
-            self._boundary_handle.set_label(f"boundary (output = {self._threshold:g})")
+            self._boundary_handle.set_label(f"boundary ({shown} = {level:g})")
             handles.append(self._boundary_handle)
         if self._legend is not None:
             self._legend.remove()
@@ -393,6 +435,19 @@ def _fit_limits(points: np.ndarray) -> tuple[float, float, float, float]:
         float(low[1] - margin[1]),
         float(high[1] + margin[1]),
     )
+
+
+def _has_neuron(weights: ModelWeights | None, neuron: tuple[int, int]) -> bool:
+    layer, index = neuron
+    return (
+        weights is not None
+        and 0 <= layer < len(weights.layers)
+        and 0 <= index < len(weights.layers[layer].bias)
+    )
+
+
+def _neuron_hint(layer: int, index: int) -> str:
+    return f"Showing neuron {layer + 1}.{index + 1}'s output over the plane (hovered in the Network view)"
 
 
 def _output_range(activation: str, threshold: float) -> tuple[float, float]:

@@ -21,7 +21,9 @@ from engine.nn import MLP
 from engine.weights import ModelWeights
 
 
-def _weights(inputs: int = 2, sizes=(16, 16, 1), activations=("tanh", "relu", "tanh"), seed=3) -> ModelWeights:
+def _weights(
+    inputs: int = 2, sizes=(16, 16, 1), activations=("tanh", "relu", "tanh"), seed=3
+) -> ModelWeights:
     return ModelWeights.from_model(MLP(inputs, list(sizes), activations=list(activations), seed=seed))
 
 
