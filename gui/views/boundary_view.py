@@ -115,6 +115,7 @@ class BoundaryView(QWidget):
 
         self.hint_label = QLabel(HINT)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint_label.setWordWrap(True)  # a long hint must not widen the plot (or a splitter around it)
         self.hint_label.setStyleSheet("color: #666666; padding: 2px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
