@@ -140,8 +140,7 @@ class NetworkCanvas(QWidget):
     def set_numbers(self, numbers: NetworkNumbers) -> None:
         self.numbers = numbers
         self._images = [[_image(rgba) for rgba in column] for column in numbers.pictures]
-        self._cache = None
-        self.update()
+        self._relayout()
 
     def set_by_gradient(self, on: bool) -> None:
         self.by_gradient = on
@@ -149,8 +148,14 @@ class NetworkCanvas(QWidget):
         self.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        self._cache = None
         super().resizeEvent(event)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Place the neurons for this size and these numbers: clicks find them before any paint."""
+        self._cache = None
+        self.layout_ = make_layout(self.sizes(), self.width(), self.height()) if self.numbers else None
+        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -168,7 +173,6 @@ class NetworkCanvas(QWidget):
         pixmap = QPixmap(self.size() * ratio)
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.white)
-        self.layout_ = make_layout(self.sizes(), self.width(), self.height())
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_links(painter)
