@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,12 +38,14 @@ def median_ms(action, rounds: int) -> float:
 
 
 def main() -> None:
+    _canvas()  # the QApplication first
     from gui.views.network_numbers import (
         HEATMAP_PIXELS,
         SMALL_HEATMAP_PIXELS,
         NumbersRequest,
         compute_numbers,
     )
+    from gui.views.network_paint import shown_counts
 
     data = moons(100, seed=0)
     small = ModelWeights.from_model(MLP(2, [16, 16, 1], seed=0))
@@ -67,6 +70,39 @@ def main() -> None:
         request = NumbersRequest(weights, data.inputs, data.targets, "mse", 0.0, 0, (0, 1), shown)
         ms = median_ms(lambda request=request: compute_numbers(request), 5)
         print(f"{name}, the view's whole job (pictures, sample, gradients, dead/saturated): {ms:.2f} ms")
+        numbers = compute_numbers(replace(request, shown=shown_counts(request_sizes(weights), 560)))
+        ms = median_ms(lambda numbers=numbers: paint_once(numbers), 5)
+        print(f"{name}, GUI thread: QImages and a full paint of the diagram at 600x560: {ms:.2f} ms")
+
+
+def request_sizes(weights) -> list[int]:
+    return [weights.inputs, *weights.sizes]
+
+
+def paint_once(numbers) -> None:
+    """What the GUI thread does with a job's result: wrap the pictures, paint the diagram once."""
+    canvas = _canvas()
+    canvas.set_numbers(numbers)
+    canvas.grab()
+
+
+_CANVAS = []
+
+
+def _canvas():
+    if not _CANVAS:
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtWidgets import QApplication
+
+        from gui.views.network_paint import NetworkCanvas
+
+        _CANVAS.append(QApplication.instance() or QApplication([]))
+        canvas = NetworkCanvas()
+        canvas.resize(600, 560)
+        _CANVAS.append(canvas)
+    return _CANVAS[1]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -23,9 +23,11 @@ from gui.views.network_numbers import NetworkNumbers
 POSITIVE = QColor("#1f5fbf")
 NEGATIVE = QColor("#d9480f")
 MAX_BOX, MIN_BOX = 46.0, 14.0  # a neuron's picture, in pixels
-MAX_SHOWN = 24  # neurons drawn per column at most; the rest are counted
+MAX_SHOWN = 16  # neurons drawn per column at most (all of a 16-wide layer); the rest are counted
 TOP, BOTTOM, SIDE = 34.0, 30.0, 40.0  # margins: headings above, "+N more" below
 LINK_HIT_PX = 4.0
+LINK_STEPS = 16  # sizes of link drawn (by |value| / the largest |value| of the layer)
+ANTIALIAS_LINKS = 1500  # links drawn smooth up to this many (about 10 ms here); more are drawn plain
 MARK_COLOURS = {"dead": QColor("#c92a2a"), "saturated": QColor("#e8a100")}
 
 
@@ -183,21 +185,29 @@ class NetworkCanvas(QWidget):
         return pixmap
 
     def _paint_links(self, painter: QPainter) -> None:
-        layout = self.layout_
+        """Opaque pens in LINK_STEPS sizes, weakest first, each size's lines in one call: translucent
+        wide lines cost ten times more to draw, and a call per line costs more than its pixels.
+        Past ANTIALIAS_LINKS lines the antialiasing goes too (the largest model's 4,000)."""
+        layout, buckets, count = self.layout_, {}, 0
         for column in range(1, len(layout.centres)):
             values = link_values(self.numbers, column, self.by_gradient)
             if values is None or not values.size:
                 continue
             finite = np.where(np.isfinite(values), values, 0.0)
-            largest = float(np.abs(finite).max()) or 1.0
+            steps = np.rint(np.abs(finite) / (float(np.abs(finite).max()) or 1.0) * LINK_STEPS).astype(int)
             sources, targets = _ends(layout, column - 1, True), _ends(layout, column, False)
-            for (tx, ty), row in zip(targets, finite):
-                for (sx, sy), value in zip(sources, row):
-                    size = abs(value) / largest
-                    colour = QColor(POSITIVE if value >= 0 else NEGATIVE)
-                    colour.setAlpha(int(60 + 170 * size))
-                    painter.setPen(QPen(colour, 0.4 + 4.6 * size))
-                    painter.drawLine(QPointF(sx, sy), QPointF(tx, ty))
+            for (tx, ty), row, sizes in zip(targets, finite, steps):
+                end = QPointF(tx, ty)
+                for (sx, sy), value, size in zip(sources, row, sizes):
+                    buckets.setdefault((int(size), bool(value >= 0)), []).append(QLineF(QPointF(sx, sy), end))
+                count += len(row)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, count <= ANTIALIAS_LINKS)
+        for (size, positive), lines in sorted(buckets.items()):
+            strength = size / LINK_STEPS
+            colour = _faded(POSITIVE if positive else NEGATIVE, 0.25 + 0.75 * strength)
+            painter.setPen(QPen(colour, 0.4 + 4.6 * strength))
+            painter.drawLines(lines)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
 
     def _paint_neurons(self, painter: QPainter) -> None:
         layout, numbers = self.layout_, self.numbers
@@ -211,7 +221,8 @@ class NetworkCanvas(QWidget):
             heading += "" if column == 0 else f" · {activations[column]}"
             x = centres[0].x() if centres else 0
             painter.setPen(QColor("#444444"))
-            painter.drawText(QRectF(x - 60, 4, 120, 18), Qt.AlignmentFlag.AlignCenter, heading)
+            left = min(max(x - 60, 0), self.width() - 120)  # the outer columns' headings stay inside
+            painter.drawText(QRectF(left, 4, 120, 18), Qt.AlignmentFlag.AlignCenter, heading)
             marks = numbers.marks(column)
             for index, _ in enumerate(centres):
                 self._paint_neuron(painter, column, index, marks.get(index))
@@ -239,14 +250,17 @@ class NetworkCanvas(QWidget):
             painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 
     def _paint_legend(self, painter: QPainter) -> None:
-        what = "−grad (where the next step moves the weight)" if self.by_gradient else "weight"
+        if self.by_gradient:
+            text = "links: the next step's push on each weight (blue up, orange down), width = size"
+        else:
+            text = "links: weights (blue +, orange −), width = size"
+        text += " · borders: red dead, amber saturated"
         sample = self.numbers.request.sample
-        text = f"links: blue + / orange − {what}, width = size"
-        text += " · border: red dead, amber saturated"
         if sample is not None and self.layout_.gap >= 12:
             text += f" · numbers: sample {sample}"
         painter.setPen(QColor("#666666"))
         box = QRectF(4, self.height() - 18, self.width() - 8, 16)
+        text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(box.width()))
         painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _paint_marks(self, painter: QPainter) -> None:
@@ -294,6 +308,11 @@ class NetworkCanvas(QWidget):
             self.selected = ("link", *link)
             self.link_clicked.emit(*link)
         self.update()
+
+
+def _faded(colour: QColor, strength: float) -> QColor:
+    """`colour` mixed with white: strength 1 is the colour itself, 0 is white."""
+    return QColor.fromRgbF(*(1 - strength + strength * c for c in colour.getRgbF()[:3]))
 
 
 def _image(rgba: np.ndarray) -> QImage:
