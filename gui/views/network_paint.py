@@ -39,6 +39,12 @@ class Layout:
     box: float
     sizes: list[int]  # every column's full size
     gap: float  # pixels between two neurons of the tallest column: room for the sample's numbers?
+    step_x: float  # pixels between two columns: room for headings and numbers side by side?
+
+    @property
+    def roomy(self) -> bool:
+        """Whether the sample's numbers fit under the neurons without running into each other."""
+        return self.gap >= 12 and self.step_x >= 56
 
     def rect(self, column: int, index: int) -> QRectF:
         c, half = self.centres[column][index], self.box / 2
@@ -63,7 +69,7 @@ def make_layout(sizes: list[int], width: float, height: float) -> Layout:
         x = SIDE + column * step_x if columns > 1 else width / 2
         top = TOP + (height - TOP - BOTTOM - spacing * count) / 2 + spacing / 2
         centres.append([QPointF(x, top + i * spacing) for i in range(count)])
-    return Layout(centres, box, list(sizes), spacing - box)
+    return Layout(centres, box, list(sizes), spacing - box, step_x if columns > 1 else width)
 
 
 def neuron_at(layout: Layout, x: float, y: float) -> tuple[int, int] | None:
@@ -221,8 +227,10 @@ class NetworkCanvas(QWidget):
             heading += "" if column == 0 else f" · {activations[column]}"
             x = centres[0].x() if centres else 0
             painter.setPen(QColor("#444444"))
-            left = min(max(x - 60, 0), self.width() - 120)  # the outer columns' headings stay inside
-            painter.drawText(QRectF(left, 4, 120, 18), Qt.AlignmentFlag.AlignCenter, heading)
+            room = min(120.0, layout.step_x - 4)
+            left = min(max(x - room / 2, 0), self.width() - room)  # the outer columns' headings stay inside
+            heading = painter.fontMetrics().elidedText(heading, Qt.TextElideMode.ElideRight, int(room))
+            painter.drawText(QRectF(left, 4, room, 18), Qt.AlignmentFlag.AlignCenter, heading)
             marks = numbers.marks(column)
             for index, _ in enumerate(centres):
                 self._paint_neuron(painter, column, index, marks.get(index))
@@ -230,7 +238,8 @@ class NetworkCanvas(QWidget):
             if hidden > 0:
                 y = centres[-1].y() + layout.box / 2 + 4
                 painter.setPen(QColor("#666666"))
-                painter.drawText(QRectF(x - 60, y, 120, 16), Qt.AlignmentFlag.AlignCenter, f"+{hidden} more")
+                more = f"+{hidden} more" if layout.step_x >= 70 else f"+{hidden}"
+                painter.drawText(QRectF(x - 60, y, 120, 16), Qt.AlignmentFlag.AlignCenter, more)
 
     def _paint_neuron(self, painter: QPainter, column: int, index: int, mark: str | None) -> None:
         rect = self.layout_.rect(column, index)
@@ -244,7 +253,7 @@ class NetworkCanvas(QWidget):
         text = _short(values[column][index]) if values else ""
         if mark:
             text = f"{text} {'dead' if mark == 'dead' else 'sat.'}".strip()
-        if text and self.layout_.gap >= 12:
+        if text and self.layout_.roomy:
             painter.setPen(QColor("#c92a2a") if mark == "dead" else QColor("#222222"))
             below = QRectF(rect.left() - 30, rect.bottom() + 1, rect.width() + 60, 13)
             painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
@@ -256,7 +265,7 @@ class NetworkCanvas(QWidget):
             text = "links: weights (blue +, orange −), width = size"
         text += " · borders: red dead, amber saturated"
         sample = self.numbers.request.sample
-        if sample is not None and self.layout_.gap >= 12:
+        if sample is not None and self.layout_.roomy:
             text += f" · numbers: sample {sample}"
         painter.setPen(QColor("#666666"))
         box = QRectF(4, self.height() - 18, self.width() - 8, 16)
