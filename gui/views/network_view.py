@@ -134,6 +134,7 @@ class NetworkView(QWidget):
             self.boundary.set_dataset(dataset, refresh_output=False)
             self._show_axes_choice(dataset.n_inputs)
             self.sample_spin.setMaximum(max(len(dataset) - 1, 0))
+            self._sample = min(self._sample, max(len(dataset) - 1, 0))  # fewer samples than before
         if self._weights is not None and self._weights.sizes != weights.sizes:
             self._select(None)  # another network: the old selection means nothing in it
         self._weights, self._loss, self._l2 = weights, loss, l2
@@ -160,8 +161,8 @@ class NetworkView(QWidget):
 
     def _submit(self) -> None:
         weights, dataset = self._weights, self._dataset
-        if weights is None or dataset is None or weights.inputs != dataset.n_inputs:
-            return
+        if weights is None or dataset is None or (len(dataset) and weights.inputs != dataset.n_inputs):
+            return  # weights for other data: the window sends this data's weights next
         sizes = [weights.inputs, *weights.sizes]
         axes = (self.x_combo.currentIndex(), self.y_combo.currentIndex())
         request = NumbersRequest(

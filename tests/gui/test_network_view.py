@@ -231,3 +231,31 @@ def test_a_typed_weight_reaches_the_run_exactly(window, qtbot):
 def view_weights(window) -> ModelWeights | None:
     numbers = window.network_view.numbers
     return numbers.request.weights if numbers else None
+
+
+@pytest.mark.parametrize(
+    ("data", "width"),
+    [
+        (Dataset([[0.5], [-1.0], [2.0]], [1.0, -1.0, 1.0]), 1),  # one input: pictures vary along x1
+        (Dataset([], []), 2),  # no samples yet (to be clicked in): pictures, no sample, no gradients
+    ],
+    ids=["one input", "empty"],
+)
+def test_one_input_or_no_samples_still_draws(view, qtbot, data, width):
+    weights = ModelWeights.from_model(MLP(width, [3, 1], seed=0))
+    show(view, qtbot, weights, data)
+    numbers = view.numbers
+    assert [len(p) for p in numbers.pictures] == [width, 3, 1]
+    assert (numbers.gradients is None) == (len(data) == 0)
+    QTest.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=centre(view, 1, 0))
+    assert "neuron 1.1" in view.details.text()
+
+
+def test_a_smaller_dataset_keeps_the_selected_sample_in_range(view, qtbot):
+    weights = ModelWeights.from_model(MLP(2, [3, 1], seed=0))
+    show(view, qtbot, weights, moons(30, seed=0))
+    with qtbot.waitSignal(view.numbers_shown, timeout=TIMEOUT_MS):
+        view.set_sample(29)
+    QTest.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=centre(view, 1, 0))
+    show(view, qtbot, weights, moons(10, seed=0))
+    assert view.numbers.request.sample == 9 and "grad on this sample" in view.details.text()
