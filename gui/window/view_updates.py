@@ -132,7 +132,10 @@ class ViewUpdates:
     def set_parameter(self, index: int, value: float) -> None:
         """A weight or bias typed by the user: at once in every view; in the run if one exists
         (between two steps), else in the weights the next run starts from."""
-        self._weights = with_parameter(self._weights, index, value)
+        try:
+            self._weights = with_parameter(self._weights, index, value)
+        except IndexError:  # typed into a network the window has since replaced: nothing to change
+            return
         if self.controller.has_run:
             self.controller.set_parameter(index, value)
         else:

@@ -259,3 +259,10 @@ def test_a_smaller_dataset_keeps_the_selected_sample_in_range(view, qtbot):
     QTest.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=centre(view, 1, 0))
     show(view, qtbot, weights, moons(10, seed=0))
     assert view.numbers.request.sample == 9 and "grad on this sample" in view.details.text()
+
+
+def test_a_value_typed_for_a_replaced_network_changes_nothing(window, qtbot):
+    window.apply_session(Session(moons(40, seed=0), ModelSpec([4], ["tanh"]), TrainSettings(loss="mse")))
+    before = window._weights
+    window.network_view.parameter_edited.emit(10_000, 1.0)  # an index the new network does not have
+    assert window._weights is before and window._start_weights is None
