@@ -22,8 +22,13 @@ Commands (parent → child)            Events (child → parent)
   ("pause", gen)                       ("progress", gen, [StepResult], ModelWeights, steps/s)
   ("settings", gen, TrainSettings)     ("trace", gen, [TraceRow])  every parameter, step by step,
   ("drop", gen)                           just before the progress of the same steps
+  ("set", gen, index, value)           ("edited", gen, step, index, value, ModelWeights)
                                        ("breakdown", gen, step, Breakdown | None)  before "diverged"
                                        ("engine", gen, status line, details)
+
+"set" gives the parameter at `index` (in `MLP.parameters()` order) a value the user typed; a
+run takes it between two steps. "edited" answers with the weights holding it and the number of
+steps taken before it (the run's record of edits), so the loss curve's next point shows the jump.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ class _Server:
         self._generation = -1
         self._engine_said: tuple[str, str] | None = None
         self._remaining: int | None = None  # steps the current run may still take (None: no limit)
+        self.edits: list[tuple[int, int, float]] = []  # (steps taken before it, index, value) of this run
 
     def serve(self) -> None:
         while True:
@@ -124,12 +130,15 @@ class _Server:
             self._trainer = None
         elif kind == "settings":
             self._apply_settings(args[0], announce=True)
+        elif kind == "set":
+            self._set_parameter(*args)
         elif kind in ("run", "step"):
             self._run(max_steps=1 if kind == "step" else None)
         # "pause" outside a run has nothing to pause
 
     def _start(self, generation: int, job: TrainJob) -> None:
         self._generation, self._trainer, self._engine_said = generation, None, None
+        self.edits = []
         try:
             self._trainer = job.build()
         except Exception as exc:  # noqa: BLE001 (any failure is the user's run failing, not the child's)
@@ -141,6 +150,17 @@ class _Server:
         trainer.settings = settings
         if announce and was_done and not trainer.done:  # more steps allowed: the run can go on
             self._send(("state", self._generation, "paused", f"Paused at step {trainer.step_count}."))
+
+    def _set_parameter(self, index: object, value: object) -> None:
+        """Give one parameter the value the user typed; the window hears back with the weights."""
+        trainer = self._trainer
+        params = trainer.model.parameters()
+        if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(value, float):
+            return  # the window checks what it sends: anything else is not from it
+        params[index].data = value
+        self.edits.append((trainer.step_count, index, value))
+        weights = ModelWeights.from_model(trainer.model)
+        self._send(("edited", self._generation, trainer.step_count, index, value, weights))
 
     def _report_engine(self) -> None:
         said = _engine_line(self._trainer)
@@ -225,6 +245,9 @@ class _Server:
                 kind = command[0]
                 if kind == "settings":
                     self._apply_settings(command[2], announce=False)
+                    continue
+                if kind == "set":  # between two steps: the next one starts from the typed value
+                    self._set_parameter(*command[2:])
                     continue
                 if kind in ("run", "step", "pause"):
                     self._remaining = {"run": None, "step": 1, "pause": 0}[kind]

@@ -41,6 +41,7 @@ class TrainController(QObject):
     engine_changed = Signal(str, str)  # status line, details
     traced = Signal(list)  # [TraceRow]: every parameter's data and grad at each step, before their progress
     broke_down = Signal(int, object)  # the step that diverged, and its Breakdown (None: nothing non-finite)
+    edited = Signal(int, int, float, object)  # steps taken, parameter index, value, ModelWeights holding it
 
     _event_arrived = Signal(object)  # from the process's reader thread, delivered in the GUI thread
 
@@ -120,6 +121,11 @@ class TrainController(QObject):
         if self._has_run:
             self._process.send("settings", self._generation, settings)
 
+    def set_parameter(self, index: int, value: float) -> None:
+        """Give the run's parameter at `index` (MLP.parameters() order) this value, between two steps."""
+        if self._has_run:
+            self._process.send("set", self._generation, int(index), float(value))
+
     def reset(self) -> None:
         """Forget the current run; what it still sends is ignored."""
         self._forget_run()
@@ -170,6 +176,7 @@ class TrainController(QObject):
             "trace": self.traced,
             "breakdown": self.broke_down,
             "engine": self.engine_changed,
+            "edited": self.edited,
         }.get(kind)
         if signal is not None:
             signal.emit(*args)

@@ -20,32 +20,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from matplotlib.backend_bases import MouseButton, MouseEvent, RendererBase
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.backend_bases import MouseButton, MouseEvent
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from engine.data import Dataset
 from engine.weights import ModelWeights
+from gui.views.boundary_picture import (
+    OUTPUT_CMAP,
+    OutputImage,
+    pixel_box,
+    predict_grid,
+    render_picture,
+)
 from gui.widgets.blit_canvas import BlitCanvas
 from gui.widgets.latest_job import LatestJobThread
 
-GRID_SIZE = 100  # cells per side: 10,000 model evaluations, a few milliseconds in NumPy
 PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
 DEFAULT_LIMITS = (-2.0, 2.0, -2.0, 2.0)
 HINT = "Click: add +1 · Shift+click: add −1 · Right-click: remove nearest · Ctrl+click: show its graph"
 POSITIVE_COLOR = "#1f5fbf"  # class +1, the blue end of the colour map
 NEGATIVE_COLOR = "#d9480f"  # class -1, the red/orange end
-# white in the middle (the model is unsure), pale blue for +1, pale red for -1: pale so that
-# the samples stay readable on top
-OUTPUT_CMAP = LinearSegmentedColormap.from_list(
-    "boundary", ["#f5b79c", "#fce6dc", "#ffffff", "#dce8f8", "#a3c1ec"]
-)
-OUTPUT_COLORS = np.round(OUTPUT_CMAP(np.linspace(0.0, 1.0, 256)) * 255).astype(np.uint8)  # 256 RGBA steps
 # margins in pixels, set on every resize; a fixed layout keeps redraws cheap
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
 
@@ -66,6 +64,7 @@ class BoundaryView(QWidget):
         self._limits = DEFAULT_LIMITS
         self._weights: ModelWeights | None = None
         self._threshold = 0.0
+        self._neuron: tuple[int, int] | None = None  # (layer, index), 0-based: shown instead of the output
         self._grid: np.ndarray | None = None
         self._grid_x = self._grid_y = np.zeros(0)
         self._image: OutputImage | None = None
@@ -116,6 +115,7 @@ class BoundaryView(QWidget):
 
         self.hint_label = QLabel(HINT)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint_label.setWordWrap(True)  # a long hint must not widen the plot (or a splitter around it)
         self.hint_label.setStyleSheet("color: #666666; padding: 2px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
@@ -175,10 +175,46 @@ class BoundaryView(QWidget):
         self._weights = weights
         self._threshold = float(threshold)
         self._request += 1
+        if self._neuron is not None and not _has_neuron(weights, self._neuron):
+            self._neuron = None  # another network: its neurons are not the hovered one
+            self.hint_label.setText(HINT)
         if background and weights is not None and self._is_2d and weights.inputs == 2:
             self._request_in_background(weights)
             return
         self._show_output(self._update_output)
+
+    def show_neuron(self, layer: int, index: int) -> None:
+        """Colour the plane by one neuron's output (layer and index 0-based) instead of the model's."""
+        self._set_neuron((layer, index))
+
+    def show_output(self) -> None:
+        """Back to the model's output."""
+        self._set_neuron(None)
+
+    @property
+    def shown_neuron(self) -> tuple[int, int] | None:
+        """(layer, index) of the neuron the plane shows, or None for the model's output."""
+        return self._neuron
+
+    def _set_neuron(self, neuron: tuple[int, int] | None) -> None:
+        if self._held_back(lambda: self._set_neuron(neuron)):
+            return
+        weights = self._weights
+        if neuron is not None and not _has_neuron(weights, neuron):
+            neuron = None
+        if neuron == self._neuron:
+            return
+        self._neuron = neuron
+        self.hint_label.setText(HINT if neuron is None else _neuron_hint(*neuron))
+        if weights is not None:
+            self.set_weights(weights, self._threshold, background=True)
+
+    def _shown_activation(self) -> tuple[str, float]:
+        """The activation of what the plane shows, and the level its line is drawn at."""
+        if self._neuron is None:
+            return self._weights.layers[-1].activation, self._threshold
+        activation = self._weights.layers[self._neuron[0]].activation
+        return activation, 0.5 if activation == "sigmoid" else 0.0
 
     def _show_output(self, update: Callable[[], None]) -> None:
         limits = self.axes.get_xlim(), self.axes.get_ylim()
@@ -190,12 +226,12 @@ class BoundaryView(QWidget):
         self.output_shown.emit()
 
     def _request_in_background(self, weights: ModelWeights) -> None:
-        request, limits = self._request, self._limits
-        activation, threshold = weights.layers[-1].activation, self._threshold
-        box = _pixel_box(self.axes, limits)
+        request, limits, neuron = self._request, self._limits, self._neuron
+        activation, threshold = self._shown_activation()
+        box = pixel_box(self.axes, limits)
 
         def job() -> tuple:
-            grid, xs, ys = predict_grid(weights, limits)
+            grid, xs, ys = predict_grid(weights, limits, neuron)
             low, high = _output_range(activation, threshold)
             picture = (box, render_picture(grid, low, high, box)) if box is not None else None
             return request, limits, grid, xs, ys, picture
@@ -260,7 +296,7 @@ class BoundaryView(QWidget):
         if weights is None or not self._is_2d or weights.inputs != 2:
             self._remove_output()
             return
-        grid, xs, ys = predict_grid(weights, self._limits)
+        grid, xs, ys = predict_grid(weights, self._limits, self._neuron)
         self._show_grid(grid, xs, ys)
 
     def _show_grid(
@@ -268,7 +304,8 @@ class BoundaryView(QWidget):
     ) -> None:
         """Show a computed grid: the image (with its picture for the screen, if made ahead), the boundary."""
         self._grid, self._grid_x, self._grid_y = grid, xs, ys
-        low, high = _output_range(self._weights.layers[-1].activation, self._threshold)
+        activation, level = self._shown_activation()
+        low, high = _output_range(activation, level)
         if self._image is None:
             self._image = OutputImage(
                 self.axes,
@@ -292,10 +329,10 @@ class BoundaryView(QWidget):
             self._contour.remove()
             self._contour = None
         finite = grid[np.isfinite(grid)]
-        if finite.size and finite.min() < self._threshold < finite.max():
+        if finite.size and finite.min() < level < finite.max():
             with np.errstate(over="ignore"):  # outputs near the float limit (a diverging model)
                 self._contour = self.axes.contour(
-                    xs, ys, grid, levels=[self._threshold], colors="#222222", linewidths=1.6, zorder=3
+                    xs, ys, grid, levels=[level], colors="#222222", linewidths=1.6, zorder=3
                 )
         self._apply_limits()  # contour may have moved them
         self._refresh_legend()
@@ -312,13 +349,17 @@ class BoundaryView(QWidget):
 
     def _refresh_legend(self) -> None:
         """Classes always; the boundary only while one is drawn. Rebuilt only when that changes."""
-        key = (self._contour is not None, self._threshold)
+        shown = "output" if self._neuron is None else "neuron {}.{}".format(*(n + 1 for n in self._neuron))
+        level = (
+            self._threshold if self._neuron is None or self._weights is None else self._shown_activation()[1]
+        )
+        key = (self._contour is not None, level, shown)
         if self._legend is not None and key == self._legend_key:
             return
         self._legend_key = key
         handles = [self._positive, self._negative]
         if self._contour is not None:
-            self._boundary_handle.set_label(f"boundary (output = {self._threshold:g})")
+            self._boundary_handle.set_label(f"boundary ({shown} = {level:g})")
             handles.append(self._boundary_handle)
         if self._legend is not None:
             self._legend.remove()
@@ -397,99 +438,20 @@ def _fit_limits(points: np.ndarray) -> tuple[float, float, float, float]:
     )
 
 
+def _has_neuron(weights: ModelWeights | None, neuron: tuple[int, int]) -> bool:
+    layer, index = neuron
+    return (
+        weights is not None
+        and 0 <= layer < len(weights.layers)
+        and 0 <= index < len(weights.layers[layer].bias)
+    )
+
+
+def _neuron_hint(layer: int, index: int) -> str:
+    return f"Showing neuron {layer + 1}.{index + 1}'s output over the plane (hovered in the Network view)"
+
+
 def _output_range(activation: str, threshold: float) -> tuple[float, float]:
     """Colour-map limits centred on the threshold: the output's range, or ±1.5 (past the hinge margin)."""
     span = {"sigmoid": 0.5, "tanh": 1.0}.get(activation, 1.5)
     return threshold - span, threshold + span
-
-
-# ---------------------------------------------------------------- the output, as a picture for the screen
-
-
-def predict_grid(
-    weights: ModelWeights, limits: tuple[float, float, float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The model's output at the centres of a GRID_SIZE x GRID_SIZE grid over `limits`
-    (rows = x2, columns = x1), with the cells' x1 and x2 values. Safe in any thread."""
-    x0, x1, y0, y1 = limits
-    # cell centres, so that the picture's pixels sit exactly on the values computed for them
-    xs = x0 + (np.arange(GRID_SIZE) + 0.5) * (x1 - x0) / GRID_SIZE
-    ys = y0 + (np.arange(GRID_SIZE) + 0.5) * (y1 - y0) / GRID_SIZE
-    gx, gy = np.meshgrid(xs, ys)
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging model may overflow: drawn blank
-        out = weights.predict_numpy(np.column_stack([gx.ravel(), gy.ravel()]))
-    if out.ndim != 1:  # several outputs: the boundary of the first
-        out = out[:, 0]
-    return out.reshape(GRID_SIZE, GRID_SIZE), xs, ys
-
-
-def _pixel_box(axes, limits: tuple[float, float, float, float]) -> tuple[int, int, int, int] | None:
-    """Where `limits` fall on the canvas, in whole pixels: (left, bottom, width, height), or None."""
-    x0, x1, y0, y1 = limits
-    (left, bottom), (right, top) = axes.transData.transform([(x0, y0), (x1, y1)])
-    if not np.all(np.isfinite([left, bottom, right, top])):
-        return None
-    box = round(left), round(bottom), round(right) - round(left), round(top) - round(bottom)
-    return box if 0 < box[2] <= 10_000 and 0 < box[3] <= 10_000 else None
-
-
-def _linear_weights(pixels: int, cells: int) -> np.ndarray:
-    """(pixels, cells): each pixel centre as a blend of the two nearest cell centres (edges held)."""
-    position = np.clip((np.arange(pixels) + 0.5) * cells / pixels - 0.5, 0, cells - 1)
-    below = np.floor(position).astype(int)
-    above = np.minimum(below + 1, cells - 1)
-    fraction = position - below
-    weights = np.zeros((pixels, cells))
-    np.add.at(weights, (np.arange(pixels), below), 1.0 - fraction)
-    np.add.at(weights, (np.arange(pixels), above), fraction)
-    return weights
-
-
-def render_picture(grid: np.ndarray, low: float, high: float, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The grid as an RGBA picture of `box`'s size (bottom row first): values blended between cell
-    centres, then coloured; cells that are not finite are transparent. Safe in any thread.
-
-    Two small matrix products do the blending, so it costs milliseconds where matplotlib's
-    general image resampling took tens of them in the GUI thread."""
-    _, _, width, height = box
-    rows, columns = _linear_weights(height, grid.shape[0]), _linear_weights(width, grid.shape[1])
-    finite = np.isfinite(grid)
-    values = rows @ np.where(finite, grid, 0.0) @ columns.T
-    scale = np.clip((values - low) / (high - low), 0.0, 1.0)
-    picture = OUTPUT_COLORS[(scale * 255 + 0.5).astype(np.uint8)]
-    if not finite.all():
-        picture[(rows @ (~finite).astype(float) @ columns.T) > 0, 3] = 0
-    return picture  # first row the lowest x2, as the grid's: Agg draws a picture's first row at the bottom
-
-
-class OutputImage(AxesImage):
-    """The output image, drawn from a picture made for the screen's pixels (see `render_picture`).
-
-    Its data, extent and colour map are an ordinary AxesImage's (what tests and exports read);
-    only drawing differs. `picture` may be made ahead, in a thread; if it does not fit what is
-    to be drawn (other data, colours or size), it is made again here.
-    """
-
-    def __init__(self, axes, **kwargs) -> None:
-        super().__init__(axes, **kwargs)
-        self.grid_version = 0  # the view counts the grids it sets
-        self.picture: tuple | None = None  # (picture_key, RGBA array)
-
-    def picture_key(self, box: tuple[int, int, int, int]) -> tuple:
-        return self.grid_version, self.norm.vmin, self.norm.vmax, box
-
-    def draw(self, renderer: RendererBase) -> None:
-        box = _pixel_box(self.axes, tuple(self.get_extent()))
-        if not self.get_visible() or box is None or not isinstance(renderer, RendererAgg):
-            super().draw(renderer)  # other renderers (PDF, SVG export) draw images their own way
-            return
-        key = self.picture_key(box)
-        if self.picture is None or self.picture[0] != key:
-            grid = np.ma.getdata(self.get_array()).astype(float)
-            grid[np.ma.getmaskarray(self.get_array())] = np.nan
-            self.picture = (key, render_picture(grid, self.norm.vmin, self.norm.vmax, box))
-        gc = renderer.new_gc()
-        gc.set_clip_rectangle(self.axes.bbox.frozen())
-        renderer.draw_image(gc, box[0], box[1], self.picture[1])
-        gc.restore()
-        self.stale = False

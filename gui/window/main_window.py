@@ -37,6 +37,7 @@ from gui.views.diagnostics_view import DiagnosticsView
 from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
+from gui.views.network_view import NetworkView
 from gui.views.practice_view import PracticeView
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
@@ -66,6 +67,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._unplotted: list[StepResult] = []  # results the loss plot has not drawn yet
         self._boundary_stale = False
         self._graph_stale = True
+        self._network_stale = True
         self._diagnostics_stale = True
         self._lesson_queue: list[Session] = []  # runs of a lesson still to train, in turn
 
@@ -94,7 +96,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         # Views redraw only when visible, and only as often as the machine affords.
         self.redraw_pacer = RedrawPacer(self)
         self.redraw_pacer.due.connect(self._refresh_views)
-        for canvas in (self.loss_plot.canvas, self.boundary_view.canvas, self.diagnostics_view.canvas):
+        canvases = (self.loss_plot.canvas, self.boundary_view.canvas, self.network_view.boundary.canvas)
+        for canvas in (*canvases, self.diagnostics_view.canvas):
             self.redraw_pacer.watch(canvas)
         self.controller.traced.connect(self.diagnostics_view.add_trace)
         self._show_dataset()
@@ -119,6 +122,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.boundary_view, "Decision boundary")
+        self.network_view = NetworkView()
+        self.tabs.addTab(self.network_view, "Network")
         self.diagnostics_view = DiagnosticsView()
         self.tabs.addTab(self.diagnostics_view, "Diagnostics")
         self.tabs.addTab(self.graph_view, "Computation graph")
@@ -156,6 +161,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.graph_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
         self.graph_view.history_requested.connect(self.show_parameter_history)
         self.data_panel.table.itemSelectionChanged.connect(self._on_data_table_selection_changed)
+        self._wire_network_view()
 
     # ---- training commands (each returns at once; the state changes when the trainer reports)
 
@@ -251,7 +257,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._unplotted.extend(results)
         self.diagnostics_view.add_results(results)
         self._weights = weights
-        self._boundary_stale = True
+        self._boundary_stale = self._network_stale = True
         self._diagnostics_stale = True
         self._graph_stale = True
         self._steps_per_second = steps_per_second
@@ -463,6 +469,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()
+        self.network_view.shutdown()
         self.expression_view.shutdown()
         self.diagnostics_view.shutdown()
         super().closeEvent(event)

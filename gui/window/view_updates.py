@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Slot
 
+from engine.network import parameter_at, with_parameter
+from engine.weights import ModelWeights
 from gui.widgets.style import STATUS_MS
 
 
@@ -37,6 +39,9 @@ class ViewUpdates:
         elif shown is self.boundary_view and self._boundary_stale:
             self.redraw_pacer.measure()
             self._refresh_boundary()
+        elif shown is self.network_view and self._network_stale:
+            self.redraw_pacer.measure()
+            self._refresh_network()
         elif shown is self.graph_view and self._graph_stale:
             self._refresh_graph()
         elif shown is self.diagnostics_view:
@@ -107,12 +112,18 @@ class ViewUpdates:
     @Slot()
     def _on_data_table_selection_changed(self) -> None:
         rows = {i.row() for i in self.data_panel.table.selectedIndexes()}
-        if len(rows) == 1 and self.tabs.currentWidget() is self.graph_view:
-            self.graph_view.set_sample(rows.pop())
+        if len(rows) == 1:
+            row = rows.pop()
+            self.network_view.set_sample(row)
+            if self.tabs.currentWidget() is self.graph_view:
+                self.graph_view.set_sample(row)
 
     def _refresh_boundary(self) -> None:
         self._boundary_stale = False
         self._graph_stale = True
+        self._network_stale = True
+        if self.tabs.currentWidget() is self.network_view:
+            self._refresh_network()
         if self._dataset.n_inputs != 2:
             return
         threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
@@ -127,3 +138,51 @@ class ViewUpdates:
         self._diagnostics_stale = True
         if self.tabs.currentWidget() is self.diagnostics_view:
             self._refresh_diagnostics()
+
+    # ---- the Network view, and the weights typed in it
+
+    def _wire_network_view(self) -> None:
+        view = self.network_view
+        view.parameter_edited.connect(self.set_parameter)
+        view.boundary.point_added.connect(self.data_panel.add_point)
+        view.boundary.point_removed.connect(self.data_panel.remove_point)
+        view.boundary.point_picked.connect(self.show_sample_graph)
+        self.controller.edited.connect(self._on_controller_edited)
+
+    def _refresh_network(self) -> None:
+        self._network_stale = False
+        threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
+        settings = self._settings
+        self.network_view.set_network(self._weights, self._dataset, settings.loss, settings.l2, threshold)
+
+    @Slot(int, float)
+    def set_parameter(self, index: int, value: float) -> None:
+        """A weight or bias typed by the user: at once in every view; in the run if one exists
+        (between two steps), else in the weights the next run starts from."""
+        try:
+            self._weights = with_parameter(self._weights, index, value)
+        except IndexError:  # typed into a network the window has since replaced: nothing to change
+            return
+        if self.controller.has_run:
+            self.controller.set_parameter(index, value)
+        else:
+            self._start_weights = self._weights
+        self._show_edited_weights()
+
+    @Slot(int, int, float, object)
+    def _on_controller_edited(self, steps: int, index: int, value: float, weights: ModelWeights) -> None:
+        """The run took the typed value: its weights from now on hold it."""
+        self._weights = weights
+        self._show_edited_weights()
+        layer, neuron, input_index = parameter_at(weights, index)
+        name = (
+            f"b{layer + 1}.{neuron + 1}"
+            if input_index is None
+            else f"w{layer + 1}.{neuron + 1}.{input_index + 1}"
+        )
+        self.statusBar().showMessage(f"{name} set to {value:g} after step {steps}", STATUS_MS)
+
+    def _show_edited_weights(self) -> None:
+        self._refresh_boundary()  # the network view and the graph follow
+        self._mark_graph_stale()
+        self._diagnostics_stale = True

@@ -11,7 +11,8 @@ from matplotlib.contour import ContourSet
 from engine.data import Dataset, lecture, moons
 from engine.nn import MLP
 from engine.weights import LayerWeights, ModelWeights
-from gui.views.boundary_view import GRID_SIZE, POSITIVE_COLOR, BoundaryView, predict_grid
+from gui.views.boundary_picture import GRID_SIZE, predict_grid
+from gui.views.boundary_view import POSITIVE_COLOR, BoundaryView
 
 
 @pytest.fixture
@@ -387,3 +388,34 @@ def test_a_large_network_in_the_background_leaves_the_shown_grid_until_ready(vie
         np.testing.assert_array_equal(view.grid_values(), before)  # nothing computed in this thread yet
     assert view.grid_values().shape == (GRID_SIZE, GRID_SIZE)
     assert not np.array_equal(view.grid_values(), before)
+
+
+def test_a_neuron_can_be_shown_instead_of_the_output_and_back(view, qtbot):
+    view.set_dataset(moons(40, seed=1))
+    model = MLP(2, [5, 3, 1], activations=["tanh", "relu", "tanh"], seed=4)
+    weights = ModelWeights.from_model(model)
+    view.set_weights(weights)
+    output = view.grid_values().copy()
+    with qtbot.waitSignal(view.output_shown, timeout=5000):
+        view.show_neuron(1, 2)
+    assert view.shown_neuron == (1, 2)
+    grid, xs, ys = view.grid_values(), *view.grid_coordinates()
+    for row, column in [(0, 0), (99, 99), (40, 61)]:
+        hidden = [n([xs[column], ys[row]]) for n in model.layers[0].neurons]
+        expected = model.layers[1].neurons[2](hidden).data
+        assert grid[row, column] == pytest.approx(expected, abs=1e-12)
+    assert "neuron 2.3" in view.hint_label.text()
+    with qtbot.waitSignal(view.output_shown, timeout=5000):
+        view.show_output()
+    np.testing.assert_array_equal(view.grid_values(), output)
+    assert view.shown_neuron is None
+
+
+def test_a_neuron_the_new_network_lacks_falls_back_to_the_output(view):
+    view.set_dataset(moons(40, seed=1))
+    view.set_weights(relu_model())
+    view.show_neuron(1, 15)
+    small = linear_weights(1.0, -1.0, 0.0)
+    view.set_weights(small)
+    assert view.shown_neuron is None
+    assert view.grid_values() is not None and view.grid_values().shape == (GRID_SIZE, GRID_SIZE)

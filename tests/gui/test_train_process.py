@@ -258,3 +258,40 @@ def test_a_diverged_run_says_where_it_first_broke_before_it_says_diverged():
     assert step == 1 and found.op == "**" and found.sample == 0 and "overflowed" in found.reason
     assert found.culprit is None  # the node stays in the child; its description travels
     pickle.dumps(events[-2])
+
+
+def _parameters(weights: ModelWeights) -> list[float]:
+    return [p.data for p in weights.to_model().parameters()]
+
+
+def test_a_typed_parameter_is_set_exactly_and_the_next_step_starts_from_it():
+    events = run_server(("start", 1, job(steps=5)), ("step", 1), ("set", 1, 4, 0.123456789), ("step", 1))
+    edited = [e for e in events if e[0] == "edited"]
+    assert [(e[2], e[3], e[4]) for e in edited] == [(1, 4, 0.123456789)]
+    held = _parameters(edited[0][5])
+    assert held[4] == 0.123456789  # exactly the typed value
+    before = _parameters([e for e in events if e[0] == "progress"][0][3])
+    assert [i for i, (a, b) in enumerate(zip(before, held)) if a != b] == [4]
+    # the step after it is the engine's step from the edited weights: the loss curve shows the jump
+    reference = Trainer(edited[0][5].to_model(), lecture(), TrainSettings(steps=5))
+    second = [r for e in events if e[0] == "progress" for r in e[2]][1]
+    assert second.loss == reference.step().loss
+
+
+def test_a_parameter_typed_during_a_run_is_taken_between_two_steps():
+    events = run_server(("start", 1, job(steps=4)), ("run", 1), During(("set", 1, 0, -2.5)))
+    kinds = [e[0] for e in events]
+    edited = events[kinds.index("edited")]
+    assert edited[2] == 1 and _parameters(edited[5])[0] == -2.5  # after the first step, before the second
+    assert steps_reported(events) == [1, 2, 3, 4]
+
+
+def test_a_set_for_another_run_or_out_of_range_changes_nothing():
+    events = run_server(
+        ("start", 2, job(steps=3)),
+        ("set", 1, 0, 5.0),
+        ("set", 2, 10_000, 5.0),
+        ("set", 2, 0, "5"),
+        ("step", 2),
+    )
+    assert not [e for e in events if e[0] == "edited"]
