@@ -20,16 +20,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from engine.data import moons  # noqa: E402
-from engine.nn import MLP  # noqa: E402
-from engine.weights import ModelWeights  # noqa: E402
-from gui.views.boundary_view import BoundaryView  # noqa: E402
+from engine.data import moons
+from engine.nn import MLP
+from engine.weights import ModelWeights
+from gui.views.boundary_view import BoundaryView
 
 
 def median_ms(action, rounds: int) -> float:

@@ -50,13 +50,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if "--default-threads" not in sys.argv:  # must be set before NumPy loads OpenBLAS
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from bench_engine import copy_weights, demo_step, import_torch, interleaved, torch_step  # noqa: E402
+import numpy as np
+from bench_engine import copy_weights, demo_step, import_torch, interleaved, torch_step
 
-from engine import MLP  # noqa: E402
-from engine.compiled import CompiledStep, compile_step  # noqa: E402
-from engine.data import moons  # noqa: E402
-from engine.train import STEPS_RANGE, Trainer, TrainSettings  # noqa: E402
+from engine import MLP
+from engine.compiled import CompiledStep, compile_step
+from engine.data import moons
+from engine.train import STEPS_RANGE, Trainer, TrainSettings
 
 L2 = 1e-4
 APP_ROW = "Trainer.step, compiled"  # the step the app runs: the row to quote

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.data import DataError, read_csv  # noqa: E402
+from engine.data import DataError, read_csv
 
 MAX_PANEL_SAMPLES = 2000  # gui/panels/data_panel.py's limit (not imported: no Qt here)
 

@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import MLP  # noqa: E402
-from engine.data import lecture, moons  # noqa: E402
+from engine import MLP
+from engine.data import lecture, moons
 
 
 def demo_step(model, xs, ys, k: int, total_steps: int = 100) -> float:

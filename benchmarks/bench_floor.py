@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,18 +103,18 @@ def _run(kind: str, steps: int) -> dict:
             )
             for layer in model.layers
         ]
-        step = lambda k: floor_step(layers, xs, ys, k)  # noqa: E731
+        step = partial(floor_step, layers, xs, ys)
     elif kind == "engine":
         from bench_engine import demo_step
 
-        step = lambda k: demo_step(model, xs, ys, k)  # noqa: E731
+        step = partial(demo_step, model, xs, ys)
     else:
         from bench_engine import copy_weights, demo_step
-        from micrograd.nn import MLP as TheirMLP
+        from micrograd import nn as micrograd_nn
 
-        theirs = TheirMLP(2, [16, 16, 1])
+        theirs = micrograd_nn.MLP(2, [16, 16, 1])
         copy_weights(model, theirs)
-        step = lambda k: demo_step(theirs, xs, ys, k)  # noqa: E731
+        step = partial(demo_step, theirs, xs, ys)
     losses, times = [], []
     for k in range(steps):
         started = time.perf_counter()

@@ -42,24 +42,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime, freeze_startup_objects  # noqa: E402
+from gui.app import configure_runtime, freeze_startup_objects
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from engine.data import lecture, moons, write_csv  # noqa: E402
-from engine.nn import MLP  # noqa: E402
-from engine.session import Session  # noqa: E402
-from engine.spec import ModelSpec  # noqa: E402
-from engine.train import TrainSettings  # noqa: E402
-from engine.weights import ModelWeights  # noqa: E402
-from gui.window.main_window import MainWindow  # noqa: E402
+from engine.data import lecture, moons, write_csv
+from engine.nn import MLP
+from engine.session import Session
+from engine.spec import ModelSpec
+from engine.train import TrainSettings
+from engine.weights import ModelWeights
+from gui.window.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gui import headless_steps_per_second  # noqa: E402  (the same training, in a fresh interpreter)
+from bench_gui import headless_steps_per_second
 
 PROBE_MS = 10
 SETTLE_MS = 500  # after an action's work is done: anything it left queued shows up here

@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from engine import MLP  # noqa: E402
-from engine.data import lecture, moons  # noqa: E402
-from engine.weights import ModelWeights  # noqa: E402
-from gui.window.main_window import MainWindow  # noqa: E402
+from engine import MLP
+from engine.data import lecture, moons
+from engine.weights import ModelWeights
+from gui.window.main_window import MainWindow
 
 REPEATS = 5
 SETTLE_MS = 500  # probing goes on this long after graph_shown: the window must be idle again

@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime, freeze_startup_objects  # noqa: E402
+from gui.app import configure_runtime, freeze_startup_objects
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from engine.data import moons  # noqa: E402
-from engine.session import Session  # noqa: E402
-from engine.spec import ModelSpec  # noqa: E402
-from engine.train import Trainer, TrainSettings  # noqa: E402
+from engine.data import moons
+from engine.session import Session
+from engine.spec import ModelSpec
+from engine.train import Trainer, TrainSettings
 
 SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from engine.expression import ExpressionError, evaluate  # noqa: E402
+from engine.expression import ExpressionError, evaluate
 
 ABC = {"a": 2.0, "b": -3.0, "c": 10.0}
 

@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from bench_boundary import median_ms  # noqa: E402  (the same timing as the boundary's benchmark)
+from bench_boundary import median_ms
 
-from engine.data import moons  # noqa: E402
-from engine.network import loss_gradients, neuron_outputs, plane_points  # noqa: E402
-from engine.nn import MLP  # noqa: E402
-from engine.weights import ModelWeights  # noqa: E402
+from engine.data import moons
+from engine.network import loss_gradients, neuron_outputs, plane_points
+from engine.nn import MLP
+from engine.weights import ModelWeights
 
 
 def main() -> None:

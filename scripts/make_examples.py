@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.data import Dataset, blobs, circles, spiral, xor  # noqa: E402
-from engine.lessons import LESSONS, lecture_run  # noqa: E402
-from engine.session import Session, save_session  # noqa: E402
-from engine.spec import ModelSpec  # noqa: E402
-from engine.train import Trainer, TrainSettings  # noqa: E402
-from engine.weights import ModelWeights  # noqa: E402
+from engine.data import Dataset, blobs, circles, spiral, xor
+from engine.lessons import LESSONS, lecture_run
+from engine.session import Session, save_session
+from engine.spec import ModelSpec
+from engine.train import Trainer, TrainSettings
+from engine.weights import ModelWeights
 
 EXAMPLES = ROOT / "gui" / "resources" / "examples"
 CATALOG = "index.json"

@@ -14,15 +14,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gui.app import configure_runtime  # noqa: E402
+from gui.app import configure_runtime
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from engine.lessons import LESSONS, moons_demo  # noqa: E402
-from gui.window.main_window import MainWindow  # noqa: E402
+from engine.lessons import LESSONS, moons_demo
+from gui.window.main_window import MainWindow
 
 OUT = ROOT / "docs"
 

@@ -252,7 +252,7 @@ class SvgGraphCanvas(QGraphicsView):
         self._auto_view = None
         self._zoom_settled.start()
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
+    def wheelEvent(self, event: QWheelEvent) -> None:
         dy = event.angleDelta().y()
         if dy == 0:  # a sideways wheel or swipe scrolls
             super().wheelEvent(event)
@@ -260,7 +260,7 @@ class SvgGraphCanvas(QGraphicsView):
         self._zoom(self.ZOOM_STEP ** (dy / 120), QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         event.accept()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom_by(self.ZOOM_STEP)
@@ -271,19 +271,19 @@ class SvgGraphCanvas(QGraphicsView):
         else:
             super().keyPressEvent(event)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._auto_view == "fit":
             self.fit()
 
     # ---- clicks
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press_pos = event.position()
         super().mousePressEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
         if event.button() != Qt.MouseButton.LeftButton or self._press_pos is None:
             return
@@ -294,7 +294,7 @@ class SvgGraphCanvas(QGraphicsView):
         else:
             self._auto_view = None  # the user panned: a resize keeps their view
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)
         if event.buttons() == Qt.MouseButton.NoButton:
             over_node = self.node_at(self.mapToScene(event.position().toPoint())) is not None
@@ -352,7 +352,7 @@ class SvgGraphCanvas(QGraphicsView):
         if not visible.contains(target):
             self.centerOn(target.center())
 
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Double-click a node: zoom in to it until its numbers are readable."""
         node_id = self.node_at(self.mapToScene(event.position().toPoint()))
         if node_id is None:
@@ -403,7 +403,7 @@ class _ImageItem(QGraphicsItem):
         """Image pixels per SVG pixel."""
         return self._image.width() / self._rect.width() if self._rect.width() else 0.0
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+    def boundingRect(self) -> QRectF:
         return self._rect
 
     def paint(self, painter: QPainter, _option, _widget=None) -> None:

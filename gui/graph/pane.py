@@ -362,7 +362,7 @@ class GraphPane(QWidget):
             self.render(keep_view=True)
             self.node_selected.emit(node_id)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.canvas and event.type() == QEvent.Type.KeyPress and self.svg_graph is not None:
             key = event.key()
             if key == Qt.Key.Key_Right:

@@ -66,6 +66,6 @@ class GraphTab(QWidget):
         self._torch_request = None
         self.comparer.close()  # the PyTorch child ends with the last view using it
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

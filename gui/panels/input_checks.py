@@ -131,17 +131,17 @@ class _Checked:
     def fixup(self, text: str) -> str:
         return text  # no clamping or rounding: text that cannot be used is refused, visibly
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt's name)
+    def stepBy(self, steps: int) -> None:
         super().stepBy(steps)
         self.refresh_check()  # an arrow replaces text that could not be used, maybe by the same value
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._committing(lambda: super(_Checked, self).keyPressEvent(event))
         else:
             super().keyPressEvent(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt's name)
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self._committing(lambda: super(_Checked, self).focusOutEvent(event))
 
     # ---- helpers
@@ -172,7 +172,7 @@ class WholeSpinBox(_Checked, QSpinBox):
     def _kind(self) -> str:
         return "a whole number"
 
-    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt's name)
+    def valueFromText(self, text: str) -> int:
         if self.specialValueText() and text.strip() == self.specialValueText():
             return self.minimum()
         value = parse_whole(text)
@@ -208,10 +208,10 @@ class DecimalSpinBox(_Checked, QDoubleSpinBox):
     def _too_precise(self) -> str:
         return f"{self.field_name} keeps at most {self.decimals()} decimals"
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+    def textFromValue(self, value: float) -> str:
         return plain_decimal(value)
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt's name)
+    def valueFromText(self, text: str) -> float:
         if self.specialValueText() and text.strip() == self.specialValueText():
             return self.minimum()
         value = parse_decimal(text)

@@ -86,10 +86,10 @@ class SampleTableModel(QAbstractTableModel):
 
     # Qt's model interface
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._dataset)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._dataset.n_inputs + 1
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -103,7 +103,7 @@ class SampleTableModel(QAbstractTableModel):
             return CELL_ALIGNMENT
         return None
 
-    def setData(self, index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.EditRole:
             return False
         return self._commit(index.row(), index.column(), str(value))
@@ -113,7 +113,7 @@ class SampleTableModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Vertical:
             return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -135,10 +135,10 @@ class SampleTable(QTableView):
         self.setModel(model)  # set once: the selection model (and this connection) stays
         self.selectionModel().selectionChanged.connect(lambda *_: self.itemSelectionChanged.emit())
 
-    def rowCount(self) -> int:  # noqa: N802
+    def rowCount(self) -> int:
         return self.model().rowCount()
 
-    def columnCount(self) -> int:  # noqa: N802
+    def columnCount(self) -> int:
         return self.model().columnCount()
 
 

@@ -35,7 +35,7 @@ def serve(receive: Receive, send: Send) -> None:
     """Import torch, say whether that worked, then answer every request until the pipe closes."""
     try:
         import torch  # noqa: F401 (the point: imported here, in the child)
-    except Exception as exc:  # noqa: BLE001 (ImportError, or a broken install: each answer says so)
+    except Exception as exc:
         load_error = f"PyTorch could not be loaded ({exc})"
     else:
         load_error = ""
@@ -47,7 +47,7 @@ def serve(receive: Receive, send: Send) -> None:
             continue
         try:
             result = _compute(kind, args)
-        except Exception as exc:  # noqa: BLE001 (overflow, a shape torch refuses: a message, never a dead child)
+        except Exception as exc:
             # a file that could not be written: the parent words the error itself (describe_file_error)
             error = exc if kind == "save" and _picklable(exc) else None
             send(("answer", request_id, error, COMPUTE, str(exc) or type(exc).__name__))
@@ -58,7 +58,7 @@ def serve(receive: Receive, send: Send) -> None:
 def _picklable(exc: BaseException) -> bool:
     try:
         pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001 (an exception that cannot cross the pipe is sent as its text)
+    except Exception:
         return False
     return True
 

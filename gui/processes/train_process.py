@@ -141,7 +141,7 @@ class _Server:
         self.edits = []
         try:
             self._trainer = job.build()
-        except Exception as exc:  # noqa: BLE001 (any failure is the user's run failing, not the child's)
+        except Exception as exc:
             self._send(("state", generation, "failed", f"Cannot train: {exc}"))
 
     def _apply_settings(self, settings: TrainSettings, announce: bool) -> None:
@@ -196,7 +196,7 @@ class _Server:
                     self._report(batch, rows, rate)
                     batch, rows, last_emit = [], [], now
                 self._read_during_run()
-        except Exception as exc:  # noqa: BLE001 (a bug or MemoryError must end the run, not the child)
+        except Exception as exc:
             self._trainer = None
             self._send(("state", generation, "failed", f"Training stopped: {type(exc).__name__}: {exc}"))
             return

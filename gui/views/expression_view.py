@@ -288,7 +288,7 @@ class ExpressionView(GraphTab):
         self._debounce.stop()
         super().shutdown()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._evaluated_once:  # after the first paint: importing PyTorch takes a second
             self._evaluated_once = True
@@ -421,7 +421,7 @@ class ResultsTable(QTableWidget):
         for column, width in enumerate(widths):
             header.resizeSection(column, width)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_columns()
 

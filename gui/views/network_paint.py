@@ -155,7 +155,7 @@ class NetworkCanvas(QWidget):
         self._cache = None
         self.update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._relayout()
 
@@ -165,7 +165,7 @@ class NetworkCanvas(QWidget):
         self.layout_ = make_layout(self.sizes(), self.width(), self.height()) if self.numbers else None
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         if self.numbers is None:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The network appears here.")
@@ -290,21 +290,21 @@ class NetworkCanvas(QWidget):
     def _selected_neuron(self) -> tuple[int, int] | None:
         return tuple(self.selected[1:]) if self.selected and self.selected[0] == "neuron" else None
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         spot = neuron_at(self.layout_, event.position().x(), event.position().y()) if self.layout_ else None
         if spot != self.hover:
             self.hover = spot
             self.hovered.emit(*(spot or (-1, -1)))
             self.update()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:
         if self.hover is not None:
             self.hover = None
             self.hovered.emit(-1, -1)
             self.update()
         super().leaveEvent(event)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if self.layout_ is None or event.button() != Qt.MouseButton.LeftButton:
             return
         x, y = event.position().x(), event.position().y()

@@ -185,7 +185,7 @@ class NetworkView(QWidget):
         self._show_details()
         self.numbers_shown.emit()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         weights = self._weights
         if weights is not None and self._request is not None:

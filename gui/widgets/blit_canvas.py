@@ -138,13 +138,13 @@ class BlitCanvas(FigureCanvasQTAgg):
             return
         self._draw_soon()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._draw_when_shown:
             self._draw_when_shown = False
             self._draw_soon()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         if self._job is not None:  # the figure's size must not change under the render thread
             self._held_resize = True
             return
@@ -348,7 +348,7 @@ class _RenderThread:
                 return
             try:
                 canvas._render_job(job)
-            except Exception as exc:  # noqa: BLE001 (handed to the GUI thread, which draws there instead)
+            except Exception as exc:
                 job.error = exc
             finally:
                 del canvas

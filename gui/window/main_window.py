@@ -465,7 +465,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         """The Practice tab's gradient check, on a copy of the current model."""
         self.practice_view.check_model(self._weights, self._dataset.copy(), self._settings.loss)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()

@@ -265,7 +265,7 @@ def test_readme_recipe_loads_exported_weights_into_pytorch(window, qtbot, tmp_pa
     recipe = recipe.split("net = torch.nn.Sequential(*layers)")[0] + "net = torch.nn.Sequential(*layers)\n"
     recipe = recipe.replace('open("weights.json")', f"open({str(path)!r})")
     namespace: dict = {}
-    exec(recipe, namespace)  # noqa: S102 (our own README)
+    exec(recipe, namespace)
     net = namespace["net"]
     inputs = window._dataset.inputs
     got = net(torch.tensor(inputs, dtype=torch.float64)).detach().reshape(-1).tolist()
