@@ -54,6 +54,7 @@ class DiagnosticsView(QWidget):
         self._stale = True  # the plots lag the data: redraw when next shown or refreshed
         self._zero_grad = True
         self._shapes: dict[str, tuple] = {}  # what each plot was last built for
+        self._untraced = False  # the network is too large to keep every parameter's history
 
         self.parameter_combo = QComboBox()
         self.parameter_combo.setMinimumContentsLength(8)
@@ -94,7 +95,11 @@ class DiagnosticsView(QWidget):
     def start_run(self, spec: ModelSpec, n_inputs: int, zero_grad: bool) -> None:
         """A new run of the network `spec` builds for `n_inputs`: forget the old run's numbers."""
         sizes = [*spec.hidden_sizes, 1]
-        names = parameter_names(n_inputs, sizes)
+        count = sum((fan_in + 1) * size for fan_in, size in zip([n_inputs, *sizes], sizes))
+        self._untraced = count > TRACE_MAX_PARAMETERS
+        # A large network is not traced: neither are its names listed (461,575 of them for 8 x 256
+        # would hold the window for a third of a second at every change of the model).
+        names = [] if self._untraced else parameter_names(n_inputs, sizes)
         if names != self._names:
             self._names = names
             keep = self.parameter_combo.currentText()
@@ -102,9 +107,8 @@ class DiagnosticsView(QWidget):
                 self.parameter_combo.clear()
                 self.parameter_combo.addItems(names)
                 self.parameter_combo.setCurrentIndex(names.index(keep) if keep in names else 0)
-        traced = len(names) <= TRACE_MAX_PARAMETERS
-        self.parameter_combo.setEnabled(traced)
-        self._trace = ParameterTrace(names) if traced else None
+        self.parameter_combo.setEnabled(not self._untraced)
+        self._trace = None if self._untraced else ParameterTrace(names)
         self._steps, self._layer_grads = [], []
         self._layer_labels = [f"layer {i} ({activation})" for i, activation in enumerate(spec.activations, 1)]
         self._zero_grad = zero_grad
@@ -262,7 +266,7 @@ class DiagnosticsView(QWidget):
         data_axes, grad_axes = self.data_axes, self.grad_axes
         history = self.history()
         name = self.parameter_combo.currentText() or "parameter"
-        untraced = self._trace is None and bool(self._names)
+        untraced = self._untraced
         state = "untraced" if untraced else "empty" if history is None else "data"
         if self._rebuilt("history", (name, self._zero_grad, state)):
             self._build_history_axes(name, state)

@@ -113,3 +113,18 @@ def test_a_network_too_large_to_trace_says_so(window, qtbot):
     window.tabs.setCurrentWidget(view)
     view.refresh()
     assert any("5,000 parameters" in t.get_text() for t in view.data_axes.texts)
+
+
+def test_a_network_too_large_to_trace_lists_no_parameter_names(qtbot, monkeypatch):
+    """Listing 461,575 names at every change of the model held the window for a third of a second."""
+    from gui.views.diagnostics_view import DiagnosticsView
+
+    monkeypatch.setattr(
+        "gui.views.diagnostics_view.parameter_names",
+        lambda *a: pytest.fail("named a network it does not trace"),
+    )
+    view = DiagnosticsView()
+    qtbot.addWidget(view)
+    view.start_run(ModelSpec([256] * 8), 2, True)
+    assert view.parameter_combo.count() == 0 and not view.parameter_combo.isEnabled()
+    assert view.history() is None
