@@ -18,6 +18,7 @@ meanwhile is held back here the same way.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import weakref
 from collections.abc import Callable
@@ -308,6 +309,18 @@ def _kept_extent(artist: Artist, renderer) -> Bbox:
     return frame.get_window_extent(renderer).padded(-inset)
 
 
+# Every render thread still running. At exit Python stops daemon threads where they stand; one
+# stopped inside matplotlib's C++ renderer aborts the process ("terminate called without an active
+# exception"), so each is ended and joined first, while the interpreter is still whole.
+_LIVE_RENDER_THREADS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _end_render_threads() -> None:
+    for renders in list(_LIVE_RENDER_THREADS):
+        renders.close()
+
+
 class _RenderThread:
     """One daemon thread that makes the full draws it is given, one at a time, and hands each back.
 
@@ -320,6 +333,7 @@ class _RenderThread:
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="figure render", daemon=True)
         self._thread.start()
+        _LIVE_RENDER_THREADS.add(self)
 
     def submit(self, job: _RenderJob) -> None:
         with self._wake:

@@ -8,8 +8,21 @@ keeps answering while the thread computes.
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable
+
+# Threads still running at exit are ended and joined while the interpreter is whole: Python stops
+# daemon threads where they stand, and one stopped inside compiled code may abort the process.
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _end_threads() -> None:
+    for jobs in list(_LIVE):
+        jobs.close()
+        jobs.join(2.0)
 
 
 class LatestJobThread:
@@ -29,13 +42,19 @@ class LatestJobThread:
             self._job = job
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                _LIVE.add(self)
                 self._thread.start()
             self._wake.notify()
 
     def close(self, *_: object) -> None:
+        """End the thread once the job it is doing (if any) is done; no newer job starts."""
         with self._wake:
             self._closed, self._job = True, None
             self._wake.notify()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
