@@ -18,7 +18,8 @@ from gui.app import configure_runtime
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from engine.lessons import LESSONS, moons_demo
@@ -138,6 +139,18 @@ def main() -> None:
     window.tabs.setCurrentWidget(window.boundary_view)
     wait(400)
     save(window, "screenshot-boundary.png")
+
+    # The Network tab on the trained demo: a hidden neuron hovered (drawn large on its plot), a link clicked
+    network = window.network_view
+    window.tabs.setCurrentWidget(network)
+    wait(800)
+    layout = network.canvas.layout_
+    a, b = layout.centres[1][2], layout.centres[2][5]
+    start, end = QPointF(a.x() + layout.box / 2, a.y()), QPointF(b.x() - layout.box / 2, b.y())
+    QTest.mouseClick(network.canvas, Qt.MouseButton.LeftButton, pos=(start + (end - start) * 0.3).toPoint())
+    QTest.mouseMove(network.canvas, layout.centres[2][3].toPoint())
+    wait(800)
+    save(window, "screenshot-network.png")
     window.close()
     app.quit()
 
