@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from functools import reduce
 from operator import add, mul
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -36,9 +37,11 @@ from engine.data import Dataset
 from engine.network import parameter_index
 from engine.train import MAX_PARAMETER
 from engine.weights import ModelWeights
-from gui.views.boundary_view import BoundaryView
 from gui.views.network_numbers import NetworkNumbers, NumbersRequest, compute_numbers
 from gui.views.network_paint import NetworkCanvas
+
+if TYPE_CHECKING:
+    from gui.views.boundary_view import BoundaryView
 from gui.widgets.latest_job import LatestJobThread
 
 FORMULA_TERMS = 4  # terms of w·x written out before "…"
@@ -53,7 +56,9 @@ class NetworkView(QWidget):
     numbers_shown = Signal()  # the diagram shows the newest snapshot's numbers
     _job_done = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, boundary: BoundaryView, parent: QWidget | None = None):
+        """`boundary` is the plot beside the diagram, where a hovered neuron is drawn large (the
+        window makes it: a view does not build another view)."""
         super().__init__(parent)
         self._weights: ModelWeights | None = None
         self._dataset: Dataset | None = None
@@ -65,7 +70,7 @@ class NetworkView(QWidget):
         self._job_done.connect(self._on_numbers)
         self.destroyed.connect(self._jobs.close)
         self.canvas = NetworkCanvas()
-        self.boundary = BoundaryView()
+        self.boundary = boundary
         self._build()
 
     def _build(self) -> None:

@@ -122,7 +122,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.boundary_view, "Decision boundary")
-        self.network_view = NetworkView()
+        self.network_view = NetworkView(BoundaryView())
         self.tabs.addTab(self.network_view, "Network")
         self.diagnostics_view = DiagnosticsView()
         self.tabs.addTab(self.diagnostics_view, "Diagnostics")

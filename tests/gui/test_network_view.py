@@ -15,6 +15,7 @@ from engine.spec import ModelSpec
 from engine.train import TrainSettings
 from engine.weights import LayerWeights, ModelWeights
 from gui.views.boundary_picture import predict_grid
+from gui.views.boundary_view import BoundaryView
 from gui.views.network_numbers import SMALL_HEATMAP_PIXELS
 from gui.views.network_paint import MAX_SHOWN, link_values
 from gui.views.network_view import NetworkView
@@ -24,7 +25,7 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture
 def view(qtbot) -> NetworkView:
-    widget = NetworkView()
+    widget = NetworkView(BoundaryView())
     widget.resize(1000, 640)
     qtbot.addWidget(widget)
     widget.show()
