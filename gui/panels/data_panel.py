@@ -270,25 +270,21 @@ class DataPanel(QWidget):
 
     def import_csv(self, path: str | os.PathLike) -> bool:
         """Load a dataset CSV; on a bad file say why (`error_label`, `file_failed`) and keep the current data."""
-        try:
-            loaded = self._import_csv(path)
-        except Exception as exc:  # whatever a hostile file makes the reader raise, the data stays
-            self._set_error(f"Could not import {Path(path).name}: {describe_file_error(exc)}")
-            loaded = False
-        if not loaded:
-            self.file_failed.emit("Import dataset", self.error_label.text())
-        return loaded
+        return self._file_action("Import dataset", "Could not import", self._import_csv, path)
 
     def export_csv(self, path: str | os.PathLike) -> bool:
         """Write the current dataset as CSV (atomically); on failure say why (`error_label`, `file_failed`)."""
+        return self._file_action("Export dataset", "Could not export to", self._export_csv, path)
+
+    def _file_action(self, title: str, could_not: str, action, path: str | os.PathLike) -> bool:
         try:
-            written = self._export_csv(path)
-        except Exception as exc:  # nothing the writer raises may reach Qt
-            self._set_error(f"Could not export to {Path(path).name}: {describe_file_error(exc)}")
-            written = False
-        if not written:
-            self.file_failed.emit("Export dataset", self.error_label.text())
-        return written
+            done = action(path)
+        except Exception as exc:  # whatever a hostile file makes the reader or writer raise, the data stays
+            self._set_error(f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
+            done = False
+        if not done:
+            self.file_failed.emit(title, self.error_label.text())
+        return done
 
     def _import_csv(self, path: str | os.PathLike) -> bool:
         """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""

@@ -19,6 +19,7 @@ from engine.spec import (
     parse_layer_sizes,
 )
 from gui.panels.input_checks import WholeSpinBox, with_message
+from gui.panels.training_tips import listed_tip
 from gui.widgets.style import ERROR_COLOR, smaller_font
 
 ACTIVATION_TIPS = {
@@ -42,11 +43,7 @@ LAYERS_TIP = (
     f"{MAX_LAYER_SIZE} neurons: every number is a Python object here, so small nets train live.</p>"
 )
 
-HIDDEN_ACTIVATION_TIP = (
-    "<p>The activation of every neuron in this layer.</p><p>"
-    + "<br>".join(f"<b>{name}</b>: {tip}" for name, tip in ACTIVATION_TIPS.items())
-    + "</p>"
-)
+HIDDEN_ACTIVATION_TIP = listed_tip("The activation of every neuron in this layer.", ACTIVATION_TIPS)
 
 OUTPUT_TIP = (
     "<p>The activation of the output neuron. The lecture uses tanh, so predictions lie in (-1, 1) "

@@ -31,11 +31,18 @@ BATCH_TIP = (
     "Samples per step. Full batch uses every sample at every step, as the lecture does. A smaller batch "
     "draws that many samples at random each step (stochastic gradient descent): cheaper, noisier."
 )
-LOSS_TIP = (
-    "<p>What gradient descent makes small: one number that says how far the predictions are from "
-    "the targets.</p><p>"
-    + "<br>".join(f"<b>{LOSS_NAMES.get(k, k)}</b>: {v}" for k, v in LOSSES.items())
-    + "</p>"
+
+
+def listed_tip(intro: str, items: dict[str, str]) -> str:
+    """A tooltip: a paragraph, then one line per item, its name in bold."""
+    return (
+        f"<p>{intro}</p><p>" + "<br>".join(f"<b>{name}</b>: {text}" for name, text in items.items()) + "</p>"
+    )
+
+
+LOSS_TIP = listed_tip(
+    "What gradient descent makes small: one number that says how far the predictions are from the targets.",
+    {LOSS_NAMES.get(k, k): v for k, v in LOSSES.items()},
 )
 L2_TIP = (
     "Adds strength · Σ p² over all parameters to the loss, pulling the weights towards zero "
