@@ -48,11 +48,13 @@ class ViewUpdates:
             self._refresh_diagnostics()
 
     def _refresh_diagnostics(self) -> None:
+        self.redraw_pacer.measure()
         if self._diagnostics_stale:
             self._diagnostics_stale = False
-            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)  # counted in a thread
-        self.redraw_pacer.measure()
-        self.diagnostics_view.refresh()
+            # Counted in a thread; the view redraws once the count arrives (one draw, not two)
+            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)
+        else:
+            self.diagnostics_view.refresh()
 
     def _flush_views(self) -> None:
         """Everything drawn, visible or not: training has stopped, so redraws are free."""
