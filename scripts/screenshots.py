@@ -20,7 +20,7 @@ configure_runtime()  # as the app runs: before NumPy is imported
 
 from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.lessons import LESSONS, moons_demo
 from gui.window.main_window import MainWindow
@@ -108,6 +108,28 @@ def main() -> None:
     practice.h_slider.setValue(6)
     wait(500)
     save(window, "screenshot-practice.png")
+
+    # A run made to overflow: the graph opens where it first broke, the failing node explained
+    from engine.data import lecture
+    from engine.session import Session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+    from engine.weights import ModelWeights
+
+    spec = ModelSpec([4], ["tanh"], "linear")
+    weights = ModelWeights.from_model(spec.build(3))
+    weights.layers[-1].bias[0] = 1e200  # (score - target) ** 2 overflows on the first sample
+    window.apply_session(Session(lecture(), spec, TrainSettings(steps=5, loss="sse"), weights))
+    train_to_end(window)
+    shown = QEventLoop()
+    window.graph_view.graph_shown.connect(shown.quit)
+    window.show_breakdown_graph()
+    shown.exec()
+    wait(600)
+    for box in window.findChildren(QMessageBox):
+        box.close()
+    save(window, "screenshot-breakdown.png")
+    window.new_session()
 
     # The zero_grad lesson: micrograd's moons demo with zero_grad, then the same run without it
     lesson = next(i for i, item in enumerate(LESSONS) if "the same run with and without" in item.title)
