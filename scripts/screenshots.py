@@ -174,7 +174,39 @@ def main() -> None:
     wait(800)
     save(window, "screenshot-network.png")
     window.close()
+    for name, size in (("1366x768", (1366, 741)), ("default", None)):
+        network_while_training(name, size)
     app.quit()
+
+
+def network_while_training(name: str, screen: tuple[int, int] | None) -> None:
+    """The Network tab during a run, a neuron hovered and a weight being typed: on a 1366x768 laptop
+    (the window fitted to its free area, below a 27 px panel) and at the window's default size."""
+    from PySide6.QtCore import QRect
+
+    from gui.app import fit_to_screen
+
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    if screen is not None:
+        fit_to_screen(window, QRect(0, 0, *screen))
+    window.show()
+    window.apply_session(moons_demo(steps=5000))
+    network = window.network_view
+    window.tabs.setCurrentWidget(network)
+    window.train()
+    wait(2500)
+    layout = network.canvas.layout_
+    a, b = layout.centres[1][2], layout.centres[2][5]
+    start, end = QPointF(a.x() + layout.box / 2, a.y()), QPointF(b.x() - layout.box / 2, b.y())
+    QTest.mouseClick(network.canvas, Qt.MouseButton.LeftButton, pos=(start + (end - start) * 0.3).toPoint())
+    network.value_edit.setText("2.5")
+    QTest.mouseMove(network.canvas, layout.centres[2][3].toPoint())
+    wait(1200)
+    path = OUT / f"screenshot-network-training-{name}.png"
+    window.grab().save(str(path))
+    print(f"wrote {path.relative_to(ROOT)} ({window.width()}x{window.height()})")
+    window.close()
 
 
 if __name__ == "__main__":

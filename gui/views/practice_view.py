@@ -15,7 +15,6 @@ import html
 import math
 from functools import partial
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -40,6 +39,7 @@ from engine.nudge import STEPS_OF_H, check_model_gradients, error_curve, nudge
 from engine.rule_code import rule_with_numbers
 from engine.value import Value
 from engine.weights import ModelWeights
+from gui.widgets.blit_canvas import BlitCanvas
 from gui.widgets.latest_job import LatestJobThread
 from gui.widgets.style import ERROR_COLOR, HINT_COLOR
 
@@ -150,7 +150,8 @@ class PracticeView(QWidget):
         self.nudge_label = QLabel(textFormat=Qt.TextFormat.PlainText)
         self.figure = Figure(figsize=(4, 3), layout="constrained")
         self.error_axes = self.figure.add_subplot()
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        # draws only once shown, so a tab never opened costs nothing (and leaves no draw pending)
+        self.canvas = BlitCanvas(self.figure, list, tuple, lambda: self.figure.bbox)
         box = QGroupBox("The derivative as a nudge: (f(x + h) − f(x)) / h")
         column = QVBoxLayout(box)
         row = QHBoxLayout()
