@@ -19,7 +19,7 @@ from functools import reduce
 from operator import add, mul
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -53,6 +53,7 @@ HINT = (
 
 class NetworkView(QWidget):
     parameter_edited = Signal(int, float)  # index in MLP.parameters() order, the value typed
+    parameter_selected = Signal(str)  # the name of a clicked weight or bias ("w2.6.3", "b1.3")
     numbers_shown = Signal()  # the diagram shows the newest snapshot's numbers
     _job_done = Signal(object)
 
@@ -206,11 +207,10 @@ class NetworkView(QWidget):
             widget.setVisible(many)
         names = [f"x{i + 1}" for i in range(inputs)]
         for combo, chosen in ((self.x_combo, 0), (self.y_combo, 1)):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(names)
-            combo.setCurrentIndex(min(chosen, inputs - 1))
-            combo.blockSignals(False)
+            with QSignalBlocker(combo):  # one new picture below, not one per item
+                combo.clear()
+                combo.addItems(names)
+                combo.setCurrentIndex(min(chosen, inputs - 1))
 
     def _on_axes_changed(self, _index: int) -> None:
         self._submit()
@@ -250,6 +250,7 @@ class NetworkView(QWidget):
         if index is None or self._weights is None:
             return
         kind, name, value = _parameter(self._weights, self.canvas.selected)
+        self.parameter_selected.emit(name)
         self.edit_label.setText(f"New value of {kind} {name}:")
         self.value_edit.setText(repr(value))
         self.value_edit.selectAll()

@@ -125,6 +125,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.network_view = NetworkView(BoundaryView())
         self.tabs.addTab(self.network_view, "Network")
         self.diagnostics_view = DiagnosticsView()
+        self.network_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
         self.tabs.addTab(self.diagnostics_view, "Diagnostics")
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()

@@ -267,3 +267,20 @@ def test_a_value_typed_for_a_replaced_network_changes_nothing(window, qtbot):
     before = window._weights
     window.network_view.parameter_edited.emit(10_000, 1.0)  # an index the new network does not have
     assert window._weights is before and window._start_weights is None
+
+
+def test_clicking_a_link_follows_that_weight_in_diagnostics(window, qtbot):
+    window.apply_session(
+        Session(moons(40, seed=0), ModelSpec([4, 4], ["tanh", "tanh"]), TrainSettings(steps=5))
+    )
+    view = window.network_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(
+        lambda: view.canvas.layout_ is not None and len(view.canvas.layout_.centres) == 4, timeout=TIMEOUT_MS
+    )
+    layout = view.canvas.layout_
+    a, b = layout.centres[1][0], layout.centres[2][1]
+    start, end = QPointF(a.x() + layout.box / 2, a.y()), QPointF(b.x() - layout.box / 2, b.y())
+    QTest.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=(start + (end - start) * 0.25).toPoint())
+    assert view.canvas.selected == ("link", 2, 1, 0)
+    assert window.diagnostics_view.parameter_combo.currentText() == "w2.2.1"
