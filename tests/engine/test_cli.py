@@ -7,27 +7,27 @@ from engine.data import moons
 from engine.weights import load_json, load_npz
 
 
+def moons_args(samples: int, steps: int) -> list[str]:
+    """`train` on moons with an 8-neuron ReLU layer, a linear output and the hinge loss."""
+    return [
+        *("--preset", "moons", "--samples", str(samples), "--layers", "8", "--activation", "relu"),
+        *(
+            "--output-activation",
+            "linear",
+            "--loss",
+            "hinge",
+            "--lr",
+            "0.5",
+            "--steps",
+            str(steps),
+            "--quiet",
+        ),
+    ]
+
+
 def test_train_writes_weights_that_predict_like_training_left_them(tmp_path, capsys):
     out = tmp_path / "moons.json"
-    args = [
-        "--preset",
-        "moons",
-        "--samples",
-        "60",
-        "--layers",
-        "8",
-        "--activation",
-        "relu",
-        "--output-activation",
-        "linear",
-        "--loss",
-        "hinge",
-        "--lr",
-        "0.5",
-        "--steps",
-        "40",
-        "--quiet",
-    ]
+    args = moons_args(samples=60, steps=40)
     assert train_main([*args, "--out", str(out)]) == 0
     weights = load_json(out)
     assert weights.sizes == [8, 1] and weights.activations == ["relu", "linear"]
@@ -79,27 +79,8 @@ def test_train_reports_divergence(tmp_path, capsys):
     assert not (tmp_path / "w.json").exists()
 
 
-# Runs `python -m gui train ...` as the console script does, then lists the GUI libraries it loaded.
 def test_train_compiled_gives_the_plain_result(tmp_path, capsys):
-    args = [
-        "--preset",
-        "moons",
-        "--samples",
-        "50",
-        "--layers",
-        "8",
-        "--activation",
-        "relu",
-        "--output-activation",
-        "linear",
-        "--loss",
-        "hinge",
-        "--lr",
-        "0.5",
-        "--steps",
-        "25",
-        "--quiet",
-    ]
+    args = moons_args(samples=50, steps=25)
     assert train_main([*args, "--out", str(tmp_path / "plain.json")]) == 0
     assert train_main([*args, "--compiled", "--out", str(tmp_path / "compiled.json")]) == 0
     assert "array ops" in capsys.readouterr().err

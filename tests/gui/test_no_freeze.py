@@ -23,6 +23,7 @@ from engine.spec import ModelSpec
 from engine.weights import ModelWeights
 from gui.views.graph_view import GraphView
 from gui.window.main_window import MainWindow
+from tests.gui.helpers import gone
 
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
 
@@ -70,15 +71,6 @@ class FakeDot:
 
     def fast(self) -> None:
         self.slow_flag.unlink()
-
-
-def gone(pid: int) -> bool:
-    """True once the process has ended and been reaped (a zombie still answers kill 0)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 @pytest.fixture

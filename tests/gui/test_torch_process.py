@@ -16,17 +16,9 @@ from engine.weights import LayerWeights, ModelWeights
 from gui.processes import torch_process
 from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
+from tests.gui.helpers import gone
 
 TIMEOUT_MS = 60_000
-
-
-def gone(pid: int) -> bool:
-    """True once the process has ended and been reaped (a zombie still answers kill 0)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 @pytest.fixture(autouse=True)
