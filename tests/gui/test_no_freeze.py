@@ -23,7 +23,7 @@ from engine.spec import ModelSpec
 from engine.weights import ModelWeights
 from gui.views.graph_view import GraphView
 from gui.window.main_window import MainWindow
-from tests.gui.helpers import gone
+from tests.gui.process_helpers import gone
 
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
 

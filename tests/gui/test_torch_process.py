@@ -16,7 +16,7 @@ from engine.weights import LayerWeights, ModelWeights
 from gui.processes import torch_process
 from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
-from tests.gui.helpers import gone
+from tests.gui.process_helpers import gone
 
 TIMEOUT_MS = 60_000
 
