@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,20 +23,12 @@ from gui.app import configure_runtime
 configure_runtime()  # as the app runs: before NumPy is imported
 
 from PySide6.QtWidgets import QApplication
+from timing import median_ms
 
 from engine.data import moons
 from engine.nn import MLP
 from engine.weights import ModelWeights
 from gui.views.boundary_view import BoundaryView
-
-
-def median_ms(action, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from timing import median_ms
+
 from engine.expression import ExpressionError, evaluate
 
 ABC = {"a": 2.0, "b": -3.0, "c": 10.0}
@@ -32,15 +34,6 @@ EXPRESSIONS = [
     ("0x" + "f" * 300, "a 300-digit hex number"),
     ("__import__('os')", "a call to __import__"),
 ]
-
-
-def median_ms(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def refuse(text: str) -> None:

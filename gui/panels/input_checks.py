@@ -53,8 +53,10 @@ class _Checked:
     """
 
     checked: Signal  # the problem or the notice changed
+    KIND: str  # what the field takes, for messages: "a whole number"
 
-    def _init_checks(self, name: str) -> None:
+    def _init_checks(self, name: str, low: float, high: float) -> None:
+        self.setRange(low, high)
         self.field_name = name
         self.problem = ""  # what is wrong with the text being typed; "" when it can be used
         self.notice = ""  # what happened to the last text that could not be used
@@ -65,10 +67,8 @@ class _Checked:
 
     # ---- what subclasses say about numbers
 
-    def _parse(self, text: str) -> float | int | None:
-        raise NotImplementedError
-
-    def _kind(self) -> str:
+    @staticmethod
+    def _parse(text: str) -> float | int | None:
         raise NotImplementedError
 
     def _show(self, value: float) -> str:
@@ -88,7 +88,7 @@ class _Checked:
         low = self._show(self.minimum())
         if self.specialValueText():
             low += f" ({self.specialValueText()})"
-        return f"{self.field_name} must be {self._kind()} from {low} to {self._show(self.maximum())}"
+        return f"{self.field_name} must be {self.KIND} from {low} to {self._show(self.maximum())}"
 
     def problem_with_text(self, text: str) -> str:
         """Why `text` cannot be used, or "" if it can."""
@@ -131,6 +131,12 @@ class _Checked:
     def fixup(self, text: str) -> str:
         return text  # no clamping or rounding: text that cannot be used is refused, visibly
 
+    def valueFromText(self, text: str) -> float:
+        if self.specialValueText() and text.strip() == self.specialValueText():
+            return self.minimum()
+        value = self._parse(text)
+        return self.value() if value is None else value
+
     def stepBy(self, steps: int) -> None:
         super().stepBy(steps)
         self.refresh_check()  # an arrow replaces text that could not be used, maybe by the same value
@@ -160,23 +166,12 @@ class WholeSpinBox(_Checked, QSpinBox):
     """A QSpinBox for whole numbers that marks text it cannot use instead of altering it."""
 
     checked = Signal()
+    KIND = "a whole number"
+    _parse = staticmethod(parse_whole)
 
     def __init__(self, name: str, low: int, high: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setRange(low, high)
-        self._init_checks(name)
-
-    def _parse(self, text: str) -> int | None:
-        return parse_whole(text)
-
-    def _kind(self) -> str:
-        return "a whole number"
-
-    def valueFromText(self, text: str) -> int:
-        if self.specialValueText() and text.strip() == self.specialValueText():
-            return self.minimum()
-        value = parse_whole(text)
-        return self.value() if value is None else value
+        self._init_checks(name, low, high)
 
 
 class DecimalSpinBox(_Checked, QDoubleSpinBox):
@@ -186,20 +181,15 @@ class DecimalSpinBox(_Checked, QDoubleSpinBox):
     """
 
     checked = Signal()
+    KIND = "a number"
+    _parse = staticmethod(parse_decimal)
 
     def __init__(
         self, name: str, low: float, high: float, decimals: int, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setDecimals(decimals)
-        self.setRange(low, high)
-        self._init_checks(name)
-
-    def _parse(self, text: str) -> float | None:
-        return parse_decimal(text)
-
-    def _kind(self) -> str:
-        return "a number"
+        self.setDecimals(decimals)  # before the range, which Qt rounds to the decimals
+        self._init_checks(name, low, high)
 
     def _fits(self, value: float) -> bool:
         kept = float(f"{value:.{self.decimals()}f}")  # what QDoubleSpinBox would store
@@ -210,12 +200,6 @@ class DecimalSpinBox(_Checked, QDoubleSpinBox):
 
     def textFromValue(self, value: float) -> str:
         return plain_decimal(value)
-
-    def valueFromText(self, text: str) -> float:
-        if self.specialValueText() and text.strip() == self.specialValueText():
-            return self.minimum()
-        value = parse_decimal(text)
-        return self.value() if value is None else value
 
 
 def _written(value: object) -> str:
