@@ -176,6 +176,10 @@ class SvgGraphCanvas(QGraphicsView):
             self._relayout_view(focus)
         self.shown.emit()
 
+    @property
+    def painter_alive(self) -> bool:
+        return self._painter.thread_alive
+
     def shutdown(self) -> None:
         """Stop the painting thread; safe to call twice."""
         self._pending = None

@@ -46,6 +46,15 @@ class LatestJobThread:
                 self._thread.start()
             self._wake.notify()
 
+    def drop(self) -> None:
+        """Forget the job still waiting, if any (the one running, if any, runs on)."""
+        with self._wake:
+            self._job = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def close(self, *_: object) -> None:
         """End the thread once the job it is doing (if any) is done; no newer job starts."""
         with self._wake:

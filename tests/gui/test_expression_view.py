@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 import gui.graph.pane
@@ -338,8 +338,8 @@ def test_switching_record_style_lays_out_again(qtbot, view, layout_calls):
 
 def test_shutdown_stops_the_layout_thread(qtbot, view):
     show_example(qtbot, view, L)
-    thread = view.findChild(QThread)
-    assert thread is not None and thread.isRunning()
+    runner = view.pane.layout_runner
+    assert runner.thread_alive
     view.close()
-    assert not thread.isRunning()
+    assert not runner.thread_alive and not view.pane.canvas.painter_alive
     view.shutdown()  # twice is fine

@@ -8,7 +8,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from PySide6.QtCore import QPointF, Qt, QThread
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
 import engine.graph
@@ -526,10 +526,10 @@ def test_closing_while_a_layout_runs_leaves_no_thread(qtbot, qtlog):
     view = GraphView()
     qtbot.addWidget(view)
     view.set_model(moons_weights(), moons(100), "mse")
-    thread = view.findChild(QThread)
-    assert thread is not None and thread.isRunning()
+    runner = view.pane.layout_runner
+    assert runner.thread_alive
     view.close()
-    assert not thread.isRunning()
+    assert not runner.thread_alive and not view.pane.canvas.painter_alive
     assert not [r.message for r in qtlog.records if "QThread" in r.message]
 
 
