@@ -3,8 +3,8 @@
     .venv/bin/python scripts/make_examples.py
 
 Every run of every lesson in engine/lessons.py becomes a session file (set up, not
-trained: Train plays it), then a few worked examples defined here: one already
-trained, the others other datasets with a network and settings that learn them.
+trained: Train plays it), then a few worked examples: the lecture's network already
+trained (made here), and the datasets, networks and settings of worked_examples.toml.
 `index.json` lists them in menu order with their titles and descriptions.
 
 Run it after changing a lesson: tests/gui/test_examples.py checks that the shipped
@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.data import Dataset, blobs, circles, spiral, xor
+from engine.data import Dataset, make_preset
 from engine.lessons import LESSONS, lecture_run
 from engine.session import Session, save_session
 from engine.spec import ModelSpec
@@ -59,8 +60,12 @@ def lecture_trained() -> Session:
     return session
 
 
-WORKED = (
-    ExampleFile(
+WORKED_FILE = Path(__file__).with_name("worked_examples.toml")  # the other worked examples, as data
+
+
+def worked_examples() -> list[ExampleFile]:
+    """The trained lecture network, then each example of WORKED_FILE, set up to train."""
+    lecture = ExampleFile(
         "lecture-trained.json",
         "The lecture's network after 100 steps (trained)",
         "MLP(3, [4, 4, 1]) trained 100 steps on the lecture's four samples: the loss curve is there, and "
@@ -68,56 +73,18 @@ WORKED = (
         "press Train to go on from here.",
         WORKED_GROUP,
         lecture_trained,
-    ),
-    ExampleFile(
-        "blobs-one-neuron.json",
-        "Blobs: one neuron draws a straight line",
-        "Two clouds that a straight line splits: a single tanh neuron (no hidden layer), the lecture's "
-        "neuron, is enough. The decision boundary is its line.",
-        WORKED_GROUP,
-        set_up(blobs(100, 0.1, 0), ModelSpec([], [], "tanh"), learning_rate=0.1, loss="mse"),
-    ),
-    ExampleFile(
-        "xor-hidden-layer.json",
-        "XOR: a hidden layer bends the line",
-        "Opposite quadrants share a class, which no single neuron can separate. One hidden layer of 8 tanh "
-        "neurons learns it in 300 steps: watch the boundary fold into a cross.",
-        WORKED_GROUP,
-        set_up(xor(100, 0.1, 0), ModelSpec([8], ["tanh"], "tanh"), learning_rate=0.1, loss="mse", steps=300),
-    ),
-    ExampleFile(
-        "circles-relu.json",
-        "Circles: ReLU neurons and the hinge loss",
-        "A circle inside a ring, learnt the way micrograd's demo learns its moons: two hidden layers of 8 "
-        "ReLU neurons, a linear output, the hinge loss and a little L2. The boundary is made of straight "
-        "pieces, one bend per ReLU.",
-        WORKED_GROUP,
-        set_up(
-            circles(100, 0.1, 0),
-            ModelSpec([8, 8], ["relu", "relu"], "linear"),
-            learning_rate=0.1,
-            loss="hinge",
-            l2=1e-4,
-            steps=200,
-        ),
-    ),
-    ExampleFile(
-        "spiral-compiled.json",
-        "Spiral: a bigger network, compiled",
-        "Two spirals wound into each other need a bigger network (2-16-16-1) and 1,000 steps. Compiled "
-        "is on, so the scalar graph of each step runs as NumPy array operations, tens of times faster; "
-        "the losses are the plain engine's.",
-        WORKED_GROUP,
-        set_up(
-            spiral(200, 0.05, 0),
-            ModelSpec([16, 16], ["tanh", "tanh"], "tanh"),
-            learning_rate=0.2,
-            loss="mse",
-            steps=1000,
-            compiled=True,
-        ),
-    ),
-)
+    )
+    with WORKED_FILE.open("rb") as file:
+        entries = tomllib.load(file)["example"]
+    return [lecture, *(_worked(entry) for entry in entries)]
+
+
+def _worked(entry: dict) -> ExampleFile:
+    data = entry["data"]
+    dataset = make_preset(data["preset"], data["samples"], data["noise"], data["seed"])
+    model = ModelSpec.from_dict(entry["model"])
+    make = set_up(dataset, model, **entry["training"])
+    return ExampleFile(entry["file"], entry["title"], entry["description"], WORKED_GROUP, make)
 
 
 def lesson_examples() -> list[ExampleFile]:
@@ -146,7 +113,7 @@ def _setting_text(key: str, value: object) -> str:
 
 
 def all_examples() -> list[ExampleFile]:
-    return [*lesson_examples(), *WORKED]
+    return [*lesson_examples(), *worked_examples()]
 
 
 def write_examples(folder: Path) -> list[Path]:
