@@ -35,6 +35,7 @@ from engine.graph import Graph, GraphError, expression_graph
 from engine.teaching import node_name
 from engine.value import Value
 from gui.graph.details import expression_details_html
+from gui.graph.exercise_mode import ExerciseMode
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
 from gui.graph.tab import GraphTab
@@ -113,6 +114,9 @@ class ExpressionView(GraphTab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self.exercise = ExerciseMode(
+            self.pane, self.details, (self.results_table,), "type a shorter expression"
+        )
 
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.evaluate_now)
         for edit in (self.variables_edit, self.expression_edit):
