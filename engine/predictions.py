@@ -21,7 +21,7 @@ SIGN_WORDS = {"+": "positive", "-": "negative", "0": "zero"}
 
 
 def sign_of(number: float) -> str:
-    """"+", "-" or "0" ("0" also for nan: no direction to guess)."""
+    """ "+", "-" or "0" ("0" also for nan: no direction to guess)."""
     if number > 0:
         return "+"
     if number < 0:
@@ -30,7 +30,7 @@ def sign_of(number: float) -> str:
 
 
 def loss_outcome(before: float, after: float) -> str:
-    """"down" if `after` is lower than `before`, else "not down" (equal, higher, or not a number)."""
+    """ "down" if `after` is lower than `before`, else "not down" (equal, higher, or not a number)."""
     if math.isfinite(before) and math.isfinite(after) and after < before:
         return "down"
     return "not down"
@@ -105,7 +105,7 @@ class PredictionLog:
         return self.hits / len(settled) if settled else None
 
     def summary(self) -> str:
-        """"3 of 4 right (75%)", or "" before any guess was settled."""
+        """ "3 of 4 right (75%)", or "" before any guess was settled."""
         settled = len(self.settled)
         if not settled:
             return ""

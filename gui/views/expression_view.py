@@ -38,6 +38,7 @@ from gui.graph.details import expression_details_html
 from gui.graph.exercise_mode import ExerciseMode
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
+from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import INSTALL_HINT, torch_installed
 from gui.widgets.style import ERROR_COLOR
@@ -114,6 +115,7 @@ class ExpressionView(GraphTab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self.step_guess = StepGuess(self.pane)
         self.exercise = ExerciseMode(
             self.pane, self.details, (self.results_table,), "type a shorter expression"
         )

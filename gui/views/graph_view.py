@@ -36,6 +36,7 @@ from gui.graph.exercise_mode import ExerciseMode
 from gui.graph.model_texts import BACKWARD_AGAIN_TIP, combo, idle_text, sample_text
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
+from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import NOT_INSTALLED, torch_installed
 
@@ -93,6 +94,7 @@ class GraphView(GraphTab):
         # Two lines of its own, unwrapped: a wrapped label may be laid out one line short (clipped)
         self.info_label = QLabel(textFormat=Qt.TextFormat.PlainText, styleSheet="color: #555555;")
         self._build_layout()
+        self.step_guess = StepGuess(self.pane)
         self.exercise = ExerciseMode(
             self.pane, self.details, (), "choose Neurons ▸ Collapsed, or a smaller model"
         )
