@@ -35,7 +35,7 @@ class AnswerPopup(QFrame):
         self.notch_x = WIDTH / 2
         self.question_label = QLabel(textFormat=Qt.TextFormat.PlainText)
         self.question_label.setStyleSheet("font-weight: bold;")
-        self.answer_edit = QLineEdit(placeholderText="its grad, e.g. -2 or 3*0.5")
+        self.answer_edit = QLineEdit(placeholderText="its grad")
         self.answer_edit.setToolTip("A number, or arithmetic on numbers: 1 - 0.7**2, -2*3")
         self.answer_edit.returnPressed.connect(self._submit)
         self.check_button = QPushButton("Check", autoDefault=False, clicked=self._submit)

@@ -120,6 +120,7 @@ class ExerciseMode(QObject):
             pane.session.restore_backward()  # out of step-through: the grads of one backward()
             self.exercise = Exercise(graph.root.label or "the output", graph.root)
         pane.render(keep_view=True)
+        self._show_status()  # also when there is nothing to render yet
         if self.exercise is not None:  # the output first: its record readable
             pane.canvas.ensure_node_visible(graph.of(graph.root).id, pane.follow_scale)
 
@@ -212,7 +213,10 @@ class ExerciseMode(QObject):
         if self.exercise is None:
             graph = self.pane.graph
             problem = self._size_problem(graph) if graph is not None else ""
-            self.status_label.setText(problem or "Waiting for the graph to be drawn…")
+            waiting = (
+                "Waiting for the graph to be drawn…" if graph is not None else "No graph to practise on yet."
+            )
+            self.status_label.setText(problem or waiting)
             return
         found, total = self.progress()
         revealed = len(self.exercise.revealed)
@@ -290,7 +294,7 @@ class ExerciseMode(QObject):
     def answer(self, text: str) -> bool:
         """Check `text` as the grad of the node asked about; True if accepted."""
         node, exercise = self.asked, self.exercise
-        if node is None or exercise is None:
+        if node is None or exercise is None or not self.popup.asking:  # nothing asked: nothing to check
             return False
         value = _number(text)
         if value is None:

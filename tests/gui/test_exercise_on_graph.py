@@ -198,3 +198,26 @@ def test_a_graph_too_large_to_do_by_hand_is_refused_with_its_size(window, qtbot)
     with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
         view.neurons_combo.setCurrentIndex(2)  # collapsed: small enough
     qtbot.waitUntil(lambda: view.exercise.exercise is not None)
+
+
+def test_without_a_graph_the_mode_says_so_and_checks_nothing(qtbot):
+    from gui.views.graph_view import GraphView
+
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.exercise.toggle_button.click()
+    assert view.exercise.exercise is None and "No graph" in view.exercise.status_label.text()
+    assert not view.exercise.answer("1")
+    view.exercise.toggle_button.click()
+    assert view.pane.overlay is None
+
+
+def test_a_node_not_yet_answerable_takes_no_answer(window, qtbot):
+    view = show_expression(window, qtbot, 0)
+    mode = view.exercise
+    mode.toggle_button.click()
+    f = node_named(view, "f")
+    click_node(qtbot, view, f.id)
+    assert not mode.popup.answer_edit.isVisible()
+    assert not mode.answer("4")  # even the right number: the output's grad comes first
+    assert mode.exercise.tries == {} and mode.progress() == (0, 7)
