@@ -31,6 +31,8 @@ class AnswerPopup(QFrame):
         super().__init__(parent)
         self.setFixedWidth(WIDTH)
         self.setAutoFillBackground(False)
+        # a click on the box is the box's: passed on to the canvas, it would pick the node drawn under it
+        self.setAttribute(Qt.WidgetAttribute.WA_NoMousePropagation)
         self.below = True  # placed below its node (the notch on top), else above (notch at the bottom)
         self.notch_x = WIDTH / 2
         self.question_label = QLabel(textFormat=Qt.TextFormat.PlainText)

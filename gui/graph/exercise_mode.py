@@ -332,16 +332,22 @@ class ExerciseMode(QObject):
     # ------------------------------------------------------------ keeping the popup at its node
 
     def _place_popup(self) -> None:
+        """At its node; hidden while the node is scrolled out of sight (a box pointing nowhere)."""
         node, canvas = self.asked, self.pane.canvas
         rect = canvas.node_rect(node.id) if node is not None else None
-        if rect is None or not self.popup.isVisible():
+        if rect is None:
             return
         on_screen = canvas.mapFromScene(rect).boundingRect()
-        self.popup.place(on_screen, canvas.viewport().rect().adjusted(2, 2, -2, -2))
+        area = canvas.viewport().rect()
+        in_sight = area.intersects(on_screen)
+        if in_sight != self.popup.isVisible():
+            self.popup.setVisible(in_sight)
+        if in_sight:
+            self.popup.place(on_screen, area.adjusted(2, 2, -2, -2))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The view zoomed, scrolled or was resized: the popup follows its node."""
-        if event.type() in (QEvent.Type.Paint, QEvent.Type.Resize) and self.popup.isVisible():
+        if event.type() in (QEvent.Type.Paint, QEvent.Type.Resize) and self.asked is not None:
             self._place_popup()
         return False
 

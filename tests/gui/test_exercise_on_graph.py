@@ -6,7 +6,7 @@ ones refused with their operation's hint, the `a + a` node refuses one contribut
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from engine import graph as graph_engine
 from engine.expression import evaluate
@@ -221,3 +221,49 @@ def test_a_node_not_yet_answerable_takes_no_answer(window, qtbot):
     assert not mode.popup.answer_edit.isVisible()
     assert not mode.answer("4")  # even the right number: the output's grad comes first
     assert mode.exercise.tries == {} and mode.progress() == (0, 7)
+
+
+def test_clicks_on_the_box_stay_in_the_box_and_escape_closes_it(window, qtbot, monkeypatch):
+    view = show_expression(window, qtbot, 0)
+    mode = view.exercise
+    mode.toggle_button.click()
+    graph = view.current_graph()
+    root = graph.of(graph.root)
+    click_node(qtbot, view, root.id)
+    popup = mode.popup
+    # a node drawn under the box: a click on the box must not pick it
+    canvas = view.pane.canvas
+    canvas.centerOn(canvas.node_rect(root.id).center())
+    f = node_named(view, "f")
+    f_on_screen = canvas.mapFromScene(canvas.node_rect(f.id)).boundingRect()
+    monkeypatch.setattr(mode, "_place_popup", lambda: None)  # held where the test puts it: over f
+    popup.move(f_on_screen.center() - popup.question_label.geometry().center())
+    assert popup.geometry().contains(f_on_screen.center())
+    qtbot.mouseClick(popup, Qt.MouseButton.LeftButton, pos=popup.question_label.geometry().center())
+    assert mode.asked is root and popup.isVisible()
+    qtbot.keyClick(popup.answer_edit, Qt.Key.Key_Escape)
+    assert not popup.isVisible() and mode.asked is None
+
+
+def test_the_box_follows_its_node_and_hides_while_it_is_out_of_sight(window, qtbot):
+    view = show_expression(window, qtbot, 1)  # the neuron: wider than the view once zoomed in
+    mode = view.exercise
+    mode.toggle_button.click()
+    graph = view.current_graph()
+    root = graph.of(graph.root)
+    click_node(qtbot, view, root.id)
+    canvas, popup = view.pane.canvas, mode.popup
+
+    def notch_at_node() -> bool:
+        node = canvas.mapFromScene(canvas.node_rect(root.id)).boundingRect()
+        return popup.isVisible() and node.left() <= popup.x() + popup.notch_x <= node.right()
+
+    assert notch_at_node()
+    canvas.zoom_by(1.5)
+    qtbot.waitUntil(notch_at_node)
+    far_left = canvas.node_rect(next(n.id for n in graph.nodes if n.name == "x1"))
+    canvas.centerOn(far_left.center() - QPointF(2000, 0))
+    qtbot.waitUntil(lambda: not popup.isVisible())
+    assert mode.asked is root  # still asked: it comes back with its node
+    canvas.centerOn(canvas.node_rect(root.id).center())
+    qtbot.waitUntil(notch_at_node)
