@@ -55,15 +55,17 @@ class StepGuess(QWidget):
         self._on_rendered()
 
     def subject(self) -> GraphNode | None:
-        """The node to guess about: the one clicked, else the first operand of the next step's node."""
+        """The node to guess about: the one clicked, else the first drawn operand of the next step's node."""
         session, graph = self.pane.session, self.pane.graph
         if graph is None or session.done:
             return None
         if session.selected is not None and graph.has(session.selected):
             return graph.node(session.selected)
         node = graph.nodes[len(graph.nodes) - 1 - session.position]
-        operands = graph.operands(node)
-        return operands[0] if operands else node
+        drawn = [
+            o for o in [*graph.operands(node), node] if graph.is_drawn(o)
+        ]  # not a weight folded in its neuron
+        return drawn[0] if drawn else None
 
     def guess(self, sign: str) -> None:
         """Guess `sign` for the subject's grad after the next step."""
@@ -104,8 +106,9 @@ class StepGuess(QWidget):
         usable = node is not None and self.pane.overlay is None and self.pane.svg_graph is not None
         for button in self.buttons.values():
             button.setEnabled(usable)
-        if node is None or self.pane.graph is None:
-            self.question_label.setText("")
+        if node is None:
+            waiting = self.pane.graph is not None and not self.pane.session.done
+            self.question_label.setText("click a node to guess the sign of its grad" if waiting else "")
             return
         name = node_name(self.pane.graph, node)
         name = name if len(name) <= 24 else name[:23] + "…"

@@ -116,3 +116,20 @@ def test_guessing_whether_the_loss_goes_down_at_each_training_step(window, qtbot
     assert [p.actual for p in guess.log.settled] == actual
     assert guess.log.hits == hits
     assert f"{hits} of 4 right" in guess.result_label.text()
+
+
+def test_the_default_subject_is_always_a_drawn_node(window, qtbot):
+    """One node per neuron folds the weights into their neuron: a guess is never about one of those."""
+    view = window.graph_view
+    with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
+        window.tabs.setCurrentWidget(view)
+    graph = view.current_graph()
+    assert graph.fold_parameters
+    subjects = []
+    while not view.session.done:
+        subject = view.step_guess.subject()
+        subjects.append(subject)
+        assert subject is None or graph.is_drawn(subject), subject.name
+        assert (subject is None) == (not view.step_guess.buttons["+"].isEnabled())
+        view.step_next_button.click()
+    assert sum(s is not None for s in subjects) == sum(graph.is_drawn(n) for n in graph.nodes)
