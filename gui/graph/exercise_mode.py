@@ -31,6 +31,7 @@ MAX_EXERCISE_NODES = 80  # drawn nodes: more is not an exercise but a chore
 READY_STYLE = ("#2ca02c", 3.5)  # its grad can be found now
 ASKING_STYLE = (BORDER, 4.5)  # the node the popup asks about
 REVEALED_STYLE = ("#9467bd", 2.0)  # given by Reveal, not found
+PART_STYLE = ("#333333", 2.5)  # in the part of a large graph the learner chose (the rest is thin)
 OFF_TEXT = "Hide the grads and find them yourself, node by node, as the lecture does"
 
 
@@ -51,6 +52,7 @@ class ExerciseMode(QObject):
         self.exercise: Exercise | None = None
         self.graph: Graph | None = None  # the graph the exercise is on
         self.asked: GraphNode | None = None  # the node the popup is at
+        self.part: set[GraphNode] | None = None  # the drawn nodes to answer; None: the learner picks them
         self.feedback = ""  # the last verdict, in the bar
         self._build_bar()
         self.popup = AnswerPopup(pane.canvas.viewport())
@@ -107,31 +109,54 @@ class ExerciseMode(QObject):
             self.changed.emit()
 
     def restart(self) -> None:
-        """A new exercise on the graph shown, if it is drawn and small enough (else the bar says why)."""
+        """A new exercise on the graph shown, once it is drawn: all of it, or if it is too large,
+        the part the learner picks with a click (see `choose_part`)."""
         self.close_popup()
-        self.exercise, self.feedback = None, ""
+        self.exercise, self.part, self.feedback = None, None, ""
         pane, graph = self.pane, self.pane.graph
         drawn = graph is not None and pane.svg_graph is not None
         self.graph = graph if drawn else None  # None: waiting for the picture
-        too_large = drawn and self._size_problem(graph) != ""
-        pane.overlay = None if too_large else self  # a refused graph keeps its grads and step-through
-        if drawn and not too_large:
+        pane.overlay = self
+        if drawn:
             pane.stop_play()
             pane.session.restore_backward()  # out of step-through: the grads of one backward()
             self.exercise = Exercise(graph.root.label or "the output", graph.root)
+            nodes = self.drawn_nodes()
+            self.part = set(nodes) if len(nodes) <= MAX_EXERCISE_NODES else None
         pane.render(keep_view=True)
         self._show_status()  # also when there is nothing to render yet
-        if self.exercise is not None:  # the output first: its record readable
+        if self.part is not None:  # the output first: its record readable
             pane.canvas.ensure_node_visible(graph.of(graph.root).id, pane.follow_scale)
 
-    def _size_problem(self, graph: Graph) -> str:
-        drawn = sum(1 for node in graph.nodes if graph.is_drawn(node))
-        if drawn <= MAX_EXERCISE_NODES:
-            return ""
+    def _size_text(self) -> str:
         return (
-            f"This graph has {drawn:,} nodes: too many to fill in by hand (at most {MAX_EXERCISE_NODES}). "
-            f"To practise, {self.smaller_hint}."
+            f"This graph has {len(self.drawn_nodes()):,} nodes: too many to answer all by hand (at most "
+            f"{MAX_EXERCISE_NODES}). Click a node: the exercise will be it and every node between it and "
+            f"the output. To do a whole graph, {self.smaller_hint}."
         )
+
+    def part_from(self, node: GraphNode) -> set[GraphNode]:
+        """`node` and every drawn node between it and the output: all that use it, all that use those..."""
+        users_of, part, todo = self.pane.session.users_of, {node}, [node]
+        while todo:
+            for user in users_of(todo.pop()):
+                if user not in part:
+                    part.add(user)
+                    todo.append(user)
+        return {n for n in part if self.graph.is_drawn(n)}
+
+    def choose_part(self, node: GraphNode) -> bool:
+        """A large graph's exercise: `node` up to the output, if that is small enough (else the bar says so)."""
+        part = self.part_from(node)
+        if len(part) > MAX_EXERCISE_NODES:
+            self.feedback = f"From {self.name(node)} that is {len(part)} nodes, still too many: click a node nearer the output."
+        else:
+            self.part = part
+            self.feedback = (
+                f"The exercise: {self.name(node)} and every node up to the output, {len(part)} nodes."
+            )
+        self.pane.render(keep_view=True)
+        return self.part is not None
 
     def _on_rendered(self) -> None:
         if not self.active:
@@ -165,11 +190,13 @@ class ExerciseMode(QObject):
         return {node.id: answered.get(node.value) for node in graph.nodes}
 
     def outlines(self, graph: Graph) -> dict[str, tuple[str, float]]:
-        """Green: answerable now; blue: the node asked about; purple: revealed."""
+        """Green: answerable now; blue: the node asked about; purple: revealed; thick: in the part chosen."""
         exercise = self.exercise
         if exercise is None or graph is not self.graph:
             return {}
-        styles = {n.id: READY_STYLE for n in graph.nodes if exercise.ready(n.value)}
+        part = self.part or set()
+        styles = {n.id: PART_STYLE for n in part} if len(part) < len(self.drawn_nodes()) else {}
+        styles.update({n.id: READY_STYLE for n in part if exercise.ready(n.value)})
         styles.update({graph.of(v).id: REVEALED_STYLE for v in exercise.revealed})
         if self.asked is not None:
             styles[self.asked.id] = ASKING_STYLE
@@ -178,6 +205,8 @@ class ExerciseMode(QObject):
     def step_text(self) -> str:
         if self.exercise is None:
             return "Backprop by hand: waiting for a drawn graph."
+        if self.part is None:
+            return "Click a node to choose the part to answer: it and every node between it and the output."
         if self.done:
             return (
                 "Every grad found. Switch “Backprop by hand” off to compare with backward()'s, or Start over."
@@ -194,16 +223,15 @@ class ExerciseMode(QObject):
         return [n for n in graph.nodes if graph.is_drawn(n)] if graph is not None else []
 
     def progress(self) -> tuple[int, int]:
-        """(grads found or revealed, grads to find) among the drawn nodes."""
-        if self.exercise is None:
+        """(grads found or revealed, grads to find) among the drawn nodes of the exercise."""
+        if self.exercise is None or self.part is None:
             return 0, 0
-        nodes = self.drawn_nodes()
-        return sum(1 for n in nodes if n.value in self.exercise.answered), len(nodes)
+        return sum(1 for n in self.part if n.value in self.exercise.answered), len(self.part)
 
     @property
     def done(self) -> bool:
         found, total = self.progress()
-        return self.exercise is not None and found == total
+        return self.part is not None and found == total
 
     @property
     def score(self) -> int:
@@ -211,12 +239,13 @@ class ExerciseMode(QObject):
 
     def _show_status(self) -> None:
         if self.exercise is None:
-            graph = self.pane.graph
-            problem = self._size_problem(graph) if graph is not None else ""
-            waiting = (
-                "Waiting for the graph to be drawn…" if graph is not None else "No graph to practise on yet."
+            waiting = self.pane.graph is not None
+            self.status_label.setText(
+                "Waiting for the graph to be drawn…" if waiting else "No graph to practise on yet."
             )
-            self.status_label.setText(problem or waiting)
+            return
+        if self.part is None:
+            self.status_label.setText(self.feedback or self._size_text())
             return
         found, total = self.progress()
         revealed = len(self.exercise.revealed)
@@ -228,7 +257,7 @@ class ExerciseMode(QObject):
         self.status_label.setText(f"{text}\n{self.feedback}" if self.feedback else text)
 
     def _show_details(self) -> None:
-        if self.exercise is None:
+        if self.exercise is None or self.part is None:
             self.details.setHtml(f"<p>{html.escape(self.status_label.text())}</p>")
             return
         found, total = self.progress()
@@ -267,9 +296,16 @@ class ExerciseMode(QObject):
         if not self.active or exercise is None or graph is None or not graph.has(node_id):
             return
         node = graph.node(node_id)
+        if self.part is None:
+            self.choose_part(node)
+            return
         self.asked = node
         name = self.name(node)
-        if node.value in exercise.answered:
+        if node not in self.part:
+            self.popup.tell(
+                f"{name}: not in this exercise", "Only the part you chose; Start over to choose another."
+            )
+        elif node.value in exercise.answered:
             self.popup.tell(
                 f"grad of {name} = {format_number(exercise.answered[node.value])}", "Found already."
             )

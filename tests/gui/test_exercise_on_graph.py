@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from engine import graph as graph_engine
 from engine.expression import evaluate
+from gui.graph import exercise_mode
 
 TIMEOUT_MS = 60_000
 EXPANDED = 1  # the Neurons combo's "Expanded (lecture)"
@@ -187,17 +188,51 @@ def test_on_the_computation_graph_tab_the_samples_graph_is_the_exercise(window, 
     assert drawn_grad(view, neuron) != "grad ?"
 
 
-def test_a_graph_too_large_to_do_by_hand_is_refused_with_its_size(window, qtbot):
+def test_a_graph_too_large_to_do_by_hand_is_answered_in_the_part_the_learner_clicks(
+    window, qtbot, monkeypatch
+):
     view = show_graph_tab(window, qtbot)
     with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
         view.neurons_combo.setCurrentIndex(EXPANDED)  # the lecture's model expanded: 120 nodes
-    view.exercise.toggle_button.click()
-    text = view.exercise.status_label.text()
-    assert view.exercise.exercise is None
-    assert f"{len(view.current_graph())} nodes" in text and "too many" in text and "Collapsed" in text
-    with qtbot.waitSignal(view.graph_shown, timeout=TIMEOUT_MS):
-        view.neurons_combo.setCurrentIndex(2)  # collapsed: small enough
-    qtbot.waitUntil(lambda: view.exercise.exercise is not None)
+    monkeypatch.setattr(exercise_mode, "MAX_EXERCISE_NODES", 40)  # so that a click can pick too many, too
+    mode = view.exercise
+    mode.toggle_button.click()
+    graph = view.current_graph()
+    text = mode.status_label.text()
+    assert f"{len(graph)} nodes" in text and "too many" in text and "Click a node" in text
+    assert mode.progress() == (0, 0) and not view.step_next_button.isEnabled()
+
+    def between(start):
+        """`start` and all that use it, up to the output: the test's own walk of the engine's graph."""
+        part, todo = {start.value}, [start.value]
+        while todo:
+            value = todo.pop()
+            for user in graph.nodes:
+                if value in user.value.operands and user.value not in part:
+                    part.add(user.value)
+                    todo.append(user.value)
+        return part
+
+    x1 = node_named(view, "x1")
+    assert len(between(x1)) > 40  # it feeds every neuron of the first layer
+    click_node(qtbot, view, x1.id)
+    assert mode.part is None and "still too many" in mode.status_label.text()
+    weight = node_named(view, "w3.1.2")  # a weight of the output neuron
+    click_node(qtbot, view, weight.id)
+    part = between(weight)
+    assert {n.value for n in mode.part} == part and mode.progress() == (0, len(part))
+    # the grads from a graph the test builds from the same weights and sample, expanded too
+    x, y = view._dataset.inputs[0], view._dataset.targets[0]
+    theirs = graph_engine.sample_graph(view._weights.to_model(), x, y, view._loss, expanded=True)
+    truth = {n.id: n.value.grad for n in theirs.nodes}
+    outside = node_named(view, "h1.1")
+    click_node(qtbot, view, outside.id)
+    assert "not in this exercise" in mode.popup.question_label.text()
+    for node in reversed(graph.nodes):
+        if node.value in part:
+            click_node(qtbot, view, node.id)
+            type_answer(qtbot, view, repr(truth[node.id]))
+    assert mode.done and mode.score == len(part) and "Done!" in mode.status_label.text()
 
 
 def test_without_a_graph_the_mode_says_so_and_checks_nothing(qtbot):
