@@ -322,12 +322,13 @@ class GraphPane(QWidget):
         self.update_controls()
 
     def _fill(self, svg_graph: SvgGraph, graph: Graph) -> None:
-        if self.fills == "grad":
+        fills = (
+            self.fills if self.overlay is None or self.fills is None else "kind"
+        )  # |grad| gives grads away
+        if fills == "grad":
             svg_graph.set_fills(graph_render.grad_fills(graph))
             self._kind_fills_on = None
-        elif (
-            self.fills == "kind" and self._kind_fills_on is not svg_graph
-        ):  # they change with the layout only
+        elif fills == "kind" and self._kind_fills_on is not svg_graph:  # they change with the layout only
             svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
             self._kind_fills_on = svg_graph
 

@@ -302,3 +302,21 @@ def test_the_box_follows_its_node_and_hides_while_it_is_out_of_sight(window, qtb
     assert mode.asked is root  # still asked: it comes back with its node
     canvas.centerOn(canvas.node_rect(root.id).center())
     qtbot.waitUntil(notch_at_node)
+
+
+def test_colour_by_grad_is_off_while_the_grads_are_hidden(window, qtbot):
+    from gui.graph.render import KIND_COLORS
+
+    view = show_graph_tab(window, qtbot)
+    view.color_check.setChecked(True)
+    svg = view.pane.svg_graph
+
+    def fill(node) -> str:
+        return svg._values[svg.template.fill_slots[node.id]]
+
+    x1 = node_named(view, "x1")
+    assert fill(x1) != KIND_COLORS["input"]  # by |grad|
+    view.exercise.toggle_button.click()
+    assert fill(x1) == KIND_COLORS["input"]  # by kind: the size of its grad is for the learner to find
+    view.exercise.toggle_button.click()
+    assert fill(x1) != KIND_COLORS["input"]
