@@ -95,8 +95,8 @@ class GraphView(GraphTab):
         self.info_label = QLabel(textFormat=Qt.TextFormat.PlainText, styleSheet="color: #555555;")
         self._build_layout()
         self.step_guess = StepGuess(self.pane)
-        self.exercise = ExerciseMode(
-            self.pane, self.details, (), "choose Neurons ▸ Collapsed, or a smaller model"
+        self.exercise = ExerciseMode(  # PyTorch's grads away meanwhile: they are the answers
+            self.pane, self.details, (self.torch_button,), "choose Neurons ▸ Collapsed, or a smaller model"
         )
 
         self.canvas.clear(NO_MODEL)

@@ -162,6 +162,7 @@ def test_on_the_computation_graph_tab_the_samples_graph_is_the_exercise(window, 
     mode.toggle_button.click()
     graph = view.current_graph()
     assert mode.exercise is not None and "of 15 grads" in mode.status_label.text()
+    assert not view.torch_button.isVisible()  # PyTorch's grads would be the answers
     assert "grad ?" in view.details.toPlainText() or "Backprop by hand" in view.details.toPlainText()
     # the right grads, from a graph the test builds from the same weights and sample
     weights, dataset = view._weights, view._dataset
