@@ -94,6 +94,8 @@ def test_on_the_expression_tab_answers_are_typed_at_their_node(window, qtbot):
     assert drawn_grad(view, f) == "grad ?"
     type_answer(qtbot, view, "nonsense")
     assert "Type a number" in popup.hint_label.text()
+    type_answer(qtbot, view, "-8")  # a second wrong answer: local × upstream, with the numbers
+    assert "Local × upstream: 4 × 1 = 4" in popup.hint_label.text()
     type_answer(qtbot, view, "4")  # a·b + c, from the engine: -6 + 10
     assert drawn_grad(view, f) == "grad 4.0000"
     assert mode.progress() == (2, 7) and mode.score == 0  # neither was right at the first try
