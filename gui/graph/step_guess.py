@@ -11,7 +11,7 @@ Any other move (back, reset, another graph) withdraws it.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.graph import GraphNode
 from engine.predictions import SIGN_WORDS, SIGNS, sign_log, sign_of
@@ -32,7 +32,9 @@ class StepGuess(QWidget):
         self.log = sign_log()
         self._waiting: tuple[object, int, GraphNode] | None = None  # (graph, position, node) of the guess
         self.question_label = QLabel(textFormat=Qt.TextFormat.PlainText)
-        self.buttons = {}
+        self.buttons: dict[str, QPushButton] = {}
+        self._group = QButtonGroup(self, exclusive=False)  # a bound method, not a lambda holding self
+        self._group.idClicked.connect(self._on_button_clicked)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 0, 6, 0)
         row.setSpacing(4)
@@ -42,7 +44,7 @@ class StepGuess(QWidget):
             button = QPushButton(BUTTON_TEXTS[sign], checkable=True, autoDefault=False)
             button.setFixedWidth(3 * self.fontMetrics().horizontalAdvance("+") + 18)
             button.setToolTip(f"Guess that this grad will be {SIGN_WORDS[sign]} after the next step")
-            button.clicked.connect(lambda _checked=False, s=sign: self.guess(s))
+            self._group.addButton(button, len(self.buttons))
             self.buttons[sign] = button
             row.addWidget(button)
         self.result_label = QLabel(textFormat=Qt.TextFormat.PlainText)
@@ -66,6 +68,9 @@ class StepGuess(QWidget):
             o for o in [*graph.operands(node), node] if graph.is_drawn(o)
         ]  # not a weight folded in its neuron
         return drawn[0] if drawn else None
+
+    def _on_button_clicked(self, index: int) -> None:
+        self.guess(list(self.buttons)[index])
 
     def guess(self, sign: str) -> None:
         """Guess `sign` for the subject's grad after the next step."""

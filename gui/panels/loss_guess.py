@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.predictions import loss_log, loss_outcome
 from engine.teaching import format_number
@@ -34,13 +34,15 @@ class LossGuess(QWidget):
         self.last_loss: float | None = None  # the loss of the last step seen, in this run
         self.last_step = 0
         self.buttons: dict[str, QPushButton] = {}
+        self._group = QButtonGroup(self, exclusive=False)  # a bound method, not a lambda holding self
+        self._group.idClicked.connect(self._on_button_clicked)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         row.addWidget(QLabel("Predict: loss down?"))
         for outcome, text, tip in CHOICES:
             button = QPushButton(text, checkable=True, autoDefault=False, toolTip=tip)
-            button.clicked.connect(lambda _checked=False, o=outcome: self.guess(o))
+            self._group.addButton(button, len(self.buttons))
             self.buttons[outcome] = button
             row.addWidget(button)
         self.result_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
@@ -51,6 +53,9 @@ class LossGuess(QWidget):
         layout.setSpacing(2)
         layout.addLayout(row)
         layout.addWidget(self.result_label)
+
+    def _on_button_clicked(self, index: int) -> None:
+        self.guess(list(self.buttons)[index])
 
     def guess(self, outcome: str) -> None:
         """Guess `outcome` ("down" or "not down") for the next step's loss."""
