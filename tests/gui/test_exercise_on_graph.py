@@ -143,7 +143,8 @@ def test_a_new_expression_typed_is_a_new_exercise(window, qtbot):
         view.expression_edit.setText("x*x + x")
         view.evaluate_now()
     qtbot.waitUntil(
-        lambda: view.exercise.exercise is not None and view.exercise.graph is view.current_graph()
+        lambda: view.exercise.exercise is not None and view.exercise.graph is view.current_graph(),
+        timeout=TIMEOUT_MS,
     )
     assert view.exercise.progress() == (0, 3)  # x, x·x and their sum
     graph = view.current_graph()
@@ -298,13 +299,13 @@ def test_the_box_follows_its_node_and_hides_while_it_is_out_of_sight(window, qtb
 
     assert notch_at_node()
     canvas.zoom_by(1.5)
-    qtbot.waitUntil(notch_at_node)
+    qtbot.waitUntil(notch_at_node, timeout=TIMEOUT_MS)
     far_left = canvas.node_rect(next(n.id for n in graph.nodes if n.name == "x1"))
     canvas.centerOn(far_left.center() - QPointF(2000, 0))
-    qtbot.waitUntil(lambda: not popup.isVisible())
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=TIMEOUT_MS)
     assert mode.asked is root  # still asked: it comes back with its node
     canvas.centerOn(canvas.node_rect(root.id).center())
-    qtbot.waitUntil(notch_at_node)
+    qtbot.waitUntil(notch_at_node, timeout=TIMEOUT_MS)
 
 
 def test_colour_by_grad_is_off_while_the_grads_are_hidden(window, qtbot):
