@@ -239,10 +239,13 @@ class ExerciseMode(QObject):
 
     def _show_status(self) -> None:
         if self.exercise is None:
-            waiting = self.pane.graph is not None
-            self.status_label.setText(
-                "Waiting for the graph to be drawn…" if waiting else "No graph to practise on yet."
-            )
+            if self.pane.graph_message:  # no picture, and why (Graphviz missing, say)
+                text = "No graph to practise on: " + self.pane.graph_message
+            elif self.pane.graph is not None:
+                text = "Waiting for the graph to be drawn…"
+            else:
+                text = "No graph to practise on yet."
+            self.status_label.setText(text)
             return
         if self.part is None:
             self.status_label.setText(self.feedback or self._size_text())

@@ -324,3 +324,18 @@ def test_colour_by_grad_is_off_while_the_grads_are_hidden(window, qtbot):
     assert fill(x1) == KIND_COLORS["input"]  # by kind: the size of its grad is for the learner to find
     view.exercise.toggle_button.click()
     assert fill(x1) != KIND_COLORS["input"]
+
+
+def test_without_graphviz_the_mode_says_why_there_is_nothing_to_answer_on(qtbot, monkeypatch):
+    import gui.graph.render
+    from gui.views.expression_view import ExpressionView
+
+    monkeypatch.setattr(
+        gui.graph.render, "dot_available", lambda: (False, "Install Graphviz: apt-get install graphviz")
+    )
+    view = ExpressionView()
+    qtbot.addWidget(view)
+    assert view.evaluate_now()
+    view.exercise.toggle_button.click()
+    assert "No graph to practise on: Install Graphviz" in view.exercise.status_label.text()
+    assert view.exercise.exercise is None
