@@ -176,6 +176,7 @@ def main() -> None:
     window.close()
     for name, size in (("1366x768", (1366, 741)), ("default", None)):
         network_while_training(name, size)
+    exercise_on_graph()
     app.quit()
 
 
@@ -211,3 +212,94 @@ def network_while_training(name: str, screen: tuple[int, int] | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def exercise_on_graph() -> None:
+    """Backprop by hand on the graph at 1366x768: the lecture's neuron half done on the Expression
+    tab (the box at the next node), a wrong answer's hint on the Computation graph tab, and the
+    predictions' hit rates (a grad's sign before backprop steps, the loss before training steps)."""
+    from PySide6.QtCore import QRect
+
+    from gui.app import fit_to_screen
+
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    fit_to_screen(window, QRect(0, 0, 1366, 741))
+    window.show()
+    expression = window.expression_view
+    shown = QEventLoop()
+    expression.graph_shown.connect(shown.quit)
+    window.tabs.setCurrentWidget(expression)
+    shown.exec()
+    shown = QEventLoop()
+    expression.graph_shown.connect(shown.quit)
+    expression.set_example(1)  # the lecture's neuron
+    shown.exec()
+    mode = expression.exercise
+    mode.toggle_button.click()
+    graph = expression.current_graph()
+    for node in list(reversed(graph.nodes))[:5]:  # output first, in the chain rule's order
+        click_node(expression.canvas, node.id)
+        mode.popup.answer_edit.setText(repr(mode.exercise.truth[node.value]))
+        QTest.keyClick(mode.popup.answer_edit, Qt.Key.Key_Return)
+    ready = next(n for n in reversed(graph.nodes) if mode.exercise.ready(n.value))
+    canvas = expression.canvas
+    canvas.centerOn(
+        (canvas.node_rect(ready.id).center() + canvas.node_rect(graph.of(graph.root).id).center()) / 2
+    )
+    click_node(canvas, ready.id)
+    QTest.keyClicks(mode.popup.answer_edit, "-3")
+    wait(500)
+    save(window, "exercise-graph.png")
+
+    view = window.graph_view
+    shown = QEventLoop()
+    view.graph_shown.connect(shown.quit)
+    window.tabs.setCurrentWidget(view)
+    shown.exec()
+    view.exercise.toggle_button.click()
+    graph = view.current_graph()
+    neuron = next(n for n in graph.nodes if n.name == "h2.2")
+    for node in [n for n in reversed(graph.nodes) if graph.is_drawn(n)]:
+        if node is neuron:
+            break
+        if view.exercise.exercise.ready(node.value):
+            click_node(view.canvas, node.id)
+            view.exercise.popup.answer_edit.setText(repr(view.exercise.exercise.truth[node.value]))
+            QTest.keyClick(view.exercise.popup.answer_edit, Qt.Key.Key_Return)
+    click_node(view.canvas, neuron.id)
+    QTest.keyClicks(
+        view.exercise.popup.answer_edit, "-3.824"
+    )  # the grad above it, without the local derivative
+    QTest.keyClick(view.exercise.popup.answer_edit, Qt.Key.Key_Return)
+    wait(500)
+    save(window, "exercise-hint.png")
+    view.exercise.toggle_button.click()
+
+    # Predict, then see: a sign before each backprop step, the loss before each training step
+    mode.toggle_button.click()
+    window.tabs.setCurrentWidget(expression)
+    guess = expression.step_guess
+    for sign in ("-", "+", "+", "-", "+"):
+        guess.buttons[sign].click()
+        expression.step_next_button.click()
+    loss_guess = window.training_panel.loss_guess
+    for outcome in ("down", "down", "down", "not down"):
+        loss_guess.buttons[outcome].click()
+        halted = QEventLoop()
+        window.controller.halted.connect(halted.quit)
+        window.training_panel.step_button.click()
+        halted.exec()
+        window.controller.halted.disconnect(halted.quit)
+    wait(500)
+    save(window, "predict.png")
+    window.close()
+
+
+def click_node(canvas, node_id: str) -> None:
+    """A real click on the node's record, scrolled into view if it is out of it."""
+    center = canvas.node_rect(node_id).center()
+    if not canvas.mapToScene(canvas.viewport().rect()).boundingRect().contains(center):
+        canvas.centerOn(center)
+    QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(center))
+    wait(50)

@@ -92,6 +92,9 @@ class GraphPane(QWidget):
         self.reset_undoes_backward_again = True  # Reset is enabled after backward() again too
         self.problems_on_canvas = False  # a problem's text in the canvas (else the tab shows it)
         self.svg_graph: SvgGraph | None = None  # the laid-out graph on screen, None while there is none
+        self.overlay = (
+            None  # an exercise over the graph (gui/graph/exercise_mode.py): grads hidden, steps off
+        )
         self.shown_svg: bytes | None = None  # the SVG on the canvas, numbers and outlines included
         self.graph_message = ""  # shown in place of the graph (Graphviz missing or failing)
         self.last_layout_seconds = 0.0  # request to graph on screen, for the status bar and benchmarks
@@ -306,9 +309,11 @@ class GraphPane(QWidget):
         if graph is None:
             return
         if svg_graph is not None:
-            svg_graph.update()
+            overlay = self.overlay
+            svg_graph.update(overlay.shown_grads(graph) if overlay else None)
             self._fill(svg_graph, graph)
-            svg_graph.highlight({node_id: LOOKS[what] for node_id, what in self.session.highlights.items()})
+            looks = {node_id: LOOKS[what] for node_id, what in self.session.highlights.items()}
+            svg_graph.highlight({**looks, **(overlay.outlines(graph) if overlay else {})})
             self.shown_svg = svg_graph.to_bytes()
             root = graph.of(graph.root).id
             self.canvas.set_svg(self.shown_svg, svg_graph.geometry, keep_view=keep_view, focus=root)
@@ -317,12 +322,13 @@ class GraphPane(QWidget):
         self.update_controls()
 
     def _fill(self, svg_graph: SvgGraph, graph: Graph) -> None:
-        if self.fills == "grad":
+        fills = (
+            self.fills if self.overlay is None or self.fills is None else "kind"
+        )  # |grad| gives grads away
+        if fills == "grad":
             svg_graph.set_fills(graph_render.grad_fills(graph))
             self._kind_fills_on = None
-        elif (
-            self.fills == "kind" and self._kind_fills_on is not svg_graph
-        ):  # they change with the layout only
+        elif fills == "kind" and self._kind_fills_on is not svg_graph:  # they change with the layout only
             svg_graph.set_fills({n.id: KIND_COLORS[n.kind] for n in graph.nodes})
             self._kind_fills_on = svg_graph
 
@@ -335,6 +341,8 @@ class GraphPane(QWidget):
         session = self.session
         if session.graph is None:
             return ""
+        if self.overlay is not None:
+            return self.overlay.step_text()
         if session.stepping:
             return explain_step(session.graph, session.last_step, session.position, session.total)
         return self.idle_text(session)
@@ -353,6 +361,8 @@ class GraphPane(QWidget):
 
     def _ready(self) -> bool:
         """Whether the backprop controls act: a picture on screen, or (if not needed) a graph."""
+        if self.overlay is not None:  # backprop by hand: the learner is the one stepping
+            return False
         return self.svg_graph is not None if self.needs_picture else self.session.graph is not None
 
     # ------------------------------------------------------------ clicks and keys

@@ -234,13 +234,14 @@ class SvgGraph:
         return self.template.geometry
 
     def update(self, grads: dict[str, float] | None = None) -> None:
-        """Write every node's data and grad (from the engine, or `grads` where given) into the SVG."""
+        """Write every node's data and grad (from the engine, or `grads` where given: None is "grad ?",
+        a grad the learner has still to find) into the SVG."""
         values, node = self._values, self.graph.node
         for node_id, data_at, grad_at in self._text_slots:
             value = node(node_id).value
             grad = value.grad if grads is None or node_id not in grads else grads[node_id]
             values[data_at] = "data " + format_number(value.data)  # digits, signs, "nan", "inf": no escaping
-            values[grad_at] = "grad " + format_number(grad) if grad is not None else "grad"
+            values[grad_at] = "grad " + format_number(grad) if grad is not None else "grad ?"
 
     def set_fills(self, fills: dict[str, str]) -> None:
         values, slots = self._values, self._fill_slots

@@ -40,6 +40,7 @@ from engine.train import (
     TrainSettings,
 )
 from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox, with_message
+from gui.panels.loss_guess import LossGuess
 from gui.panels.training_tips import (
     BATCH_TIP,
     COMPILED_TIP,
@@ -208,6 +209,8 @@ class TrainingPanel(QWidget):
         controls_layout.addLayout(key_fields)
         controls_layout.addLayout(buttons)
         controls_layout.addWidget(self.progress_bar)
+        self.loss_guess = LossGuess()  # predict, then see: will Step lower the loss?
+        controls_layout.addWidget(self.loss_guess)
         controls_layout.addWidget(self.hint_label)
 
         options = _form()

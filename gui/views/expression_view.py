@@ -35,8 +35,10 @@ from engine.graph import Graph, GraphError, expression_graph
 from engine.teaching import node_name
 from engine.value import Value
 from gui.graph.details import expression_details_html
+from gui.graph.exercise_mode import ExerciseMode
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
+from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import INSTALL_HINT, torch_installed
 from gui.widgets.style import ERROR_COLOR
@@ -113,6 +115,10 @@ class ExpressionView(GraphTab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self.step_guess = StepGuess(self.pane)
+        self.exercise = ExerciseMode(
+            self.pane, self.details, (self.results_table,), "type a shorter expression"
+        )
 
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.evaluate_now)
         for edit in (self.variables_edit, self.expression_edit):

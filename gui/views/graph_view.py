@@ -32,9 +32,11 @@ from engine.graph import Graph, GraphError, choose_form
 from engine.teaching import format_number
 from engine.weights import ModelWeights
 from gui.graph.details import HISTORY_SCHEME, breakdown_html, comparison_html, model_details_html
+from gui.graph.exercise_mode import ExerciseMode
 from gui.graph.model_texts import BACKWARD_AGAIN_TIP, combo, idle_text, sample_text
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
+from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import NOT_INSTALLED, torch_installed
 
@@ -92,6 +94,10 @@ class GraphView(GraphTab):
         # Two lines of its own, unwrapped: a wrapped label may be laid out one line short (clipped)
         self.info_label = QLabel(textFormat=Qt.TextFormat.PlainText, styleSheet="color: #555555;")
         self._build_layout()
+        self.step_guess = StepGuess(self.pane)
+        self.exercise = ExerciseMode(  # PyTorch's grads away meanwhile: they are the answers
+            self.pane, self.details, (self.torch_button,), "choose Neurons ▸ Collapsed, or a smaller model"
+        )
 
         self.canvas.clear(NO_MODEL)
         self._show_details()

@@ -263,6 +263,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._graph_stale = True
         self._steps_per_second = steps_per_second
         self.training_panel.set_progress(results[-1].step, self._settings.steps)
+        self.training_panel.loss_guess.see(results)  # a guess before Step is settled by its loss
         self._update_status()
         self.redraw_pacer.request()
 
