@@ -136,3 +136,16 @@ def input_names_problem(weights: Any, expected: Sequence[str]) -> str:
     if names == list(expected):
         return ""
     return f"they expect the inputs {', '.join(names)}; this network takes {', '.join(expected)}"
+
+
+def name_input_nodes(graph: Any, names: Sequence[str]) -> None:
+    """Rename a drawn graph's input nodes ("x3", or "s2.x3" in a whole-loss graph) after the
+    network's inputs, so an engineered input reads "x1²" rather than "x3"."""
+    if not names:
+        return
+    for node in graph.nodes:
+        if node.kind != "input":
+            continue
+        prefix, _, label = node.name.rpartition(".") if "." in node.name else ("", "", node.name)
+        if label.startswith("x") and label[1:].isdigit() and 1 <= int(label[1:]) <= len(names):
+            node.name = f"{prefix}.{names[int(label[1:]) - 1]}" if prefix else names[int(label[1:]) - 1]

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
+from engine.features import input_names_problem
 from engine.session import Session, load_session, save_session
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
@@ -164,6 +165,7 @@ class FileActions:
                 "loss": s.loss,
                 "learning_rate": s.learning_rate,
                 "dataset": self._dataset.name,
+                "input_names": self._spec.input_names(self._dataset.n_inputs),  # what it expects
             },
         )
         if fmt == "torch":
@@ -199,7 +201,10 @@ class FileActions:
         try:
             loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
             spec = self.model_panel.spec() or self._spec
-            problem = loaded.matches(spec.build(self._dataset.n_inputs))
+            n_inputs = self._dataset.n_inputs
+            problem = loaded.matches(spec.build(n_inputs)) or input_names_problem(
+                loaded, spec.input_names(n_inputs)
+            )
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)
             return False
