@@ -118,14 +118,14 @@ def split_dataset(dataset: Dataset, test_fraction: float, seed: int = 0) -> tupl
     if not held:
         return dataset, None
     train = [i for i in range(len(dataset)) if i not in held]
-    return _subset(dataset, train, "training"), _subset(dataset, sorted(held), "test")
+    return _subset(dataset, train, dataset.name), _subset(dataset, sorted(held), f"{dataset.name} (test)")
 
 
-def _subset(dataset: Dataset, indices: list[int], part: str) -> Dataset:
+def _subset(dataset: Dataset, indices: list[int], name: str) -> Dataset:
     # replace(): any other field of the dataset (its kind of task, say) stays as it is
     return replace(
         dataset,
         inputs=[list(dataset.inputs[i]) for i in indices],
         targets=[dataset.targets[i] for i in indices],
-        name=f"{dataset.name} ({part})",
+        name=name,
     )

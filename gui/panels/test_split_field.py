@@ -7,7 +7,7 @@ hollow; the trainer trains on the rest and measures the test set at every step.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QWidget
 
 from engine.split import FRACTION_RANGE, SEED_RANGE, TestSplit
 
@@ -37,8 +37,11 @@ class TestSplitField(QWidget):
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(*SEED_RANGE)
         self.seed_spin.setAccessibleName("Test split seed")
+        self.seed_spin.setMaximumWidth(90)  # its range's 10 digits need not widen the settings column
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #666666;")
+        # takes the room left in the row, never more: the settings column must not grow for it
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         label = QLabel("Test set")
@@ -64,7 +67,8 @@ class TestSplitField(QWidget):
 
     def show_counts(self, held_out: int, total: int) -> None:
         """Say how many samples the split holds out of the data's `total`."""
-        self.count_label.setText(f"{held_out} of {total} held out" if held_out else "none held out")
+        self.count_label.setText(f"{held_out} held out" if held_out else "none held out")
+        self.count_label.setToolTip(f"{held_out} of the {total} samples are held out for testing")
 
     @Slot(int)
     def _on_spin_value_changed(self, _value: int) -> None:

@@ -236,18 +236,26 @@ def overfitting_history():
 def test_the_overfitting_lesson_shows_the_test_loss_turning_up_while_training_loss_falls():
     lesson, session, trainer = overfitting_history()
     history = trainer.history
-    assert trainer.diverged is None and len(history) == 500
+    assert trainer.diverged is None and len(history) == 600
     assert (len(trainer.dataset), len(trainer.test_set)) == (14, 6)
     assert session.model.parameter_count(2) == 337
-    best = min(range(len(history)), key=lambda i: history[i].test_loss)
-    low, last = history[best], history[-1]
-    assert best + 1 == 62 and low.test_accuracy == 1.0
-    assert round(history[0].test_loss, 2) == 0.78 and round(low.test_loss, 2) == 0.20
-    assert round(last.test_loss, 2) == 0.68 and last.test_loss > 3 * low.test_loss  # it turned up
-    assert round(low.loss, 2) == 0.39 and round(last.loss, 2) == 0.16  # while training loss fell on
-    assert last.accuracy == 1.0 and round(last.test_accuracy, 2) == 0.67
-    for figure in ("0.78", "0.20 at step 62", "0.39 to 0.16", "100%", "0.68", "67%", "337 parameters"):
+    losses, test_losses = [r.loss for r in history], [r.test_loss for r in history]
+    assert all(b < a for a, b in zip(losses, losses[1:]))  # training loss falls at every step
+    best = test_losses.index(min(test_losses))
+    assert best + 1 == 14
+    assert all(b > a for a, b in zip(test_losses[best:], test_losses[best + 1 :]))  # then only up
+    first, low, last = history[0], history[best], history[-1]
+    assert (round(first.loss, 2), round(last.loss, 3)) == (0.51, 0.066)
+    assert (round(first.test_loss, 2), round(low.test_loss, 2), round(last.test_loss, 2)) == (
+        0.68,
+        0.66,
+        3.18,
+    )
+    assert next(r.step for r in history if r.accuracy == 1.0) == 252 and last.accuracy == 1.0
+    assert {round(r.test_accuracy, 2) for r in history} == {0.67}
+    for figure in ("600 steps", "0.51 to 0.066", "step 252", "until step 14 (0.68 to 0.66)", "3.18", "67%"):
         assert figure in lesson.text
+    assert "337 parameters" in lesson.text
 
 
 def test_network_parts_split_first_then_add_the_engineered_inputs():
