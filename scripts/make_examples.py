@@ -117,6 +117,21 @@ WORKED = (
             compiled=True,
         ),
     ),
+    ExampleFile(
+        "circles-engineered-inputs.json",
+        "Circles: x1² and x2² let one neuron draw a circle",
+        "With the extra inputs x1² and x2² (Model panel) a network without a hidden layer, MLP 4-1 with "
+        "5 parameters, separates the circle from the ring: its boundary is a line in (x1², x2²), which "
+        "is a circle in (x1, x2). The Network tab shows the four input nodes by name.",
+        WORKED_GROUP,
+        set_up(
+            circles(100, 0.1, 0),
+            ModelSpec([], [], "tanh", extra_inputs=["x1^2", "x2^2"]),
+            learning_rate=0.2,
+            loss="mse",
+            steps=150,
+        ),
+    ),
 )
 
 
