@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
 from engine.features import input_names_problem
-from engine.session import Session, load_session, save_session
+from engine.session import Session, load_session, model_data_problem, save_session
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
 from gui.panels.input_checks import describe_file_error
@@ -144,9 +144,12 @@ class FileActions:
                 return (
                     f"its data has {len(dataset)} samples; the Data panel holds at most {MAX_PANEL_SAMPLES}"
                 )
-            problem = self.model_panel.spec_problem(spec) or self.training_panel.settings_problem(
-                session.training
+            problem = (
+                self.model_panel.spec_problem(spec)
+                or model_data_problem(spec, dataset)  # engineered inputs need 2-D data
+                or self.training_panel.settings_problem(session.training)
             )
+            session.split.validate()
         except Exception as exc:  # DataError, SpecError, or what a hand-made session's odd types raise
             return describe_file_error(exc)
         if problem or session.weights is None:

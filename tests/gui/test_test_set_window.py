@@ -198,3 +198,19 @@ def test_extra_inputs_are_disabled_for_data_that_is_not_2d(window, qtbot):
     choose(window.data_panel.preset_combo, "lecture")  # back to 3-D: the extra inputs go
     assert window._spec.extra_inputs == [] and not field.boxes["sin x1"].isChecked()
     assert window._weights.inputs == 3 and not math.isnan(window._weights.predict([1.0, 2.0, 3.0]))
+
+
+def test_a_hand_made_session_that_does_not_fit_changes_nothing(window):
+    from engine.data import lecture, moons
+    from engine.session import Session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    before = (window._dataset, window._spec, window._split)
+    extras_on_3d = Session(lecture(), ModelSpec(extra_inputs=["x1^2"]), TrainSettings())
+    assert not window.apply_session(extras_on_3d)
+    assert "need 2-D data, not 3 columns" in window.last_error
+    bad_split = Session(moons(10), ModelSpec(), TrainSettings(), split=TestSplit(2.0, 0))
+    assert not window.apply_session(bad_split)
+    assert "the test fraction must be a number from 0 to 0.9" in window.last_error
+    assert (window._dataset, window._spec, window._split) == before
