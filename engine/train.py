@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass, field
+from functools import reduce
+from operator import add
 from typing import TYPE_CHECKING
 
 from engine.data import Dataset
@@ -18,6 +20,7 @@ from engine.files import describe_value
 from engine.losses import LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.value import Value
+from engine.weights import ModelWeights
 
 if TYPE_CHECKING:
     from engine.compiled import CompileSummary
@@ -159,15 +162,32 @@ class Trainer:
         if test is None:
             return None, None
         try:
-            loss, scores = self.loss_on(test.inputs, test.targets)
+            if self.compiled_reason is None:  # compiled steps take milliseconds: no graph of Values here
+                scores = self._compiled_scores(test.inputs)
+                loss = loss_function(self.settings.loss)(scores, test.targets).data + self._l2_number()
+            else:
+                loss_value, scores = self.loss_on(test.inputs, test.targets)
+                loss = loss_value.data
         except (ArithmeticError, ValueError):  # the training step reports a run that blows up
             return None, None
-        if not math.isfinite(loss.data):
+        if not math.isfinite(loss):
             return None, None
         acc = None
         if all(y in (1.0, -1.0) for y in test.targets) and self._is_classification:
             acc = accuracy([s.data for s in scores], test.targets, self._threshold)
-        return loss.data, acc
+        return loss, acc
+
+    def _compiled_scores(self, xs: list[list[float]]) -> list[Value]:
+        """The model's outputs by NumPy, as leaves, within about 1e-12 of the engine's: while
+        compiled steps take milliseconds, a graph of Values for the test set would cost as much again."""
+        outputs = ModelWeights.from_model(self.model).predict_numpy(xs)
+        return [Value(float(v)) for v in outputs]
+
+    def _l2_number(self) -> float:
+        """The L2 term `loss_on` adds, as a number: the same products added in the same order."""
+        if not self.settings.l2:
+            return 0.0
+        return self.settings.l2 * reduce(add, (p.data * p.data for p in self.model.parameters()))
 
     @property
     def step_count(self) -> int:

@@ -265,3 +265,16 @@ def test_network_parts_split_first_then_add_the_engineered_inputs():
     raw_train, raw_test = split_dataset(data, 0.2, 0)
     assert test.inputs == [[*row, row[0] * row[0]] for row in raw_test.inputs]
     assert train.inputs == [[*row, row[0] * row[0]] for row in raw_train.inputs]
+
+
+def test_in_compiled_mode_the_l2_term_is_the_one_loss_on_adds_bit_for_bit():
+    trainer = build_trainer(
+        ModelSpec([7, 5], ["relu", "tanh"], "linear"),
+        moons(30, 0.2, 0),
+        TrainSettings(l2=0.003),
+        TestSplit(0.3, 0),
+    )
+    without_l2 = Trainer(trainer.model, trainer.dataset, TrainSettings(l2=0.0))
+    with_l2, _ = trainer.loss_on(trainer.test_set.inputs, trainer.test_set.targets)
+    plain, _ = without_l2.loss_on(trainer.test_set.inputs, trainer.test_set.targets)
+    assert plain.data + trainer._l2_number() == with_l2.data
