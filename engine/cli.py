@@ -12,11 +12,14 @@ import time
 
 from engine import weights as weights_io
 from engine.data import PRESETS, DataError, make_preset, read_csv
+from engine.features import EXTRA_INPUTS
 from engine.files import describe_os_error
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
+from engine.run_setup import build_trainer
 from engine.session import SessionError, load_session
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
+from engine.split import TestSplit
 from engine.train import Trainer, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
@@ -46,11 +49,21 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--samples", type=int, default=100, help="samples for a preset (default 100)")
     data.add_argument("--noise", type=float, default=0.1, help="noise for a preset (default 0.1)")
     data.add_argument("--data-seed", type=int, default=0, help="seed for a preset (default 0)")
+    data.add_argument(
+        "--test-fraction",
+        type=float,
+        help="hold out this fraction of the samples as a test set, never trained on (default 0: none)",
+    )
+    data.add_argument("--test-seed", type=int, help="seed that picks the test samples (default 0)")
     model = p.add_argument_group("model (default: the lecture's MLP(3, [4, 4, 1]) with tanh)")
     model.add_argument("--layers", help='hidden layer sizes, e.g. "16,16"')
     model.add_argument("--activation", choices=ACTIVATIONS, help="hidden layers' activation")
     model.add_argument("--output-activation", choices=ACTIVATIONS, help="the output's activation")
     model.add_argument("--seed", type=int, help="weight-init seed")
+    model.add_argument(
+        "--extra-inputs",
+        help=f'engineered inputs for 2-D data, e.g. "x1^2,x2^2" (from: {", ".join(EXTRA_INPUTS)}; "" for none)',
+    )
     train = p.add_argument_group("training")
     train.add_argument("--lr", type=float, help="learning rate (default 0.05)")
     train.add_argument("--decay", action="store_true", default=None, help="decay the rate linearly to 10%%")
@@ -85,7 +98,10 @@ def _progress(result, total: int, started: float) -> None:
     acc = f" acc {result.accuracy:.0%}" if result.accuracy is not None else ""
     rate = result.step / max(time.perf_counter() - started, 1e-9)
     bar = "#" * done + "." * (width - done)
-    sys.stderr.write(f"\r[{bar}] {result.step}/{total} loss {result.loss:.5g}{acc} ({rate:.0f} steps/s)")
+    test = f" test loss {result.test_loss:.5g}" if result.test_loss is not None else ""
+    sys.stderr.write(
+        f"\r[{bar}] {result.step}/{total} loss {result.loss:.5g}{acc}{test} ({rate:.0f} steps/s)"
+    )
     sys.stderr.flush()
 
 
@@ -104,8 +120,10 @@ def train_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     dataset, settings = trainer.dataset, trainer.settings
+    n_raw = dataset.n_inputs - len(spec.extra_inputs)
+    held = f", {len(trainer.test_set)} held out for testing" if trainer.test_set is not None else ""
     print(
-        f"training {spec.describe(dataset.n_inputs)} on {dataset.name} ({len(dataset)} samples)",
+        f"training {spec.describe(n_raw)} on {dataset.name} ({len(dataset)} samples{held})",
         file=sys.stderr,
     )
     started = time.perf_counter()
@@ -119,15 +137,16 @@ def train_main(argv: list[str]) -> int:
     if trainer.diverged:
         print(f"error: {trainer.diverged}", file=sys.stderr)
         return 1
-    return _write_weights(trainer, args.out, suffix)
+    return _write_weights(trainer, spec, args.out, suffix)
 
 
 def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     """The session or preset the arguments name, with their overrides, ready to train."""
-    weights = None
+    weights, split = None, TestSplit()
     if args.session:
         session = load_session(args.session)
         dataset, spec, settings, weights = session.dataset, session.model, session.training, session.weights
+        split = session.split
     else:
         dataset, spec, settings = make_preset("lecture"), ModelSpec(), TrainSettings()
     if args.csv:
@@ -148,10 +167,13 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     for name, value in overrides.items():
         if value is not None:
             setattr(settings, name, value)
-    model = spec.build(dataset.n_inputs)
-    if weights is not None:
-        weights.apply_to(model)
-    return Trainer(model, dataset, settings), spec
+    if args.test_fraction is not None:
+        split.fraction = args.test_fraction
+    if args.test_seed is not None:
+        split.seed = args.test_seed
+    if weights is not None and (problem := spec.weights_problem(weights, dataset.n_inputs)):
+        raise SpecError(f"the session's weights do not fit this model and data: {problem}")
+    return build_trainer(spec, dataset, settings, split, weights), spec
 
 
 def _override_model(spec: ModelSpec, args: argparse.Namespace) -> None:
@@ -165,16 +187,21 @@ def _override_model(spec: ModelSpec, args: argparse.Namespace) -> None:
         spec.output_activation = args.output_activation
     if args.seed is not None:
         spec.seed = args.seed
+    if args.extra_inputs is not None:
+        spec.extra_inputs = [name.strip() for name in args.extra_inputs.split(",") if name.strip()]
 
 
-def _write_weights(trainer: Trainer, path: str, suffix: str) -> int:
+def _write_weights(trainer: Trainer, spec: ModelSpec, path: str, suffix: str) -> int:
     last = trainer.history[-1]
     metadata = {
         "steps_trained": last.step,
         "final_loss": last.loss,
         "loss": trainer.settings.loss,
         "dataset": trainer.dataset.name,
+        "input_names": spec.input_names(trainer.dataset.n_inputs - len(spec.extra_inputs)),
     }
+    if last.test_loss is not None:
+        metadata["final_test_loss"] = last.test_loss
     try:
         SAVERS[suffix](ModelWeights.from_model(trainer.model, metadata), path)
     except OSError as exc:
@@ -184,5 +211,8 @@ def _write_weights(trainer: Trainer, path: str, suffix: str) -> int:
         print(f"error: could not write {path}: {exc}", file=sys.stderr)
         return 2
     acc = f", accuracy {last.accuracy:.0%}" if last.accuracy is not None else ""
+    if last.test_loss is not None:
+        acc += f"; test loss {last.test_loss:.6g}"
+        acc += f", test accuracy {last.test_accuracy:.0%}" if last.test_accuracy is not None else ""
     print(f"final loss {last.loss:.6g}{acc}; wrote {path}")
     return 0

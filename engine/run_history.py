@@ -53,6 +53,9 @@ class Run:
     accuracies: list[float | None] = field(default_factory=list)
     # the length of the gradient each step used; NaN where it was not recorded (older sessions)
     grad_norms: list[float] = field(default_factory=list)
+    # on the held-out test set: NaN / None at steps without one
+    test_losses: list[float] = field(default_factory=list)
+    test_accuracies: list[float | None] = field(default_factory=list)
     # None while current; once earlier, how many runs became earlier before it (a view picks
     # its faded colour by it, so that the colour never changes while the run is shown)
     earlier_index: int | None = None
@@ -65,6 +68,10 @@ class Run:
     @property
     def has_accuracy(self) -> bool:
         return any(a is not None for a in self.accuracies)
+
+    @property
+    def has_test(self) -> bool:
+        return any(math.isfinite(v) for v in self.test_losses)
 
     @property
     def has_grad_norm(self) -> bool:
@@ -80,9 +87,19 @@ class Run:
         self.losses.append(float(result.loss))
         self.accuracies.append(None if result.accuracy is None else float(result.accuracy))
         self.grad_norms.append(_grad_norm(result))
+        test_loss, test_accuracy = getattr(result, "test_loss", None), getattr(result, "test_accuracy", None)
+        self.test_losses.append(math.nan if test_loss is None else float(test_loss))
+        self.test_accuracies.append(None if test_accuracy is None else float(test_accuracy))
 
     def _clear(self) -> None:
-        for points in (self.steps, self.losses, self.accuracies, self.grad_norms):
+        for points in (
+            self.steps,
+            self.losses,
+            self.accuracies,
+            self.grad_norms,
+            self.test_losses,
+            self.test_accuracies,
+        ):
             points.clear()
         self.revision += 1
 

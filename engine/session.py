@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from engine.data import DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.spec import ModelSpec, SpecError
+from engine.split import SplitError, TestSplit
 from engine.train import STEPS_RANGE, SettingsError, StepResult, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
@@ -36,6 +37,7 @@ class Session:
     training: TrainSettings
     weights: ModelWeights | None = None  # None: not trained yet
     history: list[StepResult] = field(default_factory=list)
+    split: TestSplit = field(default_factory=TestSplit)  # the held-out test set (fraction 0: none)
 
     def to_dict(self) -> dict:
         return {
@@ -48,6 +50,7 @@ class Session:
             },
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
+            "test_split": self.split.to_dict(),  # a data setting: which samples are held out
             "weights": None if self.weights is None else self.weights.to_dict(),
             "history": [asdict(r) for r in self.history],
         }
@@ -61,20 +64,33 @@ class Session:
                 raise SessionError(f"the session file is missing {key!r}")
         try:
             dataset = _dataset_from_dict(d["dataset"])
+            split = TestSplit.from_dict(d.get("test_split", {}))  # files from before test sets have none
             model = ModelSpec.from_dict(d["model"])
             training = _settings_from_dict(d["training"])
             weights = None if d.get("weights") is None else ModelWeights.from_dict(d["weights"])
-        except (DataError, SpecError, SettingsError, WeightsError) as exc:
+        except (DataError, SplitError, SpecError, SettingsError, WeightsError) as exc:
             part = next(part for kind, part in _PART_OF_ERROR.items() if isinstance(exc, kind))
             raise SessionError(f"{part}: {exc}") from None
         history = _history_from_list(d.get("history", []))
+        if problem := model_data_problem(model, dataset):
+            raise SessionError(f"its model does not fit its data: {problem}")
         if weights is not None and (problem := model.weights_problem(weights, dataset.n_inputs)):
             raise SessionError(f"the saved weights do not fit the saved model: {problem}")
-        return cls(dataset, model, training, weights, history)
+        return cls(dataset, model, training, weights, history, split)
+
+
+def model_data_problem(model: ModelSpec, dataset: Dataset) -> str:
+    """Why the model's input layer cannot take this data (engineered inputs need 2-D data), or ""."""
+    try:
+        model.network_data(Dataset(dataset.inputs[:1], dataset.targets[:1]))
+    except SpecError as exc:
+        return str(exc)
+    return ""
 
 
 _PART_OF_ERROR = {
     DataError: "its dataset",
+    SplitError: "its test split",
     SpecError: "its model",
     SettingsError: "its training settings",
     WeightsError: "its weights",
@@ -187,7 +203,21 @@ def _step_from_dict(raw: object, index: int) -> StepResult:
         learning_rate=float(raw["learning_rate"]),
         grad_norm=float(grad_norm),
         layer_grads=_layer_grads(raw.get("layer_grads", []), where),
+        test_loss=_optional_number(raw, "test_loss", where, math.inf),
+        test_accuracy=_optional_number(raw, "test_accuracy", where, 1.0),
     )
+
+
+def _optional_number(raw: dict, key: str, where: str, high: float) -> float | None:
+    """A history entry's optional test figure: null (no test set), or a number from 0 to `high`."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not _is_number(value) or not math.isfinite(value) or not 0 <= value <= high:
+        raise SessionError(
+            f"{where}: {key!r} must be null or a finite number from 0 to {high:g}, not {describe_value(value)}"
+        )
+    return float(value)
 
 
 MAX_LAYERS_RECORDED = 64  # far more than the Model panel allows: a longer list is not from this app

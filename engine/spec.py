@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from engine.data import Dataset
+from engine.features import expand_dataset, extras_problem, input_names
 from engine.files import describe_value
 from engine.nn import MLP, initial_weights
 from engine.ops import check_activation
@@ -103,6 +105,8 @@ class ModelSpec:
     hidden_activations: list[str] = field(default_factory=lambda: ["tanh", "tanh"])
     output_activation: str = "tanh"
     seed: int = 0
+    # engineered inputs (engine/features.py) the input layer adds to x1, x2: e.g. ["x1^2", "x2^2"]
+    extra_inputs: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise SpecError, saying which part and what is allowed, unless this model can be built."""
@@ -126,6 +130,27 @@ class ModelSpec:
             raise SpecError(
                 f"the model seed must be a whole number from {low} to {high:,}, not {describe_value(self.seed)}"
             )
+        if problem := extras_problem(self.extra_inputs):
+            raise SpecError(problem)
+
+    # ---- the input layer: the data's columns, then any engineered inputs computed from them
+
+    def network_inputs(self, n_inputs: int) -> int:
+        """How many inputs the network takes for data with `n_inputs` columns."""
+        return n_inputs + len(self.extra_inputs)
+
+    def input_names(self, n_inputs: int) -> list[str]:
+        """The network's inputs, named as the views show them (x1, x2, x1², ...)."""
+        return input_names(n_inputs, self.extra_inputs)
+
+    def network_data(self, dataset: Dataset) -> Dataset:
+        """The dataset as the network sees it: its rows with the engineered inputs appended."""
+        self._check_inputs(dataset.n_inputs)
+        return expand_dataset(dataset, self.extra_inputs)
+
+    def _check_inputs(self, n_inputs: int) -> None:
+        if problem := extras_problem(self.extra_inputs, n_inputs):
+            raise SpecError(problem)
 
     @property
     def activations(self) -> list[str]:
@@ -134,11 +159,18 @@ class ModelSpec:
     def build(self, n_inputs: int) -> MLP:
         """A fresh network for data with `n_inputs` columns and one output."""
         self.validate()
-        return MLP(n_inputs, [*self.hidden_sizes, 1], activations=self.activations, seed=self.seed)
+        self._check_inputs(n_inputs)
+        nin = self.network_inputs(n_inputs)
+        return MLP(nin, [*self.hidden_sizes, 1], activations=self.activations, seed=self.seed)
 
     def weights_problem(self, weights: ModelWeights, n_inputs: int) -> str:
         """What differs between `weights` and the network this spec builds, or "" (without building it)."""
-        if weights.inputs != n_inputs:
+        if weights.inputs != self.network_inputs(n_inputs):
+            if self.extra_inputs:
+                return (
+                    f"its weights take {weights.inputs} inputs, its network "
+                    f"{self.network_inputs(n_inputs)} ({', '.join(self.input_names(n_inputs))})"
+                )
             return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
         sizes, activations = [*self.hidden_sizes, 1], self.activations
         if len(weights.layers) != len(sizes):
@@ -155,6 +187,8 @@ class ModelSpec:
         network's `Value`s for that took over a second for the largest one.
         """
         self.validate()
+        self._check_inputs(n_inputs)
+        n_inputs = self.network_inputs(n_inputs)
         layers = initial_weights(n_inputs, [*self.hidden_sizes, 1], self.seed)
         return ModelWeights(
             n_inputs,
@@ -162,7 +196,7 @@ class ModelSpec:
         )
 
     def parameter_count(self, n_inputs: int) -> int:
-        sizes = [n_inputs, *self.hidden_sizes, 1]
+        sizes = [self.network_inputs(n_inputs), *self.hidden_sizes, 1]
         return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
 
     def graph_size(self, n_inputs: int) -> tuple[int, int]:
@@ -173,17 +207,21 @@ class ModelSpec:
         one node over the same leaves. Inputs count once.
         """
         layers = list(zip([*self.hidden_sizes, 1], self.activations))
+        n_inputs = self.network_inputs(n_inputs)
         expanded = sum(forward_graph_nodes(n_inputs, layers, expanded=True))
         fused = sum(forward_graph_nodes(n_inputs, layers, expanded=False))
         return expanded, fused
 
     def describe(self, n_inputs: int) -> str:
         """E.g. "MLP 3-4-4-1 (tanh, tanh, tanh)"."""
-        sizes = "-".join(str(n) for n in [n_inputs, *self.hidden_sizes, 1])
-        return f"MLP {sizes} ({', '.join(self.activations)})"
+        sizes = "-".join(str(n) for n in [self.network_inputs(n_inputs), *self.hidden_sizes, 1])
+        extras = f" on {', '.join(self.input_names(n_inputs))}" if self.extra_inputs else ""
+        return f"MLP {sizes} ({', '.join(self.activations)}){extras}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["seed"] = d.pop("seed")  # last, as in files from before extra inputs
+        return d
 
     @classmethod
     def from_dict(cls, d: object) -> ModelSpec:
@@ -198,7 +236,9 @@ class ModelSpec:
             hidden_activations=d["hidden_activations"],
             output_activation=d["output_activation"],
             seed=d.get("seed", 0),
+            extra_inputs=d.get("extra_inputs", []),  # files from before engineered inputs have none
         )
         spec.validate()
         spec.hidden_sizes, spec.hidden_activations = list(spec.hidden_sizes), list(spec.hidden_activations)
+        spec.extra_inputs = list(spec.extra_inputs)
         return spec

@@ -4,13 +4,12 @@ The JSON file is the canonical export (see README):
 
     {"format": "micrograd-studio/weights", "version": 1, "inputs": 3,
      "layers": [{"activation": "tanh", "weight": [[w11, w12, w13], ...], "bias": [b1, ...]}, ...],
-     "metadata": {}}
+     "metadata": {"input_names": ["x1", "x2", "x3"]}}
 
-`weight` rows are output neurons and columns are inputs, the `torch.nn.Linear`
-layout: ``weight[j][i]`` is ``layer.neurons[j].w[i]`` and ``bias[j]`` is
-``layer.neurons[j].b``. Every loader checks everything, so a bad or hostile file
-gives a `WeightsError` saying why, never a crash. NumPy and torch are imported
-only inside the functions that need them.
+`weight` rows are output neurons and columns are inputs, the `torch.nn.Linear` layout:
+``weight[j][i]`` is ``layer.neurons[j].w[i]`` and ``bias[j]`` is ``layer.neurons[j].b``. Every
+loader checks everything, so a bad or hostile file gives a `WeightsError` saying why, never a
+crash. NumPy and torch are imported only inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -468,7 +467,9 @@ def save_torch(weights: ModelWeights, path: str | os.PathLike) -> None:
 
     check_loadable(weights)
     buffer = io.BytesIO()
-    torch.save(to_torch_sequential(weights).state_dict(), buffer)
+    state = to_torch_sequential(weights).state_dict()  # its _metadata is what load_state_dict ignores:
+    state._metadata[""]["input_names"] = weights.metadata.get("input_names", [])  # the inputs it expects
+    torch.save(state, buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 

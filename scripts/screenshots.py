@@ -177,6 +177,7 @@ def main() -> None:
     for name, size in (("1366x768", (1366, 741)), ("default", None)):
         network_while_training(name, size)
     exercise_on_graph()
+    test_set_and_engineered_inputs()
     app.quit()
 
 
@@ -207,6 +208,37 @@ def network_while_training(name: str, screen: tuple[int, int] | None) -> None:
     path = OUT / f"screenshot-network-training-{name}.png"
     window.grab().save(str(path))
     print(f"wrote {path.relative_to(ROOT)} ({window.width()}x{window.height()})")
+    window.close()
+
+
+def test_set_and_engineered_inputs() -> None:
+    """The overfitting lesson's train and test curves; the circles solved by x1², x2² and one neuron."""
+    from engine.data import circles
+    from engine.session import Session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    window.resize(1360, 860)
+    window.show()
+    lesson = next(i for i, item in enumerate(LESSONS) if item.title.startswith("Overfitting"))
+    finished = QEventLoop()
+    window.controller.halted.connect(lambda *_: finished.quit())
+    window.play_lesson(lesson)
+    finished.exec()
+    window.tabs.setCurrentWidget(window.loss_plot)
+    wait(800)
+    save(window, "overfitting.png")
+
+    spec = ModelSpec([], [], "tanh", extra_inputs=["x1^2", "x2^2"])
+    window.apply_session(
+        Session(circles(100, 0.1, 0), spec, TrainSettings(learning_rate=0.2, steps=150, loss="mse"))
+    )
+    train_to_end(window)
+    window.tabs.setCurrentWidget(window.network_view)
+    wait(1000)
+    save(window, "engineered-inputs.png")
     window.close()
 
 

@@ -58,6 +58,7 @@ from gui.panels.sample_table import (
     parse_number,
     summarize,
 )
+from gui.panels.test_split_field import TestSplitField
 from gui.widgets.style import ERROR_BACKGROUND, ERROR_COLOR
 
 CUSTOM = "custom"
@@ -210,12 +211,14 @@ class DataPanel(QWidget):
         buttons.addWidget(self.import_button, 1, 0)
         buttons.addWidget(self.export_button, 1, 1)
 
+        self.test_split_field = TestSplitField()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(preset_row)
         layout.addLayout(settings)
         layout.addWidget(self.settings_message)
+        layout.addWidget(self.test_split_field)  # gui/panels/test_split_field.py
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary_label)
         layout.addLayout(buttons)

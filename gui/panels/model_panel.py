@@ -18,6 +18,8 @@ from engine.spec import (
     SpecError,
     parse_layer_sizes,
 )
+from gui.panels.extra_inputs_field import TOOLTIP as EXTRAS_TIP
+from gui.panels.extra_inputs_field import ExtraInputsField
 from gui.panels.input_checks import WholeSpinBox, with_message
 from gui.panels.training_tips import listed_tip
 from gui.widgets.style import ERROR_COLOR, smaller_font
@@ -122,6 +124,10 @@ class ModelPanel(QWidget):
         seed_label.setToolTip(SEED_TIP)
         seed_field, self.seed_message = with_message(self.seed_spin)
         self._form.addRow(seed_label, seed_field)
+        self.extra_inputs_field = ExtraInputsField()  # gui/panels/extra_inputs_field.py
+        extras_label = QLabel("Extra inputs")
+        extras_label.setToolTip(EXTRAS_TIP)
+        self._form.addRow(extras_label, self.extra_inputs_field)
         self._form.addRow(self.summary_label)
         self._show_layers([4, 4])
         self._update_summary()
@@ -135,6 +141,8 @@ class ModelPanel(QWidget):
         self.layers_edit.editingFinished.connect(self.commit_pending)
         self.output_combo.currentIndexChanged.connect(self._on_user_change)
         self.seed_spin.valueChanged.connect(self._on_user_change)
+        self.extra_inputs_field.changed.connect(self._on_user_change)
+        self.extra_inputs_field.set_n_inputs(self._n_inputs)
 
     # ---- public API
 
@@ -147,6 +155,7 @@ class ModelPanel(QWidget):
             hidden_activations=[c.currentData() for c in self.activation_combos],
             output_activation=self.output_combo.currentData(),
             seed=self.seed_spin.value(),
+            extra_inputs=self.extra_inputs_field.extras(),
         )
 
     def spec_problem(self, spec: ModelSpec) -> str:
@@ -178,12 +187,14 @@ class ModelPanel(QWidget):
         with QSignalBlocker(self.seed_spin):
             self.seed_spin.setValue(spec.seed)
         self.seed_spin.refresh_check()  # no mark or message of text this value replaced
+        self.extra_inputs_field.set_extras(spec.extra_inputs)
         self._set_valid(True)
         self._last_emitted = self.spec()
 
     def set_n_inputs(self, n: int) -> None:
         """The data's column count: the network's input size, used by the summary."""
         self._n_inputs = n
+        self.extra_inputs_field.set_n_inputs(n)  # unchecked and disabled unless the data is 2-D
         self._update_summary()
 
     def is_valid(self) -> bool:
@@ -291,7 +302,7 @@ class ModelPanel(QWidget):
         if spec is None:
             return
         n = self._n_inputs
-        sizes = "-".join(str(k) for k in [n, *spec.hidden_sizes, 1])
+        sizes = "-".join(str(k) for k in [spec.network_inputs(n), *spec.hidden_sizes, 1])
         expanded, fused = spec.graph_size(n)
         count = spec.parameter_count(n)
         self.summary_label.setText(

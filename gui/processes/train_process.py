@@ -38,12 +38,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from engine.data import Dataset
 from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_breakdown, trace_row
+from engine.run_setup import build_trainer
 from engine.spec import ModelSpec
+from engine.split import TestSplit
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess, Receive, Send, child_main, serve_streams
@@ -59,6 +61,7 @@ class TrainJob:
     dataset: Dataset
     settings: TrainSettings
     start_weights: ModelWeights | None = None  # imported or opened weights to train from
+    split: TestSplit = field(default_factory=TestSplit)  # the samples held out for testing
 
     def problem(self) -> str | None:
         """Why this job cannot train, checked without building the network; None if it can."""
@@ -66,11 +69,13 @@ class TrainJob:
             self.spec.validate()
             self.settings.validate()
             self.dataset.validate()
+            self.split.validate()
+            self.spec.network_data(self.dataset)  # engineered inputs need 2-D data
         except ValueError as exc:
             return str(exc)
         weights = self.start_weights
         if weights is not None:
-            n_inputs = self.dataset.n_inputs
+            n_inputs = self.spec.network_inputs(self.dataset.n_inputs)
             if weights.inputs != n_inputs:
                 return f"the weights take {weights.inputs} inputs but the data has {n_inputs} columns"
             if weights.sizes != [*self.spec.hidden_sizes, 1] or weights.activations != self.spec.activations:
@@ -78,10 +83,7 @@ class TrainJob:
         return None
 
     def build(self) -> Trainer:
-        model = self.spec.build(self.dataset.n_inputs)
-        if self.start_weights is not None:
-            self.start_weights.apply_to(model)
-        return Trainer(model, self.dataset, self.settings)
+        return build_trainer(self.spec, self.dataset, self.settings, self.split, self.start_weights)
 
 
 # ---- the child

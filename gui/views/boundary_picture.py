@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.image import AxesImage
 
+from engine.features import expand_array
 from engine.network import neuron_outputs, plane_points
 from engine.weights import ModelWeights
 
@@ -29,13 +30,17 @@ OUTPUT_COLORS = np.round(OUTPUT_CMAP(np.linspace(0.0, 1.0, 256)) * 255).astype(n
 
 
 def predict_grid(
-    weights: ModelWeights, limits: tuple[float, float, float, float], neuron: tuple[int, int] | None = None
+    weights: ModelWeights,
+    limits: tuple[float, float, float, float],
+    neuron: tuple[int, int] | None = None,
+    extras: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The model's output (or, given `neuron` = (layer, index), 0-based, that neuron's) at the centres
     of a GRID_SIZE x GRID_SIZE grid over `limits` (rows = x2, columns = x1), with the cells' x1 and
     x2 values. Safe in any thread."""
     # cell centres, so that the picture's pixels sit exactly on the values computed for them
     points, xs, ys = plane_points(limits, GRID_SIZE, 2)
+    points = expand_array(points, extras)  # engineered inputs, computed as for the samples
     if neuron is not None:
         layer, index = neuron
         out = neuron_outputs(weights, points, up_to=layer + 1)[-1][:, index]

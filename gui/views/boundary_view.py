@@ -36,6 +36,8 @@ from gui.views.boundary_picture import (
     predict_grid,
     render_picture,
 )
+from gui.views.held_out_points import held_out_mask, style_points
+from gui.views.held_out_points import legend_handle as held_out_legend_handle
 from gui.widgets.blit_canvas import BlitCanvas
 from gui.widgets.latest_job import LatestJobThread
 
@@ -65,6 +67,11 @@ class BoundaryView(QWidget):
         self._weights: ModelWeights | None = None
         self._threshold = 0.0
         self._neuron: tuple[int, int] | None = None  # (layer, index), 0-based: shown instead of the output
+        self._positive_mask = np.zeros(0, dtype=bool)  # which points are +1
+        self._held_out: list[int] = []  # samples of the test set, drawn hollow (gui/views/held_out_points.py)
+        self._extras: tuple[
+            str, ...
+        ] = ()  # engineered inputs the network adds to x1, x2 (engine/features.py)
         self._grid: np.ndarray | None = None
         self._grid_x = self._grid_y = np.zeros(0)
         self._image: OutputImage | None = None
@@ -101,6 +108,7 @@ class BoundaryView(QWidget):
         self._negative = self.axes.scatter(
             empty[:, 0], empty[:, 1], c=NEGATIVE_COLOR, marker="s", label="−1", **marker_style
         )
+        self._held_out_handle = held_out_legend_handle()
         self._boundary_handle = Line2D([], [], color="#222222", linewidth=1.6, label="boundary")
         self._legend = None
         self._legend_key: tuple = ()
@@ -151,6 +159,8 @@ class BoundaryView(QWidget):
         positive = targets > 0  # +1 (and, for targets that are not classes, anything above 0)
         self._positive.set_offsets(self._points[positive])
         self._negative.set_offsets(self._points[~positive])
+        self._positive_mask = positive
+        self._style_held_out()
         limits = self._limits
         if not keep_limits:
             self._limits = _fit_limits(self._points)
@@ -178,10 +188,33 @@ class BoundaryView(QWidget):
         if self._neuron is not None and not _has_neuron(weights, self._neuron):
             self._neuron = None  # another network: its neurons are not the hovered one
             self.hint_label.setText(HINT)
-        if background and weights is not None and self._is_2d and weights.inputs == 2:
+        if background and weights is not None and self._is_2d and self._takes_plane(weights):
             self._request_in_background(weights)
             return
         self._show_output(self._update_output)
+
+    def _takes_plane(self, weights: ModelWeights) -> bool:
+        """Whether the network takes this plane's points: x1, x2 and its engineered inputs."""
+        return weights.inputs == 2 + len(self._extras)
+
+    def set_extra_inputs(self, extras: list[str] | tuple[str, ...]) -> None:
+        """The engineered inputs the network computes from x1, x2: the grid's points get them too
+        (the window sends the network's weights next)."""
+        self._extras = tuple(extras)
+
+    def set_held_out(self, indices: list[int]) -> None:
+        """Draw these samples (0-based) hollow: the test set, which the network does not train on."""
+        self._held_out = list(indices)
+        if self._is_2d and len(self._points):
+            self._style_held_out()
+            self._refresh_legend()
+            self._redraw_all()
+
+    def _style_held_out(self) -> None:
+        positive = self._positive_mask
+        held = held_out_mask(self._held_out, len(self._points))
+        style_points(self._positive, held[positive], POSITIVE_COLOR)
+        style_points(self._negative, held[~positive], NEGATIVE_COLOR)
 
     def show_neuron(self, layer: int, index: int) -> None:
         """Colour the plane by one neuron's output (layer and index 0-based) instead of the model's."""
@@ -226,12 +259,12 @@ class BoundaryView(QWidget):
         self.output_shown.emit()
 
     def _request_in_background(self, weights: ModelWeights) -> None:
-        request, limits, neuron = self._request, self._limits, self._neuron
+        request, limits, neuron, extras = self._request, self._limits, self._neuron, self._extras
         activation, threshold = self._shown_activation()
         box = pixel_box(self.axes, limits)
 
         def job() -> tuple:
-            grid, xs, ys = predict_grid(weights, limits, neuron)
+            grid, xs, ys = predict_grid(weights, limits, neuron, extras)
             low, high = _output_range(activation, threshold)
             picture = (box, render_picture(grid, low, high, box)) if box is not None else None
             return request, limits, grid, xs, ys, picture
@@ -293,10 +326,10 @@ class BoundaryView(QWidget):
     def _update_output(self) -> None:
         """Compute the output grid now (in the GUI thread) and show it."""
         weights = self._weights
-        if weights is None or not self._is_2d or weights.inputs != 2:
+        if weights is None or not self._is_2d or not self._takes_plane(weights):
             self._remove_output()
             return
-        grid, xs, ys = predict_grid(weights, self._limits, self._neuron)
+        grid, xs, ys = predict_grid(weights, self._limits, self._neuron, self._extras)
         self._show_grid(grid, xs, ys)
 
     def _show_grid(
@@ -353,7 +386,8 @@ class BoundaryView(QWidget):
         level = (
             self._threshold if self._neuron is None or self._weights is None else self._shown_activation()[1]
         )
-        key = (self._contour is not None, level, shown)
+        hollow = bool(self._held_out) and len(self._points) > 0
+        key = (self._contour is not None, level, shown, hollow)
         if self._legend is not None and key == self._legend_key:
             return
         self._legend_key = key
@@ -361,6 +395,8 @@ class BoundaryView(QWidget):
         if self._contour is not None:
             self._boundary_handle.set_label(f"boundary ({shown} = {level:g})")
             handles.append(self._boundary_handle)
+        if hollow:
+            handles.append(self._held_out_handle)
         if self._legend is not None:
             self._legend.remove()
         self.canvas.invalidate_background()  # the legend is part of it

@@ -28,6 +28,7 @@ from engine import graph as graph_engine
 from engine.broken_graph import BrokenGraph, broken_sample_graph, locate, unmade_text
 from engine.data import Dataset
 from engine.diagnostics import Breakdown, describe
+from engine.features import name_input_nodes
 from engine.graph import Graph, GraphError, choose_form
 from engine.teaching import format_number
 from engine.weights import ModelWeights
@@ -77,6 +78,7 @@ class GraphView(GraphTab):
         self._dot_text: str | None = None
         self._torch_request: tuple[int, list[tuple[str, float]]] | None = None  # (id, our grads) asked
         self._breakdown: tuple[Breakdown, int] | None = None  # where a run broke, and at which step
+        self._input_names: tuple[str, ...] = ()  # the network's inputs, named (engineered ones too)
         self._broken: BrokenGraph | None = None  # the graph drawn for it, and its node
 
         self.pane = GraphPane("graph layout", "graph", True, idle_text)
@@ -265,7 +267,16 @@ class GraphView(GraphTab):
         if broken is not None and broken.node is not None and self.session.select(broken.node.id):
             self.pane.render(keep_view=True)
 
+    def set_input_names(self, names: list[str]) -> None:
+        """Name the input nodes by the network's inputs (x1, x2, x1², ...); from the next graph on."""
+        self._input_names = tuple(names)
+
     def _build_graph(self) -> Graph:
+        graph = self._build_unnamed_graph()
+        name_input_nodes(graph, self._input_names)
+        return graph
+
+    def _build_unnamed_graph(self) -> Graph:
         weights, dataset = self._weights, self._dataset
         n = len(dataset) if self._sample is None else 1
         tanh_as_exp = self.tanh_combo.currentIndex() == 1
@@ -300,6 +311,7 @@ class GraphView(GraphTab):
             tuple(tuple(dataset.inputs[i]) for i in samples),
             tuple(dataset.targets[i] for i in samples),
             self._loss,
+            self._input_names,
             self._expanded,
             self.tanh_combo.currentIndex(),
             self._broken.unmade if self._broken is not None else "",  # a graph ending before its loss

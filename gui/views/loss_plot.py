@@ -37,6 +37,13 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, 
 from engine.files import atomic_write_bytes, atomic_write_text
 from engine.run_history import MAX_RUNS, Run, RunHistory
 from gui.views.axis_limits import HEADROOM, grown, linear_fit, log_fit, set_limits
+from gui.views.test_curves import (
+    TEST_LEGEND,
+    add_test_lines,
+    show_test_points,
+    test_legend_handle,
+    test_losses,
+)
 from gui.widgets.blit_canvas import BlitCanvas
 
 __all__ = ["EARLIER_ALPHA", "EMPTY_HINT", "MAX_RUNS", "LossPlot", "RunLines"]
@@ -71,12 +78,16 @@ class RunLines:
     loss: Line2D
     grad_norm: Line2D
     accuracy: Line2D
+    # dashed, on the held-out test set (gui/views/test_curves.py): made once the run has test points
+    test_loss: Line2D | None = None
+    test_accuracy: Line2D | None = None
     revision: int = -1  # the run's revision whose points they hold
     earlier_index: int | None = None  # and whether they are styled as an earlier run
 
     @property
-    def all(self) -> tuple[Line2D, Line2D, Line2D]:
-        return (self.loss, self.grad_norm, self.accuracy)
+    def all(self) -> tuple[Line2D, ...]:
+        test = (self.test_loss, self.test_accuracy) if self.test_loss is not None else ()
+        return (self.loss, self.grad_norm, self.accuracy, *test)
 
 
 @dataclass
@@ -265,6 +276,11 @@ class LossPlot(QWidget):
                 line.remove()
         for run in runs:
             lines = self._lines.get(run) or self._add_lines(run)
+            if lines.test_loss is None and run.has_test:
+                style = {"color": lines.loss.get_color(), "linewidth": 2.0, "zorder": 3}
+                lines.test_loss, lines.test_accuracy = add_test_lines(
+                    self.loss_axes, self.accuracy_axes, style
+                )
             if lines.revision != run.revision or lines.earlier_index != run.earlier_index:
                 _show_run(lines, run)
         self._current_lines = self._lines[runs[-1]] if runs else None
@@ -298,6 +314,10 @@ class LossPlot(QWidget):
     def _refresh_legend(self, shown: list[Run]) -> None:
         lines = [self._lines[run].loss for run in shown]
         key = [(id(line), run.label, line.get_color()) for run, line in zip(shown, lines)]
+        labels = [run.label for run in shown]
+        if any(run.has_test for run in shown):  # what the dashed lines are
+            lines, labels = [*lines, test_legend_handle("#555555")], [*labels, TEST_LEGEND]
+            key.append(TEST_LEGEND)
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -308,7 +328,7 @@ class LossPlot(QWidget):
             return
         self._legend = self.loss_axes.legend(
             lines,
-            [run.label for run in shown],
+            labels,
             loc="upper right",
             fontsize=9,
             framealpha=1.0,  # opaque: the canvas keeps its pixels and pastes them over the live lines
@@ -371,7 +391,7 @@ class LossPlot(QWidget):
         last_step = max(run.steps[-1] for run in shown)
         first_step = min(run.steps[0] for run in shown)
         xlim = (min(0, first_step), max(last_step, first_step + 1))
-        losses = [v for run in shown for v in run.losses if math.isfinite(v)]
+        losses = [v for run in shown for v in run.losses if math.isfinite(v)] + test_losses(shown)
         norms = [v for run in shown for v in run.grad_norms if math.isfinite(v)]
         loss = log_fit(losses, EMPTY_LOG_LIMITS) if self._log_scale else linear_fit(losses)
         return _Limits(xlim, loss, log_fit(norms, EMPTY_NORM_LIMITS))
@@ -443,6 +463,8 @@ def _show_run(lines: RunLines, run: Run) -> None:
     lines.loss.set_data(run.steps, run.losses)
     lines.grad_norm.set_data(run.steps, run.grad_norms)
     lines.accuracy.set_data(run.steps, [math.nan if a is None else a for a in run.accuracies])
+    if lines.test_loss is not None:
+        show_test_points(lines.test_loss, lines.test_accuracy, run)
     if run.earlier_index is not None:
         color = EARLIER_COLORS[run.earlier_index % len(EARLIER_COLORS)]
         for line in lines.all:

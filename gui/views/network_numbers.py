@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
 from engine.diagnostics import LayerActivity, neuron_activity
+from engine.features import expand_array
 from engine.network import Gradients, loss_gradients, neuron_outputs, plane_points, sample_pass
 from engine.weights import ModelWeights
 
@@ -46,6 +47,13 @@ class NumbersRequest:
     sample: int | None  # index of the selected sample, None if the data is empty
     axes: tuple[int, int]  # the inputs the pictures are drawn over
     shown: tuple[int, ...]  # how many neurons of each column (inputs first) the diagram draws
+    extras: tuple[
+        str, ...
+    ] = ()  # engineered inputs (engine/features.py): recomputed from x1, x2 on the plane
+    input_names: tuple[str, ...] = ()  # the inputs' names (x1, x2, x1², ...); x1 ... xn if empty
+
+    def input_name(self, index: int) -> str:
+        return self.input_names[index] if index < len(self.input_names) else f"x{index + 1}"
 
 
 @dataclass
@@ -124,6 +132,8 @@ def compute_numbers(request: NumbersRequest) -> NetworkNumbers:
     side = HEATMAP_PIXELS if _parameters(weights) <= LARGE_NETWORK else SMALL_HEATMAP_PIXELS
     held = np.mean(np.asarray(request.inputs, dtype=float), axis=0) if request.inputs else None
     points, _, _ = plane_points(limits, side, width, request.axes if width > 1 else (0, 0), held)
+    if request.extras:  # each point's engineered inputs from its own x1, x2, as the samples' are
+        points = expand_array(points[:, :2], request.extras)
     columns = [points, *neuron_outputs(weights, points)]
     activations = [None, *weights.activations]
     numbers = NetworkNumbers(request, limits, side=side)

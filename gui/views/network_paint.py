@@ -251,6 +251,9 @@ class NetworkCanvas(QWidget):
         painter.drawRect(rect)
         values = self.numbers.sample_values
         text = _short(values[column][index]) if values else ""
+        if column == 0:  # an input is named by its feature: x1, x2, x1², sin x1 ...
+            name = self.numbers.request.input_name(index)
+            text = f"{name} = {text}" if text else name
         if mark:
             text = f"{text} {'dead' if mark == 'dead' else 'sat.'}".strip()
         if text and self.layout_.roomy:

@@ -63,6 +63,8 @@ class NetworkView(QWidget):
         super().__init__(parent)
         self._weights: ModelWeights | None = None
         self._dataset: Dataset | None = None
+        self._extras: tuple[str, ...] = ()  # engineered inputs: the plane stays x1, x2
+        self._input_names: tuple[str, ...] = ()
         self._loss, self._l2 = "mse", 0.0
         self._sample = 0
         self._request: NumbersRequest | None = None
@@ -137,16 +139,30 @@ class NetworkView(QWidget):
         """Show these weights on this data (the numbers follow from a thread: `numbers_shown`)."""
         if dataset is not self._dataset:
             self._dataset = dataset
-            self.boundary.set_dataset(dataset, refresh_output=False)
-            self._show_axes_choice(dataset.n_inputs)
+            self.boundary.set_dataset(self._plane_data(dataset), refresh_output=False)
+            self._show_axes_choice(2 if self._extras else dataset.n_inputs)
             self.sample_spin.setMaximum(max(len(dataset) - 1, 0))
             self._sample = min(self._sample, max(len(dataset) - 1, 0))  # fewer samples than before
         if self._weights is not None and self._weights.sizes != weights.sizes:
             self._select(None)  # another network: the old selection means nothing in it
         self._weights, self._loss, self._l2 = weights, loss, l2
-        if dataset.n_inputs == 2:
+        if dataset.n_inputs == 2 + len(self._extras):
             self.boundary.set_weights(weights, threshold, background=True)
         self._submit()
+
+    def set_extra_inputs(self, extras: list[str], names: list[str]) -> None:
+        """The network's engineered inputs (computed from x1, x2) and every input's name; the
+        plane and its pictures stay over x1, x2. Takes effect with the next `set_network`."""
+        if tuple(extras) != self._extras:
+            self._dataset = None  # the same data is shown another way: set it again
+        self._extras, self._input_names = tuple(extras), tuple(names)
+        self.boundary.set_extra_inputs(extras)
+
+    def _plane_data(self, dataset: Dataset) -> Dataset:
+        """The samples over the plane: with engineered inputs, their raw x1, x2 only."""
+        if not self._extras:
+            return dataset
+        return Dataset([row[:2] for row in dataset.inputs], list(dataset.targets), dataset.name)
 
     def set_sample(self, index: int) -> None:
         if self._dataset is None or not 0 <= index < max(len(self._dataset), 1) or index == self._sample:
@@ -178,8 +194,10 @@ class NetworkView(QWidget):
             self._loss,
             self._l2,
             self._sample if len(dataset) else None,
-            axes if weights.inputs > 2 else (0, 1),
+            axes if weights.inputs > 2 and not self._extras else (0, 1),
             self.canvas.wanted_counts(sizes),
+            self._extras,
+            self._input_names,
         )
         self._request = request
         self._jobs.submit(lambda: compute_numbers(request))
@@ -318,7 +336,7 @@ def _neuron_text(numbers: NetworkNumbers, column: int, index: int) -> list[str]:
     values = numbers.sample_values
     if column == 0:
         value = f" = {values[0][index]:.6g} on the sample" if values else ""
-        return [f"<b>input x{index + 1}</b>{value}"]
+        return [f"<b>input {numbers.request.input_name(index)}</b>{value}"]
     weights = numbers.request.weights
     layer = weights.layers[column - 1]
     row, bias, act = layer.weight[index], layer.bias[index], layer.activation
@@ -348,7 +366,9 @@ def _neuron_text(numbers: NetworkNumbers, column: int, index: int) -> list[str]:
 def _link_text(numbers: NetworkNumbers, column: int, target: int, source: int) -> list[str]:
     weights = numbers.request.weights
     value = weights.layers[column - 1].weight[target][source]
-    origin = f"input x{source + 1}" if column == 1 else f"neuron {column - 1}.{source + 1}"
+    origin = (
+        f"input {numbers.request.input_name(source)}" if column == 1 else f"neuron {column - 1}.{source + 1}"
+    )
     text = f"<b>weight w{column}.{target + 1}.{source + 1}</b> from {origin} to neuron {column}.{target + 1}"
     text += f" · data = {value:.6g}"
     if numbers.gradients is not None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
-from engine.session import Session, load_session, save_session
+from engine.features import input_names_problem
+from engine.session import Session, load_session, model_data_problem, save_session
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
 from gui.panels.input_checks import describe_file_error
@@ -143,9 +144,12 @@ class FileActions:
                 return (
                     f"its data has {len(dataset)} samples; the Data panel holds at most {MAX_PANEL_SAMPLES}"
                 )
-            problem = self.model_panel.spec_problem(spec) or self.training_panel.settings_problem(
-                session.training
+            problem = (
+                self.model_panel.spec_problem(spec)
+                or model_data_problem(spec, dataset)  # engineered inputs need 2-D data
+                or self.training_panel.settings_problem(session.training)
             )
+            session.split.validate()
         except Exception as exc:  # DataError, SpecError, or what a hand-made session's odd types raise
             return describe_file_error(exc)
         if problem or session.weights is None:
@@ -164,6 +168,7 @@ class FileActions:
                 "loss": s.loss,
                 "learning_rate": s.learning_rate,
                 "dataset": self._dataset.name,
+                "input_names": self._spec.input_names(self._dataset.n_inputs),  # what it expects
             },
         )
         if fmt == "torch":
@@ -199,7 +204,10 @@ class FileActions:
         try:
             loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
             spec = self.model_panel.spec() or self._spec
-            problem = loaded.matches(spec.build(self._dataset.n_inputs))
+            n_inputs = self._dataset.n_inputs
+            problem = loaded.matches(spec.build(n_inputs)) or input_names_problem(
+                loaded, spec.input_names(n_inputs)
+            )
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)
             return False

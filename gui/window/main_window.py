@@ -9,6 +9,7 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
@@ -24,6 +25,7 @@ from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
 from engine.session import Session
 from engine.spec import ModelSpec
+from engine.split import TestSplit
 from engine.train import StepResult, TrainSettings
 from engine.weights import ModelWeights
 from gui.panels.data_panel import DataPanel
@@ -46,10 +48,11 @@ from gui.window.menus import build_menus, weakly
 from gui.window.rate_finder import RateFinder, RateFinderActions, RateSweepDialog
 from gui.window.redraw_pacer import RedrawPacer
 from gui.window.status_bar import TrainingStatusBar
+from gui.window.test_set_actions import TestSetActions
 from gui.window.view_updates import ViewUpdates
 
 
-class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
+class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -58,6 +61,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._dataset: Dataset = lecture()
         self._spec = ModelSpec()
         self._settings = TrainSettings()
+        self._split = TestSplit()  # the held-out test set (gui/window/test_set_actions.py)
         self._start_weights: ModelWeights | None = None  # imported or opened weights to train from
         self._weights: ModelWeights = self._fresh_weights()  # what the views show and exports write
         self._history: list[StepResult] = []
@@ -144,6 +148,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
 
         self.data_panel.dataset_changed.connect(self._on_data_panel_dataset_changed)
         self.data_panel.file_failed.connect(self.show_error)
+        self.data_panel.test_split_field.split_changed.connect(self._on_test_split_changed)
         self.model_panel.spec_changed.connect(self._on_model_panel_spec_changed)
         self.model_panel.validity_changed.connect(self._on_model_panel_validity_changed)
         self.training_panel.settings_changed.connect(self._on_training_panel_settings_changed)
@@ -228,7 +233,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         if spec is None:
             self.show_error("Model", "Fix the model's layer sizes first.")
             return False
-        job = TrainJob(spec, self._dataset.copy(), self._settings, self._start_weights)
+        job = TrainJob(spec, self._dataset.copy(), self._settings, self._start_weights, self._split)
         problem = job.problem()
         if problem:
             self.show_error("Cannot train", problem)
@@ -237,7 +242,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._unplotted = []
         self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
-        self.diagnostics_view.start_run(spec, self._dataset.n_inputs, self._settings.zero_grad)
+        self.diagnostics_view.start_run(
+            spec, spec.network_inputs(self._dataset.n_inputs), self._settings.zero_grad
+        )
         self.controller.start(job)
         return True
 
@@ -323,10 +330,15 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             self.data_panel.set_dataset(self._dataset)
             return
         self._dataset = dataset
-        if self._start_weights is not None and self._start_weights.inputs != dataset.n_inputs:
-            self._start_weights = None
         self.model_panel.set_n_inputs(dataset.n_inputs)
+        if self._spec.extra_inputs and dataset.n_inputs != 2:  # computed from x1, x2: gone with them
+            self._spec = replace(self._spec, extra_inputs=[])
+        start = self._start_weights
+        if start is not None and start.inputs != self._spec.network_inputs(dataset.n_inputs):
+            self._start_weights = None
+        self._show_extra_inputs()
         self.boundary_view.set_dataset(dataset, refresh_output=False)
+        self._show_test_split()
         self.reset()  # fresh weights for the new data: the boundary (in a thread) and the graph follow
 
     @Slot(object)
@@ -336,6 +348,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             return
         self._spec = spec
         self._start_weights = None
+        self._show_extra_inputs()
         self.reset()
 
     @Slot(bool)
@@ -394,7 +407,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 
     def current_session(self) -> Session:
-        return Session(self._dataset.copy(), self._spec, self._settings, self._weights, list(self._history))
+        history = list(self._history)
+        return Session(self._dataset.copy(), self._spec, self._settings, self._weights, history, self._split)
 
     # Every file action catches Exception, not only the errors its reader or writer
     # means to raise: a hostile file may make them raise anything (RecursionError,
@@ -416,6 +430,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.model_panel.set_spec(session.model)
         self.model_panel.set_n_inputs(session.dataset.n_inputs)
         self.training_panel.set_settings(session.training)
+        self._split = session.split
+        self.data_panel.test_split_field.set_split(session.split)
         self._start_weights = session.weights
         self._history = []
         if session.history:
@@ -465,7 +481,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
     @Slot()
     def check_gradients(self) -> None:
         """The Practice tab's gradient check, on a copy of the current model."""
-        self.practice_view.check_model(self._weights, self._dataset.copy(), self._settings.loss)
+        self.practice_view.check_model(self._weights, self.network_data().copy(), self._settings.loss)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.rate_finder.cancel()

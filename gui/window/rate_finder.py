@@ -131,7 +131,7 @@ class RateFinderActions:
         if self._train_blocked():
             return
         self.training_panel.find_rate_button.setEnabled(False)
-        self.rate_finder.start(self._weights, self._dataset.copy(), self._settings)
+        self.rate_finder.start(self._weights, self.network_training_data().copy(), self._settings)
         self.statusBar().showMessage("Finding a learning rate: training a copy of the model…", STATUS_READ_MS)
 
     @Slot(object)

@@ -18,7 +18,9 @@ class ViewUpdates:
     """The views' updates of MainWindow (a mixin: it reads the window's state and views)."""
 
     def _show_dataset(self) -> None:
+        self._show_extra_inputs()
         self.boundary_view.set_dataset(self._dataset, refresh_output=False)  # _refresh_boundary follows
+        self._show_test_split()
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
         self._mark_graph_stale()
@@ -52,7 +54,7 @@ class ViewUpdates:
         if self._diagnostics_stale:
             self._diagnostics_stale = False
             # Counted in a thread; the view redraws once the count arrives (one draw, not two)
-            self.diagnostics_view.set_weights(self._weights, self._dataset.inputs)
+            self.diagnostics_view.set_weights(self._weights, self.network_data().inputs)
         else:
             self.diagnostics_view.refresh()
 
@@ -74,7 +76,7 @@ class ViewUpdates:
         if self.graph_view.stepping:
             return  # a learner is stepping through backprop: leave their numbers alone
         self._graph_stale = False
-        self.graph_view.set_model(self._weights, self._dataset, self._settings.loss)
+        self.graph_view.set_model(self._weights, self.network_data(), self._settings.loss)
 
     @Slot(int)
     def show_sample_graph(self, index: int) -> None:
@@ -102,7 +104,10 @@ class ViewUpdates:
             )
             return
         self._graph_stale = False
-        self.graph_view.show_breakdown(found, step, weights, self._dataset, self._settings.loss)
+        # the run trains on the training part: the sample where it broke is one of those
+        self.graph_view.show_breakdown(
+            found, step, weights, self.network_training_data(), self._settings.loss
+        )
         self.tabs.setCurrentWidget(self.graph_view)
 
     @Slot(str)
@@ -136,7 +141,8 @@ class ViewUpdates:
     def _restart_diagnostics(self) -> None:
         """No run yet for these weights: empty plots, and the neurons counted afresh."""
         self.diagnostics_view.forget_network()
-        self.diagnostics_view.start_run(self._spec, self._dataset.n_inputs, self._settings.zero_grad)
+        n_inputs = self._spec.network_inputs(self._dataset.n_inputs)
+        self.diagnostics_view.start_run(self._spec, n_inputs, self._settings.zero_grad)
         self._diagnostics_stale = True
         if self.tabs.currentWidget() is self.diagnostics_view:
             self._refresh_diagnostics()
@@ -155,7 +161,9 @@ class ViewUpdates:
         self._network_stale = False
         threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
         settings = self._settings
-        self.network_view.set_network(self._weights, self._dataset, settings.loss, settings.l2, threshold)
+        self.network_view.set_network(
+            self._weights, self.network_data(), settings.loss, settings.l2, threshold
+        )
 
     @Slot(int, float)
     def set_parameter(self, index: int, value: float) -> None:

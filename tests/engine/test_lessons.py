@@ -3,6 +3,7 @@ import functools
 import pytest
 
 from engine.lessons import LESSONS
+from engine.run_setup import build_trainer
 from engine.train import Trainer
 
 
@@ -10,7 +11,7 @@ from engine.train import Trainer
 def trained(lesson_index: int, run_index: int) -> Trainer:
     """A lesson's run trained headless (once per test session: the moons runs take seconds)."""
     session = LESSONS[lesson_index].runs[run_index]()
-    trainer = Trainer(session.model.build(session.dataset.n_inputs), session.dataset, session.training)
+    trainer = build_trainer(session.model, session.dataset, session.training, session.split)
     trainer.run()
     return trainer
 
