@@ -257,6 +257,9 @@ class Trainer:
         sizes = [layer.nout for layer in self.model.layers]
         names = parameter_names(self.model.nin, sizes)[:limit]
         n = len(names)
+        if grads is None:  # compiled SGD: its grads are still on the Values
+            grads = [p.grad for p in self.model.parameters()[:n]]
+            updates = [-learning_rate * g for g in grads]
         columns = self.optimizer.columns(n)
         return StateSnapshot(
             step,
@@ -337,7 +340,8 @@ class Trainer:
         if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
             return None
         loss, scores, grad_norm = outcome
-        self._last_update = None  # compiled SGD updates inside the program: no state to show
+        # The program updated inside: the snapshot reads the grads it left and works out -lr·g
+        self._last_update = (k + 1, learning_rate, before, None, None)
         if self._blew_up(k, loss, [p.data for p in params], learning_rate):
             for p, value in zip(params, before):  # as the plain engine does: the blown-up update is not kept
                 p.data = value

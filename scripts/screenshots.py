@@ -176,6 +176,7 @@ def main() -> None:
     window.close()
     for name, size in (("1366x768", (1366, 741)), ("default", None)):
         network_while_training(name, size)
+    optimizer_while_training()
     app.quit()
 
 
@@ -206,6 +207,22 @@ def network_while_training(name: str, screen: tuple[int, int] | None) -> None:
     path = OUT / f"screenshot-network-training-{name}.png"
     window.grab().save(str(path))
     print(f"wrote {path.relative_to(ROOT)} ({window.width()}x{window.height()})")
+    window.close()
+
+
+def optimizer_while_training() -> None:
+    """The Optimizer tab while Adam trains micrograd's moons demo: every parameter's m, v and update."""
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    window.resize(1360, 860)
+    window.show()
+    window.apply_session(moons_demo(steps=5000, optimizer="adam", learning_rate=0.01))
+    window.tabs.setCurrentWidget(window.optimizer_view)
+    panel = window.training_panel
+    window.settings_column.scroll.ensureWidgetVisible(panel.optimizer_fields)
+    window.train()
+    wait(2500)
+    save(window, "optimizer.png")
     window.close()
 
 

@@ -38,6 +38,7 @@ from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
 from gui.views.network_view import NetworkView
+from gui.views.optimizer_view import OptimizerView
 from gui.views.practice_view import PracticeView
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
@@ -100,6 +101,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         for canvas in (*canvases, self.diagnostics_view.canvas):
             self.redraw_pacer.watch(canvas)
         self.controller.traced.connect(self.diagnostics_view.add_trace)
+        self.controller.optimizer_state.connect(self.optimizer_view.set_snapshot)
         self._show_dataset()
         self._show_state()
 
@@ -127,6 +129,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.diagnostics_view = DiagnosticsView()
         self.network_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
         self.tabs.addTab(self.diagnostics_view, "Diagnostics")
+        self.optimizer_view = OptimizerView()  # fed by the controller's optimizer_state snapshots
+        self.tabs.addTab(self.optimizer_view, "Optimizer")
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
