@@ -250,6 +250,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         label = f"lr {s.learning_rate:g} · zero_grad {'on' if s.zero_grad else 'OFF'} · {s.loss}"
         if s.l2:
             label += f" · L2 {s.l2:g}"
+        if s.optimizer != "sgd":  # curves of SGD, momentum and Adam side by side say which is which
+            label += f" · {s.optimizer}"
         return f"{label} · {self._spec.describe(self._dataset.n_inputs).split(' (')[0]}"
 
     # ---- what the worker sends back
