@@ -7,14 +7,15 @@ those of the middle of the last step, after backward() and before the update, so
 data + update is the parameter after the step.
 
 The training process sends a snapshot with each progress report (ten a second at most,
-the first STATE_TABLE_MAX_PARAMETERS parameters only). The table is a model over it:
-a new snapshot repaints the rows in sight, whatever the network's size; a snapshot that
-comes while the tab is hidden waits until it is shown.
+the first STATE_TABLE_MAX_PARAMETERS parameters only), and the table shows the latest one
+four times a second at most. The table is a model over it: a new snapshot repaints the
+rows in sight, whatever the network's size; a snapshot that comes while the tab is
+hidden waits until it is shown.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Slot
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QShowEvent
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -47,6 +48,7 @@ FORMULAS = {
 # Adam's state has names of its own: m and v
 STATE_TITLES = {"adam": {3: "m (mean grad)", 4: "v (mean grad²)"}, "momentum": {3: "momentum b"}}
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
+REFRESH_MS = 250  # a repaint of the rows in sight costs 10-20 ms: four a second are plenty to read
 _NO_PARENT = QModelIndex()  # a table's rows have no parent
 EMPTY_TEXT = "Train or Step: each parameter's optimizer state shows here, step by step."
 
@@ -116,7 +118,9 @@ class OptimizerView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._pending: StateSnapshot | None = None  # arrived while hidden
+        self._pending: StateSnapshot | None = None  # arrived while hidden, or too soon after the last
+        self._pace = QTimer(self, singleShot=True, interval=REFRESH_MS)  # runs while a refresh is too soon
+        self._pace.timeout.connect(self._show_pending)
         self.title_label = QLabel(EMPTY_TEXT, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
         bold = QFont(self.title_label.font())
         bold.setBold(True)
@@ -147,15 +151,21 @@ class OptimizerView(QWidget):
 
     @Slot(object)
     def set_snapshot(self, snapshot: StateSnapshot) -> None:
-        """A step's state from the training process: shown now if in sight, else when shown."""
-        if self.isVisible():
-            self._show(snapshot)
-        else:
-            self._pending = snapshot
+        """A step's state from the training process: shown now if in sight (at most every REFRESH_MS),
+        else when shown."""
+        self._pending = snapshot
+        if not self._pace.isActive():
+            self._show_pending()
+
+    def _show_pending(self) -> None:
+        if self._pending is not None and self.isVisible():
+            self._show(self._pending)
+            self._pace.start()  # the next one waits, unless REFRESH_MS have passed
 
     def clear(self) -> None:
         """No run: an empty table and what to do to fill it."""
         self._pending = None
+        self._pace.stop()
         self.model.set_snapshot(None)
         self.title_label.setText(EMPTY_TEXT)
         self.formula_label.setText("")
@@ -163,8 +173,7 @@ class OptimizerView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._pending is not None:
-            self._show(self._pending)
+        self._show_pending()
 
     def _show(self, snapshot: StateSnapshot) -> None:
         self._pending = None

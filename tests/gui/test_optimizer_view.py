@@ -89,7 +89,8 @@ def test_momentum_in_compiled_mode_trains_on_the_compiled_program_and_shows_its_
     window.tabs.setCurrentWidget(window.optimizer_view)
     with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS):
         window.train()
-    qtbot.waitUntil(lambda: window.optimizer_view.model.snapshot is not None)
+    shown = window.optimizer_view.model
+    qtbot.waitUntil(lambda: shown.snapshot is not None and shown.snapshot.step == 10)  # the last one lands
     assert window.engine_label.text().startswith("compiled")
     snapshot = window.optimizer_view.model.snapshot
     assert snapshot.optimizer == "momentum" and snapshot.step == 10 and snapshot.second_moment is None
@@ -153,3 +154,14 @@ def test_typed_momentum_outside_its_range_blocks_train(panel, qtbot):
     assert "Momentum μ" in panel.train_blocked_reason()
     assert not panel.train_button.isEnabled()
     assert not panel.field_messages[spin].isHidden()
+
+
+def test_snapshots_faster_than_the_table_repaints_show_the_first_at_once_and_the_last_soon(qtbot):
+    view = OptimizerView()
+    qtbot.addWidget(view)
+    view.show()
+    names = ["w1.1.1", "b1.1"]
+    for step in (1, 2, 3):
+        view.set_snapshot(StateSnapshot(step, "sgd", 0.1, names, 2, [1.0, 2.0], [0.5, 0.5], [-0.05, -0.05]))
+    assert view.model.snapshot.step == 1  # the others wait for the next repaint
+    qtbot.waitUntil(lambda: view.model.snapshot.step == 3)  # the latest, never one in between
