@@ -49,7 +49,9 @@ FORMULAS = {
 STATE_TITLES = {"adam": {3: "m (mean grad)", 4: "v (mean grad²)"}, "momentum": {3: "momentum b"}}
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
 REFRESH_MS = 250  # a repaint of the rows in sight costs 10-20 ms: four a second are plenty to read
-_NO_PARENT = QModelIndex()  # a table's rows have no parent
+_NO_PARENT = QModelIndex()
+_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)  # a table's rows have no parent
 EMPTY_TEXT = "Train or Step: each parameter's optimizer state shows here, step by step."
 
 
@@ -89,18 +91,18 @@ class StateTableModel(QAbstractTableModel):
         return None if values is None else values[row]
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if self.snapshot is None or not index.isValid():
+        # Qt asks for a dozen roles per cell at every repaint: answer the unused ones first, cheaply
+        if role not in _ROLES or self.snapshot is None:
             return None
-        value = self.value(index.row(), index.column())
+        column = index.column()
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column > 0 else None
+        value = self.value(index.row(), column)
         if role == Qt.ItemDataRole.DisplayRole:
             if value is None:
                 return "—"
             return value if isinstance(value, str) else f"{value:.6g}"
-        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, float):
-            return repr(value)  # every digit
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return repr(value) if isinstance(value, float) else None  # the tooltip: every digit
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal:
