@@ -188,11 +188,9 @@ class OptimizerView(QWidget):
         title = OPTIMIZER_TITLES.get(snapshot.optimizer, snapshot.optimizer)
         self.title_label.setText(
             f"Step {snapshot.step} · {title} · learning rate {snapshot.learning_rate:g}: "
-            "after backward(), before the update"
+            "after backward(), before the update (data + update = after the step)"
         )
-        self.formula_label.setText(
-            f"{FORMULAS.get(snapshot.optimizer, '')}    (data + update = after the step)"
-        )
+        self.formula_label.setText(FORMULAS.get(snapshot.optimizer, ""))
         shown = len(snapshot.names)
         self.note_label.setText(
             f"Showing the first {shown:,} of {snapshot.total:,} parameters." if shown < snapshot.total else ""
