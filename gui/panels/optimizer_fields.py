@@ -29,7 +29,7 @@ OPTIMIZER_TIP = (
 MOMENTUM_TIP = "μ: how much of the previous step's buffer each step keeps (0 is plain SGD; 0.9 is usual)."
 BETA1_TIP = "β1: how long Adam's mean of the gradient (m) remembers; 0.9 by default."
 BETA2_TIP = "β2: how long Adam's mean of the squared gradient (v) remembers; 0.999 by default."
-DECIMALS = 4
+DECIMALS = 10  # as the learning rate: a hand-written 0.99912 opens as it is
 
 
 class OptimizerFields(QWidget):

@@ -165,3 +165,10 @@ def test_snapshots_faster_than_the_table_repaints_show_the_first_at_once_and_the
         view.set_snapshot(StateSnapshot(step, "sgd", 0.1, names, 2, [1.0, 2.0], [0.5, 0.5], [-0.05, -0.05]))
     assert view.model.snapshot.step == 1  # the others wait for the next repaint
     qtbot.waitUntil(lambda: view.model.snapshot.step == 3)  # the latest, never one in between
+
+
+def test_panel_shows_hand_written_hyperparameters_exactly(panel):
+    settings = TrainSettings(optimizer="adam", beta1=0.87654, beta2=0.99912, momentum=0.123456)
+    panel.set_settings(settings)
+    assert panel.settings() == settings
+    assert panel.optimizer_fields.beta2_spin.text() == "0.99912"
