@@ -229,3 +229,24 @@ def test_make_optimizer_refuses_an_unknown_name():
 def test_unusable_optimizer_settings_are_refused_naming_the_setting(bad, message):
     with pytest.raises(SettingsError, match=message):
         TrainSettings(**bad).validate()
+
+
+def test_a_compiled_step_that_blows_up_is_not_retaken_by_the_plain_engine():
+    # Retaken, its backward would add the grads a second time without zero_grad
+    pytest.importorskip("numpy")
+    runs = []
+    for compiled in (False, True):
+        settings = TrainSettings(
+            steps=50, optimizer="momentum", learning_rate=100.0, zero_grad=False, compiled=compiled
+        )
+        dataset, spec = _setup(hidden=(3,), activation="linear")
+        spec.output_activation = "linear"
+        trainer = Trainer(spec.build(dataset.n_inputs), dataset, settings)
+        trainer.run()
+        runs.append(trainer)
+    plain, compiled = runs
+    assert plain.diverged and compiled.diverged
+    assert compiled.step_count == plain.step_count
+    _assert_close(
+        [p.grad for p in compiled.model.parameters()], [p.grad for p in plain.model.parameters()], "grads"
+    )
