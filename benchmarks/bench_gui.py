@@ -38,29 +38,32 @@ from engine.train import Trainer, TrainSettings
 SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
 
 
-def settings(steps: int) -> TrainSettings:
-    return TrainSettings(learning_rate=1.0, decay=True, steps=steps, loss="hinge", l2=1e-4)
+def settings(steps: int, optimizer: str = "sgd") -> TrainSettings:
+    rate = 1.0 if optimizer == "sgd" else 0.01  # Adam and momentum take smaller steps
+    return TrainSettings(
+        learning_rate=rate, decay=True, steps=steps, loss="hinge", l2=1e-4, optimizer=optimizer
+    )
 
 
-def steps_per_second_here(steps: int) -> float:
-    trainer = Trainer(SPEC.build(2), moons(100, 0.1, 0), settings(steps))
+def steps_per_second_here(steps: int, optimizer: str = "sgd") -> float:
+    trainer = Trainer(SPEC.build(2), moons(100, 0.1, 0), settings(steps, optimizer))
     start = time.perf_counter()
     trainer.run()
     return steps / (time.perf_counter() - start)
 
 
-def headless_steps_per_second(steps: int) -> float:
+def headless_steps_per_second(steps: int, optimizer: str = "sgd") -> float:
     """The same training without a window, in a fresh interpreter: what the window's training
     process is. (In this process, with Qt and matplotlib loaded, Python's cycle collector has
     ten times more objects to look at, and the same training runs 10-25% slower.)"""
     here = Path(__file__).resolve().parent
     code = f"import sys; sys.path.insert(0, {str(here)!r}); import bench_gui; "
-    code += f"print(bench_gui.steps_per_second_here({steps}))"
+    code += f"print(bench_gui.steps_per_second_here({steps}, {optimizer!r}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(result.stdout.split()[-1])
 
 
-def in_window(steps: int, tab: str) -> tuple[float, list[float], float]:
+def in_window(steps: int, tab: str, optimizer: str = "sgd") -> tuple[float, list[float], float]:
     """Steps per second while training in the window, the probe's delays in ms, ms to the first report."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
@@ -71,11 +74,12 @@ def in_window(steps: int, tab: str) -> tuple[float, list[float], float]:
     window.show()
     window.controller.warm_up()  # as the app does when it opens
     freeze_startup_objects()
-    window.apply_session(Session(moons(100, 0.1, 0), SPEC, settings(steps)))
+    window.apply_session(Session(moons(100, 0.1, 0), SPEC, settings(steps, optimizer)))
     views = {
         "loss": window.loss_plot,
         "boundary": window.boundary_view,
         "diagnostics": window.diagnostics_view,
+        "optimizer": window.optimizer_view,  # the optimizer state table, refreshed with each report
     }
     window.tabs.setCurrentWidget(views[tab])
 
@@ -131,21 +135,22 @@ def main() -> None:
         default="loss,boundary,diagnostics",
         help="the tabs to train with, in turn (comma-separated)",
     )
+    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "adam"])
     args = parser.parse_args()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    print(f"platform {app.platformName()}, {args.steps} steps of the moons demo per run")
+    print(f"platform {app.platformName()}, {args.steps} steps of the moons demo per run, {args.optimizer}")
     start = time.perf_counter()
     x = 0.0
     for _ in range(10_000_000):
         x += 1.0
     print(f"this instance: a 10M-iteration float loop takes {time.perf_counter() - start:.2f} s")
-    baseline = [headless_steps_per_second(args.steps)]
+    baseline = [headless_steps_per_second(args.steps, args.optimizer)]
     results = {}
     for tab in args.tabs.split(","):
-        results[tab] = in_window(args.steps, tab)
-        baseline.append(headless_steps_per_second(args.steps))
+        results[tab] = in_window(args.steps, tab, args.optimizer)
+        baseline.append(headless_steps_per_second(args.steps, args.optimizer))
     headless = statistics.median(baseline)
     print(
         f"headless: {headless:.1f} steps/s (median of {len(baseline)} runs in a fresh interpreter, interleaved)"

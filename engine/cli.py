@@ -16,6 +16,7 @@ from engine.features import EXTRA_INPUTS
 from engine.files import describe_os_error
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
+from engine.optim import OPTIMIZERS
 from engine.run_setup import build_trainer
 from engine.session import SessionError, load_session
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
@@ -28,6 +29,7 @@ examples:
   micrograd-studio train --out lecture.json
   micrograd-studio train --preset moons --layers 16,16 --activation relu --output-activation linear \\
       --loss hinge --l2 1e-4 --lr 1.0 --decay --steps 100 --out moons.npz
+  micrograd-studio train --preset spiral --layers 16,16 --optimizer adam --lr 0.01 --out spiral.json
   micrograd-studio train --session demo.json --steps 500 --out demo.pt
 
 The weights file's format follows its suffix: .json (documented in the README),
@@ -80,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--compiled", action="store_true", default=None, help="replay the traced step vectorised with NumPy"
     )
+    optimizer = p.add_argument_group("optimizer (default: sgd, the lecture's p -= lr * grad)")
+    optimizer.add_argument("--optimizer", choices=list(OPTIMIZERS), help="how grads become updates")
+    optimizer.add_argument("--momentum", type=float, help="momentum's mu, from 0 to 0.999 (default 0.9)")
+    optimizer.add_argument("--beta1", type=float, help="Adam's beta1, from 0 to 0.9999 (default 0.9)")
+    optimizer.add_argument("--beta2", type=float, help="Adam's beta2, from 0 to 0.9999 (default 0.999)")
     p.add_argument("--out", required=True, help="weights file to write (.json, .npz or .pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -163,6 +170,10 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
         "l2": args.l2,
         "zero_grad": False if args.no_zero_grad else None,
         "compiled": args.compiled,
+        "optimizer": args.optimizer,
+        "momentum": args.momentum,
+        "beta1": args.beta1,
+        "beta2": args.beta2,
     }
     for name, value in overrides.items():
         if value is not None:

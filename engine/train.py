@@ -19,6 +19,14 @@ from engine.data import Dataset
 from engine.files import describe_value
 from engine.losses import LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
+from engine.optim import (
+    HYPERPARAMETERS,
+    OPTIMIZERS,
+    STATE_TABLE_MAX_PARAMETERS,
+    Optimizer,
+    StateSnapshot,
+    make_optimizer,
+)
 from engine.value import Value
 from engine.weights import ModelWeights
 
@@ -33,6 +41,8 @@ STEPS_RANGE = (1, 100_000)
 BATCH_SIZE_RANGE = (0, 100_000)  # 0: the whole dataset every step
 L2_RANGE = (0.0, 1.0)
 TRAIN_SEED_RANGE = (0, 2**31 - 1)  # for drawing mini-batches
+MOMENTUM_RANGE = (0.0, 0.999)  # μ of 1 or more never forgets a gradient: the steps grow without end
+BETA_RANGE = (0.0, 0.9999)  # Adam's β1 and β2: 1 would divide by 1 − βᵗ = 0
 
 # A healthy run never needs a weight this large; past it, the run has blown up even
 # if its loss still looks like a number (hinge and ReLU can stay finite for long).
@@ -55,6 +65,10 @@ class TrainSettings:
     zero_grad: bool = True
     seed: int = 0  # for drawing mini-batches
     compiled: bool = False  # replay the traced step as NumPy array operations (engine/compiled/)
+    optimizer: str = "sgd"  # a key of engine.optim.OPTIMIZERS
+    momentum: float = 0.9  # μ of SGD with momentum
+    beta1: float = 0.9  # Adam's β1 (torch.optim.Adam's default)
+    beta2: float = 0.999  # Adam's β2
 
     def validate(self) -> None:
         """Raise SettingsError, naming the setting and its allowed values, if one is unusable."""
@@ -70,6 +84,16 @@ class TrainSettings:
         for name, flag in (("decay", self.decay), ("zero_grad", self.zero_grad), ("compiled", self.compiled)):
             if not isinstance(flag, bool):
                 raise SettingsError(f"'{name}' must be true or false, not {describe_value(flag)}")
+        self._validate_optimizer()
+
+    def _validate_optimizer(self) -> None:
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
+            raise SettingsError(
+                f"unknown optimizer {describe_value(self.optimizer)}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        _check_number("momentum", self.momentum, MOMENTUM_RANGE)
+        _check_number("Adam beta1", self.beta1, BETA_RANGE)
+        _check_number("Adam beta2", self.beta2, BETA_RANGE)
 
     def learning_rate_at(self, step_index: int) -> float:
         """The learning rate of step `step_index` (0-based), after any decay."""
@@ -125,6 +149,7 @@ class Trainer:
     # Compiled mode (settings.compiled): None while it is in use, else why steps run on the plain engine
     compiled_reason: str | None = field(default="compiled mode is off", init=False)
     compile_summary: CompileSummary | None = field(default=None, init=False)  # what compiling made of it
+    optimizer: Optimizer | None = field(default=None, init=False)  # made by the first step, from settings
 
     def __post_init__(self) -> None:
         self.settings.validate()
@@ -139,6 +164,7 @@ class Trainer:
         self._is_classification = all(y in (1.0, -1.0) for y in self.dataset.targets)
         last = self.model.layers[-1]
         self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
+        self._last_update: tuple | None = None  # step, rate, data, grads, updates: for optimizer_snapshot
         self._programs: dict[tuple, object] = {}  # compiled programs (or reasons) by what shapes the graph
         # How many parameters each layer has, in model.parameters() order (for layer_grads)
         self._layer_sizes = [len(layer.parameters()) for layer in getattr(self.model, "layers", ())]
@@ -224,7 +250,7 @@ class Trainer:
         self._test_now = self.test_metrics()  # before the update: the weights this step's loss is measured on
         if self.settings.compiled:
             result = self._compiled_step(k, learning_rate, params, xs, ys)
-            if result is not None:
+            if result is not None or self.diverged:  # a blown-up update is not retaken
                 return result
         else:
             self.compiled_reason, self.compile_summary = "compiled mode is off", None
@@ -245,12 +271,62 @@ class Trainer:
             )
             self._diverge(k + 1, what, learning_rate)
             return None
-        updated = [p.data - learning_rate * p.grad for p in params]
-        if self._blew_up(k, loss.data, updated, learning_rate):
+        if not self._update(k, loss.data, params, learning_rate):
             return None
+        return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+
+    # ---- the update: the optimizer plans it, a sane one is applied (engine/optim.py)
+
+    def _update(self, k: int, loss: float, params: list[Value], learning_rate: float) -> bool:
+        """Apply the optimizer's update from the grads on `params`, unless it blows up (then False)."""
+        grads = [p.grad for p in params]
+        plan = self._current_optimizer().plan(grads, learning_rate)
+        before = [p.data for p in params]
+        updated = [value + change for value, change in zip(before, plan.updates)]
+        if self._blew_up(k, loss, updated, learning_rate):
+            return False
+        self.optimizer.accept(plan)
         for p, value in zip(params, updated):
             p.data = value
-        return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+        self._last_update = (k + 1, learning_rate, before, grads, plan.updates)
+        return True
+
+    def _current_optimizer(self) -> Optimizer:
+        """The settings' optimizer: the run's own, given any new hyper-parameters, or a fresh one."""
+        s = self.settings
+        hyperparameters = {name: getattr(s, name) for name in HYPERPARAMETERS[s.optimizer]}
+        if self.optimizer is None or self.optimizer.name != s.optimizer:
+            self.optimizer = make_optimizer(s.optimizer, hyperparameters)  # switched mid-run: starts afresh
+        else:
+            self.optimizer.settings_changed(hyperparameters)
+        return self.optimizer
+
+    def optimizer_snapshot(self, limit: int = STATE_TABLE_MAX_PARAMETERS) -> StateSnapshot | None:
+        """The last step's optimizer state, for the first `limit` parameters; None before a step."""
+        from engine.diagnostics import parameter_names  # not at the top: diagnostics imports this module
+
+        if self._last_update is None or self.optimizer is None:
+            return None
+        step, learning_rate, data, grads, updates = self._last_update
+        sizes = [layer.nout for layer in self.model.layers]
+        names = parameter_names(self.model.nin, sizes)[:limit]
+        n = len(names)
+        if grads is None:  # compiled SGD: its grads are still on the Values
+            grads = [p.grad for p in self.model.parameters()[:n]]
+            updates = [-learning_rate * g for g in grads]
+        columns = self.optimizer.columns(n)
+        return StateSnapshot(
+            step,
+            self.optimizer.name,
+            learning_rate,
+            names,
+            len(data),
+            data[:n],
+            grads[:n],
+            updates[:n],
+            columns.get("momentum"),
+            columns.get("second moment"),
+        )
 
     def _blew_up(self, k: int, loss: float, weights: list[float], learning_rate: float) -> bool:
         """Whether step k blew up though its numbers are finite; if so, stop as diverged.
@@ -312,14 +388,37 @@ class Trainer:
             self.compiled_reason, self.compile_summary = program, None
             return None
         self.compiled_reason, self.compile_summary = None, program.summary
+        if self.settings.optimizer != "sgd":
+            return self._compiled_grads_step(program, k, learning_rate, params, xs, ys)
         before = [p.data for p in params]
         outcome = program.train_step(params, xs, ys, learning_rate, self.settings.zero_grad)
         if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
             return None
         loss, scores, grad_norm = outcome
+        # The program updated inside: the snapshot reads the grads it left and works out -lr·g
+        self._last_update = (k + 1, learning_rate, before, None, None)
         if self._blew_up(k, loss, [p.data for p in params], learning_rate):
             for p, value in zip(params, before):  # as the plain engine does: the blown-up update is not kept
                 p.data = value
+            return None
+        return self._record(k, loss, scores, ys, learning_rate, grad_norm)
+
+    def _compiled_grads_step(
+        self,
+        program,
+        k: int,
+        learning_rate: float,
+        params: list[Value],
+        xs: list[list[float]],
+        ys: list[float],
+    ) -> StepResult | None:
+        """Momentum or Adam: the program computes loss and grads (a step of rate 0 leaves the data
+        as it is, the grads on the Values), then the optimizer updates as on the plain engine."""
+        outcome = program.train_step(params, xs, ys, 0.0, self.settings.zero_grad)
+        if outcome is None:
+            return None
+        loss, scores, grad_norm = outcome
+        if not self._update(k, loss, params, learning_rate):
             return None
         return self._record(k, loss, scores, ys, learning_rate, grad_norm)
 

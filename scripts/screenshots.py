@@ -178,6 +178,7 @@ def main() -> None:
         network_while_training(name, size)
     exercise_on_graph()
     test_set_and_engineered_inputs()
+    optimizer_while_training()
     app.quit()
 
 
@@ -242,8 +243,20 @@ def test_set_and_engineered_inputs() -> None:
     window.close()
 
 
-if __name__ == "__main__":
-    main()
+def optimizer_while_training() -> None:
+    """The Optimizer tab while Adam trains micrograd's moons demo: every parameter's m, v and update."""
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    window.resize(1360, 860)
+    window.show()
+    window.apply_session(moons_demo(steps=5000, optimizer="adam", learning_rate=0.01))
+    window.tabs.setCurrentWidget(window.optimizer_view)
+    panel = window.training_panel
+    window.settings_column.scroll.ensureWidgetVisible(panel.optimizer_fields)
+    window.train()
+    wait(2500)
+    save(window, "optimizer.png")
+    window.close()
 
 
 def exercise_on_graph() -> None:
@@ -335,3 +348,7 @@ def click_node(canvas, node_id: str) -> None:
         canvas.centerOn(center)
     QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(center))
     wait(50)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ the worker and tells the panel which state training is in (`set_state`).
 The panel is in two parts. `controls` holds what a learner reaches for while a run
 goes on: the learning rate (with its finder), the zero_grad switch and its warning,
 the buttons and the progress bar; a window pins it where it is always in sight. The
-panel itself keeps the other settings (steps, batch, loss, L2, decay, compiled),
+panel itself keeps the other settings (steps, batch, loss, L2, optimizer, decay, compiled),
 which may scroll.
 """
 
@@ -41,6 +41,7 @@ from engine.train import (
 )
 from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox, with_message
 from gui.panels.loss_guess import LossGuess
+from gui.panels.optimizer_fields import OptimizerFields
 from gui.panels.training_tips import (
     BATCH_TIP,
     COMPILED_TIP,
@@ -141,13 +142,16 @@ class TrainingPanel(QWidget):
         self.zero_grad_warning.setWordWrap(True)
         self.compiled_check = QCheckBox("Compiled (vectorised with NumPy)")
         self.compiled_check.setToolTip(COMPILED_TIP)
-        self.number_fields = (self.learning_rate_spin, self.steps_spin, self.batch_spin, self.l2_spin)
+        self.optimizer_fields = OptimizerFields()  # the optimizer and its hyper-parameters
+        own_fields = (self.learning_rate_spin, self.steps_spin, self.batch_spin, self.l2_spin)
+        self.number_fields = (*own_fields, *self.optimizer_fields.spins.values())
         for spin in self.number_fields:
             # typing "1000" must not train with 1, 10 and 100 steps on the way
             spin.setKeyboardTracking(False)
             spin.checked.connect(self._refresh_buttons)  # text that cannot be used blocks Train
-        fields = {spin: with_message(spin) for spin in self.number_fields}
+        fields = {spin: with_message(spin) for spin in own_fields}
         self.field_messages = {spin: label for spin, (_box, label) in fields.items()}
+        self.field_messages.update(self.optimizer_fields.field_messages)
 
         style = self.style()
         self.train_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
@@ -181,6 +185,7 @@ class TrainingPanel(QWidget):
         self.l2_spin.valueChanged.connect(self._on_user_change)
         self.zero_grad_check.toggled.connect(self._on_user_change)
         self.compiled_check.toggled.connect(self._on_user_change)
+        self.optimizer_fields.changed.connect(self._on_user_change)
         self.train_button.clicked.connect(lambda: self._request_with_typed_values(self.train_requested))
         self.pause_button.clicked.connect(self.pause_requested)
         self.step_button.clicked.connect(lambda: self._request_with_typed_values(self.step_requested))
@@ -218,6 +223,7 @@ class TrainingPanel(QWidget):
         options.addRow(_label("Batch size", BATCH_TIP), fields[self.batch_spin][0])
         options.addRow(_label("Loss", LOSS_TIP), self.loss_combo)
         options.addRow(_label("L2 strength", L2_TIP), fields[self.l2_spin][0])
+        options.addRow(self.optimizer_fields)
         options.addRow(self.decay_check)
         options.addRow(self.compiled_check)
         layout = QVBoxLayout(self)
@@ -238,6 +244,7 @@ class TrainingPanel(QWidget):
             zero_grad=self.zero_grad_check.isChecked(),
             seed=self._seed,
             compiled=self.compiled_check.isChecked(),
+            **self.optimizer_fields.values(),
         )
 
     def settings_problem(self, s: TrainSettings) -> str:
@@ -251,6 +258,8 @@ class TrainingPanel(QWidget):
         for spin, value in checks:
             if problem := spin.problem_with_value(value):
                 return problem
+        if problem := self.optimizer_fields.problem(s):
+            return problem
         if not isinstance(s.loss, str) or self.loss_combo.findData(s.loss) < 0:
             return f"Loss must be one of {', '.join(LOSSES)}, not {s.loss!r}"
         for name, value in (("Decay", s.decay), ("zero_grad", s.zero_grad), ("Compiled", s.compiled)):
@@ -270,6 +279,7 @@ class TrainingPanel(QWidget):
         if problem := self.settings_problem(s):
             raise ValueError(problem)
         widgets = (self.decay_check, self.loss_combo, self.zero_grad_check, self.compiled_check)
+        widgets += (self.optimizer_fields, self.optimizer_fields.combo)
         with ExitStack() as unblock_on_exit:  # signals come back even if a setter raises
             for w in (*self.number_fields, *widgets):
                 unblock_on_exit.enter_context(QSignalBlocker(w))
@@ -281,6 +291,7 @@ class TrainingPanel(QWidget):
             self.l2_spin.setValue(s.l2)
             self.zero_grad_check.setChecked(s.zero_grad)
             self.compiled_check.setChecked(s.compiled)
+            self.optimizer_fields.set_values(s)
             self._seed = s.seed
         for spin in self.number_fields:
             spin.refresh_check()  # their signals were blocked: drop marks and notices of older text

@@ -25,6 +25,7 @@ Commands (parent → child)            Events (child → parent)
   ("set", gen, index, value)           ("edited", gen, step, index, value, ModelWeights)
                                        ("breakdown", gen, step, Breakdown | None)  before "diverged"
                                        ("engine", gen, status line, details)
+                                       ("optimizer", gen, StateSnapshot)  the last step's, before progress
 
 "set" gives the parameter at `index` (in `MLP.parameters()` order) a value the user typed; a
 run takes it between two steps. "edited" answers with the weights holding it and the number of
@@ -222,6 +223,8 @@ class _Server:
     def _report(self, batch: list[StepResult], rows: list[TraceRow], rate: float) -> None:
         if rows:
             self._send(("trace", self._generation, rows))
+        if (snapshot := self._trainer.optimizer_snapshot()) is not None:  # the table: once per report
+            self._send(("optimizer", self._generation, snapshot))
         weights = ModelWeights.from_model(self._trainer.model)
         self._send(("progress", self._generation, batch, weights, rate))
 

@@ -42,6 +42,7 @@ class TrainController(QObject):
     traced = Signal(list)  # [TraceRow]: every parameter's data and grad at each step, before their progress
     broke_down = Signal(int, object)  # the step that diverged, and its Breakdown (None: nothing non-finite)
     edited = Signal(int, int, float, object)  # steps taken, parameter index, value, ModelWeights holding it
+    optimizer_state = Signal(object)  # StateSnapshot of the last step, with its progress (throttled)
 
     _event_arrived = Signal(object)  # from the process's reader thread, delivered in the GUI thread
 
@@ -177,6 +178,7 @@ class TrainController(QObject):
             "breakdown": self.broke_down,
             "engine": self.engine_changed,
             "edited": self.edited,
+            "optimizer": self.optimizer_state,
         }.get(kind)
         if signal is not None:
             signal.emit(*args)

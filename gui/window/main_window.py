@@ -40,6 +40,7 @@ from gui.views.expression_view import ExpressionView
 from gui.views.graph_view import GraphView
 from gui.views.loss_plot import LossPlot
 from gui.views.network_view import NetworkView
+from gui.views.optimizer_view import OptimizerView
 from gui.views.practice_view import PracticeView
 from gui.widgets.style import STATUS_MS, STATUS_READ_MS
 from gui.window.error_dialog import show_error_dialog
@@ -104,6 +105,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         for canvas in (*canvases, self.diagnostics_view.canvas):
             self.redraw_pacer.watch(canvas)
         self.controller.traced.connect(self.diagnostics_view.add_trace)
+        self.controller.optimizer_state.connect(self.optimizer_view.set_snapshot)
         self._show_dataset()
         self._show_state()
 
@@ -131,6 +133,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self.diagnostics_view = DiagnosticsView()
         self.network_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
         self.tabs.addTab(self.diagnostics_view, "Diagnostics")
+        self.optimizer_view = OptimizerView()  # fed by the controller's optimizer_state snapshots
+        self.tabs.addTab(self.optimizer_view, "Optimizer")
         self.tabs.addTab(self.graph_view, "Computation graph")
         self.expression_view = ExpressionView()
         self.tabs.addTab(self.expression_view, "Expression")
@@ -253,6 +257,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         label = f"lr {s.learning_rate:g} · zero_grad {'on' if s.zero_grad else 'OFF'} · {s.loss}"
         if s.l2:
             label += f" · L2 {s.l2:g}"
+        if s.optimizer != "sgd":  # curves of SGD, momentum and Adam side by side say which is which
+            label += f" · {s.optimizer}"
         return f"{label} · {self._spec.describe(self._dataset.n_inputs).split(' (')[0]}"
 
     # ---- what the worker sends back

@@ -141,6 +141,7 @@ class ViewUpdates:
     def _restart_diagnostics(self) -> None:
         """No run yet for these weights: empty plots, and the neurons counted afresh."""
         self.diagnostics_view.forget_network()
+        self.optimizer_view.clear()  # the state of a run that is gone
         n_inputs = self._spec.network_inputs(self._dataset.n_inputs)
         self.diagnostics_view.start_run(self._spec, n_inputs, self._settings.zero_grad)
         self._diagnostics_stale = True
