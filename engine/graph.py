@@ -223,7 +223,7 @@ def expression_graph(root: Value, leaves: dict[str, Value]) -> Graph:
 
 
 def _spec_of(weights: ModelWeights) -> ModelSpec:
-    """The spec of the network the graph draws: its output is the last layer's first neuron."""
+    """The spec of the network the graph draws (its output layer's size is `weights.sizes[-1]`)."""
     return ModelSpec(list(weights.sizes[:-1]), list(weights.activations[:-1]), weights.activations[-1])
 
 
@@ -237,9 +237,10 @@ def drawn_size(weights: ModelWeights, n_samples: int, expanded: bool, tanh_as_ex
     largest model has half a million parameters).
     """
     spec = _spec_of(weights)
-    lecture_form, stored = spec.graph_size(weights.inputs)
-    parameters = spec.parameter_count(weights.inputs)
-    tanh_neurons = sum(n for n, act in zip([*spec.hidden_sizes, 1], spec.activations) if act == "tanh")
+    outputs = weights.sizes[-1]
+    lecture_form, stored = spec.graph_size(weights.inputs, outputs)
+    parameters = spec.parameter_count(weights.inputs, outputs)
+    tanh_neurons = sum(n for n, act in zip(spec.layer_sizes(outputs), spec.activations) if act == "tanh")
     per_sample = (lecture_form if expanded else stored) - parameters + LOSS_NODES
     per_sample += 6 * tanh_neurons if tanh_as_exp else 0
     return (parameters if expanded else 0) + n_samples * per_sample

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from engine.data import Dataset
 from engine.files import describe_value
-from engine.losses import LOSSES, accuracy, l2, loss_function
+from engine.losses import ALL_LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
+from engine.tasks import check_loss_fits, class_accuracy, r_squared
 from engine.value import Value
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ class TrainSettings:
         _check_whole("batch size", self.batch_size, BATCH_SIZE_RANGE, " (0 means the whole dataset)")
         _check_number("L2 strength", self.l2, L2_RANGE)
         _check_whole("mini-batch seed", self.seed, TRAIN_SEED_RANGE)
-        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+        if not isinstance(self.loss, str) or self.loss not in ALL_LOSSES:
             raise SettingsError(
-                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(LOSSES)}"
+                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(ALL_LOSSES)}"
             )
         for name, flag in (("decay", self.decay), ("zero_grad", self.zero_grad), ("compiled", self.compiled)):
             if not isinstance(flag, bool):
@@ -99,11 +100,12 @@ def _check_whole(name: str, value: object, allowed: tuple[int, int], note: str =
 class StepResult:
     step: int  # steps completed, counting this one
     loss: float
-    accuracy: float | None  # None when the targets are not classes (+1 / -1)
+    accuracy: float | None  # None for regression: its targets are not classes
     learning_rate: float
     grad_norm: float  # length of the gradient used for the update: it grows without zero_grad
     # mean |grad| of each layer's weights and biases, first layer first: vanishing or exploding gradients
     layer_grads: tuple[float, ...] = ()
+    r2: float | None = None  # regression's R^2 on the batch (1 is a perfect fit); None for classes
 
 
 @dataclass
@@ -126,8 +128,15 @@ class Trainer:
             raise ValueError(
                 f"the model takes {self.model.nin} inputs but the data has {self.dataset.n_inputs} columns"
             )
+        outputs = self.model.layers[-1].nout if getattr(self.model, "layers", None) else 1
+        if outputs != self.dataset.n_outputs:
+            raise ValueError(
+                f"the model has {outputs} output{'s' if outputs != 1 else ''} but the data needs "
+                f"{self.dataset.n_outputs} (one per class for several classes, else one)"
+            )
+        check_loss_fits(self.dataset.task, self.settings.loss)
         self._rng = random.Random(self.settings.seed)
-        self._is_classification = all(y in (1.0, -1.0) for y in self.dataset.targets)
+        self._task = self.dataset.task
         last = self.model.layers[-1]
         self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
         self._programs: dict[tuple, object] = {}  # compiled programs (or reasons) by what shapes the graph
@@ -196,7 +205,7 @@ class Trainer:
             return None
         for p, value in zip(params, updated):
             p.data = value
-        return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+        return self._record(k, loss.data, _scores_data(scores), ys, learning_rate, grad_norm)
 
     def _blew_up(self, k: int, loss: float, weights: list[float], learning_rate: float) -> bool:
         """Whether step k blew up though its numbers are finite; if so, stop as diverged.
@@ -220,16 +229,24 @@ class Trainer:
         self,
         k: int,
         loss: float,
-        scores: list[float],
+        scores: list,
         ys: list[float],
         learning_rate: float,
         grad_norm: float,
     ) -> StepResult:
         """Append the result of step k (0-based) to the history and return it."""
-        acc = accuracy(scores, ys, self._threshold) if self._is_classification else None
-        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads())
+        acc, r2 = self._metrics(scores, ys)
+        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads(), r2)
         self.history.append(result)
         return result
+
+    def _metrics(self, scores: list, ys: list[float]) -> tuple[float | None, float | None]:
+        """(accuracy, R^2) of these outputs: accuracy for classes (argmax for several), R^2 for regression."""
+        if self._task == "classes":
+            return class_accuracy(scores, ys), None
+        if self._task == "regression":
+            return None, r_squared(scores, ys)
+        return accuracy(scores, ys, self._threshold), None
 
     def _layer_grads(self) -> tuple[float, ...]:
         """Mean |grad| per layer, from the grads the update just used (both engines leave them on the Values)."""
@@ -246,6 +263,15 @@ class Trainer:
         self, k: int, learning_rate: float, params: list[Value], xs: list[list[float]], ys: list[float]
     ) -> StepResult | None:
         """The step by the compiled program; None when the plain engine must take it instead."""
+        if (
+            self._task == "classes"
+        ):  # its targets are class indices, which the traced graph cannot take as leaves
+            self.compiled_reason = (
+                "compiled mode does not run softmax cross-entropy (several classes) yet: "
+                "steps run on the plain engine"
+            )
+            self.compile_summary = None
+            return None
         # Imported here, not at the top: engine.train must not need NumPy unless compiled mode is on.
         from engine.compiled import compile_step
 
@@ -282,9 +308,17 @@ class Trainer:
         return self.history
 
     def evaluate(self) -> tuple[float, float | None]:
-        """Loss and accuracy on the whole dataset with the current weights, without training."""
+        """Loss and accuracy on the whole dataset with the current weights, without training
+        (accuracy None for regression: see `evaluate_r2`)."""
         loss, scores = self.loss_on(self.dataset.inputs, self.dataset.targets)
-        acc = None
-        if self._is_classification:
-            acc = accuracy([s.data for s in scores], self.dataset.targets, self._threshold)
-        return loss.data, acc
+        return loss.data, self._metrics(_scores_data(scores), self.dataset.targets)[0]
+
+    def evaluate_r2(self) -> float | None:
+        """R^2 on the whole dataset with the current weights (None unless this is regression)."""
+        _, scores = self.loss_on(self.dataset.inputs, self.dataset.targets)
+        return self._metrics(_scores_data(scores), self.dataset.targets)[1]
+
+
+def _scores_data(scores: list) -> list:
+    """The floats of the model's outputs: one per sample, or one list per sample with several outputs."""
+    return [[v.data for v in s] if isinstance(s, list) else s.data for s in scores]

@@ -44,6 +44,7 @@ from typing import BinaryIO
 from engine.data import Dataset
 from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_breakdown, trace_row
 from engine.spec import ModelSpec
+from engine.tasks import check_loss_fits
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess, Receive, Send, child_main, serve_streams
@@ -66,6 +67,7 @@ class TrainJob:
             self.spec.validate()
             self.settings.validate()
             self.dataset.validate()
+            check_loss_fits(self.dataset.task, self.settings.loss)
         except ValueError as exc:
             return str(exc)
         weights = self.start_weights
@@ -73,12 +75,13 @@ class TrainJob:
             n_inputs = self.dataset.n_inputs
             if weights.inputs != n_inputs:
                 return f"the weights take {weights.inputs} inputs but the data has {n_inputs} columns"
-            if weights.sizes != [*self.spec.hidden_sizes, 1] or weights.activations != self.spec.activations:
+            sizes = self.spec.layer_sizes(self.dataset.n_outputs)
+            if weights.sizes != sizes or weights.activations != self.spec.activations:
                 return "the weights do not fit the model: set the model to match them, or reset"
         return None
 
     def build(self) -> Trainer:
-        model = self.spec.build(self.dataset.n_inputs)
+        model = self.spec.build(self.dataset.n_inputs, self.dataset.n_outputs)
         if self.start_weights is not None:
             self.start_weights.apply_to(model)
         return Trainer(model, self.dataset, self.settings)
