@@ -18,7 +18,7 @@ from engine.nn import ACTIVATIONS
 from engine.problem_presets import ALL_PRESETS, CLASS_COUNT_RANGE
 from engine.session import SessionError, load_session
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
-from engine.tasks import TASKS, default_loss
+from engine.tasks import LOSSES_FOR_TASK, TASKS, default_loss
 from engine.train import Trainer, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
@@ -156,8 +156,11 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
         dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed, args.classes)
     if args.task and not args.csv:
         raise DataError("--task says what a CSV's targets are; use it with --csv")
-    if args.loss is None:  # not asked for: the task's own loss if the current one does not fit it
-        settings.loss = default_loss(dataset.task, settings.loss)
+    if args.loss is None:  # not asked for: a session's if it fits the data, else the task's own
+        fresh = not args.session and dataset.task != "binary"  # sse, the lecture's default, is for 4 samples
+        settings.loss = (
+            LOSSES_FOR_TASK[dataset.task][0] if fresh else default_loss(dataset.task, settings.loss)
+        )
     _override_model(spec, args)
     overrides = {
         "learning_rate": args.lr,

@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from engine.files import FileProblem, atomic_write_bytes, parse_json, read_bytes_limited
 from engine import weights as _weights
+from engine.files import FileProblem, atomic_write_bytes, parse_json, read_bytes_limited
 from engine.weights import (
     FORMAT,
     MAX_LAYERS,

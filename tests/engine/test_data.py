@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import data
-from engine.tasks import detect_task
 from engine.data import DataError, Dataset
+from engine.tasks import detect_task
 
 GENERATED = ["moons", "circles", "xor", "spiral", "blobs"]
 
