@@ -147,7 +147,8 @@ def model_forward(
 ) -> tuple[Value, dict[Value, str], list[Value]]:
     """One forward pass over the model's own parameters, drawn expanded or with neuron nodes.
 
-    Returns the output, the kinds of the nodes it made, and the input nodes.
+    Returns the output (a list of them for a network with several), the kinds of the nodes
+    it made, and the input nodes.
     """
     kinds = parameter_kinds(model)
     inputs = [Value(v, label=f"{prefix}x{i + 1}") for i, v in enumerate(x)]
@@ -166,7 +167,8 @@ def model_forward(
             o.label = f"{prefix}out" if last and len(layer.neurons) == 1 else f"{prefix}h{li}.{ni}"
             out.append(o)
         acts = out
-    return acts[0], kinds, inputs
+    # one output, or one per class (the logits softmax cross-entropy takes)
+    return (acts[0] if len(acts) == 1 else acts), kinds, inputs
 
 
 def sample_graph(
@@ -189,7 +191,7 @@ def sample_forward(
 ) -> tuple[Value, dict[Value, str]]:
     """One sample's forward pass and loss (if `y` is given), as `sample_graph` draws it: the root, the kinds."""
     out, kinds, _ = model_forward(model, x, expanded, tanh_as_exp)
-    root = out
+    root = out if isinstance(out, Value) else out[0]  # without a target, several outputs show the first
     if y is not None:
         root = loss_function(loss)([out], [y])
         root.label = "loss"

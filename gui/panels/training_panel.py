@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.losses import LOSSES
+from engine.losses import ALL_LOSSES
+from engine.tasks import LOSSES_FOR_TASK
 from engine.train import (
     BATCH_SIZE_RANGE,
     L2_RANGE,
@@ -123,9 +124,7 @@ class TrainingPanel(QWidget):
         self.batch_spin.setSpecialValueText("full batch")
         self.batch_spin.setToolTip(BATCH_TIP)
         self.loss_combo = QComboBox()
-        for key, description in LOSSES.items():
-            self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
-            self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self._fill_losses("binary")
         self.loss_combo.setToolTip(LOSS_TIP)
         self.l2_spin = DecimalSpinBox("L2 strength", L2_RANGE[0], MAX_L2, L2_DECIMALS)
         self.l2_spin.setSingleStep(1e-4)
@@ -248,8 +247,8 @@ class TrainingPanel(QWidget):
         for spin, value in checks:
             if problem := spin.problem_with_value(value):
                 return problem
-        if not isinstance(s.loss, str) or self.loss_combo.findData(s.loss) < 0:
-            return f"Loss must be one of {', '.join(LOSSES)}, not {s.loss!r}"
+        if not isinstance(s.loss, str) or s.loss not in ALL_LOSSES:
+            return f"Loss must be one of {', '.join(ALL_LOSSES)}, not {s.loss!r}"
         for name, value in (("Decay", s.decay), ("zero_grad", s.zero_grad), ("Compiled", s.compiled)):
             if not isinstance(value, bool):
                 return f"{name} must be true or false, not {value!r}"
@@ -270,6 +269,8 @@ class TrainingPanel(QWidget):
         with ExitStack() as unblock_on_exit:  # signals come back even if a setter raises
             for w in (*self.number_fields, *widgets):
                 unblock_on_exit.enter_context(QSignalBlocker(w))
+            if self.loss_combo.findData(s.loss) < 0:  # a loss of another kind of problem: its choices
+                self._fill_losses(next(task for task, losses in LOSSES_FOR_TASK.items() if s.loss in losses))
             self.learning_rate_spin.setValue(s.learning_rate)
             self.decay_check.setChecked(s.decay)
             self.steps_spin.setValue(s.steps)
@@ -282,6 +283,23 @@ class TrainingPanel(QWidget):
         for spin in self.number_fields:
             spin.refresh_check()  # their signals were blocked: drop marks and notices of older text
         self._refresh_warning()
+
+    def set_task(self, task: str) -> str:
+        """Offer the losses that fit `task` (engine/tasks.py), keeping the chosen one if it fits, else
+        the task's first; returns the loss now chosen. Emits nothing: the window applies it."""
+        current = self.loss_combo.currentData()
+        with QSignalBlocker(self.loss_combo):
+            self._fill_losses(task)
+            index = self.loss_combo.findData(current)
+            self.loss_combo.setCurrentIndex(max(index, 0))
+        return self.loss_combo.currentData()
+
+    def _fill_losses(self, task: str) -> None:
+        self.loss_combo.clear()
+        for key in LOSSES_FOR_TASK[task]:
+            description = ALL_LOSSES[key]
+            self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
+            self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
 
     def set_state(self, state: str) -> None:
         """Enable the buttons that make sense in `state` (one of STATES)."""

@@ -150,7 +150,7 @@ class FileActions:
             return describe_file_error(exc)
         if problem or session.weights is None:
             return problem
-        return spec.weights_problem(session.weights, dataset.n_inputs)
+        return spec.weights_problem(session.weights, dataset.n_inputs, dataset.n_outputs)
 
     def export_weights(self, path: str | Path, fmt: str) -> bool:
         """Write the shown weights as "json", "npz" or "torch" (a PyTorch state_dict)."""
@@ -199,7 +199,7 @@ class FileActions:
         try:
             loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
             spec = self.model_panel.spec() or self._spec
-            problem = loaded.matches(spec.build(self._dataset.n_inputs))
+            problem = loaded.matches(spec.build(self._dataset.n_inputs, self._dataset.n_outputs))
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)
             return False

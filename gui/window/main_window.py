@@ -9,6 +9,7 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
@@ -111,7 +112,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.training_panel = TrainingPanel()
         self.data_panel.set_dataset(self._dataset)
         self.model_panel.set_spec(self._spec)
-        self.model_panel.set_n_inputs(self._dataset.n_inputs)
+        self.model_panel.set_n_inputs(self._dataset.n_inputs, self._dataset.n_outputs)
         self.training_panel.set_settings(self._settings)
 
         self.settings_column = SettingsColumn(self.data_panel, self.model_panel, self.training_panel)
@@ -157,6 +158,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self.rate_finder.failed.connect(self._on_rate_finder_failed)
         self.rate_sweep_dialog: RateSweepDialog | None = None
         self.boundary_view.point_added.connect(self.data_panel.add_point)
+        self.boundary_view.curve_point_added.connect(self.data_panel.add_curve_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
         self.graph_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
@@ -237,7 +239,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._unplotted = []
         self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
-        self.diagnostics_view.start_run(spec, self._dataset.n_inputs, self._settings.zero_grad)
+        self.diagnostics_view.start_run(
+            spec, self._dataset.n_inputs, self._settings.zero_grad, self._dataset.n_outputs
+        )
         self.controller.start(job)
         return True
 
@@ -246,7 +250,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         label = f"lr {s.learning_rate:g} · zero_grad {'on' if s.zero_grad else 'OFF'} · {s.loss}"
         if s.l2:
             label += f" · L2 {s.l2:g}"
-        return f"{label} · {self._spec.describe(self._dataset.n_inputs).split(' (')[0]}"
+        described = self._spec.describe(self._dataset.n_inputs, self._dataset.n_outputs)
+        return f"{label} · {described.split(' (')[0]}"
 
     # ---- what the worker sends back
 
@@ -322,9 +327,13 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
             self.data_panel.set_dataset(self._dataset)
             return
         self._dataset = dataset
-        if self._start_weights is not None and self._start_weights.inputs != dataset.n_inputs:
+        start = self._start_weights
+        if start is not None and (start.inputs, start.sizes[-1]) != (dataset.n_inputs, dataset.n_outputs):
             self._start_weights = None
-        self.model_panel.set_n_inputs(dataset.n_inputs)
+        loss = self.training_panel.set_task(dataset.task)  # the losses that fit the data
+        if loss != self._settings.loss:
+            self._settings = replace(self._settings, loss=loss)
+        self.model_panel.set_n_inputs(dataset.n_inputs, dataset.n_outputs)
         self.boundary_view.set_dataset(dataset, refresh_output=False)
         self.reset()  # fresh weights for the new data: the boundary (in a thread) and the graph follow
 
@@ -388,7 +397,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._update_status()
 
     def _fresh_weights(self) -> ModelWeights:
-        return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
+        # the numbers only: no network of Values; one output per class for several classes
+        return self._spec.fresh_weights(self._dataset.n_inputs, self._dataset.n_outputs)
 
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 
@@ -413,7 +423,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, QMainWindow):
         self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
         self.data_panel.set_dataset(session.dataset)
         self.model_panel.set_spec(session.model)
-        self.model_panel.set_n_inputs(session.dataset.n_inputs)
+        self.model_panel.set_n_inputs(session.dataset.n_inputs, session.dataset.n_outputs)
+        self.training_panel.set_task(session.dataset.task)
         self.training_panel.set_settings(session.training)
         self._start_weights = session.weights
         self._history = []

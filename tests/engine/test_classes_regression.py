@@ -320,3 +320,35 @@ def test_every_export_predicts_what_pytorch_float64_predicts(task, tmp_path):
         assert [argmax(weights.predict(x)) for x in ds.inputs] == [
             max(range(3), key=r.__getitem__) for r in reference
         ]
+
+
+def test_the_network_views_numpy_backprop_knows_cross_entropy():
+    from engine.network import loss_gradients
+
+    ds = make_preset("arms", 12, 0.1, 0)
+    model = MLP(2, [4, 3], seed=0, output_activation="linear")
+    loss = ce([model(x) for x in ds.inputs], ds.targets)
+    model.zero_grad()
+    loss.backward()
+    grads = loss_gradients(ModelWeights.from_model(model), ds.inputs, ds.targets, "ce")
+    assert_close(grads.loss, loss.data, TOL, "loss")
+    theirs = [
+        v
+        for w, b in zip(grads.weight, grads.bias)
+        for row, bb in zip(w.tolist(), b.tolist())
+        for v in (*row, bb)
+    ]
+    for i, (p, g) in enumerate(zip(model.parameters(), theirs)):
+        assert_close(p.grad, g, TOL, f"grad of parameter {i}")
+
+
+def test_the_graph_of_a_sample_ends_in_cross_entropy_over_every_output():
+    from engine.graph import dataset_graph, sample_graph
+
+    model = MLP(2, [4, 3], seed=0, output_activation="linear")
+    graph = sample_graph(model, [0.1, 0.2], 2.0, "ce", expanded=False)
+    labels = {node.value.label for node in graph.nodes}
+    assert {"h2.1", "h2.2", "h2.3", "max (constant)", "loss"} <= labels
+    loss = ce([model([0.1, 0.2])], [2.0])
+    assert graph.root.data == loss.data
+    assert len(dataset_graph(model, make_preset("arms", 6, 0.1, 0), "ce")) > len(graph)
