@@ -124,6 +124,7 @@ class TrainingPanel(QWidget):
         self.batch_spin.setSpecialValueText("full batch")
         self.batch_spin.setToolTip(BATCH_TIP)
         self.loss_combo = QComboBox()
+        self._task = ""  # the kind of problem whose losses the combo offers
         self._fill_losses("binary")
         self.loss_combo.setToolTip(LOSS_TIP)
         self.l2_spin = DecimalSpinBox("L2 strength", L2_RANGE[0], MAX_L2, L2_DECIMALS)
@@ -285,16 +286,18 @@ class TrainingPanel(QWidget):
         self._refresh_warning()
 
     def set_task(self, task: str) -> str:
-        """Offer the losses that fit `task` (engine/tasks.py), keeping the chosen one if it fits, else
-        the task's first; returns the loss now chosen. Emits nothing: the window applies it."""
-        current = self.loss_combo.currentData()
+        """Offer the losses that fit `task` (engine/tasks.py): for the same task the chosen one stays;
+        another task starts from its own first loss (mse for regression: sse, the lecture's for its 4
+        samples, grows with the sample count). Returns the loss now chosen; emits nothing."""
+        if task == self._task:
+            return self.loss_combo.currentData()
         with QSignalBlocker(self.loss_combo):
             self._fill_losses(task)
-            index = self.loss_combo.findData(current)
-            self.loss_combo.setCurrentIndex(max(index, 0))
+            self.loss_combo.setCurrentIndex(0)
         return self.loss_combo.currentData()
 
     def _fill_losses(self, task: str) -> None:
+        self._task = task
         self.loss_combo.clear()
         for key in LOSSES_FOR_TASK[task]:
             description = ALL_LOSSES[key]
