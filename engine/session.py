@@ -46,12 +46,13 @@ class Session:
                 "name": self.dataset.name,
                 "inputs": self.dataset.inputs,
                 "targets": self.dataset.targets,
-                "task": self.dataset.task,
+                # two classes is what a file without a task is read as: such files stay as they were
+                **({} if self.dataset.task == "binary" else {"task": self.dataset.task}),
             },
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
             "weights": None if self.weights is None else self.weights.to_dict(),
-            "history": [asdict(r) for r in self.history],
+            "history": [_step_to_dict(r) for r in self.history],
         }
 
     @classmethod
@@ -78,6 +79,14 @@ class Session:
         if problem:
             raise SessionError(f"the saved weights do not fit the saved model: {problem}")
         return cls(dataset, model, training, weights, history)
+
+
+def _step_to_dict(result: StepResult) -> dict:
+    """A history entry; R^2 only for regression (entries of classes stay as they were)."""
+    entry = asdict(result)
+    if entry.get("r2") is None:
+        entry.pop("r2", None)
+    return entry
 
 
 _PART_OF_ERROR = {
