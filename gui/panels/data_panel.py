@@ -239,6 +239,10 @@ class DataPanel(CsvFiles, QWidget):
             with QSignalBlocker(self.samples_spin):
                 self.samples_spin.setValue(len(ds))
             self.samples_spin.refresh_check()  # its text is the new count: no mark or message of older text
+        if has_classes_field(preset) and CLASS_COUNT_RANGE[0] <= ds.n_classes <= CLASS_COUNT_RANGE[1]:
+            with QSignalBlocker(self.classes_spin):  # Regenerate makes as many classes as are shown
+                self.classes_spin.setValue(ds.n_classes)
+            self.classes_spin.refresh_check()
         if preset != CUSTOM:
             self._preset = preset
         self._dataset = ds

@@ -183,3 +183,15 @@ def test_a_session_of_several_classes_round_trips_through_the_window(window, qtb
     assert window.open_session(path)
     assert window._dataset.task == "classes" and loss_choices(window) == ["ce"]
     assert window._weights.sizes[-1] == 3
+
+
+def test_a_session_of_four_arms_shows_four_in_the_classes_field_and_regenerates_four(window):
+    from engine.session import Session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    arms = make_preset("arms", 40, 0.1, 0, classes=4)
+    assert window.apply_session(Session(arms, ModelSpec([4], ["tanh"], "linear"), TrainSettings(loss="ce")))
+    assert window.data_panel.classes_spin.value() == 4 and window.data_panel.classes_spin.isEnabled()
+    window.data_panel.regenerate_button.click()
+    assert window._dataset.n_classes == 4 and window._weights.sizes[-1] == 4
