@@ -11,16 +11,18 @@ import sys
 import time
 
 from engine import weights as weights_io
-from engine.data import PRESETS, DataError, make_preset, read_csv
+from engine.data import DataError, Dataset, make_preset, read_csv
 from engine.features import EXTRA_INPUTS
 from engine.files import describe_os_error
-from engine.losses import LOSSES
+from engine.losses import ALL_LOSSES
 from engine.nn import ACTIVATIONS
 from engine.optim import OPTIMIZERS
+from engine.problem_presets import ALL_PRESETS, CLASS_COUNT_RANGE
 from engine.run_setup import build_trainer
 from engine.session import SessionError, load_session
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
 from engine.split import TestSplit
+from engine.tasks import LOSSES_FOR_TASK, TASKS, default_loss
 from engine.train import Trainer, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
@@ -31,6 +33,9 @@ examples:
       --loss hinge --l2 1e-4 --lr 1.0 --decay --steps 100 --out moons.npz
   micrograd-studio train --preset spiral --layers 16,16 --optimizer adam --lr 0.01 --out spiral.json
   micrograd-studio train --session demo.json --steps 500 --out demo.pt
+  micrograd-studio train --preset arms --classes 3 --layers 16,16 --output-activation linear \
+      --lr 0.5 --steps 300 --out arms.json            (several classes: loss ce)
+  micrograd-studio train --preset sine --layers 16 --output-activation linear --loss mse --out sine.npz
 
 The weights file's format follows its suffix: .json (documented in the README),
 .npz (NumPy) or .pt (a PyTorch state_dict; needs torch).
@@ -46,8 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     data = p.add_argument_group("data (default: the lecture's 4 samples)")
     data.add_argument("--session", help="take data, model and settings from a session file; flags override")
-    data.add_argument("--preset", choices=list(PRESETS), help="a built-in dataset")
+    data.add_argument("--preset", choices=list(ALL_PRESETS), help="a built-in dataset")
     data.add_argument("--csv", help="a CSV file: header row, input columns, target column last")
+    data.add_argument(
+        "--task",
+        choices=list(TASKS),
+        help="what a CSV's targets are (default: detected: all +1/-1 is binary; whole numbers "
+        "0..k-1 with k >= 3, each used, is classes; anything else is regression)",
+    )
+    low, high = CLASS_COUNT_RANGE
+    data.add_argument(
+        "--classes", type=int, default=3, help=f"classes for arms/kblobs ({low} to {high}; default 3)"
+    )
     data.add_argument("--samples", type=int, default=100, help="samples for a preset (default 100)")
     data.add_argument("--noise", type=float, default=0.1, help="noise for a preset (default 0.1)")
     data.add_argument("--data-seed", type=int, default=0, help="seed for a preset (default 0)")
@@ -71,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--decay", action="store_true", default=None, help="decay the rate linearly to 10%%")
     train.add_argument("--steps", type=int, help="steps of gradient descent (default 100)")
     train.add_argument("--batch-size", type=int, help="samples per step; 0 = all (default)")
-    train.add_argument("--loss", choices=list(LOSSES), help="loss function (default sse, the lecture's)")
+    train.add_argument(
+        "--loss",
+        choices=list(ALL_LOSSES),
+        help="loss function (default sse, the lecture's; ce for several classes, mse for regression)",
+    )
     train.add_argument("--l2", type=float, help="L2 regularisation strength (default 0)")
     train.add_argument(
         "--no-zero-grad",
@@ -102,7 +121,7 @@ def _progress(result, total: int, started: float) -> None:
     _last_drawn[0] = now
     width = 30
     done = int(width * result.step / total)
-    acc = f" acc {result.accuracy:.0%}" if result.accuracy is not None else ""
+    acc = _metric_text(result)
     rate = result.step / max(time.perf_counter() - started, 1e-9)
     bar = "#" * done + "." * (width - done)
     test = f" test loss {result.test_loss:.5g}" if result.test_loss is not None else ""
@@ -130,7 +149,8 @@ def train_main(argv: list[str]) -> int:
     n_raw = dataset.n_inputs - len(spec.extra_inputs)
     held = f", {len(trainer.test_set)} held out for testing" if trainer.test_set is not None else ""
     print(
-        f"training {spec.describe(n_raw)} on {dataset.name} ({len(dataset)} samples{held})",
+        f"training {spec.describe(n_raw, dataset.n_outputs)} on {dataset.name} "
+        f"({len(dataset)} samples{held}; {TASKS[dataset.task]})",
         file=sys.stderr,
     )
     started = time.perf_counter()
@@ -157,9 +177,13 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     else:
         dataset, spec, settings = make_preset("lecture"), ModelSpec(), TrainSettings()
     if args.csv:
-        dataset = read_csv(args.csv)
+        dataset = read_csv(args.csv, task=args.task)
     elif args.preset:
-        dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed)
+        dataset = make_preset(args.preset, args.samples, args.noise, args.data_seed, args.classes)
+    if args.task and not args.csv:
+        raise DataError("--task says what a CSV's targets are; use it with --csv")
+    if args.loss is None:  # not asked for: a session's if it fits the data, else the task's own
+        settings.loss = _unasked_loss(args, dataset, settings.loss)
     _override_model(spec, args)
     overrides = {
         "learning_rate": args.lr,
@@ -178,13 +202,23 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     for name, value in overrides.items():
         if value is not None:
             setattr(settings, name, value)
+    _override_split(split, args)
+    problem = weights is not None and spec.weights_problem(weights, dataset.n_inputs, dataset.n_outputs)
+    if problem:
+        raise SpecError(f"the session's weights do not fit this model and data: {problem}")
+    return build_trainer(spec, dataset, settings, split, weights), spec
+
+
+def _unasked_loss(args: argparse.Namespace, dataset: Dataset, loss: str) -> str:
+    fresh = not args.session and dataset.task != "binary"  # sse, the lecture's default, is for 4 samples
+    return LOSSES_FOR_TASK[dataset.task][0] if fresh else default_loss(dataset.task, loss)
+
+
+def _override_split(split: TestSplit, args: argparse.Namespace) -> None:
     if args.test_fraction is not None:
         split.fraction = args.test_fraction
     if args.test_seed is not None:
         split.seed = args.test_seed
-    if weights is not None and (problem := spec.weights_problem(weights, dataset.n_inputs)):
-        raise SpecError(f"the session's weights do not fit this model and data: {problem}")
-    return build_trainer(spec, dataset, settings, split, weights), spec
 
 
 def _override_model(spec: ModelSpec, args: argparse.Namespace) -> None:
@@ -210,6 +244,7 @@ def _write_weights(trainer: Trainer, spec: ModelSpec, path: str, suffix: str) ->
         "loss": trainer.settings.loss,
         "dataset": trainer.dataset.name,
         "input_names": spec.input_names(trainer.dataset.n_inputs - len(spec.extra_inputs)),
+        "task": trainer.dataset.task,
     }
     if last.test_loss is not None:
         metadata["final_test_loss"] = last.test_loss
@@ -221,9 +256,16 @@ def _write_weights(trainer: Trainer, spec: ModelSpec, path: str, suffix: str) ->
     except (WeightsError, ImportError) as exc:
         print(f"error: could not write {path}: {exc}", file=sys.stderr)
         return 2
-    acc = f", accuracy {last.accuracy:.0%}" if last.accuracy is not None else ""
+    acc = _metric_text(last).replace(" acc ", ", accuracy ").replace(" R^2 ", ", R^2 ")
     if last.test_loss is not None:
         acc += f"; test loss {last.test_loss:.6g}"
         acc += f", test accuracy {last.test_accuracy:.0%}" if last.test_accuracy is not None else ""
     print(f"final loss {last.loss:.6g}{acc}; wrote {path}")
     return 0
+
+
+def _metric_text(result) -> str:
+    """ " acc 97%" for classes, " R^2 0.981" for regression, "" when neither is known."""
+    if result.accuracy is not None:
+        return f" acc {result.accuracy:.0%}"
+    return f" R^2 {result.r2:.3f}" if getattr(result, "r2", None) is not None else ""

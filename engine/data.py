@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.files import FileProblem, atomic_write_bytes, describe_os_error, open_regular_file, too_large
+from engine.tasks import TASKS, TaskError, check_classes, check_target, detect_task
 
 MAX_SAMPLES = 100_000
 MAX_COLUMNS = 4096  # inputs per sample: as many as a weights file may have
@@ -34,15 +35,32 @@ class DataError(ValueError):
 
 @dataclass
 class Dataset:
-    """n samples: `inputs` is n rows of d numbers, `targets` one number per row."""
+    """n samples: `inputs` is n rows of d numbers, `targets` one number per row.
+
+    `task` says what the targets are (engine/tasks.py): "binary" (+1 / -1), "classes"
+    (0 .. k-1) or "regression" (any finite numbers).
+    """
 
     inputs: list[list[float]]
     targets: list[float]
     name: str = "custom"
+    task: str = "binary"
 
     @property
     def n_inputs(self) -> int:
         return len(self.inputs[0]) if self.inputs else 0
+
+    @property
+    def n_classes(self) -> int:
+        """k for a dataset of several classes (its largest label + 1); 2 for two classes; 0 for regression."""
+        if self.task == "classes":
+            return int(max(self.targets)) + 1 if self.targets else 0
+        return 2 if self.task == "binary" else 0
+
+    @property
+    def n_outputs(self) -> int:
+        """How many outputs a network for this data has: one per class for "classes", else one."""
+        return max(self.n_classes, 2) if self.task == "classes" else 1
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -62,6 +80,22 @@ class Dataset:
             raise DataError(f"each sample has {width:,} inputs; at most {MAX_COLUMNS:,}")
         for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
             _check_sample(i, row, target, width)
+        self.check_targets()
+
+    def check_targets(self, where: Callable[[int], str] | None = None) -> None:
+        """Raise DataError unless every (finite) target fits the task; `where(i)` names 0-based sample i."""
+        if not isinstance(self.task, str) or self.task not in TASKS:
+            raise DataError(
+                f"unknown kind of problem {short_text(self.task)}; choose one of {', '.join(TASKS)}"
+            )
+        where = where or (lambda i: f"sample {i + 1}")
+        try:
+            for i, target in enumerate(self.targets):
+                check_target(self.task, target, where(i))
+            if self.task == "classes":
+                check_classes(self.targets)
+        except TaskError as exc:
+            raise DataError(str(exc)) from None
 
     def copy(self) -> Dataset:
         return _copy.deepcopy(self)
@@ -74,9 +108,9 @@ def _check_sample(i: int, row: list, target: object, width: int) -> None:
     for j, value in enumerate([*row, target], start=1):
         where = "target" if j > width else f"input {j}"
         if not _is_number(value):
-            raise DataError(f"sample {i}, {where}: {_short(value)} is not a number")
+            raise DataError(f"sample {i}, {where}: {short_text(value)} is not a number")
         if not math.isfinite(value):
-            raise DataError(f"sample {i}, {where}: {_short(value)} is not a finite number")
+            raise DataError(f"sample {i}, {where}: {short_text(value)} is not a finite number")
 
 
 def _is_number(value: object) -> bool:
@@ -93,20 +127,22 @@ def lecture(**_ignored: object) -> Dataset:
     return Dataset(xs, [1.0, -1.0, -1.0, 1.0], name="lecture")
 
 
-def _check_args(n_samples: int, noise: float, seed: int = 0) -> None:
+def check_preset_args(n_samples: int, noise: float, seed: int = 0) -> None:
     if isinstance(n_samples, bool) or not isinstance(n_samples, int):
-        raise DataError(f"the number of samples must be a whole number, not {_short(n_samples)}")
+        raise DataError(f"the number of samples must be a whole number, not {short_text(n_samples)}")
     if not 1 <= n_samples <= MAX_SAMPLES:
         raise DataError(f"the number of samples must be between 1 and {MAX_SAMPLES:,}, not {n_samples}")
     low, high = NOISE_RANGE
     if not (_is_number(noise) and low <= noise <= high):
-        raise DataError(f"noise must be a number from {low:g} to {high:g}, not {_short(noise)}")
+        raise DataError(f"noise must be a number from {low:g} to {high:g}, not {short_text(noise)}")
     low, high = DATA_SEED_RANGE
     if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
-        raise DataError(f"the data seed must be a whole number from {low} to {high:,}, not {_short(seed)}")
+        raise DataError(
+            f"the data seed must be a whole number from {low} to {high:,}, not {short_text(seed)}"
+        )
 
 
-def _short(value: object) -> str:
+def short_text(value: object) -> str:
     """A value as a message shows it: short, whatever it is."""
     text = repr(value)
     return text if len(text) <= 30 else text[:27] + "..."
@@ -121,7 +157,7 @@ def _build(name: str, n_samples: int, noise: float, seed: int, point: PointFn) -
     `point(rng, label, i, count)` gives the noise-free (x, y) of the i-th of `count`
     samples of one class; Gaussian noise of std `noise` is added to both coordinates.
     """
-    _check_args(n_samples, noise, seed)
+    check_preset_args(n_samples, noise, seed)
     rng = random.Random(seed)
     samples = []
     for label, count in ((1, (n_samples + 1) // 2), (-1, n_samples // 2)):
@@ -198,12 +234,19 @@ PRESETS: dict[str, Callable[..., Dataset]] = {
 }
 
 
-def make_preset(name: str, n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
-    """The preset called `name`; the lecture preset ignores the other arguments."""
-    if name not in PRESETS:
-        raise DataError(f"unknown dataset preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    _check_args(n_samples, noise, seed)
-    return PRESETS[name](n_samples=n_samples, noise=noise, seed=seed)
+def make_preset(
+    name: str, n_samples: int = 100, noise: float = 0.1, seed: int = 0, classes: int = 3
+) -> Dataset:
+    """The preset called `name` (of `all_presets()`); the lecture preset ignores the other arguments,
+    and only the presets of several classes use `classes`."""
+    # imported here: engine/problem_presets.py builds on this module
+    from engine.problem_presets import ALL_PRESETS, CLASS_PRESETS
+
+    if name not in ALL_PRESETS:
+        raise DataError(f"unknown dataset preset {name!r}; choose one of: {', '.join(ALL_PRESETS)}")
+    check_preset_args(n_samples, noise, seed)
+    extra = {"classes": classes} if name in CLASS_PRESETS else {}
+    return ALL_PRESETS[name](n_samples=n_samples, noise=noise, seed=seed, **extra)
 
 
 # ---------------------------------------------------------------- CSV
@@ -270,28 +313,35 @@ def _file_lines(text: TextIO, name: str) -> Iterator[str]:
         yield line
 
 
-def _parse_csv(lines: Iterable[str], name: str, max_rows: int) -> Dataset:
+def _parse_csv(lines: Iterable[str], name: str, max_rows: int, task: str | None = None) -> Dataset:
     """A dataset from CSV lines: a header row, then rows of numbers whose last column is the target.
 
     Stops as soon as there are more than `max_rows` data rows. Rows in messages are
     counted as lines of the file (the header is row 1), as a text editor or a
-    spreadsheet shows them. Blank lines are skipped.
+    spreadsheet shows them. Blank lines are skipped. `task` None: detected from the
+    targets by the rule of engine/tasks.py; else the targets must fit it.
     """
     reader = csv.reader(lines, strict=True)  # strict: an unclosed quote is an error
+    rows: list[int] = []
     try:
         header = next((_header(cells) for cells in reader if any(c.strip() for c in cells)), None)
         if header is None:
             raise DataError("the file is empty")
-        inputs, targets = _read_rows(reader, header, max_rows)
+        inputs, targets = _read_rows(reader, header, max_rows, rows)
     except csv.Error as exc:
         raise DataError(f"row {reader.line_num} is not valid CSV: {_csv_reason(exc)}") from None
     if not inputs:
         raise DataError("the file has a header but no data rows")
-    return Dataset(inputs, targets, name=name)
+    dataset = Dataset(inputs, targets, name=name, task=detect_task(targets) if task is None else task)
+    dataset.check_targets(lambda i: f"row {rows[i]}, column {_quoted(header[-1])}")
+    return dataset
 
 
-def _read_rows(reader: Any, header: list[str], max_rows: int) -> tuple[list[list[float]], list[float]]:
-    """The data rows after the header: inputs and targets, at most `max_rows` of them."""
+def _read_rows(
+    reader: Any, header: list[str], max_rows: int, rows: list[int]
+) -> tuple[list[list[float]], list[float]]:
+    """The data rows after the header: inputs and targets, at most `max_rows` of them; each one's
+    line in the file is appended to `rows`."""
     inputs: list[list[float]] = []
     targets: list[float] = []
     width = len(header)
@@ -311,6 +361,7 @@ def _read_rows(reader: Any, header: list[str], max_rows: int) -> tuple[list[list
             raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
         targets.append(values.pop())
         inputs.append(values)
+        rows.append(reader.line_num)
     return inputs, targets
 
 
@@ -336,14 +387,20 @@ def _csv_reason(exc: csv.Error) -> str:
     return "its quotes or separators cannot be read"
 
 
-def dataset_from_csv_text(text: str, name: str = "custom", max_rows: int | None = None) -> Dataset:
+def dataset_from_csv_text(
+    text: str, name: str = "custom", max_rows: int | None = None, task: str | None = None
+) -> Dataset:
     """Parse CSV text (see `read_csv`)."""
     text = text.removeprefix("\ufeff")  # the byte-order mark Excel puts before UTF-8 CSV
-    return _parse_csv(io.StringIO(text), name, MAX_SAMPLES if max_rows is None else max_rows)
+    return _parse_csv(io.StringIO(text), name, MAX_SAMPLES if max_rows is None else max_rows, task)
 
 
-def read_csv(path: str | os.PathLike, max_rows: int | None = None) -> Dataset:
+def read_csv(path: str | os.PathLike, max_rows: int | None = None, task: str | None = None) -> Dataset:
     """Read a dataset CSV: a header row, then rows of numbers whose last column is the target.
+
+    `task` None: what the targets are is detected (engine/tasks.py: all +1/-1 is two
+    classes; whole numbers 0..k-1, k >= 3, each used, several classes; else regression);
+    else the targets must fit that task, and a row that does not is named.
 
     Read line by line, never more than MAX_CSV_BYTES, and refused as soon as it has
     more than `max_rows` (default MAX_SAMPLES) data rows, so a huge file costs no
@@ -357,7 +414,7 @@ def read_csv(path: str | os.PathLike, max_rows: int | None = None) -> Dataset:
                 raise too_large(name, MAX_CSV_BYTES, "dataset CSV")
             # utf-8-sig drops the byte-order mark Excel writes; newline="" leaves line ends to csv
             text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
-            return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows)
+            return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows, task)
     except FileProblem as exc:
         raise DataError(str(exc)) from None
     except OSError as exc:

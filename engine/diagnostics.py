@@ -81,8 +81,9 @@ def _named(found: Breakdown | None, model: MLP) -> Breakdown | None:
     return replace(found, parameter=found.culprit.label) if is_parameter else found
 
 
-def _as_output(out: Value | list[Value]) -> Value:
-    return out if isinstance(out, Value) else out[0]
+def _as_output(out: Value | list[Value]) -> Value | list[Value]:
+    # several outputs are one per class: the loss (softmax cross-entropy) takes them all
+    return out
 
 
 def _first_failure(build) -> Breakdown | None:

@@ -147,7 +147,8 @@ def model_forward(
 ) -> tuple[Value, dict[Value, str], list[Value]]:
     """One forward pass over the model's own parameters, drawn expanded or with neuron nodes.
 
-    Returns the output, the kinds of the nodes it made, and the input nodes.
+    Returns the output (a list of them for a network with several), the kinds of the nodes
+    it made, and the input nodes.
     """
     kinds = parameter_kinds(model)
     inputs = [Value(v, label=f"{prefix}x{i + 1}") for i, v in enumerate(x)]
@@ -166,7 +167,8 @@ def model_forward(
             o.label = f"{prefix}out" if last and len(layer.neurons) == 1 else f"{prefix}h{li}.{ni}"
             out.append(o)
         acts = out
-    return acts[0], kinds, inputs
+    # one output, or one per class (the logits softmax cross-entropy takes)
+    return (acts[0] if len(acts) == 1 else acts), kinds, inputs
 
 
 def sample_graph(
@@ -189,7 +191,7 @@ def sample_forward(
 ) -> tuple[Value, dict[Value, str]]:
     """One sample's forward pass and loss (if `y` is given), as `sample_graph` draws it: the root, the kinds."""
     out, kinds, _ = model_forward(model, x, expanded, tanh_as_exp)
-    root = out
+    root = out if isinstance(out, Value) else out[0]  # without a target, several outputs show the first
     if y is not None:
         root = loss_function(loss)([out], [y])
         root.label = "loss"
@@ -223,7 +225,7 @@ def expression_graph(root: Value, leaves: dict[str, Value]) -> Graph:
 
 
 def _spec_of(weights: ModelWeights) -> ModelSpec:
-    """The spec of the network the graph draws: its output is the last layer's first neuron."""
+    """The spec of the network the graph draws (its output layer's size is `weights.sizes[-1]`)."""
     return ModelSpec(list(weights.sizes[:-1]), list(weights.activations[:-1]), weights.activations[-1])
 
 
@@ -237,9 +239,10 @@ def drawn_size(weights: ModelWeights, n_samples: int, expanded: bool, tanh_as_ex
     largest model has half a million parameters).
     """
     spec = _spec_of(weights)
-    lecture_form, stored = spec.graph_size(weights.inputs)
-    parameters = spec.parameter_count(weights.inputs)
-    tanh_neurons = sum(n for n, act in zip([*spec.hidden_sizes, 1], spec.activations) if act == "tanh")
+    outputs = weights.sizes[-1]
+    lecture_form, stored = spec.graph_size(weights.inputs, outputs)
+    parameters = spec.parameter_count(weights.inputs, outputs)
+    tanh_neurons = sum(n for n, act in zip(spec.layer_sizes(outputs), spec.activations) if act == "tanh")
     per_sample = (lecture_form if expanded else stored) - parameters + LOSS_NODES
     per_sample += 6 * tanh_neurons if tanh_as_exp else 0
     return (parameters if expanded else 0) + n_samples * per_sample

@@ -1,7 +1,9 @@
-"""Loss functions over model outputs (`scores`) and targets of +1 / -1.
+"""Loss functions over model outputs (`scores`) and targets.
 
-Each is written with `Value` operations, so its graph can be drawn and its
-gradients checked like any other expression.
+sse, mse, hinge and bce take one score per sample and targets of +1 / -1 (sse and
+mse any numbers too: regression); ce takes one list of scores (logits) per sample,
+one per class, and class labels 0 .. k-1. Each is written with `Value` operations,
+so its graph can be drawn and its gradients checked like any other expression.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ LOSSES = {
     "hinge": "hinge / max-margin (micrograd's demo)",
     "bce": "binary cross-entropy on logits",
 }
+# The loss over several outputs per sample (several classes): apart, as every loss above takes one
+CLASS_LOSSES = {"ce": "softmax cross-entropy (several classes)"}
+ALL_LOSSES = {**LOSSES, **CLASS_LOSSES}
 
 
 def _total(values: Sequence[Value]) -> Value:
@@ -68,6 +73,36 @@ def bce(scores: Sequence[Value], targets: Sequence[float]) -> Value:
     return _total(losses) * (1.0 / len(losses))
 
 
+def softmax_cross_entropy(logits: Sequence[Value], label: int) -> Value:
+    """-log softmax(logits)[label] = log Σ_j e^(z_j - m) - (z_label - m), with m = max_j z_j.
+
+    Subtracting the largest logit m keeps every exponent at 0 or below, so e^ never
+    overflows (logits of 1000 are fine) and the sum is at least 1 (its log is finite).
+    m enters the graph as a constant leaf, "max (constant)": no gradient flows into it,
+    and none needs to. The loss does not change when every logit moves by the same
+    amount, so its derivative along m is exactly zero: ∂loss/∂m = Σ_j softmax_j - 1 = 0.
+    Treating m as a constant therefore leaves every logit's gradient softmax_j - [j = label]
+    as it is, although m was picked from the logits.
+    """
+    m = Value(max(z.data for z in logits), label="max (constant)")
+    shifted = [z - m for z in logits]
+    log_sum = _total([s.exp() for s in shifted]).log()
+    return log_sum - shifted[label]
+
+
+def ce(scores: Sequence[Sequence[Value]], targets: Sequence[float]) -> Value:
+    """The mean softmax cross-entropy: each sample's scores are its logits, one per class."""
+    _check(scores, targets)
+    losses = []
+    for logits, y in zip(scores, targets):
+        if isinstance(logits, Value):
+            raise ValueError("softmax cross-entropy needs one output per class, not a single output")
+        if not (float(y).is_integer() and 0 <= y < len(logits)):
+            raise ValueError(f"class label {y!r} is not one of 0 to {len(logits) - 1}")
+        losses.append(softmax_cross_entropy(logits, int(y)))
+    return _total(losses) * (1.0 / len(losses))
+
+
 def l2(parameters: Sequence[Value], strength: float) -> Value:
     """strength · Σ p², the regularisation micrograd's demo adds (there with 1e-4)."""
     return strength * _total([p * p for p in parameters])
@@ -75,9 +110,9 @@ def l2(parameters: Sequence[Value], strength: float) -> Value:
 
 def loss_function(name: str):
     """The loss function called `name` (one of LOSSES)."""
-    functions = {"sse": sse, "mse": mse, "hinge": hinge, "bce": bce}
+    functions = {"sse": sse, "mse": mse, "hinge": hinge, "bce": bce, "ce": ce}
     if name not in functions:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(ALL_LOSSES)}")
     return functions[name]
 
 

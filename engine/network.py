@@ -120,6 +120,22 @@ def _loss_and_slope(name: str, scores: Any, targets: Any) -> tuple[float, Any]:
     raise ValueError(f"unknown loss {name!r}")
 
 
+def _cross_entropy_and_slope(logits: Any, labels: Any) -> tuple[float, Any]:
+    """Mean softmax cross-entropy of (samples, classes) logits, and ∂loss/∂logit: (softmax - one-hot) / n.
+
+    The largest logit of each sample is subtracted first, as engine/losses.py does."""
+    import numpy as np
+
+    n = len(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    sums = exps.sum(axis=1)
+    picked = shifted[np.arange(n), labels.astype(int)]
+    one_hot = np.zeros_like(logits)
+    one_hot[np.arange(n), labels.astype(int)] = 1.0
+    return float(np.sum(np.log(sums) - picked) / n), (exps / sums[:, None] - one_hot) / n
+
+
 def loss_gradients(
     weights: ModelWeights, inputs: Any, targets: Any, loss: str = "mse", l2: float = 0.0
 ) -> Gradients:
@@ -129,10 +145,12 @@ def loss_gradients(
 
     x = np.asarray(inputs, dtype=np.float64).reshape(len(inputs), weights.inputs)
     outputs = neuron_outputs(weights, x)
-    scores = outputs[-1][:, 0]
-    value, slope = _loss_and_slope(loss, scores, np.asarray(targets, dtype=np.float64))
-    grad_out = np.zeros_like(outputs[-1])
-    grad_out[:, 0] = slope
+    if loss == "ce":  # one output per class: the slope reaches every output
+        value, grad_out = _cross_entropy_and_slope(outputs[-1], np.asarray(targets, dtype=np.float64))
+    else:
+        value, slope = _loss_and_slope(loss, outputs[-1][:, 0], np.asarray(targets, dtype=np.float64))
+        grad_out = np.zeros_like(outputs[-1])
+        grad_out[:, 0] = slope
     weight_grads, bias_grads, neuron_grads = [], [], []
     for index in range(len(weights.layers) - 1, -1, -1):
         layer = weights.layers[index]

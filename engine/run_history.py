@@ -51,6 +51,7 @@ class Run:
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     accuracies: list[float | None] = field(default_factory=list)
+    r2s: list[float | None] = field(default_factory=list)  # regression's R^2 per step (None for classes)
     # the length of the gradient each step used; NaN where it was not recorded (older sessions)
     grad_norms: list[float] = field(default_factory=list)
     # on the held-out test set: NaN / None at steps without one
@@ -74,6 +75,10 @@ class Run:
         return any(math.isfinite(v) for v in self.test_losses)
 
     @property
+    def has_r2(self) -> bool:
+        return any(r is not None for r in self.r2s)
+
+    @property
     def has_grad_norm(self) -> bool:
         return any(math.isfinite(n) for n in self.grad_norms)
 
@@ -86,6 +91,8 @@ class Run:
         self.steps.append(int(result.step))
         self.losses.append(float(result.loss))
         self.accuracies.append(None if result.accuracy is None else float(result.accuracy))
+        r2 = getattr(result, "r2", None)
+        self.r2s.append(None if r2 is None else float(r2))
         self.grad_norms.append(_grad_norm(result))
         test_loss, test_accuracy = getattr(result, "test_loss", None), getattr(result, "test_accuracy", None)
         self.test_losses.append(math.nan if test_loss is None else float(test_loss))
@@ -96,6 +103,7 @@ class Run:
             self.steps,
             self.losses,
             self.accuracies,
+            self.r2s,
             self.grad_norms,
             self.test_losses,
             self.test_accuracies,

@@ -34,7 +34,9 @@ def build_trainer(
 ) -> Trainer:
     """A Trainer on the training part, measuring the test part, from `start_weights` or fresh ones."""
     train, test = network_parts(spec, dataset, split)
-    model = spec.build(dataset.n_inputs)
+    model = spec.build(
+        dataset.n_inputs, dataset.n_outputs
+    )  # from all the data: a class held out whole still has its output
     if start_weights is not None:
         start_weights.apply_to(model)
     return Trainer(model, train, settings, test_set=test)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from engine.data import DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.spec import ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
+from engine.tasks import TASKS, TaskError, check_loss_fits, detect_task
 from engine.train import STEPS_RANGE, SettingsError, StepResult, TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
@@ -47,12 +48,14 @@ class Session:
                 "name": self.dataset.name,
                 "inputs": self.dataset.inputs,
                 "targets": self.dataset.targets,
+                # two classes is what a file without a task is read as: such files stay as they were
+                **({} if self.dataset.task == "binary" else {"task": self.dataset.task}),
             },
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
             "test_split": self.split.to_dict(),  # a data setting: which samples are held out
             "weights": None if self.weights is None else self.weights.to_dict(),
-            "history": [asdict(r) for r in self.history],
+            "history": [_step_to_dict(r) for r in self.history],
         }
 
     @classmethod
@@ -72,9 +75,14 @@ class Session:
             part = next(part for kind, part in _PART_OF_ERROR.items() if isinstance(exc, kind))
             raise SessionError(f"{part}: {exc}") from None
         history = _history_from_list(d.get("history", []))
+        try:
+            check_loss_fits(dataset.task, training.loss)
+        except TaskError as exc:
+            raise SessionError(f"its training settings: {exc}") from None
         if problem := model_data_problem(model, dataset):
             raise SessionError(f"its model does not fit its data: {problem}")
-        if weights is not None and (problem := model.weights_problem(weights, dataset.n_inputs)):
+        problem = weights is not None and model.weights_problem(weights, dataset.n_inputs, dataset.n_outputs)
+        if problem:
             raise SessionError(f"the saved weights do not fit the saved model: {problem}")
         return cls(dataset, model, training, weights, history, split)
 
@@ -82,10 +90,18 @@ class Session:
 def model_data_problem(model: ModelSpec, dataset: Dataset) -> str:
     """Why the model's input layer cannot take this data (engineered inputs need 2-D data), or ""."""
     try:
-        model.network_data(Dataset(dataset.inputs[:1], dataset.targets[:1]))
+        model.network_data(replace(dataset, inputs=dataset.inputs[:1], targets=dataset.targets[:1]))
     except SpecError as exc:
         return str(exc)
     return ""
+
+
+def _step_to_dict(result: StepResult) -> dict:
+    """A history entry; R^2 only for regression (entries of classes stay as they were)."""
+    entry = asdict(result)
+    if entry.get("r2") is None:
+        entry.pop("r2", None)
+    return entry
 
 
 _PART_OF_ERROR = {
@@ -137,12 +153,23 @@ def _dataset_from_dict(raw: object) -> Dataset:
     inputs = raw["inputs"]
     if any(not isinstance(row, list) for row in inputs):
         raise SessionError("each of the dataset's inputs must be a list of numbers")
-    dataset = Dataset([list(row) for row in inputs], list(raw["targets"]), name)
+    # A file from before the task was saved: its targets say what it is (engine/tasks.py)
+    task = raw["task"] if "task" in raw else _detected_task(raw["targets"])
+    if not isinstance(task, str) or task not in TASKS:
+        raise SessionError(
+            f"the dataset's 'task' must be one of {', '.join(TASKS)}, not {describe_value(task)}"
+        )
+    dataset = Dataset([list(row) for row in inputs], list(raw["targets"]), name, task)
     dataset.validate()
     # whole numbers in the file become the floats the engine and the views expect
     dataset.inputs = [[float(v) for v in row] for row in dataset.inputs]
     dataset.targets = [float(v) for v in dataset.targets]
     return dataset
+
+
+def _detected_task(targets: list) -> str:
+    # numbers only: a non-number is reported by validate(), naming its sample
+    return detect_task(targets) if all(_is_number(y) for y in targets) else "binary"
 
 
 def _settings_from_dict(raw: object) -> TrainSettings:
@@ -203,6 +230,7 @@ def _step_from_dict(raw: object, index: int) -> StepResult:
         learning_rate=float(raw["learning_rate"]),
         grad_norm=float(grad_norm),
         layer_grads=_layer_grads(raw.get("layer_grads", []), where),
+        r2=_r2(raw.get("r2"), where),
         test_loss=_optional_number(raw, "test_loss", where, math.inf),
         test_accuracy=_optional_number(raw, "test_accuracy", where, 1.0),
     )
@@ -218,6 +246,15 @@ def _optional_number(raw: dict, key: str, where: str, high: float) -> float | No
             f"{where}: {key!r} must be null or a finite number from 0 to {high:g}, not {describe_value(value)}"
         )
     return float(value)
+
+
+def _r2(raw: object, where: str) -> float | None:
+    """A history entry's R^2 (regression only): at most 1, and any amount below 0 (worse than the mean)."""
+    if raw is None:
+        return None
+    if not _is_number(raw) or not -math.inf < raw <= 1:  # NaN fails too
+        raise SessionError(f"{where}: 'r2' must be null or a number of at most 1, not {describe_value(raw)}")
+    return float(raw)
 
 
 MAX_LAYERS_RECORDED = 64  # far more than the Model panel allows: a longer list is not from this app

@@ -156,14 +156,18 @@ class ModelSpec:
     def activations(self) -> list[str]:
         return [*self.hidden_activations, self.output_activation]
 
-    def build(self, n_inputs: int) -> MLP:
-        """A fresh network for data with `n_inputs` columns and one output."""
+    def layer_sizes(self, n_outputs: int = 1) -> list[int]:
+        """Each layer's neuron count: the hidden layers', then the output layer's."""
+        return [*self.hidden_sizes, n_outputs]
+
+    def build(self, n_inputs: int, n_outputs: int = 1) -> MLP:
+        """A fresh network for data with `n_inputs` columns (and any extra inputs) and `n_outputs` outputs (one per class)."""
         self.validate()
         self._check_inputs(n_inputs)
         nin = self.network_inputs(n_inputs)
-        return MLP(nin, [*self.hidden_sizes, 1], activations=self.activations, seed=self.seed)
+        return MLP(nin, self.layer_sizes(n_outputs), activations=self.activations, seed=self.seed)
 
-    def weights_problem(self, weights: ModelWeights, n_inputs: int) -> str:
+    def weights_problem(self, weights: ModelWeights, n_inputs: int, n_outputs: int = 1) -> str:
         """What differs between `weights` and the network this spec builds, or "" (without building it)."""
         if weights.inputs != self.network_inputs(n_inputs):
             if self.extra_inputs:
@@ -172,7 +176,9 @@ class ModelSpec:
                     f"{self.network_inputs(n_inputs)} ({', '.join(self.input_names(n_inputs))})"
                 )
             return f"its weights take {weights.inputs} inputs, its data has {n_inputs}"
-        sizes, activations = [*self.hidden_sizes, 1], self.activations
+        if weights.sizes and weights.sizes[-1] != n_outputs:
+            return f"its weights have {weights.sizes[-1]} outputs, its data needs {n_outputs}"
+        sizes, activations = self.layer_sizes(n_outputs), self.activations
         if len(weights.layers) != len(sizes):
             return f"its weights have {len(weights.layers)} layers, its model {len(sizes)}"
         for i, (layer, size, activation) in enumerate(zip(weights.layers, sizes, activations), 1):
@@ -180,7 +186,7 @@ class ModelSpec:
                 return f"layer {i} of its weights does not match its model"
         return ""
 
-    def fresh_weights(self, n_inputs: int) -> ModelWeights:
+    def fresh_weights(self, n_inputs: int, n_outputs: int = 1) -> ModelWeights:
         """`ModelWeights.from_model(self.build(n_inputs))`, equal bit for bit, in milliseconds.
 
         The GUI shows fresh weights on every change of the model; building the
@@ -189,32 +195,32 @@ class ModelSpec:
         self.validate()
         self._check_inputs(n_inputs)
         n_inputs = self.network_inputs(n_inputs)
-        layers = initial_weights(n_inputs, [*self.hidden_sizes, 1], self.seed)
+        layers = initial_weights(n_inputs, self.layer_sizes(n_outputs), self.seed)
         return ModelWeights(
             n_inputs,
             [LayerWeights(act, rows, biases) for act, (rows, biases) in zip(self.activations, layers)],
         )
 
-    def parameter_count(self, n_inputs: int) -> int:
-        sizes = [self.network_inputs(n_inputs), *self.hidden_sizes, 1]
+    def parameter_count(self, n_inputs: int, n_outputs: int = 1) -> int:
+        sizes = [self.network_inputs(n_inputs), *self.layer_sizes(n_outputs)]
         return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
 
-    def graph_size(self, n_inputs: int) -> tuple[int, int]:
+    def graph_size(self, n_inputs: int, n_outputs: int = 1) -> tuple[int, int]:
         """Nodes one forward pass of one sample makes: (as drawn in the lecture, as the engine stores it).
 
         The lecture's form has, per neuron, a leaf per weight and bias, a "*" and
         a "+" per input, and an activation node; the engine stores each neuron as
         one node over the same leaves. Inputs count once.
         """
-        layers = list(zip([*self.hidden_sizes, 1], self.activations))
+        layers = list(zip(self.layer_sizes(n_outputs), self.activations))
         n_inputs = self.network_inputs(n_inputs)
         expanded = sum(forward_graph_nodes(n_inputs, layers, expanded=True))
         fused = sum(forward_graph_nodes(n_inputs, layers, expanded=False))
         return expanded, fused
 
-    def describe(self, n_inputs: int) -> str:
+    def describe(self, n_inputs: int, n_outputs: int = 1) -> str:
         """E.g. "MLP 3-4-4-1 (tanh, tanh, tanh)"."""
-        sizes = "-".join(str(n) for n in [self.network_inputs(n_inputs), *self.hidden_sizes, 1])
+        sizes = "-".join(str(n) for n in [self.network_inputs(n_inputs), *self.layer_sizes(n_outputs)])
         extras = f" on {', '.join(self.input_names(n_inputs))}" if self.extra_inputs else ""
         return f"MLP {sizes} ({', '.join(self.activations)}){extras}"
 

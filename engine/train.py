@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine.data import Dataset
 from engine.files import describe_value
-from engine.losses import LOSSES, accuracy, l2, loss_function
+from engine.losses import ALL_LOSSES, accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.optim import (
     HYPERPARAMETERS,
@@ -27,6 +27,7 @@ from engine.optim import (
     StateSnapshot,
     make_optimizer,
 )
+from engine.tasks import check_loss_fits, class_accuracy, r_squared
 from engine.value import Value
 from engine.weights import ModelWeights
 
@@ -77,9 +78,9 @@ class TrainSettings:
         _check_whole("batch size", self.batch_size, BATCH_SIZE_RANGE, " (0 means the whole dataset)")
         _check_number("L2 strength", self.l2, L2_RANGE)
         _check_whole("mini-batch seed", self.seed, TRAIN_SEED_RANGE)
-        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+        if not isinstance(self.loss, str) or self.loss not in ALL_LOSSES:
             raise SettingsError(
-                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(LOSSES)}"
+                f"unknown loss {describe_value(self.loss)}; choose one of {', '.join(ALL_LOSSES)}"
             )
         for name, flag in (("decay", self.decay), ("zero_grad", self.zero_grad), ("compiled", self.compiled)):
             if not isinstance(flag, bool):
@@ -126,11 +127,12 @@ def _check_whole(name: str, value: object, allowed: tuple[int, int], note: str =
 class StepResult:
     step: int  # steps completed, counting this one
     loss: float
-    accuracy: float | None  # None when the targets are not classes (+1 / -1)
+    accuracy: float | None  # None for regression: its targets are not classes
     learning_rate: float
     grad_norm: float  # length of the gradient used for the update: it grows without zero_grad
     # mean |grad| of each layer's weights and biases, first layer first: vanishing or exploding gradients
     layer_grads: tuple[float, ...] = ()
+    r2: float | None = None  # regression's R^2 on the batch (1 is a perfect fit); None for classes
     # on the held-out test set (Trainer.test_set), with the weights the training loss saw; None without one
     test_loss: float | None = None
     test_accuracy: float | None = None
@@ -158,10 +160,11 @@ class Trainer:
             raise ValueError(
                 f"the model takes {self.model.nin} inputs but the data has {self.dataset.n_inputs} columns"
             )
+        self._check_outputs()
         self._check_test_set()
         self._test_now: tuple[float | None, float | None] = (None, None)  # the step's test loss and accuracy
         self._rng = random.Random(self.settings.seed)
-        self._is_classification = all(y in (1.0, -1.0) for y in self.dataset.targets)
+        self._task = self.dataset.task
         last = self.model.layers[-1]
         self._threshold = 0.5 if last.activation == "sigmoid" else 0.0
         self._last_update: tuple | None = None  # step, rate, data, grads, updates: for optimizer_snapshot
@@ -171,11 +174,24 @@ class Trainer:
         if self.settings.compiled:
             self.compiled_reason = "not compiled yet: the first step compiles it"
 
+    def _check_outputs(self) -> None:
+        outputs = self.model.layers[-1].nout if getattr(self.model, "layers", None) else 1
+        needed = self.dataset.n_outputs
+        # several classes: an output per label at least (the training part may lack the last class)
+        if outputs != needed and not (self.dataset.task == "classes" and outputs > needed):
+            raise ValueError(
+                f"the model has {outputs} output{'s' if outputs != 1 else ''} but the data needs "
+                f"{needed} (one per class for several classes, else one)"
+            )
+        check_loss_fits(self.dataset.task, self.settings.loss)
+
     def _check_test_set(self) -> None:
         test = self.test_set
         if test is None:
             return
         test.validate()
+        if test.task != self.dataset.task:
+            raise ValueError(f"the test set is {test.task} data but the training data is {self.dataset.task}")
         if test.n_inputs != self.model.nin:
             raise ValueError(
                 f"the model takes {self.model.nin} inputs but the test set has {test.n_inputs} columns"
@@ -198,10 +214,7 @@ class Trainer:
             return None, None
         if not math.isfinite(loss):
             return None, None
-        acc = None
-        if all(y in (1.0, -1.0) for y in test.targets) and self._is_classification:
-            acc = accuracy([s.data for s in scores], test.targets, self._threshold)
-        return loss, acc
+        return loss, self._metrics(_scores_data(scores), test.targets)[0]
 
     def _compiled_scores(self, xs: list[list[float]]) -> list[Value]:
         """The model's outputs by NumPy, as leaves, within about 1e-12 of the engine's: while
@@ -273,7 +286,7 @@ class Trainer:
             return None
         if not self._update(k, loss.data, params, learning_rate):
             return None
-        return self._record(k, loss.data, [s.data for s in scores], ys, learning_rate, grad_norm)
+        return self._record(k, loss.data, _scores_data(scores), ys, learning_rate, grad_norm)
 
     # ---- the update: the optimizer plans it, a sane one is applied (engine/optim.py)
 
@@ -350,17 +363,25 @@ class Trainer:
         self,
         k: int,
         loss: float,
-        scores: list[float],
+        scores: list,
         ys: list[float],
         learning_rate: float,
         grad_norm: float,
     ) -> StepResult:
         """Append the result of step k (0-based) to the history and return it."""
-        acc = accuracy(scores, ys, self._threshold) if self._is_classification else None
-        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads())
+        acc, r2 = self._metrics(scores, ys)
+        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads(), r2)
         result.test_loss, result.test_accuracy = self._test_now
         self.history.append(result)
         return result
+
+    def _metrics(self, scores: list, ys: list[float]) -> tuple[float | None, float | None]:
+        """(accuracy, R^2) of these outputs: accuracy for classes (argmax for several), R^2 for regression."""
+        if self._task == "classes":
+            return class_accuracy(scores, ys), None
+        if self._task == "regression":
+            return None, r_squared(scores, ys)
+        return accuracy(scores, ys, self._threshold), None
 
     def _layer_grads(self) -> tuple[float, ...]:
         """Mean |grad| per layer, from the grads the update just used (both engines leave them on the Values)."""
@@ -377,6 +398,15 @@ class Trainer:
         self, k: int, learning_rate: float, params: list[Value], xs: list[list[float]], ys: list[float]
     ) -> StepResult | None:
         """The step by the compiled program; None when the plain engine must take it instead."""
+        if (
+            self._task == "classes"
+        ):  # its targets are class indices, which the traced graph cannot take as leaves
+            self.compiled_reason = (
+                "compiled mode does not run softmax cross-entropy (several classes) yet: "
+                "steps run on the plain engine"
+            )
+            self.compile_summary = None
+            return None
         # Imported here, not at the top: engine.train must not need NumPy unless compiled mode is on.
         from engine.compiled import compile_step
 
@@ -436,9 +466,17 @@ class Trainer:
         return self.history
 
     def evaluate(self) -> tuple[float, float | None]:
-        """Loss and accuracy on the whole dataset with the current weights, without training."""
+        """Loss and accuracy on the whole dataset with the current weights, without training
+        (accuracy None for regression: see `evaluate_r2`)."""
         loss, scores = self.loss_on(self.dataset.inputs, self.dataset.targets)
-        acc = None
-        if self._is_classification:
-            acc = accuracy([s.data for s in scores], self.dataset.targets, self._threshold)
-        return loss.data, acc
+        return loss.data, self._metrics(_scores_data(scores), self.dataset.targets)[0]
+
+    def evaluate_r2(self) -> float | None:
+        """R^2 on the whole dataset with the current weights (None unless this is regression)."""
+        _, scores = self.loss_on(self.dataset.inputs, self.dataset.targets)
+        return self._metrics(_scores_data(scores), self.dataset.targets)[1]
+
+
+def _scores_data(scores: list) -> list:
+    """The floats of the model's outputs: one per sample, or one list per sample with several outputs."""
+    return [[v.data for v in s] if isinstance(s, list) else s.data for s in scores]

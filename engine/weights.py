@@ -14,19 +14,16 @@ crash. NumPy and torch are imported only inside the functions that need them.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import add, mul
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.files import FileProblem, atomic_write_bytes, parse_json, read_bytes_limited, read_json_limited
+from engine.files import FileProblem, atomic_write_bytes, read_json_limited
 from engine.nn import MLP
 from engine.ops import ACTIVATION, check_activation
 
@@ -276,7 +273,7 @@ def save_json(weights: ModelWeights, path: str | os.PathLike) -> None:
     """Write the weights file atomically (on a failure the old file stays); refuse what load_json would."""
     check_loadable(weights)
     data = to_json_text(weights).encode("utf-8")
-    _check_file_size(len(data))
+    check_file_size(len(data))
     atomic_write_bytes(path, data)
 
 
@@ -287,10 +284,10 @@ def check_loadable(weights: ModelWeights) -> None:
     except WeightsError as exc:
         raise WeightsError(f"these weights could not be loaded back, so they are not saved: {exc}") from None
     # every number takes at least two characters in the file: refuse before building a huge text
-    _check_file_size(2 * sum(len(ly.bias) * (len(ly.weight[0]) + 1) for ly in weights.layers))
+    check_file_size(2 * sum(len(ly.bias) * (len(ly.weight[0]) + 1) for ly in weights.layers))
 
 
-def _check_file_size(size: int) -> None:
+def check_file_size(size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise WeightsError(
             f"these weights would make a file of more than {MAX_FILE_BYTES:,} bytes, "
@@ -308,126 +305,23 @@ def load_json(path: str | os.PathLike) -> ModelWeights:
     return ModelWeights.from_dict(d)
 
 
-# ---------------------------------------------------------------- NumPy
+# ---------------------------------------------------------------- NumPy and PyTorch
+# In their own modules (engine/weights_npz.py, engine/weights_torch.py); these import
+# them only when called, as they import NumPy and torch only when called.
 
 
 def save_npz(weights: ModelWeights, path: str | os.PathLike) -> None:
-    """Write "layer0.weight", "layer0.bias", ..., "inputs", "activations" and "metadata" (JSON text)."""
-    import numpy as np
+    """See engine.weights_npz.save_npz."""
+    from engine import weights_npz
 
-    check_loadable(weights)
-    arrays = {"inputs": np.array(weights.inputs), "activations": np.array(weights.activations, dtype=str)}
-    for i, layer in enumerate(weights.layers):
-        arrays[f"layer{i}.weight"] = np.array(layer.weight, dtype=np.float64)
-        arrays[f"layer{i}.bias"] = np.array(layer.bias, dtype=np.float64)
-    try:
-        arrays["metadata"] = np.array(json.dumps(weights.metadata, allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
-        raise WeightsError("the weights' metadata holds values JSON cannot store: not saved") from None
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    _check_file_size(buffer.getbuffer().nbytes)
-    atomic_write_bytes(path, buffer.getvalue())
+    weights_npz.save_npz(weights, path)
 
 
 def load_npz(path: str | os.PathLike) -> ModelWeights:
-    """Read an .npz written by `save_npz`, with the same checks as `load_json` (no pickles).
+    """See engine.weights_npz.load_npz."""
+    from engine import weights_npz
 
-    Bounded throughout: the file is read up to the size limit, and so is what its
-    entries unpack to, whatever sizes the archive declares (a small zip can claim
-    little and unpack to gigabytes).
-    """
-    name = Path(path).name or str(path)
-    try:
-        data = read_bytes_limited(path, MAX_FILE_BYTES, what="weights file")
-    except FileProblem as exc:
-        raise WeightsError(str(exc)) from None
-    if not data:
-        raise WeightsError(f"{name} is empty")
-    arrays = _npz_arrays(data, name)
-    try:
-        metadata = parse_json(arrays.get("metadata", "{}"), "its metadata") if "metadata" in arrays else {}
-    except (FileProblem, TypeError, AttributeError):
-        raise WeightsError(f"{name}: its 'metadata' entry is not JSON text") from None
-
-    def take(key: str) -> Any:
-        if key not in arrays:
-            raise WeightsError(f"missing {key!r}: not a micrograd-studio .npz weights file")
-        return arrays[key]
-
-    activations = take("activations")
-    if not isinstance(activations, list) or not 1 <= len(activations) <= MAX_LAYERS:
-        raise WeightsError(f"'activations' must be a list of 1 to {MAX_LAYERS} names")
-    layers = [
-        {"activation": a, "weight": take(f"layer{i}.weight"), "bias": take(f"layer{i}.bias")}
-        for i, a in enumerate(activations)
-    ]
-    d = {
-        "format": FORMAT,
-        "version": VERSION,
-        "inputs": take("inputs"),
-        "layers": layers,
-        "metadata": metadata,
-    }
-    return ModelWeights.from_dict(d)
-
-
-def _npz_arrays(data: bytes, name: str) -> dict[str, Any]:
-    """The arrays of an .npz's bytes, as plain Python values; WeightsError for anything unreadable."""
-    not_npz = f"{name} is not a readable .npz weights file"
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
-        raise WeightsError(f"{not_npz}: it is not a zip archive, or a damaged one") from None
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > MAX_NPZ_ENTRIES:
-            raise WeightsError(f"{not_npz}: it has {len(entries):,} entries, more than {MAX_NPZ_ENTRIES}")
-        if sum(info.file_size for info in entries) > MAX_FILE_BYTES:
-            raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
-        arrays: dict[str, Any] = {}
-        budget = MAX_FILE_BYTES
-        for info in entries:
-            key = info.filename.removesuffix(".npy")
-            try:
-                with archive.open(info) as member:
-                    raw = member.read(budget + 1)  # never more than the limit, whatever the entry declares
-            except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
-                raise WeightsError(f"{not_npz}: its entry {key!r} is damaged or encrypted") from None
-            except Exception:  # a bad compressed stream raises zlib.error, bz2/lzma errors, ...
-                raise WeightsError(f"{not_npz}: its entry {key!r} is damaged") from None
-            budget -= len(raw)
-            if budget < 0:
-                raise WeightsError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes: too large")
-            arrays[key] = _npy_value(raw, f"{not_npz}: its entry {key!r}")
-    return arrays
-
-
-def _npy_value(raw: bytes, where: str) -> Any:
-    """One .npy entry as plain Python values (`tolist()`), checked against its own length."""
-    import numpy as np
-    from numpy.lib import format as npy
-
-    stream = io.BytesIO(raw)
-    try:
-        version = npy.read_magic(stream)
-        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran_order, dtype = read_header(stream)
-    except Exception:  # numpy reports a bad header with ValueError, TypeError, SyntaxError...
-        raise WeightsError(f"{where} is not a NumPy array") from None
-    if dtype.hasobject:
-        raise WeightsError(f"{where} holds Python objects, which are never loaded (they could run code)")
-    count = math.prod(shape)
-    if count * dtype.itemsize > len(raw) - stream.tell():
-        raise WeightsError(f"{where} is shorter than its header says: the file is truncated")
-    try:
-        array = np.frombuffer(raw, dtype=dtype, count=count, offset=stream.tell())
-        return array.reshape(shape, order="F" if fortran_order else "C").tolist()
-    except (ValueError, TypeError):
-        raise WeightsError(f"{where} cannot be read as an array") from None
-
-
-# ---------------------------------------------------------------- PyTorch
+    return weights_npz.load_npz(path)
 
 
 def torch_available() -> tuple[bool, str]:
@@ -440,61 +334,23 @@ def torch_available() -> tuple[bool, str]:
 
 
 def to_torch_sequential(weights: ModelWeights) -> torch.nn.Sequential:
-    """``nn.Sequential(Linear, act, Linear, act, ...)`` in float64, with exactly these weights.
+    """See engine.weights_torch.to_torch_sequential."""
+    from engine import weights_torch
 
-    Layer i (from 0) is module 2*i, so its state_dict keys are f"{2*i}.weight" and
-    f"{2*i}.bias"; its activation is module 2*i+1 (Tanh, ReLU, Sigmoid, or Identity
-    for "linear", which keeps the numbering even). Activations have no parameters,
-    so a hand-built Sequential that leaves out a final Identity loads the same state_dict.
-    """
-    import torch
-    from torch import nn
-
-    modules: list[nn.Module] = []
-    for nin, layer in zip([weights.inputs, *weights.sizes], weights.layers):
-        linear = nn.Linear(nin, len(layer.bias), dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(layer.weight, dtype=torch.float64))
-            linear.bias.copy_(torch.tensor(layer.bias, dtype=torch.float64))
-        modules += [linear, getattr(nn, ACTIVATION[layer.activation].torch_module)()]
-    return nn.Sequential(*modules)
+    return weights_torch.to_torch_sequential(weights)
 
 
 def save_torch(weights: ModelWeights, path: str | os.PathLike) -> None:
-    """torch.save the Sequential's state_dict, atomically; nothing else goes in, so
-    ``model.load_state_dict(torch.load(path))`` works on a matching Sequential."""
-    import torch
+    """See engine.weights_torch.save_torch."""
+    from engine import weights_torch
 
-    check_loadable(weights)
-    buffer = io.BytesIO()
-    state = to_torch_sequential(weights).state_dict()  # its _metadata is what load_state_dict ignores:
-    state._metadata[""]["input_names"] = weights.metadata.get("input_names", [])  # the inputs it expects
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    weights_torch.save_torch(weights, path)
 
 
 def torch_parameter_grads(
     weights: ModelWeights, inputs: Sequence[Sequence[float]], targets: Sequence[float], loss: str
 ) -> tuple[float, list[float]]:
-    """The loss over these samples and every parameter's grad, computed by PyTorch in float64.
+    """See engine.weights_torch.torch_parameter_grads."""
+    from engine import weights_torch
 
-    Grads come in micrograd's `parameters()` order (layer by layer, neuron by
-    neuron, its weights then its bias), to set beside the engine's.
-    """
-    import torch
-
-    net = to_torch_sequential(weights)
-    scores = net(torch.tensor(inputs, dtype=torch.float64)).reshape(-1)
-    y = torch.tensor(targets, dtype=torch.float64)
-    total = {
-        "sse": lambda: ((scores - y) ** 2).sum(),
-        "mse": lambda: ((scores - y) ** 2).mean(),
-        "hinge": lambda: torch.relu(1 - y * scores).mean(),
-        "bce": lambda: torch.nn.functional.softplus(-y * scores).mean(),
-    }[loss]()
-    total.backward()
-    grads: list[float] = []
-    for linear in net[::2]:
-        for row, bias in zip(linear.weight.grad.tolist(), linear.bias.grad.tolist()):
-            grads += [*row, bias]
-    return total.item(), grads
+    return weights_torch.torch_parameter_grads(weights, inputs, targets, loss)

@@ -179,6 +179,7 @@ def main() -> None:
     exercise_on_graph()
     test_set_and_engineered_inputs()
     optimizer_while_training()
+    classes_and_regression()
     app.quit()
 
 
@@ -348,6 +349,34 @@ def click_node(canvas, node_id: str) -> None:
         canvas.centerOn(center)
     QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(center))
     wait(50)
+
+
+def classes_and_regression() -> None:
+    """A 3-arm spiral trained with softmax cross-entropy (argmax regions), and a sine fitted live."""
+    from engine.data import make_preset
+    from engine.session import Session
+    from engine.spec import ModelSpec
+    from engine.train import TrainSettings
+
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    window.resize(1360, 860)
+    window.show()
+    arms = make_preset("arms", 150, 0.05, 0, classes=3)
+    spec = ModelSpec([16, 16], ["tanh", "tanh"], "linear", seed=1)
+    window.apply_session(Session(arms, spec, TrainSettings(learning_rate=0.5, steps=300, loss="ce")))
+    train_to_end(window)
+    window.tabs.setCurrentWidget(window.boundary_view)
+    wait(600)
+    save(window, "classes.png")
+    sine = make_preset("sine", 60, 0.05, 0)
+    spec = ModelSpec([16], ["tanh"], "linear", seed=0)
+    window.apply_session(Session(sine, spec, TrainSettings(learning_rate=0.2, steps=300, loss="mse")))
+    train_to_end(window)
+    window.tabs.setCurrentWidget(window.boundary_view)
+    wait(600)
+    save(window, "regression.png")
+    window.close()
 
 
 if __name__ == "__main__":

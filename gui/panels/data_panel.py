@@ -13,15 +13,12 @@ of items: showing 2,000 imported rows costs what showing 10 does.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -33,20 +30,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.data import (
-    DATA_SEED_RANGE,
-    NOISE_RANGE,
-    PRESETS,
-    DataError,
-    Dataset,
-    make_preset,
-    read_csv,
-    write_csv,
+from engine.data import DATA_SEED_RANGE, NOISE_RANGE, DataError, Dataset, make_preset
+from engine.problem_presets import ALL_PRESETS, CLASS_COUNT_RANGE
+from engine.tasks import TaskError, check_classes, check_target
+from gui.panels.data_files import IMPORT_AS, CsvFiles
+from gui.panels.data_presets import (
+    CUSTOM,
+    MAX_PANEL_SAMPLES,
+    PRESET_TIPS,
+    PRESET_TITLES,
+    copied_dataset,
+    has_classes_field,
+    preset_keys,
 )
 from gui.panels.input_checks import (
     DecimalSpinBox,
     WholeSpinBox,
-    describe_file_error,
     message_label,
     show_field_message,
 )
@@ -61,31 +60,10 @@ from gui.panels.sample_table import (
 from gui.panels.test_split_field import TestSplitField
 from gui.widgets.style import ERROR_BACKGROUND, ERROR_COLOR
 
-CUSTOM = "custom"
-MAX_PANEL_SAMPLES = 2000
-CSV_FILTER = "CSV files (*.csv)"
-
-PRESET_TITLES = {
-    "lecture": "Lecture (4 samples, 3 inputs)",
-    "moons": "Moons",
-    "circles": "Circles",
-    "xor": "XOR",
-    "spiral": "Spiral",
-    "blobs": "Blobs",
-}
-PRESET_TIPS = {
-    "lecture": "The four examples from the lecture: xs with targets ys = [1, -1, -1, 1]",
-    "moons": "Two interleaving half moons, as in micrograd's demo notebook: not separable by a line",
-    "circles": "A small circle (+1) inside a big one (-1): the boundary has to bend all the way round",
-    "xor": "Opposite quadrants share a class: no single neuron can do it, a hidden layer can",
-    "spiral": "Two spirals wound into each other: a hard one that needs a bigger net and patience",
-    "blobs": "Two clouds split by a straight line: one neuron is enough",
-    CUSTOM: "Your own data: edited in the table, clicked on the plot, or imported from a CSV file",
-}
 INVALID_BACKGROUND = QColor(ERROR_BACKGROUND)  # behind text being typed that is not a number
 
 
-class DataPanel(QWidget):
+class DataPanel(CsvFiles, QWidget):
     """Presets, sample table and CSV files for the dataset the model trains on."""
 
     dataset_changed = Signal(object)  # a copy of the new (valid) Dataset
@@ -104,7 +82,7 @@ class DataPanel(QWidget):
 
     def _build(self) -> None:
         self.preset_combo = QComboBox()
-        for key in PRESETS:
+        for key in preset_keys():
             self.preset_combo.addItem(PRESET_TITLES.get(key, key.title()), key)
             self.preset_combo.setItemData(
                 self.preset_combo.count() - 1, PRESET_TIPS.get(key), Qt.ItemDataRole.ToolTipRole
@@ -121,9 +99,12 @@ class DataPanel(QWidget):
         self.noise_spin.setToolTip("How far the points scatter from the clean shape (std of Gaussian noise)")
         self.seed_spin = WholeSpinBox("Seed", *DATA_SEED_RANGE)
         self.seed_spin.setToolTip("The random seed: the same seed always makes the same points")
+        self.classes_spin = WholeSpinBox("Classes", *CLASS_COUNT_RANGE)
+        self.classes_spin.setValue(3)
+        self.classes_spin.setToolTip("How many classes (arms, blobs) the several-class presets make")
         # what is wrong with a number typed above, right under them
         self.settings_message = message_label()
-        self.number_fields = (self.samples_spin, self.noise_spin, self.seed_spin)
+        self.number_fields = (self.samples_spin, self.noise_spin, self.seed_spin, self.classes_spin)
         for spin in self.number_fields:
             # one dataset per finished edit, not one per keystroke ("150" is not 1, 15, 150)
             spin.setKeyboardTracking(False)
@@ -139,6 +120,10 @@ class DataPanel(QWidget):
         palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
         self.summary_label.setPalette(palette)
         self.summary_label.setToolTip("ys: the targets the network's output should match")
+        self.task_note = QLabel()  # after an import: what its targets were read as, and why
+        self.task_note.setWordWrap(True)
+        self.task_note.setPalette(palette)
+        self.task_note.hide()
 
         self.table_model = SampleTableModel(self._dataset, self._commit_cell_text, self)
         self.table = SampleTable(self.table_model)
@@ -179,6 +164,13 @@ class DataPanel(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Save these examples as CSV (x1, …, y), every digit kept")
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.import_as_combo = QComboBox()
+        for key, title in IMPORT_AS.items():
+            self.import_as_combo.addItem(title, key)
+        self.import_as_combo.setToolTip(
+            "What an imported CSV's targets are. Detect: all +1/-1 is two classes; whole numbers "
+            "0 to k-1 (k of 3 or more, each used) are several classes; anything else is regression"
+        )
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -200,7 +192,9 @@ class DataPanel(QWidget):
         settings.addWidget(self.noise_spin, 0, 3)
         settings.addWidget(QLabel("Seed"), 1, 0)
         settings.addWidget(self.seed_spin, 1, 1)
-        settings.addWidget(self.regenerate_button, 1, 2, 1, 2)
+        settings.addWidget(QLabel("Classes"), 1, 2)
+        settings.addWidget(self.classes_spin, 1, 3)
+        settings.addWidget(self.regenerate_button, 2, 0, 1, 4)
         settings.setColumnStretch(1, 1)
         settings.setColumnStretch(3, 1)
 
@@ -210,6 +204,9 @@ class DataPanel(QWidget):
         buttons.addWidget(self.delete_rows_button, 0, 1)
         buttons.addWidget(self.import_button, 1, 0)
         buttons.addWidget(self.export_button, 1, 1)
+        import_as = QHBoxLayout()
+        import_as.addWidget(QLabel("Import as"))
+        import_as.addWidget(self.import_as_combo, 1)
 
         self.test_split_field = TestSplitField()
         layout = QVBoxLayout(self)
@@ -221,7 +218,9 @@ class DataPanel(QWidget):
         layout.addWidget(self.test_split_field)  # gui/panels/test_split_field.py
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.task_note)
         layout.addLayout(buttons)
+        layout.addLayout(import_as)
         layout.addWidget(self.error_label)
 
         self.preset_combo.currentIndexChanged.connect(self._on_preset_combo_index_changed)
@@ -230,17 +229,23 @@ class DataPanel(QWidget):
 
     def dataset(self) -> Dataset:
         """A copy of the current (last valid) dataset."""
-        return _copied(self._dataset)
+        return copied_dataset(self._dataset)
 
     def set_dataset(self, ds: Dataset) -> None:
         """Show `ds` without emitting `dataset_changed`; raises DataError if it is not valid."""
         ds.validate()
-        ds = Dataset([[float(v) for v in row] for row in ds.inputs], [float(t) for t in ds.targets], ds.name)
-        preset = ds.name if ds.name in PRESETS else CUSTOM
+        ds = Dataset(
+            [[float(v) for v in row] for row in ds.inputs], [float(t) for t in ds.targets], ds.name, ds.task
+        )
+        preset = ds.name if ds.name in ALL_PRESETS else CUSTOM
         if preset not in (CUSTOM, "lecture") and len(ds) <= MAX_PANEL_SAMPLES:
             with QSignalBlocker(self.samples_spin):
                 self.samples_spin.setValue(len(ds))
             self.samples_spin.refresh_check()  # its text is the new count: no mark or message of older text
+        if has_classes_field(preset) and CLASS_COUNT_RANGE[0] <= ds.n_classes <= CLASS_COUNT_RANGE[1]:
+            with QSignalBlocker(self.classes_spin):  # Regenerate makes as many classes as are shown
+                self.classes_spin.setValue(ds.n_classes)
+            self.classes_spin.refresh_check()
         if preset != CUSTOM:
             self._preset = preset
         self._dataset = ds
@@ -258,7 +263,22 @@ class DataPanel(QWidget):
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
             self._set_error(f"cannot add the point ({x}, {y}) with target {label}: not finite numbers")
             return
+        if problem := self._target_problem(float(label), len(self._dataset)):
+            self._set_error(f"cannot add this point: {problem}")
+            return
         self._append_sample([float(x), float(y)], float(label))
+        self._edited()
+
+    def add_curve_point(self, x: float, y: float) -> None:
+        """Append a sample of 1-D regression, input `x` and target `y`, as a click on its curve plot does."""
+        ds = self._dataset
+        if ds.n_inputs != 1 or ds.task != "regression":
+            self._set_error("points (x1, y) can only be added to regression data of one input")
+            return
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
+            self._set_error(f"cannot add the sample x1 = {x}, y = {y}: not finite numbers")
+            return
+        self._append_sample([float(x)], float(y))
         self._edited()
 
     def remove_point(self, index: int) -> None:
@@ -271,49 +291,6 @@ class DataPanel(QWidget):
             return
         self._delete_rows([index])
 
-    def import_csv(self, path: str | os.PathLike) -> bool:
-        """Load a dataset CSV; on a bad file say why (`error_label`, `file_failed`) and keep the current data."""
-        return self._file_action("Import dataset", "Could not import", self._import_csv, path)
-
-    def export_csv(self, path: str | os.PathLike) -> bool:
-        """Write the current dataset as CSV (atomically); on failure say why (`error_label`, `file_failed`)."""
-        return self._file_action("Export dataset", "Could not export to", self._export_csv, path)
-
-    def _file_action(self, title: str, could_not: str, action, path: str | os.PathLike) -> bool:
-        try:
-            done = action(path)
-        except Exception as exc:  # whatever a hostile file makes the reader or writer raise, the data stays
-            self._set_error(f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
-            done = False
-        if not done:
-            self.file_failed.emit(title, self.error_label.text())
-        return done
-
-    def _import_csv(self, path: str | os.PathLike) -> bool:
-        """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""
-        try:
-            ds = read_csv(path, max_rows=MAX_PANEL_SAMPLES)
-        except (DataError, OSError) as exc:
-            self._set_error(f"Could not import {Path(path).name}: {describe_file_error(exc)}")
-            return False
-        if ds.name in PRESETS:  # a file called moons.csv holds the user's data, not the preset
-            ds.name = f"{ds.name}.csv"
-        self._dataset = ds
-        self._show_dataset(ds, CUSTOM)
-        self._set_error("")
-        self.dataset_changed.emit(_copied(ds))
-        return True
-
-    def _export_csv(self, path: str | os.PathLike) -> bool:
-        """Write the current dataset as CSV (atomically); on failure say why in `error_label`."""
-        try:
-            write_csv(self._dataset, path)
-        except (DataError, OSError) as exc:
-            self._set_error(f"Could not export to {Path(path).name}: {describe_file_error(exc)}")
-            return False
-        self._set_error("")
-        return True
-
     # ---------------------------------------------------------------- presets
 
     def _current_preset(self) -> str:
@@ -322,7 +299,11 @@ class DataPanel(QWidget):
     def _generate(self, preset: str) -> None:
         try:
             ds = make_preset(
-                preset, self.samples_spin.value(), round(self.noise_spin.value(), 6), self.seed_spin.value()
+                preset,
+                self.samples_spin.value(),
+                round(self.noise_spin.value(), 6),
+                self.seed_spin.value(),
+                self.classes_spin.value(),
             )
         except DataError as exc:
             self._set_error(str(exc))
@@ -331,7 +312,8 @@ class DataPanel(QWidget):
         self._dataset = ds
         self._show_dataset(ds, preset)
         self._set_error("")
-        self.dataset_changed.emit(_copied(ds))
+        self.task_note.hide()
+        self.dataset_changed.emit(copied_dataset(ds))
 
     def _on_preset_combo_index_changed(self, _index: int) -> None:
         preset = self._current_preset()
@@ -360,6 +342,7 @@ class DataPanel(QWidget):
         generated = preset not in (CUSTOM, "lecture")
         for spin in (self.samples_spin, self.noise_spin, self.seed_spin):
             spin.setEnabled(generated)
+        self.classes_spin.setEnabled(has_classes_field(preset))
         title = PRESET_TITLES.get(self._preset, self._preset).split(" (")[0]
         self.regenerate_button.setToolTip(
             f"Make the {title} examples again from the seed"
@@ -409,6 +392,11 @@ class DataPanel(QWidget):
         self._set_error("")
         if float(old).hex() == value.hex():  # e.g. the editor's full digits committed unchanged
             return True
+        problem = self._target_problem(value, row) if column == self._dataset.n_inputs else ""
+        if problem:
+            self.table_model.cell_changed(row, column)
+            self._set_error(f"{problem}; the cell keeps {format_cell(old)}")
+            return False
         if column == self._dataset.n_inputs:
             self._dataset.targets[row] = value
         else:
@@ -417,8 +405,20 @@ class DataPanel(QWidget):
         self._edited()
         return True
 
+    def _target_problem(self, target: float, row: int) -> str:
+        """Why `target` cannot be sample `row`'s (0-based; len(data) for a new one) in this task, or ""."""
+        ds = self._dataset
+        try:
+            check_target(ds.task, target, f"row {row + 1}, y")
+            if ds.task == "classes":
+                targets = [*ds.targets[:row], target, *ds.targets[row + 1 :]]
+                check_classes(targets)
+        except TaskError as exc:
+            return str(exc)
+        return ""
+
     def _on_add_row_clicked(self) -> None:
-        self._append_sample([0.0] * self._dataset.n_inputs, 1.0)
+        self._append_sample([0.0] * self._dataset.n_inputs, 0.0 if self._dataset.task == "classes" else 1.0)
         self.table.selectRow(len(self._dataset) - 1)
         self._edited()
 
@@ -435,20 +435,26 @@ class DataPanel(QWidget):
     def _delete_rows(self, rows: list[int]) -> None:
         doomed = set(rows)
         keep = [i for i in range(len(self._dataset)) if i not in doomed]
+        if self._dataset.task == "classes":
+            try:
+                check_classes([self._dataset.targets[i] for i in keep])
+            except TaskError as exc:
+                self._set_error(f"these rows cannot all go: {exc}")
+                return
         self._dataset.inputs = [self._dataset.inputs[i] for i in keep]
         self._dataset.targets = [self._dataset.targets[i] for i in keep]
         self._dataset.name = CUSTOM
         self._show_dataset(self._dataset, CUSTOM)
         self._set_error("")
-        self.dataset_changed.emit(_copied(self._dataset))
+        self.dataset_changed.emit(copied_dataset(self._dataset))
 
     def _edited(self) -> None:
         """The user changed the data by hand: it is Custom now; tell the window."""
-        if self._dataset.name in PRESETS:
+        if self._dataset.name in ALL_PRESETS:
             self._dataset.name = CUSTOM
         self._select_preset_entry(CUSTOM)
         self._update_summary()
-        self.dataset_changed.emit(_copied(self._dataset))
+        self.dataset_changed.emit(copied_dataset(self._dataset))
 
     # ---------------------------------------------------------------- messages
 
@@ -464,26 +470,3 @@ class DataPanel(QWidget):
     def _set_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
-
-    # ---------------------------------------------------------------- files
-
-    def _on_import_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import dataset CSV", self._last_dir, CSV_FILTER)
-        if path:
-            self._last_dir = str(Path(path).parent)
-            self.import_csv(path)
-
-    def _on_export_clicked(self) -> None:
-        suggested = str(Path(self._last_dir or ".") / f"{self._dataset.name}.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export dataset CSV", suggested, CSV_FILTER)
-        if path:
-            if not Path(path).suffix:
-                path += ".csv"
-            self._last_dir = str(Path(path).parent)
-            self.export_csv(path)
-
-
-def _copied(ds: Dataset) -> Dataset:
-    """A copy that shares nothing that can change (its numbers are floats): as Dataset.copy(), whose
-    deepcopy takes 10-20 ms for 2,000 rows, on every change of the data."""
-    return Dataset([list(row) for row in ds.inputs], list(ds.targets), ds.name)

@@ -76,6 +76,7 @@ class ModelPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, n_inputs: int = 3) -> None:
         super().__init__(parent)
         self._n_inputs = n_inputs
+        self._n_outputs = 1  # one per class for several classes
         self._valid = True
         self._last_emitted = ModelSpec()
         self.activation_combos: list[QComboBox] = []
@@ -117,9 +118,9 @@ class ModelPanel(QWidget):
         hidden_label = QLabel("Hidden layers")
         hidden_label.setToolTip(LAYERS_TIP)
         self._form.addRow(hidden_label, layers_field)
-        output_label = QLabel("Output · 1 neuron")
-        output_label.setToolTip(OUTPUT_TIP)
-        self._form.addRow(output_label, self.output_combo)
+        self.output_label = QLabel("Output · 1 neuron")
+        self.output_label.setToolTip(OUTPUT_TIP)
+        self._form.addRow(self.output_label, self.output_combo)
         seed_label = QLabel("Seed")
         seed_label.setToolTip(SEED_TIP)
         seed_field, self.seed_message = with_message(self.seed_spin)
@@ -191,10 +192,12 @@ class ModelPanel(QWidget):
         self._set_valid(True)
         self._last_emitted = self.spec()
 
-    def set_n_inputs(self, n: int) -> None:
-        """The data's column count: the network's input size, used by the summary."""
-        self._n_inputs = n
+    def set_n_inputs(self, n: int, n_outputs: int = 1) -> None:
+        """The data's column count (the network's input size) and its outputs (one per class), for the summary."""
+        self._n_inputs, self._n_outputs = n, n_outputs
         self.extra_inputs_field.set_n_inputs(n)  # unchecked and disabled unless the data is 2-D
+        # several classes: one output neuron per class, whose largest output is the predicted class
+        self.output_label.setText(f"Output · {n_outputs} neuron{'s' if n_outputs != 1 else ''}")
         self._update_summary()
 
     def is_valid(self) -> bool:
@@ -218,7 +221,10 @@ class ModelPanel(QWidget):
         self._show_layers(sizes)
         self._set_valid(True)
         spec = self.spec()
-        if spec is not None and spec.parameter_count(self._n_inputs) > LARGE_MODEL_PARAMETERS:
+        if (
+            spec is not None
+            and spec.parameter_count(self._n_inputs, self._n_outputs) > LARGE_MODEL_PARAMETERS
+        ):
             self._update_summary()
             self._typing_pause.start()  # passed on when the typing pauses
             return
@@ -301,16 +307,16 @@ class ModelPanel(QWidget):
         spec = self.spec()
         if spec is None:
             return
-        n = self._n_inputs
-        sizes = "-".join(str(k) for k in [spec.network_inputs(n), *spec.hidden_sizes, 1])
-        expanded, fused = spec.graph_size(n)
-        count = spec.parameter_count(n)
+        n, outputs = self._n_inputs, self._n_outputs
+        sizes = "-".join(str(k) for k in [spec.network_inputs(n), *spec.layer_sizes(outputs)])
+        expanded, fused = spec.graph_size(n, outputs)
+        count = spec.parameter_count(n, outputs)
         self.summary_label.setText(
             f"MLP {sizes} · {count} parameter{'s' if count != 1 else ''}\n"
             f"{expanded} graph nodes per sample ({fused} fused)"  # fits 330 px; the tooltip explains
         )
         self.summary_label.setToolTip(
-            f"<p>{spec.describe(n)}, for data with {n} input column{'s' if n != 1 else ''}.</p>"
+            f"<p>{spec.describe(n, outputs)}, for data with {n} input column{'s' if n != 1 else ''}.</p>"
             "<p>Parameters: a weight per input and a bias, for every neuron.</p>"
             f"<p>Graph nodes: drawn the lecture's way, each neuron is a leaf per weight and bias, a * and "
             f"a + per input, and its activation: {expanded} nodes for one forward pass of one sample. "

@@ -162,13 +162,19 @@ class NumberDelegate(QStyledItemDelegate):
 
 
 def summarize(ds: Dataset) -> str:
-    """One line: "100 samples · 2 inputs · classes +1: 50, -1: 50" (or the targets' range)."""
+    """One line: "100 samples · 2 inputs · classes +1: 50, -1: 50"; "3 classes 0: 34, ..." for several
+    classes; "regression, y from -1 to 1" for regression."""
     n, d = len(ds), ds.n_inputs
     parts = [f"{n} sample{'s' * (n != 1)}", f"{d} input{'s' * (d != 1)}"]
     counts: dict[float, int] = {}
     for target in ds.targets:
         counts[target] = counts.get(target, 0) + 1
-    if len(counts) <= 4:
+    if ds.task == "classes":
+        listed = ", ".join(f"{int(t)}: {c}" for t, c in sorted(counts.items()))
+        parts.append(f"{len(counts)} classes {listed}" if len(counts) <= 8 else f"{len(counts)} classes")
+    elif ds.task == "regression" and counts:
+        parts.append(f"regression, y from {format_cell(min(counts))} to {format_cell(max(counts))}")
+    elif len(counts) <= 4:
         parts.append(
             "classes "
             + ", ".join(f"{_class_name(t)}: {c}" for t, c in sorted(counts.items(), key=lambda tc: -tc[0]))

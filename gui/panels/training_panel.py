@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.losses import LOSSES
+from engine.losses import ALL_LOSSES
+from engine.tasks import LOSSES_FOR_TASK
 from engine.train import (
     BATCH_SIZE_RANGE,
     L2_RANGE,
@@ -125,9 +126,8 @@ class TrainingPanel(QWidget):
         self.batch_spin.setSpecialValueText("full batch")
         self.batch_spin.setToolTip(BATCH_TIP)
         self.loss_combo = QComboBox()
-        for key, description in LOSSES.items():
-            self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
-            self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self._task = ""  # the kind of problem whose losses the combo offers
+        self._fill_losses("binary")
         self.loss_combo.setToolTip(LOSS_TIP)
         self.l2_spin = DecimalSpinBox("L2 strength", L2_RANGE[0], MAX_L2, L2_DECIMALS)
         self.l2_spin.setSingleStep(1e-4)
@@ -260,8 +260,8 @@ class TrainingPanel(QWidget):
                 return problem
         if problem := self.optimizer_fields.problem(s):
             return problem
-        if not isinstance(s.loss, str) or self.loss_combo.findData(s.loss) < 0:
-            return f"Loss must be one of {', '.join(LOSSES)}, not {s.loss!r}"
+        if not isinstance(s.loss, str) or s.loss not in ALL_LOSSES:
+            return f"Loss must be one of {', '.join(ALL_LOSSES)}, not {s.loss!r}"
         for name, value in (("Decay", s.decay), ("zero_grad", s.zero_grad), ("Compiled", s.compiled)):
             if not isinstance(value, bool):
                 return f"{name} must be true or false, not {value!r}"
@@ -283,6 +283,8 @@ class TrainingPanel(QWidget):
         with ExitStack() as unblock_on_exit:  # signals come back even if a setter raises
             for w in (*self.number_fields, *widgets):
                 unblock_on_exit.enter_context(QSignalBlocker(w))
+            if self.loss_combo.findData(s.loss) < 0:  # a loss of another kind of problem: its choices
+                self._fill_losses(next(task for task, losses in LOSSES_FOR_TASK.items() if s.loss in losses))
             self.learning_rate_spin.setValue(s.learning_rate)
             self.decay_check.setChecked(s.decay)
             self.steps_spin.setValue(s.steps)
@@ -296,6 +298,25 @@ class TrainingPanel(QWidget):
         for spin in self.number_fields:
             spin.refresh_check()  # their signals were blocked: drop marks and notices of older text
         self._refresh_warning()
+
+    def set_task(self, task: str) -> str:
+        """Offer the losses that fit `task` (engine/tasks.py): for the same task the chosen one stays;
+        another task starts from its own first loss (mse for regression: sse, the lecture's for its 4
+        samples, grows with the sample count). Returns the loss now chosen; emits nothing."""
+        if task == self._task:
+            return self.loss_combo.currentData()
+        with QSignalBlocker(self.loss_combo):
+            self._fill_losses(task)
+            self.loss_combo.setCurrentIndex(0)
+        return self.loss_combo.currentData()
+
+    def _fill_losses(self, task: str) -> None:
+        self._task = task
+        self.loss_combo.clear()
+        for key in LOSSES_FOR_TASK[task]:
+            description = ALL_LOSSES[key]
+            self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
+            self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
 
     def set_state(self, state: str) -> None:
         """Enable the buttons that make sense in `state` (one of STATES)."""

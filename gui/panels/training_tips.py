@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from engine.losses import LOSSES
+from engine.losses import ALL_LOSSES
 
 LOSS_NAMES = {
     "sse": "Squared error (lecture)",
     "mse": "Mean squared error",
     "hinge": "Hinge (micrograd demo)",
     "bce": "Binary cross-entropy",
+    "ce": "Cross-entropy (softmax)",
 }
 
 LEARNING_RATE_TIP = (
@@ -41,8 +42,9 @@ def listed_tip(intro: str, items: dict[str, str]) -> str:
 
 
 LOSS_TIP = listed_tip(
-    "What gradient descent makes small: one number that says how far the predictions are from the targets.",
-    {LOSS_NAMES.get(k, k): v for k, v in LOSSES.items()},
+    "What gradient descent makes small: one number that says how far the predictions are from the targets. "
+    "The choices fit the data: two classes, several classes (cross-entropy) or regression (squared errors).",
+    {LOSS_NAMES.get(k, k): v for k, v in ALL_LOSSES.items()},
 )
 L2_TIP = (
     "Adds strength · Σ p² over all parameters to the loss, pulling the weights towards zero "

@@ -47,6 +47,7 @@ from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_b
 from engine.run_setup import build_trainer
 from engine.spec import ModelSpec
 from engine.split import TestSplit
+from engine.tasks import check_loss_fits
 from engine.train import StepResult, Trainer, TrainSettings
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess, Receive, Send, child_main, serve_streams
@@ -72,6 +73,7 @@ class TrainJob:
             self.dataset.validate()
             self.split.validate()
             self.spec.network_data(self.dataset)  # engineered inputs need 2-D data
+            check_loss_fits(self.dataset.task, self.settings.loss)
         except ValueError as exc:
             return str(exc)
         weights = self.start_weights
@@ -79,7 +81,8 @@ class TrainJob:
             n_inputs = self.spec.network_inputs(self.dataset.n_inputs)
             if weights.inputs != n_inputs:
                 return f"the weights take {weights.inputs} inputs but the data has {n_inputs} columns"
-            if weights.sizes != [*self.spec.hidden_sizes, 1] or weights.activations != self.spec.activations:
+            sizes = self.spec.layer_sizes(self.dataset.n_outputs)
+            if weights.sizes != sizes or weights.activations != self.spec.activations:
                 return "the weights do not fit the model: set the model to match them, or reset"
         return None
 

@@ -47,8 +47,9 @@ def predict_grid(
         return out.reshape(GRID_SIZE, GRID_SIZE), xs, ys
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging model may overflow: drawn blank
         out = weights.predict_numpy(points)
-    if out.ndim != 1:  # several outputs: the boundary of the first
-        out = out[:, 0]
+    if out.ndim != 1:  # one output per class: each cell's class is the largest (argmax), as a number
+        finite = np.isfinite(out).all(axis=1)
+        out = np.where(finite, np.argmax(np.where(np.isfinite(out), out, -np.inf), axis=1), np.nan)
     return out.reshape(GRID_SIZE, GRID_SIZE), xs, ys
 
 
@@ -74,12 +75,22 @@ def _linear_weights(pixels: int, cells: int) -> np.ndarray:
     return weights
 
 
-def render_picture(grid: np.ndarray, low: float, high: float, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The grid as an RGBA picture of `box`'s size (bottom row first): values blended between cell
+def render_picture(
+    grid: np.ndarray,
+    low: float,
+    high: float,
+    box: tuple[int, int, int, int],
+    palette: np.ndarray | None = None,
+) -> np.ndarray:
+    """With a `palette` (one RGBA row per class), the grid holds class numbers: see `render_classes`.
+
+    The grid as an RGBA picture of `box`'s size (bottom row first): values blended between cell
     centres, then coloured; cells that are not finite are transparent. Safe in any thread.
 
     Two small matrix products do the blending, so it costs milliseconds where matplotlib's
     general image resampling took tens of them in the GUI thread."""
+    if palette is not None:
+        return render_classes(grid, palette, box)
     _, _, width, height = box
     rows, columns = _linear_weights(height, grid.shape[0]), _linear_weights(width, grid.shape[1])
     finite = np.isfinite(grid)
@@ -89,6 +100,20 @@ def render_picture(grid: np.ndarray, low: float, high: float, box: tuple[int, in
     if not finite.all():
         picture[(rows @ (~finite).astype(float) @ columns.T) > 0, 3] = 0
     return picture  # first row the lowest x2, as the grid's: Agg draws a picture's first row at the bottom
+
+
+def render_classes(grid: np.ndarray, palette: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A grid of class numbers as an RGBA picture of `box`'s size, each pixel its nearest cell's colour.
+
+    Not blended: halfway between class 0 and class 2 is no class 1."""
+    _, _, width, height = box
+    rows = np.minimum(((np.arange(height) + 0.5) * grid.shape[0] / height).astype(int), grid.shape[0] - 1)
+    columns = np.minimum(((np.arange(width) + 0.5) * grid.shape[1] / width).astype(int), grid.shape[1] - 1)
+    cells = grid[np.ix_(rows, columns)]
+    finite = np.isfinite(cells)
+    picture = palette[np.where(finite, cells, 0).astype(int) % len(palette)]
+    picture[~finite, 3] = 0
+    return picture
 
 
 class OutputImage(AxesImage):
@@ -103,9 +128,11 @@ class OutputImage(AxesImage):
         super().__init__(axes, **kwargs)
         self.grid_version = 0  # the view counts the grids it sets
         self.picture: tuple | None = None  # (picture_key, RGBA array)
+        self.palette: np.ndarray | None = None  # one RGBA row per class when the grid holds class numbers
 
     def picture_key(self, box: tuple[int, int, int, int]) -> tuple:
-        return self.grid_version, self.norm.vmin, self.norm.vmax, box
+        palette = None if self.palette is None else len(self.palette)
+        return self.grid_version, self.norm.vmin, self.norm.vmax, box, palette
 
     def draw(self, renderer: RendererBase) -> None:
         box = pixel_box(self.axes, tuple(self.get_extent()))
@@ -116,7 +143,7 @@ class OutputImage(AxesImage):
         if self.picture is None or self.picture[0] != key:
             grid = np.ma.getdata(self.get_array()).astype(float)
             grid[np.ma.getmaskarray(self.get_array())] = np.nan
-            self.picture = (key, render_picture(grid, self.norm.vmin, self.norm.vmax, box))
+            self.picture = (key, render_picture(grid, self.norm.vmin, self.norm.vmax, box, self.palette))
         gc = renderer.new_gc()
         gc.set_clip_rectangle(self.axes.bbox.frozen())
         renderer.draw_image(gc, box[0], box[1], self.picture[1])

@@ -13,6 +13,8 @@ is made in the canvas's render thread (gui/widgets/blit_canvas.py); calls that w
 figure meanwhile are held back and made, in order, when it is done.
 Clicks edit the data: the view only says what was clicked (`point_added`,
 `point_removed`); whoever owns the dataset changes it and calls `set_dataset` again.
+Several classes are drawn as argmax regions, regression as a heatmap (2 inputs) or as the
+samples with the network's fitted curve (1 input): see boundary_marks.py.
 """
 
 from __future__ import annotations
@@ -20,15 +22,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from matplotlib.backend_bases import MouseButton, MouseEvent
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.data import Dataset
 from engine.weights import ModelWeights
+from gui.views.boundary_marks import (
+    CLASS_REGION_RGBA,
+    CURVE_COLOR,
+    DEFAULT_LIMITS,
+    HINTS,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    class_handles,
+    curve_points,
+    fit_limits,
+    has_neuron,
+    neuron_hint,
+    output_range,
+    regression_handles,
+)
 from gui.views.boundary_picture import (
     OUTPUT_CMAP,
     OutputImage,
@@ -36,24 +52,22 @@ from gui.views.boundary_picture import (
     predict_grid,
     render_picture,
 )
-from gui.views.held_out_points import held_out_mask, style_points
+from gui.views.boundary_samples import SamplesAndClicks
 from gui.views.held_out_points import legend_handle as held_out_legend_handle
 from gui.widgets.blit_canvas import BlitCanvas
 from gui.widgets.latest_job import LatestJobThread
 
-PICK_RADIUS_PX = 15  # a right-click farther than this from every sample removes nothing
-DEFAULT_LIMITS = (-2.0, 2.0, -2.0, 2.0)
-HINT = "Click: add +1 · Shift+click: add −1 · Right-click: remove nearest · Ctrl+click: show its graph"
-POSITIVE_COLOR = "#1f5fbf"  # class +1, the blue end of the colour map
-NEGATIVE_COLOR = "#d9480f"  # class -1, the red/orange end
+HINT = HINTS["binary"]
+__all__ = ["POSITIVE_COLOR", "NEGATIVE_COLOR", "BoundaryView"]
 # margins in pixels, set on every resize; a fixed layout keeps redraws cheap
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
 
 
-class BoundaryView(QWidget):
+class BoundaryView(SamplesAndClicks, QWidget):
     """A scatter of 2-D data over the model's output; clicks add or remove samples."""
 
-    point_added = Signal(float, float, float)  # x, y, target (+1.0 or -1.0)
+    point_added = Signal(float, float, float)  # x, y, target (+1.0 or -1.0; a class number 0, 1, 2)
+    curve_point_added = Signal(float, float)  # 1-D regression: a sample x1 with target y
     point_removed = Signal(int)  # index of the sample in the dataset
     point_picked = Signal(int)  # Ctrl+click: index of the sample to draw in the graph view
     output_shown = Signal()  # weights given to set_weights are on screen (at once, or after a thread)
@@ -66,8 +80,11 @@ class BoundaryView(QWidget):
         self._limits = DEFAULT_LIMITS
         self._weights: ModelWeights | None = None
         self._threshold = 0.0
+        self._task = "binary"  # what the data's targets are (engine/tasks.py)
+        self._classes = 0  # several classes: how many
+        self._targets_range = (-1.0, 1.0)  # regression: the colour scale
+        self._curve_mode = False  # regression on one input: points (x1, y) and the fitted curve
         self._neuron: tuple[int, int] | None = None  # (layer, index), 0-based: shown instead of the output
-        self._positive_mask = np.zeros(0, dtype=bool)  # which points are +1
         self._held_out: list[int] = []  # samples of the test set, drawn hollow (gui/views/held_out_points.py)
         self._extras: tuple[
             str, ...
@@ -110,6 +127,13 @@ class BoundaryView(QWidget):
         )
         self._held_out_handle = held_out_legend_handle()
         self._boundary_handle = Line2D([], [], color="#222222", linewidth=1.6, label="boundary")
+        # several classes and regression: one scatter coloured per sample; 1-D regression: the curve
+        self._marker_style = marker_style
+        self._coloured = None  # made for the first data that needs it (see _coloured_scatter)
+        self._coloured_faces = np.zeros((0, 4))  # its samples' own colours (a test sample's is its ring)
+        self._sample_masks = (np.zeros(0, dtype=bool),) * 3  # which samples each scatter draws
+        self._curve = Line2D([], [], color=CURVE_COLOR, linewidth=2.0, zorder=3)
+        self.axes.add_line(self._curve)
         self._legend = None
         self._legend_key: tuple = ()
         self._message = self.figure.text(
@@ -143,7 +167,14 @@ class BoundaryView(QWidget):
         if self._held_back(lambda: self.set_dataset(ds, keep_limits, refresh_output)):
             return
         width = ds.n_inputs
-        self._is_2d = len(ds) == 0 or width == 2  # an empty dataset can still be filled by clicking
+        self._task, self._classes = ds.task, ds.n_classes
+        curve_mode = ds.task == "regression" and width == 1 and len(ds) > 0
+        if curve_mode != self._curve_mode:
+            self._curve_mode = curve_mode
+            self._remove_output()
+            self._set_plot_kind()
+        # an empty dataset can still be filled by clicking
+        self._is_2d = len(ds) == 0 or width == 2 or curve_mode
         self.axes.set_visible(self._is_2d)
         self.hint_label.setVisible(self._is_2d)
         if not self._is_2d:
@@ -154,16 +185,16 @@ class BoundaryView(QWidget):
             self._redraw_all()
             return
         self._message.set_visible(False)
-        self._points = np.asarray(ds.inputs, dtype=np.float64).reshape(-1, 2)
         targets = np.asarray(ds.targets, dtype=np.float64)
-        positive = targets > 0  # +1 (and, for targets that are not classes, anything above 0)
-        self._positive.set_offsets(self._points[positive])
-        self._negative.set_offsets(self._points[~positive])
-        self._positive_mask = positive
+        if curve_mode:
+            self._points = np.column_stack([np.asarray(ds.inputs, dtype=np.float64).reshape(-1), targets])
+        else:
+            self._points = np.asarray(ds.inputs, dtype=np.float64).reshape(-1, 2)
+        self._show_samples(targets)
         self._style_held_out()
         limits = self._limits
         if not keep_limits:
-            self._limits = _fit_limits(self._points)
+            self._limits = fit_limits(self._points, 0.15 if curve_mode else 0.1)
             self._apply_limits()
         if self._weights is not None and refresh_output:
             self._update_output()
@@ -185,10 +216,16 @@ class BoundaryView(QWidget):
         self._weights = weights
         self._threshold = float(threshold)
         self._request += 1
-        if self._neuron is not None and not _has_neuron(weights, self._neuron):
+        if self._neuron is not None and not has_neuron(weights, self._neuron):
             self._neuron = None  # another network: its neurons are not the hovered one
-            self.hint_label.setText(HINT)
-        if background and weights is not None and self._is_2d and self._takes_plane(weights):
+            self.hint_label.setText(self._hint())
+        if (
+            background
+            and weights is not None
+            and self._is_2d
+            and self._takes_plane(weights)
+            and not self._curve_mode
+        ):
             self._request_in_background(weights)
             return
         self._show_output(self._update_output)
@@ -210,12 +247,6 @@ class BoundaryView(QWidget):
             self._refresh_legend()
             self._redraw_all()
 
-    def _style_held_out(self) -> None:
-        positive = self._positive_mask
-        held = held_out_mask(self._held_out, len(self._points))
-        style_points(self._positive, held[positive], POSITIVE_COLOR)
-        style_points(self._negative, held[~positive], NEGATIVE_COLOR)
-
     def show_neuron(self, layer: int, index: int) -> None:
         """Colour the plane by one neuron's output (layer and index 0-based) instead of the model's."""
         self._set_neuron((layer, index))
@@ -233,12 +264,12 @@ class BoundaryView(QWidget):
         if self._held_back(lambda: self._set_neuron(neuron)):
             return
         weights = self._weights
-        if neuron is not None and not _has_neuron(weights, neuron):
+        if neuron is not None and (self._curve_mode or not has_neuron(weights, neuron)):
             neuron = None
         if neuron == self._neuron:
             return
         self._neuron = neuron
-        self.hint_label.setText(HINT if neuron is None else _neuron_hint(*neuron))
+        self.hint_label.setText(self._hint() if neuron is None else neuron_hint(*neuron))
         if weights is not None:
             self.set_weights(weights, self._threshold, background=True)
 
@@ -258,15 +289,22 @@ class BoundaryView(QWidget):
             self.canvas.draw_idle()
         self.output_shown.emit()
 
+    def _colours(self) -> tuple[float, float, np.ndarray | None]:
+        """The colour scale of what the plane shows: (low, high, a palette of class colours or None)."""
+        if self._neuron is None and self._task == "classes":
+            return -0.5, self._classes - 0.5, CLASS_REGION_RGBA
+        if self._neuron is None and self._task == "regression":
+            return (*self._targets_range, None)
+        return (*output_range(*self._shown_activation()), None)
+
     def _request_in_background(self, weights: ModelWeights) -> None:
         request, limits, neuron, extras = self._request, self._limits, self._neuron, self._extras
-        activation, threshold = self._shown_activation()
+        low, high, palette = self._colours()
         box = pixel_box(self.axes, limits)
 
         def job() -> tuple:
             grid, xs, ys = predict_grid(weights, limits, neuron, extras)
-            low, high = _output_range(activation, threshold)
-            picture = (box, render_picture(grid, low, high, box)) if box is not None else None
+            picture = (box, render_picture(grid, low, high, box, palette)) if box is not None else None
             return request, limits, grid, xs, ys, picture
 
         self._jobs.submit(job)
@@ -311,7 +349,15 @@ class BoundaryView(QWidget):
         boundary, the samples on top of them and the axes frame on top of the image's edges."""
         if not self._is_2d:
             return []
-        artists = [self._image, self._contour, self._positive, self._negative, *self.axes.spines.values()]
+        artists = [
+            self._image,
+            self._contour,
+            self._curve,
+            self._positive,
+            self._negative,
+            self._coloured,
+            *self.axes.spines.values(),
+        ]
         return sorted((a for a in artists if a is not None), key=lambda a: a.get_zorder())
 
     def _redraw_all(self) -> None:
@@ -326,6 +372,10 @@ class BoundaryView(QWidget):
     def _update_output(self) -> None:
         """Compute the output grid now (in the GUI thread) and show it."""
         weights = self._weights
+        if self._curve_mode and weights is not None and weights.inputs == 1:
+            self._curve.set_data(*curve_points(weights, self._limits[:2]).T)
+            self._refresh_legend()
+            return
         if weights is None or not self._is_2d or not self._takes_plane(weights):
             self._remove_output()
             return
@@ -337,8 +387,8 @@ class BoundaryView(QWidget):
     ) -> None:
         """Show a computed grid: the image (with its picture for the screen, if made ahead), the boundary."""
         self._grid, self._grid_x, self._grid_y = grid, xs, ys
-        activation, level = self._shown_activation()
-        low, high = _output_range(activation, level)
+        level = self._shown_activation()[1]
+        low, high, palette = self._colours()
         if self._image is None:
             self._image = OutputImage(
                 self.axes,
@@ -355,6 +405,7 @@ class BoundaryView(QWidget):
             self._image.set_extent(self._limits)
             self._image.norm.vmin, self._image.norm.vmax = low, high
         self._image.grid_version += 1
+        self._image.palette = palette
         if picture is not None:
             box, rgba = picture
             self._image.picture = (self._image.picture_key(box), rgba)
@@ -362,7 +413,8 @@ class BoundaryView(QWidget):
             self._contour.remove()
             self._contour = None
         finite = grid[np.isfinite(grid)]
-        if finite.size and finite.min() < level < finite.max():
+        has_boundary = self._neuron is not None or self._task == "binary"  # else the colours show it all
+        if has_boundary and finite.size and finite.min() < level < finite.max():
             with np.errstate(over="ignore"):  # outputs near the float limit (a diverging model)
                 self._contour = self.axes.contour(
                     xs, ys, grid, levels=[level], colors="#222222", linewidths=1.6, zorder=3
@@ -372,6 +424,7 @@ class BoundaryView(QWidget):
 
     def _remove_output(self) -> None:
         self._grid = None
+        self._curve.set_data([], [])
         if self._image is not None:
             self._image.remove()
             self._image = None
@@ -387,11 +440,24 @@ class BoundaryView(QWidget):
             self._threshold if self._neuron is None or self._weights is None else self._shown_activation()[1]
         )
         hollow = bool(self._held_out) and len(self._points) > 0
-        key = (self._contour is not None, level, shown, hollow)
+        key = (
+            self._contour is not None,
+            level,
+            shown,
+            self._task,
+            self._classes,
+            self._targets_range,
+            self._curve_mode,
+            hollow,
+        )
         if self._legend is not None and key == self._legend_key:
             return
         self._legend_key = key
         handles = [self._positive, self._negative]
+        if self._task == "classes":
+            handles = class_handles(self._classes)
+        elif self._task == "regression":
+            handles = regression_handles(*self._targets_range, self._curve_mode)
         if self._contour is not None:
             self._boundary_handle.set_label(f"boundary ({shown} = {level:g})")
             handles.append(self._boundary_handle)
@@ -427,67 +493,3 @@ class BoundaryView(QWidget):
             top=1 - MARGIN_TOP / height,
             bottom=MARGIN_BOTTOM / height,
         )
-
-    # ------------------------------------------------------------ clicks
-
-    def _on_canvas_button_press(self, event: MouseEvent) -> None:
-        if not self._is_2d or event.inaxes is not self.axes or event.xdata is None or event.ydata is None:
-            return
-        modifiers = QApplication.keyboardModifiers()
-        ctrl = "ctrl" in event.modifiers or "control" in (event.key or "") or "ctrl" in (event.key or "")
-        if event.button == MouseButton.LEFT and (ctrl or modifiers & Qt.KeyboardModifier.ControlModifier):
-            index = self._nearest_point(event.x, event.y)
-            if index is not None:
-                self.point_picked.emit(index)
-        elif event.button == MouseButton.LEFT:
-            shift = "shift" in event.modifiers or "shift" in (event.key or "")
-            if not shift and QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
-                shift = True
-            self.point_added.emit(float(event.xdata), float(event.ydata), -1.0 if shift else 1.0)
-        elif event.button == MouseButton.RIGHT:
-            index = self._nearest_point(event.x, event.y)
-            if index is not None:
-                self.point_removed.emit(index)
-
-    def _nearest_point(self, x_px: float, y_px: float) -> int | None:
-        """Index of the sample nearest to a pixel position, if within PICK_RADIUS_PX pixels."""
-        if not len(self._points):
-            return None
-        pixels = self.axes.transData.transform(self._points)
-        distances = np.hypot(pixels[:, 0] - x_px, pixels[:, 1] - y_px)
-        index = int(np.argmin(distances))
-        radius = PICK_RADIUS_PX * self.canvas.device_pixel_ratio
-        return index if distances[index] <= radius else None
-
-
-def _fit_limits(points: np.ndarray) -> tuple[float, float, float, float]:
-    """The data's range plus a margin of 10% (at least 0.25) on every side."""
-    if not len(points):
-        return DEFAULT_LIMITS
-    low, high = points.min(axis=0), points.max(axis=0)
-    margin = np.maximum(0.1 * (high - low), 0.25)
-    return (
-        float(low[0] - margin[0]),
-        float(high[0] + margin[0]),
-        float(low[1] - margin[1]),
-        float(high[1] + margin[1]),
-    )
-
-
-def _has_neuron(weights: ModelWeights | None, neuron: tuple[int, int]) -> bool:
-    layer, index = neuron
-    return (
-        weights is not None
-        and 0 <= layer < len(weights.layers)
-        and 0 <= index < len(weights.layers[layer].bias)
-    )
-
-
-def _neuron_hint(layer: int, index: int) -> str:
-    return f"Showing neuron {layer + 1}.{index + 1}'s output over the plane (hovered in the Network view)"
-
-
-def _output_range(activation: str, threshold: float) -> tuple[float, float]:
-    """Colour-map limits centred on the threshold: the output's range, or ±1.5 (past the hinge margin)."""
-    span = {"sigmoid": 0.5, "tanh": 1.0}.get(activation, 1.5)
-    return threshold - span, threshold + span

@@ -92,9 +92,9 @@ class DiagnosticsView(QWidget):
 
     # ---- what the window feeds it
 
-    def start_run(self, spec: ModelSpec, n_inputs: int, zero_grad: bool) -> None:
-        """A new run of the network `spec` builds for `n_inputs`: forget the old run's numbers."""
-        sizes = [*spec.hidden_sizes, 1]
+    def start_run(self, spec: ModelSpec, n_inputs: int, zero_grad: bool, n_outputs: int = 1) -> None:
+        """A new run of the network `spec` builds for `n_inputs` (and `n_outputs`): forget the old run's numbers."""
+        sizes = spec.layer_sizes(n_outputs)
         count = sum((fan_in + 1) * size for fan_in, size in zip([n_inputs, *sizes], sizes))
         self._untraced = count > TRACE_MAX_PARAMETERS
         # A large network is not traced: neither are its names listed (461,575 of them for 8 x 256

@@ -39,6 +39,15 @@ def style_points(points: PathCollection, held: np.ndarray, color: str) -> None:
     points.set_linewidths([RING_WIDTH if h else RIM_WIDTH for h in held])
 
 
+def ring_points(points: PathCollection, held: np.ndarray, faces: np.ndarray) -> None:
+    """As `style_points`, for a scatter coloured sample by sample (`faces`: one RGBA row each)."""
+    solid_edge = np.broadcast_to(to_rgba(SOLID_EDGE), faces.shape)
+    flags = held[:, None]
+    points.set_facecolors(np.where(flags, to_rgba(HOLLOW_FACE), faces))
+    points.set_edgecolors(np.where(flags, faces, solid_edge))
+    points.set_linewidths(np.where(held, RING_WIDTH, RIM_WIDTH))
+
+
 def legend_handle() -> Line2D:
     return Line2D(
         [], [], linestyle="", marker="o", markersize=6, markerfacecolor="white",

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
+from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogLocator, NullLocator, PercentFormatter
 from matplotlib.transforms import Bbox, offset_copy
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
@@ -49,7 +49,7 @@ from gui.widgets.blit_canvas import BlitCanvas
 __all__ = ["EARLIER_ALPHA", "EMPTY_HINT", "MAX_RUNS", "LossPlot", "RunLines"]
 
 EMPTY_HINT = "Press Train to watch the loss fall"
-NO_ACCURACY = "No accuracy: the targets are not all +1 / −1"
+NO_ACCURACY = "No accuracy or R²: this run has neither"
 NO_GRAD_NORM = "No gradient norm: this run's history did not record it"
 GRAD_NORM_LABEL = "gradient norm\n‖∇‖ (log)"
 CURRENT_COLOR = "#1f5fbf"
@@ -353,11 +353,21 @@ class LossPlot(QWidget):
         self._empty_text.set_visible(not shown)
         current = self.history.current
         has_points = bool(current and current.steps)
-        self._no_accuracy_text.set_visible(has_points and not current.has_accuracy)
+        self._no_accuracy_text.set_visible(has_points and not (current.has_accuracy or current.has_r2))
+        self._show_metric("R²" if current and current.has_r2 and not current.has_accuracy else "accuracy")
         self._no_grad_norm_text.set_visible(has_points and not current.has_grad_norm)
         self._autoscale(shown)
         if not self._blit():
             self.canvas.draw_idle()
+
+    def _show_metric(self, name: str) -> None:
+        """Label the bottom panel "accuracy" (in percent) or "R²" (a number up to 1)."""
+        if self.accuracy_axes.get_ylabel() == name:
+            return
+        self.accuracy_axes.set_ylabel(name, fontsize=10)
+        formatter = PercentFormatter(xmax=1.0, decimals=0) if name == "accuracy" else FormatStrFormatter("%g")
+        self.accuracy_axes.yaxis.set_major_formatter(formatter)
+        self.canvas.invalidate_background()
 
     def _on_canvas_rendered(self) -> None:
         if self._held_back:
@@ -462,7 +472,9 @@ def _show_run(lines: RunLines, run: Run) -> None:
     lines.revision, lines.earlier_index = run.revision, run.earlier_index
     lines.loss.set_data(run.steps, run.losses)
     lines.grad_norm.set_data(run.steps, run.grad_norms)
-    lines.accuracy.set_data(run.steps, [math.nan if a is None else a for a in run.accuracies])
+    # the bottom panel: accuracy, or R^2 for a regression (1 is a perfect fit; below 0 is off the panel)
+    metric = run.r2s if run.has_r2 and not run.has_accuracy else run.accuracies
+    lines.accuracy.set_data(run.steps, [math.nan if a is None else a for a in metric])
     if lines.test_loss is not None:
         show_test_points(lines.test_loss, lines.test_accuracy, run)
     if run.earlier_index is not None:

@@ -146,7 +146,8 @@ class NetworkView(QWidget):
         if self._weights is not None and self._weights.sizes != weights.sizes:
             self._select(None)  # another network: the old selection means nothing in it
         self._weights, self._loss, self._l2 = weights, loss, l2
-        if dataset.n_inputs == 2 + len(self._extras):
+        curve = dataset.task == "regression" and dataset.n_inputs == 1  # its plot is the fitted curve
+        if dataset.n_inputs == 2 + len(self._extras) or curve:
             self.boundary.set_weights(weights, threshold, background=True)
         self._submit()
 

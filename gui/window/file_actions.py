@@ -154,7 +154,7 @@ class FileActions:
             return describe_file_error(exc)
         if problem or session.weights is None:
             return problem
-        return spec.weights_problem(session.weights, dataset.n_inputs)
+        return spec.weights_problem(session.weights, dataset.n_inputs, dataset.n_outputs)
 
     def export_weights(self, path: str | Path, fmt: str) -> bool:
         """Write the shown weights as "json", "npz" or "torch" (a PyTorch state_dict)."""
@@ -205,7 +205,7 @@ class FileActions:
             loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
             spec = self.model_panel.spec() or self._spec
             n_inputs = self._dataset.n_inputs
-            problem = loaded.matches(spec.build(n_inputs)) or input_names_problem(
+            problem = loaded.matches(spec.build(n_inputs, self._dataset.n_outputs)) or input_names_problem(
                 loaded, spec.input_names(n_inputs)
             )
         except Exception as exc:

@@ -117,7 +117,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self.training_panel = TrainingPanel()
         self.data_panel.set_dataset(self._dataset)
         self.model_panel.set_spec(self._spec)
-        self.model_panel.set_n_inputs(self._dataset.n_inputs)
+        self.model_panel.set_n_inputs(self._dataset.n_inputs, self._dataset.n_outputs)
         self.training_panel.set_settings(self._settings)
 
         self.settings_column = SettingsColumn(self.data_panel, self.model_panel, self.training_panel)
@@ -166,6 +166,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self.rate_finder.failed.connect(self._on_rate_finder_failed)
         self.rate_sweep_dialog: RateSweepDialog | None = None
         self.boundary_view.point_added.connect(self.data_panel.add_point)
+        self.boundary_view.curve_point_added.connect(self.data_panel.add_curve_point)
         self.boundary_view.point_removed.connect(self.data_panel.remove_point)
         self.boundary_view.point_picked.connect(self.show_sample_graph)
         self.graph_view.parameter_selected.connect(self.diagnostics_view.select_parameter)
@@ -247,7 +248,10 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.diagnostics_view.start_run(
-            spec, spec.network_inputs(self._dataset.n_inputs), self._settings.zero_grad
+            spec,
+            spec.network_inputs(self._dataset.n_inputs),
+            self._settings.zero_grad,
+            self._dataset.n_outputs,
         )
         self.controller.start(job)
         return True
@@ -259,7 +263,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
             label += f" · L2 {s.l2:g}"
         if s.optimizer != "sgd":  # curves of SGD, momentum and Adam side by side say which is which
             label += f" · {s.optimizer}"
-        return f"{label} · {self._spec.describe(self._dataset.n_inputs).split(' (')[0]}"
+        described = self._spec.describe(self._dataset.n_inputs, self._dataset.n_outputs)
+        return f"{label} · {described.split(' (')[0]}"
 
     # ---- what the worker sends back
 
@@ -336,12 +341,16 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
             self.data_panel.set_dataset(self._dataset)
             return
         self._dataset = dataset
-        self.model_panel.set_n_inputs(dataset.n_inputs)
         if self._spec.extra_inputs and dataset.n_inputs != 2:  # computed from x1, x2: gone with them
             self._spec = replace(self._spec, extra_inputs=[])
         start = self._start_weights
-        if start is not None and start.inputs != self._spec.network_inputs(dataset.n_inputs):
+        fits = (self._spec.network_inputs(dataset.n_inputs), dataset.n_outputs)
+        if start is not None and (start.inputs, start.sizes[-1]) != fits:
             self._start_weights = None
+        loss = self.training_panel.set_task(dataset.task)  # the losses that fit the data
+        if loss != self._settings.loss:
+            self._settings = replace(self._settings, loss=loss)
+        self.model_panel.set_n_inputs(dataset.n_inputs, dataset.n_outputs)
         self._show_extra_inputs()
         self.boundary_view.set_dataset(dataset, refresh_output=False)
         self._show_test_split()
@@ -408,7 +417,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self._update_status()
 
     def _fresh_weights(self) -> ModelWeights:
-        return self._spec.fresh_weights(self._dataset.n_inputs)  # the numbers only: no network of Values
+        # the numbers only: no network of Values; one output per class for several classes
+        return self._spec.fresh_weights(self._dataset.n_inputs, self._dataset.n_outputs)
 
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 
@@ -434,7 +444,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
         self.data_panel.set_dataset(session.dataset)
         self.model_panel.set_spec(session.model)
-        self.model_panel.set_n_inputs(session.dataset.n_inputs)
+        self.model_panel.set_n_inputs(session.dataset.n_inputs, session.dataset.n_outputs)
+        self.training_panel.set_task(session.dataset.task)
         self.training_panel.set_settings(session.training)
         self._split = session.split
         self.data_panel.test_split_field.set_split(session.split)

@@ -37,7 +37,10 @@ class TrainingStatusBar(QStatusBar):
         self.state_label.setText(f"<b>{state.capitalize()}</b>")
         self.step_label.setText(f"step {last.step if last else 0} / {steps}")
         self.loss_label.setText(f"loss {last.loss:.5g}" if last else "loss —")
-        acc = last.accuracy if last else None
-        self.accuracy_label.setText(f"accuracy {acc:.0%}" if acc is not None else "accuracy —")
+        acc, r2 = (last.accuracy, getattr(last, "r2", None)) if last else (None, None)
+        if acc is None and r2 is not None:  # regression: how much of the targets' spread the fit explains
+            self.accuracy_label.setText(f"R² {r2:.3f}")
+        else:
+            self.accuracy_label.setText(f"accuracy {acc:.0%}" if acc is not None else "accuracy —")
         rate = steps_per_second
         self.rate_label.setText(f"{rate:.0f} steps/s" if rate and math.isfinite(rate) else "— steps/s")

@@ -131,7 +131,8 @@ class ViewUpdates:
         self._network_stale = True
         if self.tabs.currentWidget() is self.network_view:
             self._refresh_network()
-        if self._dataset.n_inputs != 2:
+        curve = self._dataset.task == "regression" and self._dataset.n_inputs == 1  # the fitted curve
+        if self._dataset.n_inputs != 2 and not curve:
             return
         threshold = 0.5 if self._spec.output_activation == "sigmoid" else 0.0
         # In a thread: a large network's grid takes seconds, and even the demo's picture would
@@ -143,7 +144,9 @@ class ViewUpdates:
         self.diagnostics_view.forget_network()
         self.optimizer_view.clear()  # the state of a run that is gone
         n_inputs = self._spec.network_inputs(self._dataset.n_inputs)
-        self.diagnostics_view.start_run(self._spec, n_inputs, self._settings.zero_grad)
+        self.diagnostics_view.start_run(
+            self._spec, n_inputs, self._settings.zero_grad, self._dataset.n_outputs
+        )
         self._diagnostics_stale = True
         if self.tabs.currentWidget() is self.diagnostics_view:
             self._refresh_diagnostics()
@@ -154,6 +157,7 @@ class ViewUpdates:
         view = self.network_view
         view.parameter_edited.connect(self.set_parameter)
         view.boundary.point_added.connect(self.data_panel.add_point)
+        view.boundary.curve_point_added.connect(self.data_panel.add_curve_point)
         view.boundary.point_removed.connect(self.data_panel.remove_point)
         view.boundary.point_picked.connect(self.show_sample_graph)
         self.controller.edited.connect(self._on_controller_edited)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from engine import data
 from engine.data import DataError, Dataset
+from engine.tasks import detect_task
 
 GENERATED = ["moons", "circles", "xor", "spiral", "blobs"]
 
@@ -210,8 +211,11 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
     )
 )
 def test_csv_round_trip_of_any_finite_floats(rows):
-    d = Dataset([r[:-1] for r in rows], [r[-1] for r in rows])
-    assert bits(data.dataset_from_csv_text(data.dataset_to_csv_text(d))) == bits(d)
+    targets = [r[-1] for r in rows]
+    d = Dataset([r[:-1] for r in rows], targets, task=detect_task(targets))
+    again = data.dataset_from_csv_text(data.dataset_to_csv_text(d))
+    assert bits(again) == bits(d)
+    assert again.task == d.task
 
 
 def test_file_round_trip_names_the_dataset_after_the_file(tmp_path):

@@ -73,11 +73,11 @@ def test_a_learning_rate_that_throws_a_weight_past_the_limit_is_named_at_the_upd
     model = MLP(1, [1], activation="linear", output_activation="linear", seed=0)
     model.layers[0].neurons[0].w[0].data = 1e13
     settings = TrainSettings(learning_rate=100.0, loss="sse")
-    found = find_breakdown(copy_of(model), Dataset([[1.0]], [0.0]), settings, step=1)
+    found = find_breakdown(copy_of(model), Dataset([[1.0]], [0.0], task="regression"), settings, step=1)
     assert (found.phase, found.op, found.node) == ("update", "update", "w1.1.1")
     assert "learning rate 100" in found.reason and "overflowed" in found.reason
     # the trainer agrees that this step diverges, for the same reason
-    trainer = Trainer(model, Dataset([[1.0]], [0.0]), settings)
+    trainer = Trainer(model, Dataset([[1.0]], [0.0], task="regression"), settings)
     assert trainer.step() is None and "a weight reached" in trainer.diverged
 
 

@@ -320,6 +320,7 @@ def test_a_loaded_session_can_always_be_trained_from(tmp_path):
 
 
 def _field_types(result: StepResult) -> list[type]:
+    """The types of the fields a binary run fills in, then of its per-layer grads."""
     numbers = [result.step, result.loss, result.accuracy, result.learning_rate, result.grad_norm]
     return [type(value) for value in numbers] + sorted({type(g).__name__ for g in result.layer_grads})
 

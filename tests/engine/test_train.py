@@ -203,7 +203,9 @@ def test_hinge_with_a_huge_learning_rate_is_divergence_not_a_finished_run(compil
 
 def test_weights_past_the_sane_limit_are_divergence_and_are_not_kept():
     model = MLP(1, [1], activation="linear", output_activation="linear", seed=0)
-    trainer = Trainer(model, Dataset([[1.0]], [1e18]), TrainSettings(learning_rate=1.0, loss="sse"))
+    trainer = Trainer(
+        model, Dataset([[1.0]], [1e18], task="regression"), TrainSettings(learning_rate=1.0, loss="sse")
+    )
     before = [p.data for p in model.parameters()]
     assert trainer.step() is None
     assert "a weight reached" in trainer.diverged and "past the sane limit of 1e+15" in trainer.diverged

@@ -83,7 +83,16 @@ def test_default_is_the_lecture_preset(panel):
 
 def test_preset_combo_lists_the_presets_and_no_custom_entry_until_an_edit(panel):
     names = [panel.preset_combo.itemText(i) for i in range(panel.preset_combo.count())]
-    assert names == ["Lecture (4 samples, 3 inputs)", "Moons", "Circles", "XOR", "Spiral", "Blobs"]
+    assert names[:6] == ["Lecture (4 samples, 3 inputs)", "Moons", "Circles", "XOR", "Spiral", "Blobs"]
+    assert names[6:] == [
+        "Spiral arms (several classes)",
+        "Blobs (several classes)",
+        "Sine (regression)",
+        "|x| (regression)",
+        "Step (regression)",
+        "Noisy line (regression)",
+        "Bump, 2-D (regression)",
+    ]
 
 
 def test_choosing_moons_emits_a_2d_dataset_of_100(panel, qtbot):
@@ -471,7 +480,7 @@ def test_anything_a_csv_reader_raises_is_explained_and_keeps_the_data(
     def hostile_reader(*_args, **_kwargs):
         raise error
 
-    monkeypatch.setattr("gui.panels.data_panel.read_csv", hostile_reader)
+    monkeypatch.setattr("gui.panels.data_files.read_csv", hostile_reader)
     path = tmp_path / "hostile.csv"
     path.write_text("x1,y\n1,1\n")
     with qtbot.assertNotEmitted(panel.dataset_changed), qtbot.waitSignal(panel.file_failed) as failed:
@@ -487,7 +496,7 @@ def test_a_csv_export_that_fails_in_any_way_is_reported(panel, qtbot, tmp_path, 
     def failing_writer(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("gui.panels.data_panel.write_csv", failing_writer)
+    monkeypatch.setattr("gui.panels.data_files.write_csv", failing_writer)
     with qtbot.waitSignal(panel.file_failed) as failed:
         assert panel.export_csv(tmp_path / "out.csv") is False
     assert failed.args[0] == "Export dataset"

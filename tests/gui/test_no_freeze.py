@@ -317,7 +317,9 @@ def test_typing_a_large_model_passes_it_on_once_when_typing_pauses(qtbot):
 def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypatch):
     calls: list[ModelSpec] = []
     real = ModelSpec.fresh_weights
-    monkeypatch.setattr(ModelSpec, "fresh_weights", lambda self, n: calls.append(self) or real(self, n))
+    monkeypatch.setattr(
+        ModelSpec, "fresh_weights", lambda self, *shape: calls.append(self) or real(self, *shape)
+    )
     edit = window.model_panel.layers_edit
     edit.selectAll()
     qtbot.keyClicks(edit, "256, 256, 256, 256, 256, 256, 256, 256")
