@@ -9,7 +9,6 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
@@ -50,10 +49,11 @@ from gui.window.rate_finder import RateFinder, RateFinderActions, RateSweepDialo
 from gui.window.redraw_pacer import RedrawPacer
 from gui.window.status_bar import TrainingStatusBar
 from gui.window.test_set_actions import TestSetActions
+from gui.window.user_changes import UserChanges
 from gui.window.view_updates import ViewUpdates
 
 
-class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QMainWindow):
+class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, UserChanges, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -332,72 +332,6 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, QM
         self._lesson_queue = []
         self._flush_views()
         self.show_error("Training stopped", message)
-
-    # ---- user changes to data, model and settings
-
-    @Slot(object)
-    def _on_data_panel_dataset_changed(self, dataset: Dataset) -> None:
-        if not self._confirm_reset("Changing the data starts training over. Reset now?"):
-            self.data_panel.set_dataset(self._dataset)
-            return
-        self._dataset = dataset
-        if self._spec.extra_inputs and dataset.n_inputs != 2:  # computed from x1, x2: gone with them
-            self._spec = replace(self._spec, extra_inputs=[])
-        start = self._start_weights
-        fits = (self._spec.network_inputs(dataset.n_inputs), dataset.n_outputs)
-        if start is not None and (start.inputs, start.sizes[-1]) != fits:
-            self._start_weights = None
-        loss = self.training_panel.set_task(dataset.task)  # the losses that fit the data
-        if loss != self._settings.loss:
-            self._settings = replace(self._settings, loss=loss)
-        self.model_panel.set_n_inputs(dataset.n_inputs, dataset.n_outputs)
-        self._show_extra_inputs()
-        self.boundary_view.set_dataset(dataset, refresh_output=False)
-        self._show_test_split()
-        self.reset()  # fresh weights for the new data: the boundary (in a thread) and the graph follow
-
-    @Slot(object)
-    def _on_model_panel_spec_changed(self, spec: ModelSpec) -> None:
-        if not self._confirm_reset("Changing the model starts training over with new weights. Reset now?"):
-            self.model_panel.set_spec(self._spec)
-            return
-        self._spec = spec
-        self._start_weights = None
-        self._show_extra_inputs()
-        self.reset()
-
-    @Slot(bool)
-    def _on_model_panel_validity_changed(self, valid: bool) -> None:
-        self.training_panel.set_train_enabled(valid, "" if valid else "Fix the model's layer sizes first")
-
-    @Slot(object)
-    def _on_training_panel_settings_changed(self, settings: TrainSettings) -> None:
-        loss_changed = settings.loss != self._settings.loss
-        self._settings = settings
-        if loss_changed:
-            self._mark_graph_stale()
-        # Applies from the next step; a finished run given more steps reports itself paused.
-        self.controller.update_settings(settings)
-        self._update_status()
-
-    def _confirm_reset(self, question: str) -> bool:
-        """Ask before a change that ends the run; training pauses while the user reads."""
-        self._lesson_queue = []  # the user takes over from a lesson
-        if not self.controller.has_run:
-            return True
-        was_training = self.state == "training"
-        if was_training:
-            self.controller.pause()
-        ok = self.confirm("Reset training?", question)
-        if not ok and was_training:
-            # The pause and this resume reach the trainer in order, whether or not
-            # it has paused yet: it ends up training, as it was.
-            self.controller.resume()
-        return ok
-
-    def confirm(self, title: str, question: str) -> bool:
-        """Ask yes/no (tests replace this)."""
-        return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
 
     def show_error(self, title: str, message: str, action: tuple[str, Callable] | None = None) -> None:
         """Say what went wrong, whole, in a window-modal dialog (`action`: (text, slot) of a 2nd button)."""

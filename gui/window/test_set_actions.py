@@ -24,8 +24,10 @@ class TestSetActions:
 
     @Slot(object)
     def _on_test_split_changed(self, split: TestSplit) -> None:
-        if not self._confirm_reset("Changing the test set starts training over. Reset now?"):
-            self.data_panel.test_split_field.set_split(self._split)
+        question = "Changing the test set starts training over. Reset now?"
+        if not self._change_confirmed(
+            question, lambda: self.data_panel.test_split_field.set_split(self._split)
+        ):
             return
         self._split = split
         self._show_test_split()
