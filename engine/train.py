@@ -227,7 +227,9 @@ class Trainer:
     ) -> StepResult:
         """Append the result of step k (0-based) to the history and return it."""
         acc = accuracy(scores, ys, self._threshold) if self._is_classification else None
-        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads())
+        return self._append(StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads()))
+
+    def _append(self, result: StepResult) -> StepResult:
         self.history.append(result)
         return result
 
@@ -245,8 +247,33 @@ class Trainer:
     def _compiled_step(
         self, k: int, learning_rate: float, params: list[Value], xs: list[list[float]], ys: list[float]
     ) -> StepResult | None:
-        """The step by the compiled program; None when the plain engine must take it instead."""
+        """The step by the compiled program; None when the plain engine must take it instead.
+
+        Everything per parameter is done on the program's arrays (the update, the blow-up
+        check, the layers' mean grads), then data and grads go back to the Values in one
+        pass: the app's step costs little more than the bare program.
+        """
         # Imported here, not at the top: engine.train must not need NumPy unless compiled mode is on.
+        from engine.compiled import program as arrays
+
+        program = self._compiled_program(xs, ys)
+        if program is None:
+            return None
+        data, grads = arrays.read_parameters(params, self.settings.zero_grad)
+        outcome = program.descend(data, grads, xs, ys, learning_rate)
+        if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
+            return None
+        loss, scores, grad_norm = outcome
+        if self._blew_up(k, loss, (arrays.largest_magnitude(data),), learning_rate):
+            arrays.write_parameters(params, None, grads)  # as the plain engine: grads kept, the update not
+            return None
+        arrays.write_parameters(params, data, grads)
+        acc = arrays.hit_rate(scores, program.targets(), self._threshold) if self._is_classification else None
+        layer_grads = arrays.mean_magnitudes(grads, self._layer_sizes)
+        return self._append(StepResult(k + 1, loss, acc, learning_rate, grad_norm, layer_grads))
+
+    def _compiled_program(self, xs: list[list[float]], ys: list[float]):
+        """The compiled program for this batch size (compiled on first use), or None with the reason set."""
         from engine.compiled import compile_step
 
         key = (self.model, self.settings.loss, self.settings.l2, len(xs))
@@ -257,16 +284,7 @@ class Trainer:
             self.compiled_reason, self.compile_summary = program, None
             return None
         self.compiled_reason, self.compile_summary = None, program.summary
-        before = [p.data for p in params]
-        outcome = program.train_step(params, xs, ys, learning_rate, self.settings.zero_grad)
-        if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
-            return None
-        loss, scores, grad_norm = outcome
-        if self._blew_up(k, loss, [p.data for p in params], learning_rate):
-            for p, value in zip(params, before):  # as the plain engine does: the blown-up update is not kept
-                p.data = value
-            return None
-        return self._record(k, loss, scores, ys, learning_rate, grad_norm)
+        return program
 
     def _diverge(self, step: int, what: str, learning_rate: float) -> None:
         self.diverged = (
