@@ -30,3 +30,16 @@ def test_a_node_whose_grad_is_zero_passes_nothing_back_even_past_an_infinite_loc
     out = product.tanh()  # tanh(inf) = 1: its local derivative is 1 - 1² = 0
     out.backward()
     assert product.grad == 0.0 and a.grad == 0.0
+
+
+def test_a_neuron_node_sets_every_slot_value_init_sets():
+    """engine/neuron.py fills a neuron node's slots itself (no __init__ call): none may be left unset."""
+    from engine.neuron import neuron_node
+
+    w, b, x = [Value(0.5), Value(-2.0)], Value(0.25), (Value(1.0), Value(3.0))
+    node = neuron_node(w, x, b, "neuron:relu", [1.0, 3.0])
+    for slot in Value.__slots__:
+        assert hasattr(node, slot), slot
+    made = Value(1.0, x, "neuron:relu")
+    assert (node.grad, node.label, node.exponent) == (0.0, "", None) and node._seq < made._seq
+    assert node.operands == (*x, b, *w) and node.n_inputs == 2
