@@ -32,14 +32,18 @@ def test_a_node_whose_grad_is_zero_passes_nothing_back_even_past_an_infinite_loc
     assert product.grad == 0.0 and a.grad == 0.0
 
 
-def test_a_neuron_node_sets_every_slot_value_init_sets():
-    """engine/neuron.py fills a neuron node's slots itself (no __init__ call): none may be left unset."""
-    from engine.neuron import neuron_node
+def test_the_compilers_walk_gives_the_same_order_as_topological_order():
+    """engine.neuron's walk (each shared tuple of inputs once) lists the same nodes, in the same order."""
+    from engine import MLP
+    from engine.data import moons
+    from engine.losses import hinge
+    from engine.neuron import topological_order_by_parts
+    from engine.value import topological_order
 
-    w, b, x = [Value(0.5), Value(-2.0)], Value(0.25), (Value(1.0), Value(3.0))
-    node = neuron_node(w, x, b, "neuron:relu", [1.0, 3.0])
-    for slot in Value.__slots__:
-        assert hasattr(node, slot), slot
-    made = Value(1.0, x, "neuron:relu")
-    assert (node.grad, node.label, node.exponent) == (0.0, "", None) and node._seq < made._seq
-    assert node.operands == (*x, b, *w) and node.n_inputs == 2
+    model = MLP(2, [5, 4, 1], activation="relu", output_activation="tanh", seed=2)
+    data = moons(12, 0.1, 0)
+    loss = hinge([model(x) for x in data.inputs], data.targets)
+    assert topological_order_by_parts(loss) == topological_order(loss)
+    a, b = Value(0.5), Value(-1.5)
+    expression = ((a * b).tanh() + a) * (b + 1.0).relu()
+    assert topological_order_by_parts(expression) == topological_order(expression)
