@@ -9,7 +9,9 @@ must reach the engine's loss at every step to 1e-12 (relative), or the benchmark
 
 Each of the three (our engine, the hand-written floor, karpathy's micrograd 0.1.0) runs
 alone in a fresh process, in turn, several rounds; the table shows each one's median
-step time over its rounds, and the ratios. On a shared machine, quote the ratios.
+step time over its rounds, and the ratios. A step's time is the process's CPU time
+(time.process_time), so the moments another program holds the core are not counted;
+the cycle collector's work is (it runs in the step). On a shared machine, quote the ratios.
 
     python benchmarks/bench_floor.py [--rounds 3] [--steps 30]
 """
@@ -171,9 +173,9 @@ def _run(kind: str, steps: int, workload: str) -> dict:
         step = partial(engine_step, model, xs, ys)
     losses, times = [], []
     for k in range(steps):
-        started = time.perf_counter()
+        started = time.process_time()
         losses.append(step(k))
-        times.append(time.perf_counter() - started)
+        times.append(time.process_time() - started)
     return {"losses": losses, "median": statistics.median(times)}
 
 
