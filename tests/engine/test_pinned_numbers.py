@@ -47,3 +47,15 @@ def test_the_compilers_walk_gives_the_same_order_as_topological_order():
     a, b = Value(0.5), Value(-1.5)
     expression = ((a * b).tanh() + a) * (b + 1.0).relu()
     assert topological_order_by_parts(expression) == topological_order(expression)
+
+
+def test_an_off_relu_neuron_fed_infinity_passes_nothing_back_fused_or_expanded():
+    """w · inf with the ReLU off: PyTorch's w.grad would be inf × 0 = NaN; ours is 0, in both forms."""
+    from engine.neuron import expand_neuron, neuron
+
+    for build in (lambda n: n, expand_neuron):
+        w, b, x = Value(2.0), Value(0.5), Value(-math.inf)
+        out = build(neuron([w], [x], b, "relu"))
+        assert out.data == 0.0
+        (out * 3.0).backward()
+        assert (w.grad, b.grad, x.grad) == (0.0, 0.0, 0.0)
