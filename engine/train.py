@@ -20,7 +20,7 @@ from engine.nn import MLP
 from engine.value import Value
 
 if TYPE_CHECKING:
-    from engine.compiled import CompileSummary
+    from engine.compiled import CompiledStep, CompileSummary
 
 
 # What the Training panel's fields can show; a value outside them is refused (a file's
@@ -272,7 +272,7 @@ class Trainer:
         layer_grads = arrays.mean_magnitudes(grads, self._layer_sizes)
         return self._append(StepResult(k + 1, loss, acc, learning_rate, grad_norm, layer_grads))
 
-    def _compiled_program(self, xs: list[list[float]], ys: list[float]):
+    def _compiled_program(self, xs: list[list[float]], ys: list[float]) -> CompiledStep | None:
         """The compiled program for this batch size (compiled on first use), or None with the reason set."""
         from engine.compiled import compile_step
 
