@@ -64,3 +64,33 @@ def test_the_compiled_trainer_step_leaves_the_programs_data_and_grads_on_the_val
         assert [(p.data, p.grad) for p in ours.parameters()] == [
             (p.data, p.grad) for p in theirs.parameters()
         ]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_compiling_leaves_the_cycle_collector_as_it_found_it(enabled, monkeypatch):
+    import gc
+
+    import engine.compiled.step
+
+    data = moons(10, 0.1, 0)
+    model = MLP(2, [3, 1], activation="relu", output_activation="linear", seed=0)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert not isinstance(compile_step(model, "hinge", 1e-4, data.inputs, data.targets), str)
+        assert gc.isenabled() is enabled
+        for w in model.parameters():  # a step that overflows: compiling says why it cannot
+            w.data = 1e200
+        assert isinstance(compile_step(model, "hinge", 1e-4, data.inputs, data.targets), str)
+        assert gc.isenabled() is enabled
+        monkeypatch.setattr(engine.compiled.step, "compile_graph", _raise)
+        fresh = MLP(2, [3, 1], activation="relu", output_activation="linear", seed=0)
+        with pytest.raises(RuntimeError):  # and one that raises
+            compile_step(fresh, "hinge", 1e-4, data.inputs, data.targets)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def _raise(*_args):
+    raise RuntimeError("a bug in a pass")
