@@ -14,11 +14,22 @@ nodes backward() walks on from it, and (b, w1..wn) in `_params`, leaves (paramet
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from engine.ops import ACTIVATION, NEURON_OPS, check_activation
 from engine.value import BACKWARD_RULES, Number, Value, as_values
 
-__all__ = ["NEURON_OPS", "expand_neuron", "lecture_neuron", "neuron", "neuron_node", "neuron_parts"]
+__all__ = [
+    "NEURON_OPS",
+    "expand_neuron",
+    "lecture_neuron",
+    "neuron",
+    "neuron_inputs",
+    "neuron_node",
+    "neuron_parameters",
+    "neuron_parts",
+    "topological_order_by_parts",
+]
 
 
 _ACTIVATION_OF_OP = {op: ACTIVATION[op.split(":")[1]] for op in NEURON_OPS}
@@ -60,6 +71,37 @@ def neuron_node(
     node._params = (bias, *weights)
     node.n_inputs = len(inputs)
     return node
+
+
+# A neuron node's inputs (one tuple, shared by its layer's neurons) and its (bias, w1..wn), read
+# without building `operands` (the compiler's passes meet tens of thousands of neuron nodes).
+neuron_inputs: Callable[[Value], tuple[Value, ...]] = attrgetter("_prev")
+neuron_parameters: Callable[[Value], tuple[Value, ...]] = attrgetter("_params")
+
+
+def topological_order_by_parts(root: Value) -> list[Value]:
+    """Every node behind `root` (leaves too), each after its operands, `root` last.
+
+    As engine.value.topological_order, but a neuron's inputs and parameters are read
+    apart (no `operands` tuple built per neuron) and a layer's shared tuple of inputs
+    is walked once: the compiler's walk over tens of thousands of neuron nodes.
+    """
+    nodes, seen, walked = [root], {root}, set()
+    for node in nodes:
+        parts = (node._params, node._prev) if node._op in NEURON_OPS else (node._prev,)
+        for operands in parts:
+            if id(operands) in walked:
+                continue
+            walked.add(id(operands))
+            for child in operands:
+                if child not in seen:
+                    seen.add(child)
+                    nodes.append(child)
+    nodes.sort(key=_creation_order)  # creation order is a topological order: operands are made first
+    return nodes
+
+
+_creation_order = attrgetter("_seq")
 
 
 def neuron_parts(node: Value) -> tuple[tuple[Value, ...], Value, tuple[Value, ...]]:

@@ -32,7 +32,7 @@ from engine.value import Value
 from engine.weights import ModelWeights
 
 if TYPE_CHECKING:
-    from engine.compiled import CompileSummary
+    from engine.compiled import CompiledStep, CompileSummary
 
 
 # What the Training panel's fields can show; a value outside them is refused (a file's
@@ -334,7 +334,7 @@ class Trainer:
             learning_rate,
             names,
             len(data),
-            data[:n],
+            [float(v) for v in data[:n]],  # a list, or the compiled step's array
             grads[:n],
             updates[:n],
             columns.get("momentum"),
@@ -370,7 +370,9 @@ class Trainer:
     ) -> StepResult:
         """Append the result of step k (0-based) to the history and return it."""
         acc, r2 = self._metrics(scores, ys)
-        result = StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads(), r2)
+        return self._append(StepResult(k + 1, loss, acc, learning_rate, grad_norm, self._layer_grads(), r2))
+
+    def _append(self, result: StepResult) -> StepResult:
         result.test_loss, result.test_accuracy = self._test_now
         self.history.append(result)
         return result
@@ -397,7 +399,12 @@ class Trainer:
     def _compiled_step(
         self, k: int, learning_rate: float, params: list[Value], xs: list[list[float]], ys: list[float]
     ) -> StepResult | None:
-        """The step by the compiled program; None when the plain engine must take it instead."""
+        """The step by the compiled program; None when the plain engine must take it instead.
+
+        Everything per parameter is done on the program's arrays (the update, the blow-up
+        check, the layers' mean grads), then data and grads go back to the Values in one
+        pass: the app's step costs little more than the bare program.
+        """
         if (
             self._task == "classes"
         ):  # its targets are class indices, which the traced graph cannot take as leaves
@@ -408,6 +415,33 @@ class Trainer:
             self.compile_summary = None
             return None
         # Imported here, not at the top: engine.train must not need NumPy unless compiled mode is on.
+        from engine.compiled import program as arrays
+
+        program = self._compiled_program(xs, ys)
+        if program is None:
+            return None
+        if self.settings.optimizer != "sgd":
+            return self._compiled_grads_step(program, k, learning_rate, params, xs, ys)
+        data, grads = arrays.read_parameters(params, self.settings.zero_grad)
+        before = data.copy()  # for the optimizer's table: the update is -lr·g of the grads left on the Values
+        outcome = program.descend(data, grads, xs, ys, learning_rate)
+        if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
+            return None
+        loss, scores, grad_norm = outcome
+        if self._blew_up(k, loss, (arrays.largest_magnitude(data),), learning_rate):
+            arrays.write_parameters(params, None, grads)  # as the plain engine: grads kept, the update not
+            return None
+        arrays.write_parameters(params, data, grads)
+        self._last_update = (k + 1, learning_rate, before, None, None)
+        if self._task == "binary":
+            acc, r2 = arrays.hit_rate(scores, program.targets(), self._threshold), None
+        else:
+            acc, r2 = self._metrics(scores.tolist(), ys)
+        layer_grads = arrays.mean_magnitudes(grads, self._layer_sizes)
+        return self._append(StepResult(k + 1, loss, acc, learning_rate, grad_norm, layer_grads, r2))
+
+    def _compiled_program(self, xs: list[list[float]], ys: list[float]) -> CompiledStep | None:
+        """The compiled program for this batch size (compiled on first use), or None with the reason set."""
         from engine.compiled import compile_step
 
         key = (self.model, self.settings.loss, self.settings.l2, len(xs))
@@ -418,20 +452,7 @@ class Trainer:
             self.compiled_reason, self.compile_summary = program, None
             return None
         self.compiled_reason, self.compile_summary = None, program.summary
-        if self.settings.optimizer != "sgd":
-            return self._compiled_grads_step(program, k, learning_rate, params, xs, ys)
-        before = [p.data for p in params]
-        outcome = program.train_step(params, xs, ys, learning_rate, self.settings.zero_grad)
-        if outcome is None:  # a number left the range of floats: the plain engine retakes the step, says so
-            return None
-        loss, scores, grad_norm = outcome
-        # The program updated inside: the snapshot reads the grads it left and works out -lr·g
-        self._last_update = (k + 1, learning_rate, before, None, None)
-        if self._blew_up(k, loss, [p.data for p in params], learning_rate):
-            for p, value in zip(params, before):  # as the plain engine does: the blown-up update is not kept
-                p.data = value
-            return None
-        return self._record(k, loss, scores, ys, learning_rate, grad_norm)
+        return program
 
     def _compiled_grads_step(
         self,

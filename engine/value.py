@@ -187,10 +187,16 @@ class Value:
         # The nodes behind this one that have a rule to run: no leaves (most of a network's nodes,
         # skipping them makes this walk several times faster; a leaf has no op), and of a neuron
         # node only its inputs, its `_prev` (its weights and bias are leaves, kept apart).
-        # No recursion: a chain of 100,000 nodes is fine.
-        order, seen = ([self] if self._op else []), {self}
+        # No recursion: a chain of 100,000 nodes is fine. A layer's neuron nodes share one
+        # tuple of inputs: `walked` lets the walk go through it once, not once per neuron.
+        order, seen, walked = ([self] if self._op else []), {self}, set()
         for node in order:
-            for child in node._prev:
+            children = node._prev
+            if len(children) > 2:  # shared tuples are long; a "+" or "*" node's pair is its own
+                if id(children) in walked:
+                    continue
+                walked.add(id(children))
+            for child in children:
                 if child._op and child not in seen:
                     seen.add(child)
                     order.append(child)

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 
@@ -30,8 +29,9 @@ from engine.compiled.array_ops import (
     Unary,
 )
 from engine.compiled.program import CompiledStep, CompileSummary, GroupSummary
+from engine.neuron import neuron_inputs, neuron_parameters, topological_order_by_parts
 from engine.ops import NEURON_OPS, OPS
-from engine.value import Value, topological_order
+from engine.value import Value
 
 Array = np.ndarray
 Members = list[tuple[Value, list[Value]]]  # a group's nodes, each with its operands
@@ -40,9 +40,25 @@ _SUPPORTED = {*OPS, *NEURON_OPS}
 
 
 def _varying_operands(node: Value) -> tuple[Value, ...]:
-    """A node's operands, but only the inputs of a neuron: its weights and bias are leaves."""
-    operands = node.operands
-    return operands[: node.n_inputs] if node.op in NEURON_OPS else operands
+    """A node's operands, but only the inputs of a neuron: its weights and bias are leaves.
+
+    A neuron's inputs are the one tuple its layer's neurons share: the passes below work
+    per distinct tuple (keyed by id) where they can, not once per neuron.
+    """
+    return neuron_inputs(node) if node.op in NEURON_OPS else node.operands
+
+
+def _operand_tuples(node: Value) -> tuple[tuple[Value, ...], ...]:
+    """A node's operands as one or two tuples: a neuron's parameters and its inputs apart."""
+    return (neuron_parameters(node), neuron_inputs(node)) if node.op in NEURON_OPS else (node.operands,)
+
+
+def _highest(levels: dict[Value, int], operands: tuple[Value, ...], memo: dict[int, int]) -> int:
+    """The highest level among `operands`, remembered per tuple (a layer's neurons share theirs)."""
+    key = id(operands)
+    if key not in memo:
+        memo[key] = max(map(levels.__getitem__, operands), default=0)
+    return memo[key]
 
 
 # ---------------------------------------------------------------- pass 1: fold
@@ -84,23 +100,24 @@ def _fed_in_slots(
 def _fold(loss: Value, slot: dict[Value, int], params: Sequence[Value]) -> _Folded | str:
     """Pass 1: fold what depends on no fed-in leaf; note which nodes lead to a parameter."""
     graph = _Folded(slot, len(slot), varying=set(slot), needs_grad=set(params))
-    for node in topological_order(loss):
-        operands = node.operands
-        if not operands:
+    highest: dict[int, int] = {}
+    for node in topological_order_by_parts(loss):
+        if not node.op:
             graph.depth[node] = 0
             if node not in slot:
                 graph.make_constant(node)
             continue
         if node.op not in _SUPPORTED:
             return f"the operation {node.op!r} has no compiled form"
-        graph.depth[node] = 1 + max(map(graph.depth.__getitem__, _varying_operands(node)), default=0)
-        if graph.varying.isdisjoint(operands):
+        graph.depth[node] = 1 + _highest(graph.depth, _varying_operands(node), highest)
+        operand_tuples = _operand_tuples(node)
+        if all(map(graph.varying.isdisjoint, operand_tuples)):
             graph.make_constant(node)
             graph.folded += 1
             continue
         graph.varying.add(node)
         graph.interior.append(node)
-        if not graph.needs_grad.isdisjoint(operands):
+        if not all(map(graph.needs_grad.isdisjoint, operand_tuples)):
             graph.needs_grad.add(node)
     return graph
 
@@ -113,7 +130,7 @@ def _absorbed_sums(graph: _Folded, outputs: set[Value]) -> set[Value]:
 
     ((a + b) + c) + d becomes sum(a, b, c, d), added in the same order.
     """
-    uses = Counter(chain.from_iterable(map(_varying_operands, graph.interior)))
+    uses = _uses(graph.interior)
     absorbed = set()
     for node in graph.interior:
         if node.op != "+":
@@ -122,6 +139,22 @@ def _absorbed_sums(graph: _Folded, outputs: set[Value]) -> set[Value]:
         if left.op == "+" and left in graph.varying and uses[left] == 1 and left not in outputs:
             absorbed.add(left)
     return absorbed
+
+
+def _uses(interior: Sequence[Value]) -> Counter:
+    """How many times each node is an operand of these nodes (a neuron's weights and bias not counted)."""
+    uses: Counter = Counter()
+    shared: dict[int, list] = {}  # a tuple of inputs shared by neurons: [the tuple, how many neurons]
+    for node in interior:
+        if node.op in NEURON_OPS:
+            entry = shared.setdefault(id(neuron_inputs(node)), [neuron_inputs(node), 0])
+            entry[1] += 1
+        else:
+            uses.update(node.operands)
+    for operands, times in shared.values():
+        for operand in operands:
+            uses[operand] += times
+    return uses
 
 
 def _sum_terms(root: Value, absorbed: set[Value]) -> list[Value]:
@@ -146,7 +179,7 @@ def _operands_and_kind(node: Value, absorbed: set[Value]) -> tuple[list[Value], 
         terms = _sum_terms(node, absorbed)
         return terms, "sum" if len(terms) > 2 else "+"
     if op in NEURON_OPS:
-        return list(_varying_operands(node)), (op, node.n_inputs)  # weights and bias: leaves, at level 0
+        return neuron_inputs(node), (op, node.n_inputs)  # weights and bias: leaves, at level 0
     return list(node.operands), ("**", node.exponent) if op == "**" else op
 
 
@@ -154,11 +187,15 @@ def _groups(graph: _Folded, absorbed: set[Value]) -> dict[GroupKey, Members]:
     """Pass 3: each remaining node's operands and level; grouped by (level, needs a grad, kind)."""
     level = dict.fromkeys(graph.slot, 0)  # leaves and folded nodes
     groups: dict[GroupKey, Members] = {}
+    highest: dict[int, int] = {}
     for node in graph.interior:
         if node in absorbed:
             continue
         operands, kind = _operands_and_kind(node, absorbed)
-        level[node] = 1 + max(map(level.__getitem__, operands), default=0)
+        if node.op in NEURON_OPS:  # its inputs' tuple, shared by its layer
+            level[node] = 1 + _highest(level, operands, highest)
+        else:  # a list made for this node: its id may be reused once it is gone
+            level[node] = 1 + max(map(level.__getitem__, operands), default=0)
         groups.setdefault((level[node], node in graph.needs_grad, kind), []).append((node, operands))
     return groups
 
@@ -172,16 +209,16 @@ def _grid(members: Members, n: int) -> tuple[list, list[Value], list, list[tuple
     biases: list[Value] = []
     columns: dict[tuple[Value, ...], int] = {}
     cells = []
-    for node, _ in members:
-        operands = node.operands
-        weights, bias = operands[n + 1 :], operands[n]
+    for node, inputs in members:
+        parameters = neuron_parameters(node)
+        weights, bias = parameters[1:], parameters[0]
         r = rows.get(weights)
         if r is None:
             r = rows[weights] = len(rows)
             biases.append(bias)
         elif biases[r] is not bias:  # one row of weights with two biases: not one layer
             return None
-        cells.append((columns.setdefault(operands[:n], len(columns)), r))
+        cells.append((columns.setdefault(inputs, len(columns)), r))
     if len(rows) * len(columns) != len(members) or len(set(cells)) != len(members):
         return None
     return list(rows), biases, list(columns), cells

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -142,16 +143,84 @@ class CompiledStep:
         exports see the same numbers. Returns None, changing nothing, if a number left
         the range of floats: the plain engine then retakes the step and says what happened.
         """
-        n = len(params)
-        data = np.fromiter((p.data for p in params), np.float64, n)
-        grads = np.zeros(n) if zero_grad else np.fromiter((p.grad for p in params), np.float64, n)
+        data, grads = read_parameters(params, zero_grad)
+        outcome = self.descend(data, grads, inputs, targets, learning_rate)
+        if outcome is None:
+            return None
+        write_parameters(params, data, grads)
+        loss, scores, grad_norm = outcome
+        return loss, scores.tolist(), grad_norm
+
+    def targets(self) -> Array:
+        """The targets of the last run, as an array (a view of its buffer)."""
+        return self.values[self._targets]
+
+    def descend(
+        self,
+        data: Array,
+        grads: Array,
+        inputs: Sequence[Sequence[float]],
+        targets: Sequence[float],
+        learning_rate: float,
+    ) -> tuple[float, Array, float] | None:
+        """`run`, then the update ``data -= learning_rate * grads`` in place: (loss, scores, grad norm).
+
+        None, with `data` unchanged, if the loss or the gradient is not finite.
+        """
         loss, scores = self.run(data, grads, inputs, targets)
         with np.errstate(all="ignore"):
             grad_norm = math.sqrt(float(grads @ grads))
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                 return None
             data -= learning_rate * grads  # the plain update, p.data -= learning_rate * p.grad
-        for p, value, grad in zip(params, data.tolist(), grads.tolist()):
-            p.data = value
+        return loss, scores, grad_norm
+
+
+# ---------------------------------------------------------------- between Values and arrays, in bulk
+# The app's step runs these once per step over every parameter: each is one pass in C
+# (a list comprehension or zip), not a NumPy call per parameter.
+
+
+def read_parameters(params: Sequence[Value], zero_grad: bool) -> tuple[Array, Array]:
+    """The parameters' data, and their grads (zeros with zero_grad), as two arrays."""
+    data = np.array([p.data for p in params])
+    grads = np.zeros(len(params)) if zero_grad else np.array([p.grad for p in params])
+    return data, grads
+
+
+def write_parameters(params: Sequence[Value], data: Array | None, grads: Array) -> None:
+    """Put the step's grads (and, unless `data` is None, its updated data) back on the Values."""
+    if data is None:
+        for p, grad in zip(params, grads.tolist()):
             p.grad = grad
-        return loss, scores.tolist(), grad_norm
+        return
+    for p, value, grad in zip(params, data.tolist(), grads.tolist()):
+        p.data = value
+        p.grad = grad
+
+
+def largest_magnitude(data: Array) -> float:
+    """max |x| over `data`: nan if one is nan (max passes nan on), 0 for none."""
+    return float(np.abs(data).max()) if data.size else 0.0
+
+
+def mean_magnitudes(grads: Array, sizes: Sequence[int]) -> tuple[float, ...]:
+    """Mean |grad| over each block of `sizes` consecutive grads (a layer's): one reduceat, no loop."""
+    if not sizes:
+        return ()
+    starts, counts = _blocks(tuple(sizes))
+    return tuple((np.add.reduceat(np.abs(grads), starts) / counts).tolist())
+
+
+@lru_cache(maxsize=16)
+def _blocks(sizes: tuple[int, ...]) -> tuple[Array, Array]:
+    """Where each block starts, and its size as a float (for the mean)."""
+    return np.cumsum((0, *sizes[:-1])), np.array(sizes, dtype=np.float64)
+
+
+def hit_rate(scores: Array, targets: Array, threshold: float) -> float:
+    """The fraction of scores on their target's side of `threshold`, as engine.losses.accuracy counts it."""
+    if not len(scores):
+        return 0.0
+    hits = np.count_nonzero((scores > threshold) == (targets > threshold))
+    return int(hits) / len(scores)
