@@ -60,7 +60,8 @@ from bench_floor import float_loop_seconds
 from engine import MLP
 from engine.compiled import CompiledStep, compile_step
 from engine.data import moons
-from engine.train import STEPS_RANGE, Trainer, TrainSettings
+from engine.settings import STEPS_RANGE, TrainSettings
+from engine.train import Trainer
 
 L2 = 1e-4
 APP_ROW = "Trainer.step, compiled"  # the step the app runs: the row to quote

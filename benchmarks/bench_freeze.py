@@ -50,8 +50,8 @@ from PySide6.QtWidgets import QApplication
 from engine.data import lecture, moons, write_csv
 from engine.nn import MLP
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import ModelWeights
 from gui.window.main_window import MainWindow
 

@@ -32,8 +32,9 @@ configure_runtime()  # as the app runs: before NumPy is imported
 
 from engine.data import moons
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 
 SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
 

@@ -20,10 +20,11 @@ from engine.optim import OPTIMIZERS
 from engine.problem_presets import ALL_PRESETS, CLASS_COUNT_RANGE
 from engine.run_setup import build_trainer
 from engine.session import SessionError, load_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
 from engine.split import TestSplit
 from engine.tasks import LOSSES_FOR_TASK, TASKS, default_loss
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import ModelWeights, WeightsError
 
 EPILOG = """\

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from engine.data import Dataset
 from engine.losses import l2, loss_function
 from engine.nn import MLP
-from engine.train import LEARNING_RATE_RANGE, MAX_PARAMETER, Trainer, TrainSettings
+from engine.settings import LEARNING_RATE_RANGE, TrainSettings
+from engine.train import MAX_PARAMETER, Trainer
 from engine.value import Value, topological_order
 from engine.weights import ModelWeights
 

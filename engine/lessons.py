@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from engine.data import lecture, moons
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import TestSplit
-from engine.train import TrainSettings
 
 
 @dataclass(frozen=True)

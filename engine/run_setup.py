@@ -9,9 +9,10 @@ adds its engineered inputs to both parts (engine/features.py).
 from __future__ import annotations
 
 from engine.data import Dataset
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import TestSplit, split_dataset
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import ModelWeights
 
 

@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from engine.data import DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
+from engine.settings import STEPS_RANGE, SettingsError, TrainSettings
 from engine.spec import ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
 from engine.tasks import TASKS, TaskError, check_loss_fits, detect_task
-from engine.train import STEPS_RANGE, SettingsError, StepResult, TrainSettings
+from engine.train import StepResult
 from engine.weights import ModelWeights, WeightsError
 
 FORMAT = "micrograd-studio/session"

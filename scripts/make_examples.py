@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 from engine.data import Dataset, make_preset
 from engine.lessons import LESSONS, lecture_run
 from engine.session import Session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import ModelWeights
 
 EXAMPLES = ROOT / "gui" / "resources" / "examples"

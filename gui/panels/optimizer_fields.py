@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from engine.optim import HYPERPARAMETERS
-from engine.train import BETA_RANGE, MOMENTUM_RANGE, TrainSettings
+from engine.settings import BETA_RANGE, MOMENTUM_RANGE, TrainSettings
 from gui.panels.input_checks import DecimalSpinBox, with_message
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}

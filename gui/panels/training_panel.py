@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.losses import ALL_LOSSES
-from engine.tasks import LOSSES_FOR_TASK
-from engine.train import (
+from engine.settings import (
     BATCH_SIZE_RANGE,
     L2_RANGE,
     LEARNING_RATE_RANGE,
@@ -40,6 +39,7 @@ from engine.train import (
     TRAIN_SEED_RANGE,
     TrainSettings,
 )
+from engine.tasks import LOSSES_FOR_TASK
 from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox, with_message
 from gui.panels.loss_guess import LossGuess
 from gui.panels.optimizer_fields import OptimizerFields

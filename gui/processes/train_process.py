@@ -45,10 +45,11 @@ from typing import BinaryIO
 from engine.data import Dataset
 from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_breakdown, trace_row
 from engine.run_setup import build_trainer
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import TestSplit
 from engine.tasks import check_loss_fits
-from engine.train import StepResult, Trainer, TrainSettings
+from engine.train import StepResult, Trainer
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess, Receive, Send, child_main, serve_streams
 

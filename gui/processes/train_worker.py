@@ -24,7 +24,7 @@ import weakref
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from engine.train import TrainSettings
+from engine.settings import TrainSettings
 from gui.processes.train_process import TrainingProcess, TrainJob
 
 # The one training state, owned by TrainController; the panels and the window show it.

@@ -23,9 +23,10 @@ from engine.data import Dataset, lecture
 from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import TestSplit
-from engine.train import StepResult, TrainSettings
+from engine.train import StepResult
 from engine.weights import ModelWeights
 from gui.panels.data_panel import DataPanel
 from gui.panels.model_panel import ModelPanel

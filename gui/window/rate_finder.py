@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from engine.data import Dataset
 from engine.diagnostics import RateSweep
-from engine.train import TrainSettings
+from engine.settings import TrainSettings
 from engine.weights import ModelWeights
 from gui.processes.child_process import ChildProcess
 from gui.widgets.style import STATUS_READ_MS

@@ -13,8 +13,8 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QMessageBox
 
 from engine.data import Dataset
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 
 
 class UserChanges:

@@ -5,7 +5,8 @@ import random
 
 from engine import MLP, Value
 from engine.data import lecture, moons
-from engine.train import Trainer, TrainSettings
+from engine.settings import TrainSettings
+from engine.train import Trainer
 
 
 def _apply(op: str, a: Value, b: Value) -> Value:

@@ -9,8 +9,8 @@ import pytest
 from engine.broken_graph import broken_sample_graph, unmade_text
 from engine.data import lecture
 from engine.diagnostics import find_breakdown
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import ModelWeights
 
 SPEC = ModelSpec([4], ["tanh"], "linear")

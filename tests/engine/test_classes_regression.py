@@ -12,9 +12,10 @@ from engine.data import DataError, Dataset, make_preset
 from engine.losses import ce, softmax_cross_entropy
 from engine.nn import MLP
 from engine.problem_presets import ALL_PRESETS, CLASS_PRESETS, REGRESSION_PRESETS, preset_task
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.tasks import argmax, class_accuracy, detect_task, r_squared
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.value import Value, topological_order
 from engine.weights import ModelWeights, torch_parameter_grads
 from tests.engine.helpers import assert_close

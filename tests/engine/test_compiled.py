@@ -23,7 +23,8 @@ from engine.compiled import CompiledStep, compile_graph, compile_step, trace_ste
 from engine.data import Dataset, lecture, moons
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS, MLP
-from engine.train import Trainer, TrainSettings
+from engine.settings import TrainSettings
+from engine.train import Trainer
 from engine.value import Value
 from tests.engine.helpers import assert_close
 
@@ -329,7 +330,8 @@ def test_importing_engine_train_does_not_import_numpy():
 import json, sys
 from engine import MLP
 from engine.data import lecture
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
+from engine.settings import TrainSettings
 Trainer(MLP(3, [4, 4, 1], seed=0), lecture(), TrainSettings()).step()
 plain = "numpy" in sys.modules
 Trainer(MLP(3, [4, 4, 1], seed=0), lecture(), TrainSettings(compiled=True)).step()

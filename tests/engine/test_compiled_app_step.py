@@ -11,7 +11,8 @@ from engine.compiled import compile_step
 from engine.compiled.program import hit_rate, largest_magnitude, mean_magnitudes
 from engine.data import moons
 from engine.losses import accuracy
-from engine.train import Trainer, TrainSettings
+from engine.settings import TrainSettings
+from engine.train import Trainer
 
 
 def test_largest_magnitude_passes_nan_on_and_is_zero_for_no_parameters():

@@ -7,7 +7,8 @@ import pytest
 from engine.data import Dataset, lecture, moons
 from engine.diagnostics import describe, find_breakdown, suggest_rate, sweep_learning_rates
 from engine.nn import MLP
-from engine.train import Trainer, TrainSettings
+from engine.settings import TrainSettings
+from engine.train import Trainer
 from engine.value import Value
 from engine.weights import ModelWeights
 

@@ -20,8 +20,8 @@ from engine.features import (
 )
 from engine.run_setup import build_trainer
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec, SpecError
-from engine.train import TrainSettings
 from engine.weights import ModelWeights, load_json, load_npz, save_json, save_npz, save_torch
 
 ALL = list(EXTRA_INPUTS)

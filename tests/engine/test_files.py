@@ -15,8 +15,8 @@ from engine.data import DataError, lecture, read_csv, write_csv
 from engine.files import FileProblem, atomic_write_bytes, read_bytes_limited, read_text_limited
 from engine.nn import MLP
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import ModelWeights, WeightsError
 
 POSIX = os.name == "posix"

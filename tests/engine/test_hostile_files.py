@@ -22,8 +22,9 @@ from engine import weights
 from engine.data import DataError, Dataset, lecture, read_csv, write_csv
 from engine.nn import MLP
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import StepResult, Trainer, TrainSettings
+from engine.train import StepResult, Trainer
 from engine.weights import ModelWeights, WeightsError
 
 SEED = 8

@@ -8,8 +8,9 @@ import pytest
 
 from engine.data import make_preset
 from engine.optim import SGD, Adam, Momentum, make_optimizer
+from engine.settings import SettingsError, TrainSettings
 from engine.spec import ModelSpec
-from engine.train import SettingsError, Trainer, TrainSettings
+from engine.train import Trainer
 from engine.value import Value
 from engine.weights import ModelWeights, to_torch_sequential
 

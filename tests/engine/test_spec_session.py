@@ -7,8 +7,9 @@ import pytest
 
 from engine.data import lecture, moons
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec, SpecError, parse_layer_sizes
-from engine.train import StepResult, Trainer, TrainSettings
+from engine.train import StepResult, Trainer
 from engine.weights import ModelWeights
 
 

@@ -7,8 +7,9 @@ import pytest
 from engine.cli import train_main
 from engine.data import make_preset, write_csv
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import ModelWeights, load_json
 
 

@@ -11,9 +11,10 @@ from engine.data import Dataset, circles, moons
 from engine.lessons import LESSONS
 from engine.run_setup import build_trainer, network_parts
 from engine.session import Session, SessionError, load_session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import SplitError, TestSplit, held_out_indices, split_dataset
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import load_json
 
 # ---- the split

@@ -8,17 +8,16 @@ import pytest
 from engine import MLP, Value
 from engine.data import Dataset, lecture, moons
 from engine.losses import accuracy, bce, hinge, l2, loss_function, mse, sse
-from engine.train import (
+from engine.settings import (
     BATCH_SIZE_RANGE,
     L2_RANGE,
     LEARNING_RATE_RANGE,
-    MAX_PARAMETER,
     STEPS_RANGE,
     TRAIN_SEED_RANGE,
     SettingsError,
-    Trainer,
     TrainSettings,
 )
+from engine.train import MAX_PARAMETER, Trainer
 
 
 def _scores(values):

@@ -7,8 +7,9 @@ from engine.diagnostics import neuron_activity
 from engine.lessons import lecture_run
 from engine.nn import MLP
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.value import Value
 from engine.weights import ModelWeights
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from engine.data import lecture
 from engine.nn import MLP
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import ModelWeights, save_json
 from gui.window.main_window import MainWindow
 

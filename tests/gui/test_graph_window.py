@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from engine.data import lecture
 from engine.diagnostics import find_breakdown
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import ModelWeights
 
 TIMEOUT_MS = 60_000

@@ -11,8 +11,8 @@ from engine.data import Dataset, moons
 from engine.network import parameter_index, plane_points
 from engine.nn import MLP
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from engine.weights import LayerWeights, ModelWeights
 from gui.views.boundary_picture import predict_grid
 from gui.views.boundary_view import BoundaryView

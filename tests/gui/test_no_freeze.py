@@ -180,7 +180,7 @@ app = QApplication([])
 from engine.data import lecture
 from engine.session import Session
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
+from engine.settings import TrainSettings
 from gui.window.main_window import MainWindow
 
 def wait_until(condition):

@@ -9,8 +9,9 @@ from PySide6.QtTest import QTest
 from engine.data import lecture
 from engine.optim import StateSnapshot
 from engine.session import Session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from gui.panels.training_panel import TrainingPanel
 from gui.views.optimizer_view import COLUMNS, OptimizerView
 

@@ -9,8 +9,9 @@ import queue
 import pytest
 
 from engine.data import lecture, moons
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import Trainer, TrainSettings
+from engine.train import Trainer
 from engine.weights import ModelWeights
 from gui.processes.train_process import TrainingProcess, TrainJob, _Server, serve
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine.data import lecture
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import StepResult, TrainSettings
+from engine.train import StepResult
 from engine.weights import ModelWeights
 from gui.processes.train_process import TrainJob
 from gui.processes.train_worker import TrainController

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.train import TrainSettings
+from engine.settings import TrainSettings
 from gui.panels.training_panel import LogSpinBox, TrainingPanel
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from engine.data import moons
 from engine.session import Session, save_session
+from engine.settings import TrainSettings
 from engine.spec import ModelSpec
-from engine.train import TrainSettings
 from gui.window.main_window import MainWindow
 
 TIMEOUT_MS = 60_000
