@@ -66,21 +66,11 @@ class Run:
     def is_current(self) -> bool:
         return self.earlier_index is None
 
-    @property
-    def has_accuracy(self) -> bool:
-        return any(a is not None for a in self.accuracies)
-
-    @property
-    def has_test(self) -> bool:
-        return any(math.isfinite(v) for v in self.test_losses)
-
-    @property
-    def has_r2(self) -> bool:
-        return any(r is not None for r in self.r2s)
-
-    @property
-    def has_grad_norm(self) -> bool:
-        return any(math.isfinite(n) for n in self.grad_norms)
+    # Whether any step recorded each figure (a gap is None, or NaN where a float is kept)
+    has_accuracy = property(lambda self: _any_recorded(self.accuracies))
+    has_r2 = property(lambda self: _any_recorded(self.r2s))
+    has_grad_norm = property(lambda self: _any_recorded(self.grad_norms))
+    has_test = property(lambda self: _any_recorded(self.test_losses))
 
     @property
     def finished(self) -> bool:
@@ -110,6 +100,10 @@ class Run:
         ):
             points.clear()
         self.revision += 1
+
+
+def _any_recorded(points: list) -> bool:
+    return any(p is not None and not math.isnan(p) for p in points)  # inf counts: the plot says so
 
 
 def _grad_norm(result: StepLike) -> float:

@@ -14,11 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gui.app import configure_runtime
+from gui.app import configure_runtime, fit_to_screen
 
 configure_runtime()  # as the app runs: before NumPy is imported
 
-from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QPointF, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -49,13 +49,36 @@ def save(window: MainWindow, name: str) -> None:
     print(f"wrote {path.relative_to(ROOT)}")
 
 
+def shown_window(
+    screen: tuple[int, int] | None = None, size: tuple[int, int] | None = (1360, 860)
+) -> MainWindow:
+    """A window that answers Yes to its questions, fitted to a screen of this size (else of `size`,
+    or its default size for None), shown."""
+    window = MainWindow()
+    window.confirm = lambda *_: True
+    if screen is None and size is not None:
+        window.resize(*size)
+    elif screen is not None:
+        fit_to_screen(window, QRect(0, 0, *screen))
+    window.show()
+    return window
+
+
+def lecture_neuron_in_expression_tab(window: MainWindow):
+    """The Expression tab shown with the lecture's neuron drawn; returns the tab."""
+    expression = window.expression_view
+    for show in (lambda: window.tabs.setCurrentWidget(expression), lambda: expression.set_example(1)):
+        shown = QEventLoop()
+        expression.graph_shown.connect(shown.quit)
+        show()
+        shown.exec()
+    return expression
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     OUT.mkdir(exist_ok=True)
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    window.resize(1360, 860)
-    window.show()
+    window = shown_window()
     wait(300)
     save(window, "screenshot-start.png")
 
@@ -74,15 +97,7 @@ def main() -> None:
     window.graph_view.step_reset_button.click()
 
     # The lecture's single neuron in the Expression tab, with PyTorch's grads beside ours
-    expression = window.expression_view
-    shown = QEventLoop()
-    expression.graph_shown.connect(shown.quit)
-    window.tabs.setCurrentWidget(expression)
-    shown.exec()
-    shown = QEventLoop()
-    expression.graph_shown.connect(shown.quit)
-    expression.set_example(1)
-    shown.exec()
+    expression = lecture_neuron_in_expression_tab(window)
     wait(400)
     save(window, "screenshot-neuron.png")
     for _ in range(4):
@@ -112,8 +127,8 @@ def main() -> None:
     # A run made to overflow: the graph opens where it first broke, the failing node explained
     from engine.data import lecture
     from engine.session import Session
+    from engine.settings import TrainSettings
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
     from engine.weights import ModelWeights
 
     spec = ModelSpec([4], ["tanh"], "linear")
@@ -186,15 +201,8 @@ def main() -> None:
 def network_while_training(name: str, screen: tuple[int, int] | None) -> None:
     """The Network tab during a run, a neuron hovered and a weight being typed: on a 1366x768 laptop
     (the window fitted to its free area, below a 27 px panel) and at the window's default size."""
-    from PySide6.QtCore import QRect
 
-    from gui.app import fit_to_screen
-
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    if screen is not None:
-        fit_to_screen(window, QRect(0, 0, *screen))
-    window.show()
+    window = shown_window(screen, size=None)
     window.apply_session(moons_demo(steps=5000))
     network = window.network_view
     window.tabs.setCurrentWidget(network)
@@ -217,13 +225,10 @@ def test_set_and_engineered_inputs() -> None:
     """The overfitting lesson's train and test curves; the circles solved by x1², x2² and one neuron."""
     from engine.data import circles
     from engine.session import Session
+    from engine.settings import TrainSettings
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
 
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    window.resize(1360, 860)
-    window.show()
+    window = shown_window()
     lesson = next(i for i, item in enumerate(LESSONS) if item.title.startswith("Overfitting"))
     finished = QEventLoop()
     window.controller.halted.connect(lambda *_: finished.quit())
@@ -246,10 +251,7 @@ def test_set_and_engineered_inputs() -> None:
 
 def optimizer_while_training() -> None:
     """The Optimizer tab while Adam trains micrograd's moons demo: every parameter's m, v and update."""
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    window.resize(1360, 860)
-    window.show()
+    window = shown_window()
     window.apply_session(moons_demo(steps=5000, optimizer="adam", learning_rate=0.01))
     window.tabs.setCurrentWidget(window.optimizer_view)
     panel = window.training_panel
@@ -264,23 +266,9 @@ def exercise_on_graph() -> None:
     """Backprop by hand on the graph at 1366x768: the lecture's neuron half done on the Expression
     tab (the box at the next node), a wrong answer's hint on the Computation graph tab, and the
     predictions' hit rates (a grad's sign before backprop steps, the loss before training steps)."""
-    from PySide6.QtCore import QRect
 
-    from gui.app import fit_to_screen
-
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    fit_to_screen(window, QRect(0, 0, 1366, 741))
-    window.show()
-    expression = window.expression_view
-    shown = QEventLoop()
-    expression.graph_shown.connect(shown.quit)
-    window.tabs.setCurrentWidget(expression)
-    shown.exec()
-    shown = QEventLoop()
-    expression.graph_shown.connect(shown.quit)
-    expression.set_example(1)  # the lecture's neuron
-    shown.exec()
+    window = shown_window((1366, 741))
+    expression = lecture_neuron_in_expression_tab(window)
     mode = expression.exercise
     mode.toggle_button.click()
     graph = expression.current_graph()
@@ -355,13 +343,10 @@ def classes_and_regression() -> None:
     """A 3-arm spiral trained with softmax cross-entropy (argmax regions), and a sine fitted live."""
     from engine.data import make_preset
     from engine.session import Session
+    from engine.settings import TrainSettings
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
 
-    window = MainWindow()
-    window.confirm = lambda *_: True
-    window.resize(1360, 860)
-    window.show()
+    window = shown_window()
     arms = make_preset("arms", 150, 0.05, 0, classes=3)
     spec = ModelSpec([16, 16], ["tanh", "tanh"], "linear", seed=1)
     window.apply_session(Session(arms, spec, TrainSettings(learning_rate=0.5, steps=300, loss="ce")))

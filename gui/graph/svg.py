@@ -7,13 +7,12 @@ says where each node is drawn, read from the SVG's text.
 
 from __future__ import annotations
 
-import gc
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from engine.collector import collector_paused
 from engine.graph import Graph
 from engine.teaching import format_number
 
@@ -100,20 +99,6 @@ def _geometry(root: ET.Element, boxes: dict[str, Box]) -> SvgGeometry:
     return SvgGeometry((width, height), tuple(view_box), boxes)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No garbage collection meanwhile: the tens of thousands of elements a large SVG parses into
-    would set off a full collection, which in a window's process holds the interpreter for ~70 ms
-    (a freeze, whichever thread runs it). The tree has no reference cycles: it is freed as it goes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class SvgTemplate:
     """dot's SVG cut at every value that changes without a new layout, for the graph's node ids.
 
@@ -123,7 +108,7 @@ class SvgTemplate:
     """
 
     def __init__(self, svg: bytes, node_ids: Collection[str]):
-        with _collector_paused():
+        with collector_paused():
             self._build(svg, node_ids)
 
     def _build(self, svg: bytes, node_ids: Collection[str]) -> None:

@@ -115,7 +115,7 @@ class DataPanel(CsvFiles, QWidget):
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
 
-        self.summary_label = QLabel()
+        self.summary_label = QLabel(wordWrap=True)  # a regression's range can be long: it wraps, never widens the column
         palette = self.summary_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
         self.summary_label.setPalette(palette)

@@ -8,9 +8,10 @@ has an x1 and an x2: for other data the boxes are off and disabled, and the note
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QWidget
 
 from engine.features import EXTRA_INPUTS, RAW_INPUTS_NEEDED
+from gui.widgets.style import note_label, with_note_below
 
 TOOLTIP = (
     "<p><b>Engineered inputs</b>, as TensorFlow Playground offers: extra input nodes computed from "
@@ -38,15 +39,8 @@ class ExtraInputsField(QWidget):
             box.toggled.connect(self._on_box_toggled)
             self.boxes[name] = box
             grid.addWidget(box, i // PER_ROW, i % PER_ROW)
-        self.note_label = QLabel()
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("color: #666666;")
-        self.note_label.setVisible(False)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addLayout(grid)
-        column.addWidget(self.note_label)
+        self.note_label = note_label()
+        with_note_below(self, grid, self.note_label)
 
     def extras(self) -> list[str]:
         """The checked engineered inputs, in the order they are listed (none while disabled)."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.predictions import loss_log, loss_outcome
 from engine.teaching import format_number
 from engine.train import StepResult
+from gui.widgets.style import note_label, with_note_below
 
 CHOICES = (
     ("down", "↓ yes", "Guess that the next step's loss is lower than this one's"),
@@ -45,14 +46,8 @@ class LossGuess(QWidget):
             self._group.addButton(button, len(self.buttons))
             self.buttons[outcome] = button
             row.addWidget(button)
-        self.result_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
-        self.result_label.setStyleSheet("color: #555555;")
-        self.result_label.setVisible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(row)
-        layout.addWidget(self.result_label)
+        self.result_label = note_label("#555555")
+        with_note_below(self, row, self.result_label)
 
     def _on_button_clicked(self, index: int) -> None:
         self.guess(list(self.buttons)[index])

@@ -89,57 +89,18 @@ def neuron_hint(layer: int, index: int) -> str:
 
 def class_handles(k: int) -> list:
     """Legend entries of k classes (the hint under the plot says what the regions mean)."""
-    return [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markersize=6,
-            markerfacecolor=class_color(c),
-            markeredgecolor="white",
-            label=f"class {c}",
-        )
-        for c in range(k)
-    ]
+    return [_dot(class_color(c), f"class {c}") for c in range(k)]
 
 
 def regression_handles(low: float, high: float, curve: bool) -> list:
     if curve:
         return [
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker="o",
-                markersize=5,
-                markerfacecolor=POSITIVE_COLOR,
-                markeredgecolor="white",
-                label="samples (x1, y)",
-            ),
+            _dot(POSITIVE_COLOR, "samples (x1, y)", size=5),
             Line2D([], [], color=CURVE_COLOR, linewidth=2, label="network's output"),
         ]
     return [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markersize=6,
-            markerfacecolor=NEGATIVE_COLOR,
-            markeredgecolor="white",
-            label=f"y = {low:.3g}",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markersize=6,
-            markerfacecolor=POSITIVE_COLOR,
-            markeredgecolor="white",
-            label=f"y = {high:.3g}",
-        ),
+        _dot(NEGATIVE_COLOR, f"y = {low:.3g}"),
+        _dot(POSITIVE_COLOR, f"y = {high:.3g}"),
         Patch(facecolor="#dce8f8", edgecolor="#999999", label="output, same scale"),
     ]
 
@@ -150,3 +111,9 @@ def curve_points(weights: ModelWeights, x_limits: tuple[float, float], count: in
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging model: gaps in the line
         ys = weights.predict_numpy(xs.reshape(-1, 1))
     return np.column_stack([xs, np.asarray(ys, dtype=np.float64).reshape(count, -1)[:, 0]])
+
+
+def _dot(color: str, label: str, size: float = 6) -> Line2D:
+    """A legend entry drawn as a sample is: a dot with a white rim."""
+    rim = {"markerfacecolor": color, "markeredgecolor": "white"}
+    return Line2D([], [], linestyle="", marker="o", markersize=size, label=label, **rim)

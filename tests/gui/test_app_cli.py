@@ -55,7 +55,7 @@ def test_a_good_session_on_the_command_line_opens_in_the_window(tmp_path, monkey
     from engine.data import moons as make_moons
     from engine.session import Session, save_session
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
+    from engine.settings import TrainSettings
 
     path = tmp_path / "demo.json"
     save_session(Session(make_moons(20), ModelSpec([3], ["relu"]), TrainSettings(steps=7)), path)
@@ -70,7 +70,7 @@ def _bad_session_files(tmp_path):
     from engine.data import lecture
     from engine.session import Session, save_session
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
+    from engine.settings import TrainSettings
 
     good = tmp_path / "good.json"
     save_session(Session(lecture(), ModelSpec(), TrainSettings()), good)

@@ -204,7 +204,7 @@ def test_a_hand_made_session_that_does_not_fit_changes_nothing(window):
     from engine.data import lecture, moons
     from engine.session import Session
     from engine.spec import ModelSpec
-    from engine.train import TrainSettings
+    from engine.settings import TrainSettings
 
     before = (window._dataset, window._spec, window._split)
     extras_on_3d = Session(lecture(), ModelSpec(extra_inputs=["x1^2"]), TrainSettings())
