@@ -419,3 +419,29 @@ def test_a_neuron_the_new_network_lacks_falls_back_to_the_output(view):
     view.set_weights(small)
     assert view.shown_neuron is None
     assert view.grid_values() is not None and view.grid_values().shape == (GRID_SIZE, GRID_SIZE)
+
+
+@pytest.mark.parametrize(("preset", "kwargs"), [("arms", {"classes": 3}), ("bump", {})])
+def test_test_samples_of_several_classes_and_of_a_regression_are_ringed_in_their_own_colour(
+    view, preset, kwargs
+):
+    from matplotlib.colors import to_rgba
+
+    from engine.data import make_preset
+    from gui.views.held_out_points import HOLLOW_FACE
+
+    ds = make_preset(preset, 30, 0.1, 0, **kwargs)
+    view.set_dataset(ds)
+    coloured = view._coloured
+    solid_faces = coloured.get_facecolors().copy()
+    assert len(solid_faces) == 30 and not np.allclose(solid_faces, to_rgba(HOLLOW_FACE))
+    held = [2, 7, 11]
+    view.set_held_out(held)
+    faces, edges = coloured.get_facecolors(), coloured.get_edgecolors()
+    for i in range(30):
+        if i in held:  # hollow, ringed in the sample's own colour (its class, or its target's)
+            assert np.allclose(faces[i], to_rgba(HOLLOW_FACE)) and np.allclose(edges[i], solid_faces[i])
+        else:
+            assert np.allclose(faces[i], solid_faces[i])
+    view.set_held_out([])
+    assert np.allclose(view._coloured.get_facecolors(), solid_faces)
