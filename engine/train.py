@@ -88,6 +88,8 @@ class Trainer:
         self._programs: dict[tuple, object] = {}  # compiled programs (or reasons) by what shapes the graph
         # How many parameters each layer has, in model.parameters() order (for layer_grads)
         self._layer_sizes = [len(layer.parameters()) for layer in getattr(self.model, "layers", ())]
+        # The model's weights and biases, listed once: a run keeps its Values (only their data change)
+        self._parameters = self.model.parameters()
         if self.settings.compiled:
             self.compiled_reason = "not compiled yet: the first step compiles it"
 
@@ -143,7 +145,7 @@ class Trainer:
         """The L2 term `loss_on` adds, as a number: the same products added in the same order."""
         if not self.settings.l2:
             return 0.0
-        return self.settings.l2 * reduce(add, (p.data * p.data for p in self.model.parameters()))
+        return self.settings.l2 * reduce(add, (p.data * p.data for p in self._parameters))
 
     @property
     def step_count(self) -> int:
@@ -175,7 +177,7 @@ class Trainer:
             return None
         k = self.step_count
         learning_rate = self.settings.learning_rate_at(k)
-        params = self.model.parameters()
+        params = self._parameters
         xs, ys = self._batch()
         self._test_now = self.test_metrics()  # before the update: the weights this step's loss is measured on
         if self.settings.compiled:
@@ -304,7 +306,7 @@ class Trainer:
 
     def _layer_grads(self) -> tuple[float, ...]:
         """Mean |grad| per layer, from the grads the update just used (both engines leave them on the Values)."""
-        grads = [abs(p.grad) for p in self.model.parameters()]
+        grads = [abs(p.grad) for p in self._parameters]
         means, at = [], 0
         for size in self._layer_sizes:
             means.append(math.fsum(grads[at : at + size]) / size)
