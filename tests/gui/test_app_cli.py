@@ -54,8 +54,8 @@ def test_console_entry_point_trains_without_loading_qt_or_matplotlib(tmp_path, e
 def test_a_good_session_on_the_command_line_opens_in_the_window(tmp_path, monkeypatch):
     from engine.data import moons as make_moons
     from engine.session import Session, save_session
-    from engine.spec import ModelSpec
     from engine.settings import TrainSettings
+    from engine.spec import ModelSpec
 
     path = tmp_path / "demo.json"
     save_session(Session(make_moons(20), ModelSpec([3], ["relu"]), TrainSettings(steps=7)), path)
@@ -69,8 +69,8 @@ def test_a_good_session_on_the_command_line_opens_in_the_window(tmp_path, monkey
 def _bad_session_files(tmp_path):
     from engine.data import lecture
     from engine.session import Session, save_session
-    from engine.spec import ModelSpec
     from engine.settings import TrainSettings
+    from engine.spec import ModelSpec
 
     good = tmp_path / "good.json"
     save_session(Session(lecture(), ModelSpec(), TrainSettings()), good)

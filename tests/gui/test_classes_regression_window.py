@@ -187,8 +187,8 @@ def test_a_session_of_several_classes_round_trips_through_the_window(window, qtb
 
 def test_a_session_of_four_arms_shows_four_in_the_classes_field_and_regenerates_four(window):
     from engine.session import Session
-    from engine.spec import ModelSpec
     from engine.settings import TrainSettings
+    from engine.spec import ModelSpec
 
     arms = make_preset("arms", 40, 0.1, 0, classes=4)
     assert window.apply_session(Session(arms, ModelSpec([4], ["tanh"], "linear"), TrainSettings(loss="ce")))

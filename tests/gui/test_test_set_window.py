@@ -203,8 +203,8 @@ def test_extra_inputs_are_disabled_for_data_that_is_not_2d(window, qtbot):
 def test_a_hand_made_session_that_does_not_fit_changes_nothing(window):
     from engine.data import lecture, moons
     from engine.session import Session
-    from engine.spec import ModelSpec
     from engine.settings import TrainSettings
+    from engine.spec import ModelSpec
 
     before = (window._dataset, window._spec, window._split)
     extras_on_3d = Session(lecture(), ModelSpec(extra_inputs=["x1^2"]), TrainSettings())
