@@ -33,18 +33,40 @@ class DataError(ValueError):
     """Bad dataset input, with a message a user can act on."""
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a seeded preset made a dataset: `make()` makes the very same rows again.
+
+    `classes` is None for the presets that take no number of classes.
+    """
+
+    preset: str
+    samples: int
+    noise: float
+    seed: int
+    classes: int | None = None
+
+    def make(self) -> Dataset:
+        extra = {} if self.classes is None else {"classes": self.classes}
+        return make_preset(self.preset, self.samples, self.noise, self.seed, **extra)
+
+
 @dataclass
 class Dataset:
     """n samples: `inputs` is n rows of d numbers, `targets` one number per row.
 
     `task` says what the targets are (engine/tasks.py): "binary" (+1 / -1), "classes"
-    (0 .. k-1) or "regression" (any finite numbers).
+    (0 .. k-1) or "regression" (any finite numbers). `recipe` says how a preset made the
+    data; data edited by hand, imported or of unknown making has none. Whoever edits the
+    rows sets it to None; a test split or engineered inputs (engine/split.py, features.py)
+    keep it, as the recipe of the data they were taken from.
     """
 
     inputs: list[list[float]]
     targets: list[float]
     name: str = "custom"
     task: str = "binary"
+    recipe: Recipe | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -166,7 +188,8 @@ def _build(name: str, n_samples: int, noise: float, seed: int, point: PointFn) -
             samples.append(([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)], float(label)))
     # shuffled so that any prefix (a minibatch, the first rows of the table) holds both classes
     rng.shuffle(samples)
-    return Dataset([s[0] for s in samples], [s[1] for s in samples], name=name)
+    recipe = Recipe(name, n_samples, float(noise), seed)
+    return Dataset([s[0] for s in samples], [s[1] for s in samples], name=name, recipe=recipe)
 
 
 def _fraction(i: int, count: int) -> float:

@@ -16,7 +16,7 @@ import math
 import random
 from collections.abc import Callable
 
-from engine.data import PRESETS, DataError, Dataset, check_preset_args, short_text
+from engine.data import PRESETS, DataError, Dataset, Recipe, check_preset_args, short_text
 
 CLASS_COUNT_RANGE = (3, 8)  # what the Data panel's "classes" field offers
 
@@ -55,7 +55,8 @@ def _build_classes(
             x, y = point(rng, label, i, count, classes)
             samples.append(([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)], float(label)))
     rng.shuffle(samples)  # any prefix (a mini-batch, the table's first rows) holds several classes
-    return Dataset([s[0] for s in samples], [s[1] for s in samples], name=name, task="classes")
+    recipe = Recipe(name, n_samples, float(noise), seed, classes)
+    return Dataset([s[0] for s in samples], [s[1] for s in samples], name, "classes", recipe)
 
 
 def _arm(rng: random.Random, label: int, i: int, count: int, classes: int) -> tuple[float, float]:
@@ -90,7 +91,8 @@ def _build_curve(name: str, n_samples: int, noise: float, seed: int, f: Callable
     rng = random.Random(seed)
     xs = [rng.uniform(-1.0, 1.0) for _ in range(n_samples)]
     ys = [f(x) + rng.gauss(0.0, noise) for x in xs]
-    return Dataset([[x] for x in xs], ys, name=name, task="regression")
+    recipe = Recipe(name, n_samples, float(noise), seed)
+    return Dataset([[x] for x in xs], ys, name=name, task="regression", recipe=recipe)
 
 
 def sine(n_samples: int = 60, noise: float = 0.05, seed: int = 0) -> Dataset:
@@ -119,7 +121,8 @@ def bump(n_samples: int = 200, noise: float = 0.02, seed: int = 0) -> Dataset:
     rng = random.Random(seed)
     inputs = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n_samples)]
     targets = [math.exp(-2.0 * (x * x + y * y)) + rng.gauss(0.0, noise) for x, y in inputs]
-    return Dataset(inputs, targets, name="bump", task="regression")
+    recipe = Recipe("bump", n_samples, float(noise), seed)
+    return Dataset(inputs, targets, name="bump", task="regression", recipe=recipe)
 
 
 CLASS_PRESETS: dict[str, Callable[..., Dataset]] = {"arms": arms, "kblobs": kblobs}

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from engine.data import DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
+from engine.recipe import recipe_from_dict, recipe_to_dict, trusted_recipe
 from engine.settings import STEPS_RANGE, SettingsError, TrainSettings
 from engine.spec import ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
@@ -51,6 +52,8 @@ class Session:
                 "targets": self.dataset.targets,
                 # two classes is what a file without a task is read as: such files stay as they were
                 **({} if self.dataset.task == "binary" else {"task": self.dataset.task}),
+                # how a preset made it (engine/recipe.py): files without it are of unknown making
+                **({} if self.dataset.recipe is None else {"recipe": recipe_to_dict(self.dataset.recipe)}),
             },
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
@@ -165,6 +168,9 @@ def _dataset_from_dict(raw: object) -> Dataset:
     # whole numbers in the file become the floats the engine and the views expect
     dataset.inputs = [[float(v) for v in row] for row in dataset.inputs]
     dataset.targets = [float(v) for v in dataset.targets]
+    if raw.get("recipe") is not None:
+        # checked even when it is not kept: a malformed recipe is a broken file, said so
+        dataset.recipe = trusted_recipe(dataset, recipe_from_dict(raw["recipe"]))
     return dataset
 
 

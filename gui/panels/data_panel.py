@@ -42,6 +42,9 @@ from gui.panels.data_presets import (
     copied_dataset,
     has_classes_field,
     preset_keys,
+    set_quietly,
+    show_recipe,
+    unknown_settings_note,
 )
 from gui.panels.input_checks import (
     DecimalSpinBox,
@@ -73,6 +76,7 @@ class DataPanel(CsvFiles, QWidget):
         super().__init__(parent)
         self._dataset = make_preset("lecture")
         self._preset = "lecture"  # the preset that Regenerate makes (the last one chosen)
+        self._fields_show_recipe = True  # whether the fields say how the dataset shown was made
         self._typing_error = ""  # the complaint about text in an open cell editor, gone with the editor
         self._last_dir = ""
         self._build()
@@ -104,6 +108,9 @@ class DataPanel(CsvFiles, QWidget):
         self.classes_spin.setToolTip("How many classes (arms, blobs) the several-class presets make")
         # what is wrong with a number typed above, right under them
         self.settings_message = message_label()
+        # when the fields cannot show how the preset data shown was made (unknown_settings_note)
+        self.unknown_settings_label = QLabel(wordWrap=True)
+        self.unknown_settings_label.hide()
         self.number_fields = (self.samples_spin, self.noise_spin, self.seed_spin, self.classes_spin)
         for spin in self.number_fields:
             # one dataset per finished edit, not one per keystroke ("150" is not 1, 15, 150)
@@ -115,7 +122,8 @@ class DataPanel(CsvFiles, QWidget):
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
 
-        self.summary_label = QLabel(wordWrap=True)  # a regression's range can be long: it wraps, never widens the column
+        # a regression's range can be long: it wraps, never widens the column
+        self.summary_label = QLabel(wordWrap=True)
         palette = self.summary_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
         self.summary_label.setPalette(palette)
@@ -215,6 +223,7 @@ class DataPanel(CsvFiles, QWidget):
         layout.addLayout(preset_row)
         layout.addLayout(settings)
         layout.addWidget(self.settings_message)
+        layout.addWidget(self.unknown_settings_label)
         layout.addWidget(self.test_split_field)  # gui/panels/test_split_field.py
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary_label)
@@ -234,18 +243,16 @@ class DataPanel(CsvFiles, QWidget):
     def set_dataset(self, ds: Dataset) -> None:
         """Show `ds` without emitting `dataset_changed`; raises DataError if it is not valid."""
         ds.validate()
-        ds = Dataset(
-            [[float(v) for v in row] for row in ds.inputs], [float(t) for t in ds.targets], ds.name, ds.task
-        )
+        rows = [[float(v) for v in row] for row in ds.inputs]
+        ds = Dataset(rows, [float(t) for t in ds.targets], ds.name, ds.task, ds.recipe)
         preset = ds.name if ds.name in ALL_PRESETS else CUSTOM
-        if preset not in (CUSTOM, "lecture") and len(ds) <= MAX_PANEL_SAMPLES:
-            with QSignalBlocker(self.samples_spin):
-                self.samples_spin.setValue(len(ds))
-            self.samples_spin.refresh_check()  # its text is the new count: no mark or message of older text
+        # with its recipe shown, Regenerate makes these very rows again
+        self._fields_show_recipe = preset != CUSTOM and show_recipe(ds, *self.number_fields)
+        generated = preset not in (CUSTOM, "lecture")
+        if generated and not self._fields_show_recipe and len(ds) <= MAX_PANEL_SAMPLES:
+            set_quietly(self.samples_spin, len(ds))  # without a recipe, its count at least is known
         if has_classes_field(preset) and CLASS_COUNT_RANGE[0] <= ds.n_classes <= CLASS_COUNT_RANGE[1]:
-            with QSignalBlocker(self.classes_spin):  # Regenerate makes as many classes as are shown
-                self.classes_spin.setValue(ds.n_classes)
-            self.classes_spin.refresh_check()
+            set_quietly(self.classes_spin, ds.n_classes)  # Regenerate makes as many classes as are shown
         if preset != CUSTOM:
             self._preset = preset
         self._dataset = ds
@@ -309,7 +316,7 @@ class DataPanel(CsvFiles, QWidget):
             self._set_error(str(exc))
             return
         self._preset = preset
-        self._dataset = ds
+        self._dataset, self._fields_show_recipe = ds, True
         self._show_dataset(ds, preset)
         self._set_error("")
         self.task_note.hide()
@@ -443,7 +450,7 @@ class DataPanel(CsvFiles, QWidget):
                 return
         self._dataset.inputs = [self._dataset.inputs[i] for i in keep]
         self._dataset.targets = [self._dataset.targets[i] for i in keep]
-        self._dataset.name = CUSTOM
+        self._dataset.name, self._dataset.recipe = CUSTOM, None  # other rows: no preset makes them
         self._show_dataset(self._dataset, CUSTOM)
         self._set_error("")
         self.dataset_changed.emit(copied_dataset(self._dataset))
@@ -452,6 +459,7 @@ class DataPanel(CsvFiles, QWidget):
         """The user changed the data by hand: it is Custom now; tell the window."""
         if self._dataset.name in ALL_PRESETS:
             self._dataset.name = CUSTOM
+        self._dataset.recipe = None  # no preset makes the edited rows
         self._select_preset_entry(CUSTOM)
         self._update_summary()
         self.dataset_changed.emit(copied_dataset(self._dataset))
@@ -460,6 +468,9 @@ class DataPanel(CsvFiles, QWidget):
 
     def _update_summary(self) -> None:
         self.summary_label.setText(summarize(self._dataset))
+        note = unknown_settings_note(self._dataset, self._fields_show_recipe)
+        self.unknown_settings_label.setText(note)
+        self.unknown_settings_label.setVisible(bool(note))
 
     def _drop_typing_error(self) -> None:
         """The editor closed (Esc) or its text became a number: its complaint goes, other messages stay."""

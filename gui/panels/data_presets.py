@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSignalBlocker
+
 from engine.data import Dataset
 from engine.problem_presets import ALL_PRESETS, CLASS_PRESETS
+from gui.panels.input_checks import DecimalSpinBox, WholeSpinBox
 
 CUSTOM = "custom"
 MAX_PANEL_SAMPLES = 2000
@@ -54,4 +57,48 @@ def has_classes_field(preset: str) -> bool:
 def copied_dataset(ds: Dataset) -> Dataset:
     """A copy that shares nothing that can change (its numbers are floats): as Dataset.copy(), whose
     deepcopy takes 10-20 ms for 2,000 rows, on every change of the data."""
-    return Dataset([list(row) for row in ds.inputs], list(ds.targets), ds.name, ds.task)
+    return Dataset([list(row) for row in ds.inputs], list(ds.targets), ds.name, ds.task, ds.recipe)
+
+
+def show_recipe(
+    ds: Dataset, samples: WholeSpinBox, noise: DecimalSpinBox, seed: WholeSpinBox, classes: WholeSpinBox
+) -> bool:
+    """Show in the fields how its preset made `ds`, if they can show it exactly; False (and the
+    fields untouched) if it has no recipe, or one they cannot show (5,000 samples, noise 0.123)."""
+    recipe = ds.recipe
+    if recipe is None or recipe.preset != ds.name:
+        return False
+    values = {samples: recipe.samples, noise: recipe.noise, seed: recipe.seed}
+    if recipe.classes is not None:
+        values[classes] = recipe.classes
+    if any(spin.problem_with_value(value) for spin, value in values.items()):
+        return False
+    for spin, value in values.items():
+        set_quietly(spin, value)
+    return True
+
+
+def set_quietly(spin: WholeSpinBox | DecimalSpinBox, value: float) -> None:
+    """Show `value` in a field without making data from it."""
+    with QSignalBlocker(spin):
+        spin.setValue(value)
+    spin.refresh_check()  # its text is the new value: no mark or message of older text
+
+
+def unknown_settings_note(ds: Dataset, fields_show_recipe: bool) -> str:
+    """What the panel says when its fields cannot show how the preset data `ds` was made, or "".
+
+    A session saved before recipes were (or one whose recipe does not make its rows) holds
+    a preset's data without its noise and seed. The fields then keep the last values used,
+    which is what Regenerate makes: they are not this data's, and a learner is told so
+    rather than left to believe them (defaults would be no truer).
+    """
+    if ds.name not in ALL_PRESETS or ds.name == "lecture" or fields_show_recipe:
+        return ""
+    title = PRESET_TITLES.get(ds.name, ds.name).split(" (")[0]
+    if (recipe := ds.recipe) is None:
+        why = f"This {title} data was saved without its noise and seed, so the fields above are not its own"
+    else:
+        made = f"{recipe.samples:,} samples, noise {recipe.noise:g}, seed {recipe.seed}"
+        why = f"This {title} data was made with {made}, which the fields above cannot show"
+    return f"{why}: Regenerate makes new data from them."
