@@ -49,17 +49,6 @@ class GraphNode:
         return self.value.op
 
 
-def _activation_slope(activation: str, out: float) -> float:
-    """d act(n) / dn, from the activation's output."""
-    if activation == "tanh":
-        return 1 - out**2
-    if activation == "relu":
-        return float(out > 0)
-    if activation == "sigmoid":
-        return out * (1 - out)
-    return 1.0
-
-
 class Graph:
     """Every node behind `root`, in topological order, with a stable id ("v0", "v1", ...)."""
 

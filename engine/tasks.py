@@ -57,12 +57,6 @@ def _is_whole(y: float) -> bool:
     return isinstance(y, (int, float)) and not isinstance(y, bool) and math.isfinite(y) and y == int(y)
 
 
-def check_task_name(task: object) -> str:
-    if not isinstance(task, str) or task not in TASKS:
-        raise TaskError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    return task
-
-
 def check_target(task: str, target: float, where: str) -> None:
     """Raise TaskError unless `target` (already a finite number) fits `task`; `where` names the sample."""
     if task == "binary" and target not in (1.0, -1.0):

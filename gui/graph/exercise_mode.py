@@ -91,9 +91,6 @@ class ExerciseMode(QObject):
     def active(self) -> bool:
         return self.toggle_button.isChecked()
 
-    def set_active(self, on: bool) -> None:
-        self.toggle_button.setChecked(on)
-
     def _on_toggled(self, on: bool) -> None:
         for widget in self.hidden:
             widget.setVisible(not on)
