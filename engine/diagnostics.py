@@ -59,15 +59,17 @@ def find_breakdown(model: MLP, dataset: Dataset, settings: TrainSettings, step: 
 
     Tries each sample alone (forward, then backward), then the whole batch's loss with
     its L2 term, then the update. None if the step runs clean (it did not break here).
+    Each pass is built a node per neuron (`MLP.layered`), so the breakdown can name the neuron.
     """
     loss_of = loss_function(settings.loss)
+    call = getattr(model, "layered", model)  # any callable model; an MLP node by node
     for index, (x, y) in enumerate(zip(dataset.inputs, dataset.targets)):
-        found = _first_failure(lambda x=x, y=y: loss_of([_as_output(model(x))], [y]))
+        found = _first_failure(lambda x=x, y=y: loss_of([_as_output(call(x))], [y]))
         if found is not None:
             return _named(replace(found, sample=index), model)
 
     def batch_loss() -> Value:
-        scores = [_as_output(model(x)) for x in dataset.inputs]
+        scores = [_as_output(call(x)) for x in dataset.inputs]
         loss = loss_of(scores, dataset.targets)
         return loss + l2(model.parameters(), settings.l2) if settings.l2 else loss
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from engine.network_pass import network_pass
 from engine.neuron import lecture_neuron, neuron_node
 from engine.ops import ACTIVATIONS as ACTIVATIONS  # re-exported: the GUI's choices
 from engine.ops import check_activation
@@ -116,6 +117,16 @@ class MLP(Module):
         self._label_parameters()
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        # With one output, the whole pass is one node (engine/network_pass.py): the same data
+        # and grads, bit for bit, as `layered`, without a Value per neuron per sample.
+        if self.layers[-1].nout != 1:
+            return self.layered(x)
+        if len(x) != self.nin:
+            raise ValueError(f"this network takes {self.nin} inputs, got {len(x)}")
+        return network_pass(self.layers, tuple(as_values(x)))
+
+    def layered(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """The pass as each Layer makes it, one node per neuron: the graph that tools read node by node."""
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, Value):

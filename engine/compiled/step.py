@@ -50,7 +50,7 @@ def trace_step(
     """
     inputs = [[Value(x) for x in row] for row in batch_inputs]
     targets = [Value(y) for y in batch_targets]
-    scores = [model(row) for row in inputs]
+    scores = [model.layered(row) for row in inputs]  # neuron nodes: what the compiler reads
     loss = loss_function(loss_name)(scores, targets)
     if l2:
         loss = loss + l2_penalty(model.parameters(), l2)

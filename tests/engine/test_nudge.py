@@ -6,6 +6,7 @@ import pytest
 
 from engine.data import lecture
 from engine.losses import sse
+from engine.network_pass import NETWORK_OP
 from engine.nn import MLP
 from engine.nudge import STEPS_OF_H, breakdown_h, error_curve, gradient_check, nudge
 
@@ -53,13 +54,13 @@ def test_the_gradient_check_agrees_with_backward_on_the_lecture_mlp():
 def test_the_gradient_check_flags_a_corrupted_backward_rule(monkeypatch):
     from engine import value
 
-    right = value.BACKWARD_RULES["neuron:tanh"]
+    right = value.BACKWARD_RULES[NETWORK_OP]
 
-    def doubled(out):  # a broken rule: the neuron passes back twice its grad
+    def doubled(out):  # a broken rule: the network's pass sends back twice its grad
         out.grad *= 2
         right(out)
 
-    monkeypatch.setitem(value.BACKWARD_RULES, "neuron:tanh", doubled)
+    monkeypatch.setitem(value.BACKWARD_RULES, NETWORK_OP, doubled)
     model = MLP(3, [4, 4, 1], seed=0)
     checks = gradient_check(lecture_loss(model), model.parameters(), h=1e-6)
     assert sum(c.flagged for c in checks) >= 20

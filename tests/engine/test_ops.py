@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.network_pass import NETWORK_OP
 from engine.neuron import NEURON_OPS, neuron
 from engine.ops import ACTIVATION, ACTIVATIONS, OPS, check_activation
 from engine.value import BACKWARD_RULES, Value
@@ -43,7 +44,7 @@ def node_of(op: str, a: float, b: float, exponent: float) -> tuple[Value, list[V
 
 
 def test_every_backward_rule_has_an_entry_in_the_op_table():
-    assert set(BACKWARD_RULES) == {*OPS, *NEURON_OPS}
+    assert set(BACKWARD_RULES) == {*OPS, *NEURON_OPS, NETWORK_OP}
     assert ACTIVATIONS == ("tanh", "relu", "sigmoid", "linear")
     assert all(OPS[op].rule for op in OPS) and all(ACTIVATION[a].rule for a in ACTIVATIONS)
 

@@ -47,7 +47,7 @@ def test_spec_builds_the_lecture_network_and_counts_it():
     from engine.neuron import expand_neuron
     from engine.value import topological_order
 
-    out = model([1.0, 2.0, 3.0])
+    out = model.layered([1.0, 2.0, 3.0])  # the form graph_size counts: a node per neuron
     assert len(topological_order(out)) == stored
     # Expanded: rebuild each neuron in the lecture's form, layer by layer.
     xs = [n for n in topological_order(out) if not n._prev and n.label == ""]
@@ -71,7 +71,7 @@ def test_graph_size_counts_the_nodes_one_forward_pass_makes(sizes, activations, 
     spec = ModelSpec(sizes, activations, output)
     model = spec.build(2)
     xs = [Value(0.5), Value(-1.5)]
-    fused = model(xs)
+    fused = model.layered(xs)
     for layer in model.layers:
         xs = [lecture_neuron(n.w, xs, n.b, layer.activation) for n in layer.neurons]
     assert spec.graph_size(2) == (len(topological_order(xs[0])), len(topological_order(fused)))

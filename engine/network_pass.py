@@ -1,0 +1,117 @@
+"""A whole pass of an MLP over one sample as one node: what training runs.
+
+Training calls the network once per sample per step. Made of neuron nodes
+(engine/neuron.py), that is a `Value` per neuron per sample: 3,300 objects per step
+of the moons demo, each created, walked by backward() and freed, which took more time
+than the arithmetic. Here the pass is one node: the layers' outputs stay lists of
+floats, and its backward rule walks them back, layer by layer, as a hand-written
+network would. It computes the same floats in the same order as the neuron nodes
+(forward: each neuron adds b + w1*x1 + ... left to right; backward: a layer's neurons
+last to first, each neuron's inputs last to first), so data and every gradient are
+bit for bit theirs. `MLP.layered` still builds the neuron nodes, for whoever reads
+the graph neuron by neuron (compiled mode, the breakdown finder), and the graph view
+draws the lecture's nodes.
+
+A pass node's operands are the inputs and then every weight and bias; backward()
+walks only the inputs (`_prev`): the parameters are leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from engine.ops import ACTIVATION
+from engine.value import BACKWARD_RULES, Value
+
+if TYPE_CHECKING:
+    from engine.nn import Layer
+
+NETWORK_OP = "network"
+
+
+class NetworkPass(Value):
+    """The output of an MLP with one output, on one sample: one node for the whole network."""
+
+    __slots__ = ("_layers", "_activations")
+
+    @property
+    def operands(self) -> tuple[Value, ...]:
+        """The inputs, then every weight and bias (in `MLP.parameters()` order)."""
+        return (*self._prev, *(p for layer in self._layers for p in layer.parameters()))
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return self._layers
+
+    @property
+    def layer_outputs(self) -> list[list[float]]:
+        """Every layer's outputs on this sample, the inputs' data first."""
+        return self._activations
+
+
+def network_pass(layers: Sequence[Layer], inputs: tuple[Value, ...]) -> NetworkPass:
+    """The network's output on `inputs` (one output neuron) as one node; see the module's docstring."""
+    below = [x.data for x in inputs]
+    activations = [below]
+    for layer in layers:
+        sums = []
+        for neuron in layer.neurons:
+            # the same float additions, in the same order, as a neuron node (engine/neuron.py)
+            total = neuron.b.data
+            for w, x in zip(neuron.w, below):
+                total += w.data * x
+            sums.append(total)
+        below = list(map(ACTIVATION[layer.activation].forward, sums))
+        activations.append(below)
+    node = NetworkPass(below[0], inputs, NETWORK_OP)
+    node._layers = tuple(layers)
+    node._activations = activations
+    return node
+
+
+def _network_backward(out: NetworkPass) -> None:
+    """Each layer's neurons, last to first, as backward() meets the neuron nodes of a layered pass."""
+    layers, activations = out._layers, out._activations
+    upstream = [out.grad]  # d(root)/d(each output of the layer being walked)
+    for index in range(len(layers) - 1, 0, -1):
+        below = activations[index]
+        passed = [0.0] * len(below)  # d(root)/d(each of the layer's inputs), summed here
+        for neuron, g in _active_neurons(layers[index], activations[index + 1], upstream):
+            # A neuron node's rule, in its order (engine/neuron.py): inputs last to first, the
+            # bias just before the first input, so that every sum rounds the same way.
+            weights = neuron.w
+            for i in range(len(below) - 1, 0, -1):
+                weights[i].grad += below[i] * g
+                passed[i] += weights[i].data * g
+            neuron.b.grad += g
+            weights[0].grad += below[0] * g
+            passed[0] += weights[0].data * g
+        upstream = passed
+    # The first layer adds to the input Values themselves, one neuron at a time as the neuron
+    # nodes do (an input may be used twice, or hold a grad already).
+    inputs, below = out._prev, activations[0]
+    for neuron, g in _active_neurons(layers[0], activations[1], upstream):
+        weights = neuron.w
+        for i in range(len(below) - 1, 0, -1):
+            weights[i].grad += below[i] * g
+            inputs[i].grad += weights[i].data * g
+        neuron.b.grad += g
+        if inputs:
+            weights[0].grad += below[0] * g
+            inputs[0].grad += weights[0].data * g
+
+
+def _active_neurons(layer: Layer, outputs: list[float], upstream: list[float]) -> list[tuple]:
+    """(neuron, g) for each neuron that passes something back, last to first; g = d(root)/d(its sum)."""
+    slope, neurons, active = ACTIVATION[layer.activation].slope, layer.neurons, []
+    for j in range(len(neurons) - 1, -1, -1):
+        if upstream[j] == 0.0:  # backward() skips a node whose grad is exactly 0
+            continue
+        g = slope(outputs[j]) * upstream[j]
+        if g != 0.0:  # a ReLU that is off would add 0 to everything
+            active.append((neurons[j], g))
+    return active
+
+
+BACKWARD_RULES[NETWORK_OP] = _network_backward
