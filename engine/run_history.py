@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 MAX_RUNS = 6  # the current run and up to five earlier ones
-CSV_COLUMNS = ("run", "label", "step", "loss", "accuracy", "grad_norm")
+# Every figure a step records; the three after grad_norm are empty where the run has none
+# (R² only for regression, the test figures only with a held-out test set)
+CSV_COLUMNS = ("run", "label", "step", "loss", "accuracy", "grad_norm", "r2", "test_loss", "test_accuracy")
 
 
 class StepLike(Protocol):
@@ -175,14 +177,15 @@ class RunHistory:
         del self._runs[:-1]
 
     def csv_text(self) -> str:
-        """Every run's points, one row per step (run, label, step, loss, accuracy, grad_norm),
-        floats at repr precision so that they read back exactly; an unknown value is empty."""
+        """Every run's points, one row per step (the columns of CSV_COLUMNS), floats at repr
+        precision so that they read back exactly; an unknown value is empty."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for number, run in enumerate(self._runs, 1):
-            for step, loss, accuracy, norm in zip(run.steps, run.losses, run.accuracies, run.grad_norms):
-                writer.writerow([number, run.label, step, repr(loss), _cell(accuracy), _cell(norm)])
+            figures = zip(run.accuracies, run.grad_norms, run.r2s, run.test_losses, run.test_accuracies)
+            for step, loss, others in zip(run.steps, run.losses, figures):
+                writer.writerow([number, run.label, step, repr(loss), *map(_cell, others)])
         return out.getvalue()
 
 

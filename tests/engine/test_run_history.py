@@ -105,13 +105,44 @@ def test_csv_keeps_every_value_exactly_and_leaves_unknown_ones_empty():
     history.start_run('quote "and, comma"')
     history.add_results([point(1, math.inf, 0.0, math.nan)])
     rows = list(csv.reader(io.StringIO(history.csv_text())))
-    assert tuple(rows[0]) == CSV_COLUMNS == ("run", "label", "step", "loss", "accuracy", "grad_norm")
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert CSV_COLUMNS == (
+        "run",
+        "label",
+        "step",
+        "loss",
+        "accuracy",
+        "grad_norm",
+        "r2",
+        "test_loss",
+        "test_accuracy",
+    )
     assert rows[1:] == [
-        ["1", "lr 0.05 · zero_grad on", "1", repr(0.1 + 0.2), repr(1 / 3), repr(1 / 7)],
-        ["1", "lr 0.05 · zero_grad on", "2", "1e-300", "", "0.0"],
-        ["2", 'quote "and, comma"', "1", "inf", "0.0", ""],
+        ["1", "lr 0.05 · zero_grad on", "1", repr(0.1 + 0.2), repr(1 / 3), repr(1 / 7), "", "", ""],
+        ["1", "lr 0.05 · zero_grad on", "2", "1e-300", "", "0.0", "", "", ""],
+        ["2", 'quote "and, comma"', "1", "inf", "0.0", "", "", "", ""],
     ]
     assert float(rows[1][3]) == 0.1 + 0.2 and float(rows[1][5]) == 1 / 7
+
+
+def test_csv_has_the_r2_and_test_set_figures_of_the_steps_that_have_them():
+    history = RunHistory()
+    history.start_run("regression with a test set")
+    history.add_results(
+        [
+            StepResult(1, 0.5, None, 0.05, 2.0, r2=0.25, test_loss=0.75),
+            StepResult(2, 0.4, None, 0.05, 1.0, r2=1 / 3, test_loss=0.1 + 0.2),
+        ]
+    )
+    history.start_run("classes with a test set")
+    history.add_results([StepResult(1, 0.9, 0.5, 0.05, 1.0, test_loss=1.25, test_accuracy=2 / 3)])
+    rows = list(csv.reader(io.StringIO(history.csv_text())))[1:]
+    assert [row[6:] for row in rows] == [
+        ["0.25", "0.75", ""],
+        [repr(1 / 3), repr(0.1 + 0.2), ""],
+        ["", "1.25", repr(2 / 3)],
+    ]
+    assert float(rows[1][6]) == 1 / 3 and float(rows[2][8]) == 2 / 3
 
 
 def test_an_empty_history_exports_the_header_only():

@@ -238,14 +238,25 @@ def test_export_csv_round_trips_at_repr_precision(plot, tmp_path):
     path = tmp_path / "loss.csv"
     plot.export_csv(path)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert rows[0] == ["run", "label", "step", "loss", "accuracy", "grad_norm"]
+    assert rows[0] == [
+        "run",
+        "label",
+        "step",
+        "loss",
+        "accuracy",
+        "grad_norm",
+        "r2",
+        "test_loss",
+        "test_accuracy",
+    ]
 
     def number(cell: str) -> float | None:
         return None if cell == "" else float(cell)
 
     parsed = [
         (int(run), label, int(step), float(loss), number(acc), number(norm))
-        for run, label, step, loss, acc, norm in rows[1:]
+        for run, label, step, loss, acc, norm, *no_r2_nor_test_set in rows[1:]
+        if no_r2_nor_test_set == ["", "", ""]
     ]
     assert parsed == [
         (1, "lr 0.05 · zero_grad on · sse", 1, 0.1 + 0.2, 1 / 3, 0.7),
