@@ -2,8 +2,9 @@
 
 Each writes its group's outputs into `out`, a contiguous block of the program's values
 buffer, and in backward reads their grads from the same block of the grads buffer
-(`gout`). Their forwards and local derivatives are the op table's NumPy forms
-(engine/ops.py), the same formulas as the plain engine's, element by element.
+(`gout`). Their forwards are the op table's NumPy forms (engine/ops.py); their backward
+passes run the plain engine's own backward rules and slopes (engine/value.py) on arrays:
+the same formulas, element by element.
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def chain(local: Array | float, g: Array) -> Array:
     return g if local.__class__ is float and local == 1.0 else local * g
 
 
+def pass_back(contribution: Array | None, operand: Operand) -> None:
+    """Add what a rule passed back to the operand's grads; None (x**0's) adds nothing."""
+    if contribution is not None and operand.wants_grad:
+        operand.add_grad(contribution)
+
+
 class ArrayOp(Protocol):
     def forward(self) -> None: ...
 
@@ -96,8 +103,8 @@ class Unary:
     """tanh, exp, log, relu or sigmoid of every node of a group."""
 
     def __init__(self, op: str, a: Operand, out: Array, gout: Array):
-        operation = OPS[op]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.operation = OPS[op]
+        self.fn = self.operation.on_arrays()
         self.a, self.out, self.gout = a, out, gout
 
     def forward(self) -> None:
@@ -106,16 +113,16 @@ class Unary:
 
     def backward(self) -> None:
         if self.a.wants_grad:
-            (local,) = self.local((self.a_value,), self.out, None)
-            self.a.add_grad(chain(local, self.gout))
+            (passed,) = self.operation.passed_back((self.a_value,), self.out, None, self.gout)
+            pass_back(passed, self.a)
 
 
 class Power:
     """a ** n for every node of a group, all with the same exponent n."""
 
     def __init__(self, exponent: float, a: Operand, out: Array, gout: Array):
-        operation = OPS["**"]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.operation = OPS["**"]
+        self.fn = self.operation.on_arrays()
         self.exponent, self.a, self.out, self.gout = exponent, a, out, gout
 
     def forward(self) -> None:
@@ -124,16 +131,16 @@ class Power:
 
     def backward(self) -> None:
         if self.a.wants_grad:
-            (local,) = self.local((self.a_value,), self.out, self.exponent)
-            self.a.add_grad(chain(local, self.gout))
+            (passed,) = self.operation.passed_back((self.a_value,), self.out, self.exponent, self.gout)
+            pass_back(passed, self.a)
 
 
 class Binary:
     """a + b or a * b for every node of a group."""
 
     def __init__(self, op: str, a: Operand, b: Operand, out: Array, gout: Array):
-        operation = OPS[op]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.operation = OPS[op]
+        self.fn = self.operation.on_arrays()
         self.a, self.b, self.out, self.gout = a, b, out, gout
 
     def forward(self) -> None:
@@ -141,11 +148,11 @@ class Binary:
         self.fn(self.a_value, self.b_value, out=self.out)
 
     def backward(self) -> None:
-        local_a, local_b = self.local((self.a_value, self.b_value), self.out, None)
-        if self.a.wants_grad:
-            self.a.add_grad(chain(local_a, self.gout))
-        if self.b.wants_grad:
-            self.b.add_grad(chain(local_b, self.gout))
+        if self.a.wants_grad or self.b.wants_grad:
+            data = (self.a_value, self.b_value)
+            passed_a, passed_b = self.operation.passed_back(data, self.out, None, self.gout)
+            pass_back(passed_a, self.a)
+            pass_back(passed_b, self.b)
 
 
 class Sum:
