@@ -9,10 +9,10 @@ The derivatives are written once, in engine/value.py, right under each forward o
 micrograd does: `Value`'s backward rules, and the activations' slopes (an activation
 node's rule is made from its slope). value.py files them here, in `BACKWARD_RULES`,
 `SLOPES` and `RULE_TEXTS`; this table reads them from there. An operation's local
-derivative is what its own backward rule passes back, run on stand-in nodes
-(`Operation.passed_back`): the same arithmetic on floats or on NumPy arrays, so the fused
-neuron (engine/neuron.py), compiled mode (engine/compiled/) and the graph view's
-explanations all compute what backward() computes.
+derivative is read from its own backward rule, run on stand-in nodes (`RuleOnStandIns`):
+the rule's arithmetic on floats or on NumPy arrays, so the fused neuron (engine/neuron.py),
+compiled mode (engine/compiled/) and the graph view's explanations compute what backward()
+computes.
 NumPy is imported only by `on_arrays()`: `import engine` must not need it.
 """
 
@@ -150,24 +150,31 @@ class Operation:
         """The NumPy form: the operation element by element on arrays (imports NumPy)."""
         return _numpy_function(self.numpy_form)
 
-    def passed_back(self, data: tuple, out: Any, exponent: Number | None, upstream: Any) -> tuple:
-        """What the op's backward rule adds to each operand's grad: local derivative × `upstream`.
-
-        `data` is the operands' data, `out` the node's, `upstream` its grad (floats or arrays).
-        None for an operand the rule passes nothing to: x**0, a constant, adds nothing even
-        where `upstream` is inf or NaN (0 × inf would be NaN).
-        """
-        operands = tuple(_StandIn(d) for d in data)
-        BACKWARD_RULES[self.op](_StandIn(out, upstream, operands, exponent))
-        return tuple(None if o.grad is _NOTHING_YET else o.grad for o in operands)
-
     def local(self, data: tuple, out: Any, exponent: Number | None) -> tuple:
-        """∂out/∂operand for each operand: what the rule passes back for an out.grad of 1 (0.0 for nothing)."""
-        return tuple(0.0 if d is None else d for d in self.passed_back(data, out, exponent, 1.0))
+        """∂out/∂operand for each operand, given the operands' `data` and the node's `out` (floats or arrays).
+
+        0.0 for an operand the rule passes nothing to (x**0's, a constant).
+        """
+        locals_ = self.rule_on(len(data), out, exponent).locals(*data)[: len(data)]
+        return tuple(0.0 if d is None else d for d in locals_)
+
+    def rule_on(self, n_operands: int, out: Any, exponent: Number | None = None) -> RuleOnStandIns:
+        """The op's backward rule, ready to run on stand-ins of a node holding `out` and of its operands.
+
+        Compiled mode keeps one per array operation (its `out` is the same buffer at every step).
+        """
+        return RuleOnStandIns(self.op, n_operands, out, exponent)
+
+
+# ---------------------------------------------------------------- local derivatives, read from the rules
+# A backward rule adds `local * out.grad` (or `out.grad`: a local of 1) to each operand's grad.
+# Run on a stand-in node whose grad is `_UNIT`, an exact 1 (x * _UNIT is x itself, no rounding,
+# no array operation), it adds the local derivatives themselves, as its own arithmetic computes
+# them, on floats or NumPy arrays alike.
 
 
 class _NothingYet:
-    """A stand-in operand's grad before its rule adds to it: ``grad += x`` leaves x itself, bit for bit."""
+    """A stand-in operand's grad before the rule adds to it: ``grad += x`` leaves x itself."""
 
     __slots__ = ()
 
@@ -175,18 +182,48 @@ class _NothingYet:
         return other
 
 
-_NOTHING_YET = _NothingYet()
+class _Unit:
+    """out.grad, as a rule sees it on a stand-in node: an exact 1 for multiplication."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # `array * out.grad`: NumPy hands the product to __rmul__
+
+    def __mul__(self, other: Any) -> Any:
+        return other
+
+    __rmul__ = __mul__
+
+
+_NOTHING_YET, _UNIT = _NothingYet(), _Unit()
 
 
 class _StandIn:
-    """What a backward rule reads and writes of a node, holding floats or NumPy arrays."""
+    """What a backward rule reads and writes of a node: data, grad, operands, exponent."""
 
     __slots__ = ("data", "grad", "_prev", "_exponent")
 
-    def __init__(
-        self, data: Any, grad: Any = _NOTHING_YET, operands: tuple = (), exponent: Number | None = None
-    ):
+    def __init__(self, data: Any, grad: Any = _NOTHING_YET, operands: tuple = (), exponent: Any = None):
         self.data, self.grad, self._prev, self._exponent = data, grad, operands, exponent
+
+
+class RuleOnStandIns:
+    """An op's backward rule, run on stand-ins of one node and its one or two operands, as often as needed."""
+
+    def __init__(self, op: str, n_operands: int, out: Any, exponent: Number | None):
+        self.rule = BACKWARD_RULES[op]
+        self.a, self.b = _StandIn(None), _StandIn(None)
+        self.node = _StandIn(out, _UNIT, (self.a, self.b)[:n_operands], exponent)
+
+    def locals(self, a: Any, b: Any = None) -> tuple[Any, Any]:
+        """(∂out/∂a, ∂out/∂b) for operands holding a and b; None where the rule passes nothing (no b)."""
+        stand_a, stand_b = self.a, self.b
+        stand_a.data, stand_a.grad, stand_b.data, stand_b.grad = a, _NOTHING_YET, b, _NOTHING_YET
+        self.rule(self.node)  # unrolled, no loop: compiled mode runs this for each array op at every step
+        local_a, local_b = stand_a.grad, stand_b.grad
+        return (
+            1.0 if local_a is _UNIT else None if local_a is _NOTHING_YET else local_a,
+            1.0 if local_b is _UNIT else None if local_b is _NOTHING_YET else local_b,
+        )
 
 
 def _of_activation(activation: Activation) -> Operation:

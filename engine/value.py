@@ -1,9 +1,9 @@
 """micrograd's Value: a scalar that remembers how it was computed, and backpropagation over it.
 
-Each operation has its local derivative right under it, written there and nowhere else: its
-backward rule, or an activation's slope (its rule: the slope at out, times out.grad). engine/ops.py
-takes them from here. No closure per node (one would capture `out` while `out` holds it: a cycle
-only the cycle collector frees): each rule is one plain function, filed in `BACKWARD_RULES` by op.
+Each operation has its local derivative right under it, written there and nowhere else: its backward
+rule, or an activation's slope (its rule: the slope at out, times out.grad), filed by op in the op
+table (engine/ops.py), which everything else reads. No closure per node (one would capture `out`
+while `out` holds it: a cycle only the cycle collector frees): a rule is one function per op.
 """
 
 from __future__ import annotations

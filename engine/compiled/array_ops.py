@@ -87,12 +87,6 @@ def chain(local: Array | float, g: Array) -> Array:
     return g if local.__class__ is float and local == 1.0 else local * g
 
 
-def pass_back(contribution: Array | None, operand: Operand) -> None:
-    """Add what a rule passed back to the operand's grads; None (x**0's) adds nothing."""
-    if contribution is not None and operand.wants_grad:
-        operand.add_grad(contribution)
-
-
 class ArrayOp(Protocol):
     def forward(self) -> None: ...
 
@@ -103,8 +97,7 @@ class Unary:
     """tanh, exp, log, relu or sigmoid of every node of a group."""
 
     def __init__(self, op: str, a: Operand, out: Array, gout: Array):
-        self.operation = OPS[op]
-        self.fn = self.operation.on_arrays()
+        self.fn, self.rule = OPS[op].on_arrays(), OPS[op].rule_on(1, out)
         self.a, self.out, self.gout = a, out, gout
 
     def forward(self) -> None:
@@ -113,34 +106,28 @@ class Unary:
 
     def backward(self) -> None:
         if self.a.wants_grad:
-            (passed,) = self.operation.passed_back((self.a_value,), self.out, None, self.gout)
-            pass_back(passed, self.a)
+            local, _ = self.rule.locals(self.a_value)
+            if local is not None:  # None: the rule passes nothing back (x**0, a constant)
+                self.a.add_grad(chain(local, self.gout))
 
 
-class Power:
+class Power(Unary):
     """a ** n for every node of a group, all with the same exponent n."""
 
     def __init__(self, exponent: float, a: Operand, out: Array, gout: Array):
-        self.operation = OPS["**"]
-        self.fn = self.operation.on_arrays()
+        self.fn, self.rule = OPS["**"].on_arrays(), OPS["**"].rule_on(1, out, exponent)
         self.exponent, self.a, self.out, self.gout = exponent, a, out, gout
 
     def forward(self) -> None:
         self.a_value = self.a.read()
         self.out[...] = self.fn(self.a_value, self.exponent)
 
-    def backward(self) -> None:
-        if self.a.wants_grad:
-            (passed,) = self.operation.passed_back((self.a_value,), self.out, self.exponent, self.gout)
-            pass_back(passed, self.a)
-
 
 class Binary:
     """a + b or a * b for every node of a group."""
 
     def __init__(self, op: str, a: Operand, b: Operand, out: Array, gout: Array):
-        self.operation = OPS[op]
-        self.fn = self.operation.on_arrays()
+        self.fn, self.rule = OPS[op].on_arrays(), OPS[op].rule_on(2, out)
         self.a, self.b, self.out, self.gout = a, b, out, gout
 
     def forward(self) -> None:
@@ -149,10 +136,11 @@ class Binary:
 
     def backward(self) -> None:
         if self.a.wants_grad or self.b.wants_grad:
-            data = (self.a_value, self.b_value)
-            passed_a, passed_b = self.operation.passed_back(data, self.out, None, self.gout)
-            pass_back(passed_a, self.a)
-            pass_back(passed_b, self.b)
+            local_a, local_b = self.rule.locals(self.a_value, self.b_value)
+            if self.a.wants_grad:
+                self.a.add_grad(chain(local_a, self.gout))
+            if self.b.wants_grad:
+                self.b.add_grad(chain(local_b, self.gout))
 
 
 class Sum:

@@ -156,9 +156,9 @@ def test_a_neuron_nodes_rule_uses_the_activations_slope(activation, z, g):
 def test_x_to_the_0_passes_nothing_back_even_when_out_grad_is_infinite():
     """Its local derivative is 0, but 0 · inf would be NaN: the rule adds nothing, on floats and arrays."""
     power = OPS["**"]
-    assert power.passed_back((0.0,), 1.0, 0, math.inf) == (None,)
-    assert power.local((0.0,), 1.0, 0) == (0.0,)
-    assert power.passed_back((np.zeros(3),), np.ones(3), 0, np.full(3, np.inf)) == (None,)
+    assert power.rule_on(1, 1.0, 0).locals(0.0) == (None, None)  # nothing, rather than a local of 0
+    assert power.local((0.0,), 1.0, 0) == (0.0,)  # as the teaching texts show it
+    assert power.rule_on(1, np.ones(3), 0).locals(np.zeros(3)) == (None, None)
     x = Value(0.0)
     loss = x**0 * Value(math.inf)
     loss.backward()
@@ -183,15 +183,19 @@ def array_case(op: str) -> tuple[np.ndarray, np.ndarray, float | None]:
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
-def test_what_a_rule_passes_back_on_arrays_is_what_it_passes_back_on_each_float(op):
-    """Compiled mode runs the same rules on arrays: element by element, the plain engine's numbers."""
+def test_on_arrays_a_rule_gives_what_it_gives_on_each_float(op):
+    """Compiled mode reads the locals from the same rules on arrays, then adds local · g: element by
+    element, what the plain engine's rule adds."""
+    from engine.compiled.array_ops import chain
+
     entry = OPS[op]
     a, b, exponent = array_case(op)
     data = (a, b) if op in ("+", "*") else (a,)
     g = np.linspace(-3.0, 3.0, len(a))
     with np.errstate(all="ignore"):
         out = entry.on_arrays()(*data, exponent) if op == "**" else entry.on_arrays()(*data)
-        passed = entry.passed_back(data, out, exponent, g)
+        locals_ = entry.rule_on(len(data), out, exponent).locals(*data)
+        passed = [chain(local, g) for local in locals_[: len(data)]]  # compiled mode's chain rule
     for i in range(len(a)):
         node, leaves = node_of(op, float(a[i]), float(b[i]), exponent)
         node.data = float(out[i])  # np.tanh may differ from math.tanh in the last bit: the same out for both
