@@ -27,7 +27,8 @@ from typing import Any
 Number = int | float
 Array = Any  # a numpy.ndarray
 
-# Filled where each is written: engine/value.py (engine/neuron.py adds the neuron nodes' rules).
+# Filled where each is written: engine/value.py, which `import engine` always loads (engine/neuron.py
+# adds the neuron nodes' rules); the tables below read them when asked, not when built.
 # "linear" is an activation with no node of its own: its slope and text are written here.
 BACKWARD_RULES: dict[str, Callable[[Any], None]] = {}  # op -> how out.grad flows to its node's operands
 SLOPES: dict[str, Callable[[Any], Any]] = {"linear": lambda out: 1.0}  # activation -> ∂act(z)/∂z, from out
