@@ -1,9 +1,11 @@
 """The scalar autograd engine: `Value`, and a Neuron / Layer / MLP library on top.
 
-Where the lecture's ideas live: value.py is micrograd's Value (each op with its backward
-rule); ops.py is the op table (every operation's forward, local derivative, NumPy form
-and rule); neuron.py makes a whole neuron one node; nn.py is Neuron, Layer and MLP;
-compiled/ replays a training step as NumPy array operations.
+Where the lecture's ideas live: value.py is micrograd's Value (each op with its local
+derivative right under it, the only place it is written: a backward rule, or an
+activation's slope); ops.py is the op table (every operation's forward, NumPy form and
+rule text, its local derivative computed by running value.py's rule); neuron.py makes a
+whole neuron one node; nn.py is Neuron, Layer and MLP; compiled/ replays a training step
+as NumPy array operations.
 
 Pure Python: nothing here imports Qt, matplotlib or graphviz, so everything the
 app computes can be run and tested headless.

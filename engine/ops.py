@@ -2,17 +2,17 @@
 
 For each operation: its forward on floats, its local derivative ∂out/∂operand, its
 NumPy form, and the rule as the lecture teaches it. For each activation a neuron can
-end in ("tanh", "relu", "sigmoid", "linear"): the same, with the derivative written
-in terms of the activation's output (a fused neuron keeps only its output).
+end in ("tanh", "relu", "sigmoid", "linear"): the same, with the derivative (its slope)
+written in terms of the activation's output (a fused neuron keeps only its output).
 
-`Value` (engine/value.py) writes its backward rules out by hand, right under each
-forward operation, as micrograd does; tests/engine/test_ops.py checks, bit for bit,
-that they agree with this table. Everything else that needs a derivative takes it
-from here: the fused neuron (engine/neuron.py), compiled mode's array program
-(engine/compiled/), and the graph view's step-by-step explanations.
-
-The local derivatives use arithmetic operators only, so the same function works on
-floats and on NumPy arrays, and computes the same numbers as the backward rules.
+The derivatives are written once, in engine/value.py, right under each forward op, as
+micrograd does: `Value`'s backward rules, and the activations' slopes (an activation
+node's rule is made from its slope). value.py files them here, in `BACKWARD_RULES`,
+`SLOPES` and `RULE_TEXTS`; this table reads them from there. An operation's local
+derivative is read from its own backward rule, run on stand-in nodes (`RuleOnStandIns`):
+the rule's arithmetic on floats or on NumPy arrays, so the fused neuron (engine/neuron.py),
+compiled mode (engine/compiled/) and the graph view's explanations compute what backward()
+computes.
 NumPy is imported only by `on_arrays()`: `import engine` must not need it.
 """
 
@@ -26,6 +26,13 @@ from typing import Any
 
 Number = int | float
 Array = Any  # a numpy.ndarray
+
+# Filled where each is written: engine/value.py, which `import engine` always loads (engine/neuron.py
+# adds the neuron nodes' rules); the tables below read them when asked, not when built.
+# "linear" is an activation with no node of its own: its slope and text are written here.
+BACKWARD_RULES: dict[str, Callable[[Any], None]] = {}  # op -> how out.grad flows to its node's operands
+SLOPES: dict[str, Callable[[Any], Any]] = {"linear": lambda out: 1.0}  # activation -> ∂act(z)/∂z, from out
+RULE_TEXTS: dict[str, str] = {"linear": "∂z/∂z = 1"}  # op or activation -> its derivative, as taught
 
 
 # ---------------------------------------------------------------- the forwards on floats
@@ -83,10 +90,16 @@ class Activation:
     name: str
     forward: Callable[[float], float]
     numpy_form: Callable[[Any], Callable[[Array], Array]]
-    # d act(z) / dz written in terms of out = act(z), on floats or arrays alike
-    slope: Callable[[Any], Any]
-    rule: str
     torch_module: str  # the torch.nn module that computes it
+
+    @property
+    def slope(self) -> Callable[[Any], Any]:
+        """d act(z) / dz written in terms of out = act(z), on floats or arrays alike (engine/value.py)."""
+        return SLOPES[self.name]
+
+    @property
+    def rule(self) -> str:
+        return RULE_TEXTS[self.name]
 
     def on_arrays(self) -> Callable[[Array], Array]:
         """The NumPy form: the activation of every element of an array (imports NumPy)."""
@@ -94,38 +107,10 @@ class Activation:
 
 
 ACTIVATION = {
-    "tanh": Activation(
-        "tanh",
-        forward=math.tanh,
-        numpy_form=lambda np: np.tanh,
-        slope=lambda out: 1 - out**2,
-        rule="∂tanh(z)/∂z = 1 − tanh(z)²",
-        torch_module="Tanh",
-    ),
-    "relu": Activation(
-        "relu",
-        forward=relu,
-        numpy_form=_relu_on_arrays,
-        slope=lambda out: out > 0,
-        rule="∂relu(z)/∂z = 1 if z > 0 else 0",
-        torch_module="ReLU",
-    ),
-    "sigmoid": Activation(
-        "sigmoid",
-        forward=sigmoid,
-        numpy_form=_sigmoid_on_arrays,
-        slope=lambda out: out * (1 - out),
-        rule="∂σ(z)/∂z = σ(z)·(1 − σ(z))",
-        torch_module="Sigmoid",
-    ),
-    "linear": Activation(
-        "linear",
-        forward=identity,
-        numpy_form=lambda np: identity,
-        slope=lambda out: 1.0,
-        rule="∂z/∂z = 1",
-        torch_module="Identity",
-    ),
+    "tanh": Activation("tanh", forward=math.tanh, numpy_form=lambda np: np.tanh, torch_module="Tanh"),
+    "relu": Activation("relu", forward=relu, numpy_form=_relu_on_arrays, torch_module="ReLU"),
+    "sigmoid": Activation("sigmoid", forward=sigmoid, numpy_form=_sigmoid_on_arrays, torch_module="Sigmoid"),
+    "linear": Activation("linear", forward=identity, numpy_form=lambda np: identity, torch_module="Identity"),
 }
 ACTIVATIONS = tuple(ACTIVATION)  # the names, in the order the app offers them
 NEURON_OPS = tuple(f"neuron:{name}" for name in ACTIVATIONS)  # the op of a fused neuron node
@@ -157,69 +142,104 @@ class Operation:
     op: str
     forward: Callable[..., float]
     numpy_form: Callable[[Any], Callable[..., Array]]
-    # (the operands' data, out's data, the exponent or None) -> ∂out/∂operand for each operand
-    local: Callable[[tuple, Any, Number | None], tuple]
-    rule: str
+
+    @property
+    def rule(self) -> str:
+        return RULE_TEXTS[self.op]
 
     def on_arrays(self) -> Callable[..., Array]:
         """The NumPy form: the operation element by element on arrays (imports NumPy)."""
         return _numpy_function(self.numpy_form)
 
+    def local(self, data: tuple, out: Any, exponent: Number | None) -> tuple:
+        """∂out/∂operand for each operand, given the operands' `data` and the node's `out` (floats or arrays).
 
-def _power_local(data: tuple, out: Any, n: Number | None) -> tuple:
-    # x**0 is the constant 1: its derivative is 0, also at x = 0 (where 0 * 0**-1 would divide by 0)
-    return (0.0 if n == 0 else n * data[0] ** (n - 1),)
+        0.0 for an operand the rule passes nothing to (x**0's, a constant).
+        """
+        locals_ = self.rule_on(len(data), out, exponent).locals(*data)[: len(data)]
+        return tuple(0.0 if d is None else d for d in locals_)
+
+    def rule_on(self, n_operands: int, out: Any, exponent: Number | None = None) -> RuleOnStandIns:
+        """The op's backward rule, ready to run on stand-ins of a node holding `out` and of its operands.
+
+        Compiled mode keeps one per array operation (its `out` is the same buffer at every step).
+        """
+        return RuleOnStandIns(self.op, n_operands, out, exponent)
+
+
+# ---------------------------------------------------------------- local derivatives, read from the rules
+# A backward rule adds `local * out.grad` (or `out.grad`: a local of 1) to each operand's grad.
+# Run on a stand-in node whose grad is `_UNIT`, an exact 1 (x * _UNIT is x itself, no rounding,
+# no array operation), it adds the local derivatives themselves, as its own arithmetic computes
+# them, on floats or NumPy arrays alike.
+
+
+class _NothingYet:
+    """A stand-in operand's grad before the rule adds to it: ``grad += x`` leaves x itself."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        return other
+
+
+class _Unit:
+    """out.grad, as a rule sees it on a stand-in node: an exact 1 for multiplication."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # `array * out.grad`: NumPy hands the product to __rmul__
+
+    def __mul__(self, other: Any) -> Any:
+        return other
+
+    __rmul__ = __mul__
+
+
+_NOTHING_YET, _UNIT = _NothingYet(), _Unit()
+
+
+class _StandIn:
+    """What a backward rule reads and writes of a node: data, grad, operands, exponent."""
+
+    __slots__ = ("data", "grad", "_prev", "_exponent")
+
+    def __init__(self, data: Any, grad: Any = _NOTHING_YET, operands: tuple = (), exponent: Any = None):
+        self.data, self.grad, self._prev, self._exponent = data, grad, operands, exponent
+
+
+class RuleOnStandIns:
+    """An op's backward rule, run on stand-ins of one node and its one or two operands, as often as needed."""
+
+    def __init__(self, op: str, n_operands: int, out: Any, exponent: Number | None):
+        self.rule = BACKWARD_RULES[op]
+        self.a, self.b = _StandIn(None), _StandIn(None)
+        self.node = _StandIn(out, _UNIT, (self.a, self.b)[:n_operands], exponent)
+
+    def locals(self, a: Any, b: Any = None) -> tuple[Any, Any]:
+        """(∂out/∂a, ∂out/∂b) for operands holding a and b; None where the rule passes nothing (no b)."""
+        stand_a, stand_b = self.a, self.b
+        stand_a.data, stand_a.grad, stand_b.data, stand_b.grad = a, _NOTHING_YET, b, _NOTHING_YET
+        self.rule(self.node)  # unrolled, no loop: compiled mode runs this for each array op at every step
+        local_a, local_b = stand_a.grad, stand_b.grad
+        return (
+            1.0 if local_a is _UNIT else None if local_a is _NOTHING_YET else local_a,
+            1.0 if local_b is _UNIT else None if local_b is _NOTHING_YET else local_b,
+        )
 
 
 def _of_activation(activation: Activation) -> Operation:
-    """An activation as a node of its own: ∂out/∂a is its slope at out."""
-    slope = activation.slope
-    return Operation(
-        activation.name,
-        activation.forward,
-        activation.numpy_form,
-        lambda data, out, n: (slope(out),),
-        activation.rule,
-    )
+    """An activation as a node of its own."""
+    return Operation(activation.name, activation.forward, activation.numpy_form)
 
 
 OPS: dict[str, Operation] = {
-    "+": Operation(
-        "+",
-        forward=operator.add,
-        numpy_form=lambda np: np.add,
-        local=lambda data, out, n: (1.0, 1.0),
-        rule="∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1",
-    ),
-    "*": Operation(
-        "*",
-        forward=operator.mul,
-        numpy_form=lambda np: np.multiply,
-        local=lambda data, out, n: (data[1], data[0]),
-        rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
-    ),
-    "**": Operation(
-        "**",
-        forward=operator.pow,
-        numpy_form=lambda np: operator.pow,  # a ** n, as the compiled program always computed it
-        local=_power_local,
-        rule="∂(aⁿ)/∂a = n·aⁿ⁻¹",
-    ),
+    "+": Operation("+", forward=operator.add, numpy_form=lambda np: np.add),
+    "*": Operation("*", forward=operator.mul, numpy_form=lambda np: np.multiply),
+    # a ** n, as the compiled program always computed it
+    "**": Operation("**", forward=operator.pow, numpy_form=lambda np: operator.pow),
     "tanh": _of_activation(ACTIVATION["tanh"]),
-    "exp": Operation(
-        "exp",
-        forward=math.exp,
-        numpy_form=lambda np: np.exp,
-        local=lambda data, out, n: (out,),
-        rule="∂eᵃ/∂a = eᵃ",
-    ),
-    "log": Operation(
-        "log",
-        forward=math.log,
-        numpy_form=lambda np: np.log,
-        local=lambda data, out, n: (1 / data[0],),
-        rule="∂ln(a)/∂a = 1/a",
-    ),
+    "exp": Operation("exp", forward=math.exp, numpy_form=lambda np: np.exp),
+    "log": Operation("log", forward=math.log, numpy_form=lambda np: np.log),
     "relu": _of_activation(ACTIVATION["relu"]),
     "sigmoid": _of_activation(ACTIVATION["sigmoid"]),
 }

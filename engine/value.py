@@ -1,12 +1,9 @@
 """micrograd's Value: a scalar that remembers how it was computed, and backpropagation over it.
 
-Each operation is written with its backward rule right under it: how out.grad flows
-to the operands. No closure per node: `backward_rule` files each rule, one plain
-function, under its op in `BACKWARD_RULES`, and `backward()` looks up a node's rule by
-its op. A closure would capture `out` while `out` holds it: a reference cycle per node,
-which only the cycle collector frees (where micrograd spends most of its time). Without
-cycles a graph is freed the moment the loss goes out of scope.
-A whole neuron can be one node: `Value.neuron` (engine/neuron.py). All rules: engine/ops.py.
+Each operation has its local derivative right under it, written there and nowhere else: its backward
+rule, or an activation's slope (its rule: the slope at out, times out.grad), filed by op in the op
+table (engine/ops.py), which everything else reads. No closure per node (one would capture `out`
+while `out` holds it: a cycle only the cycle collector frees): a rule is one function per op.
 """
 
 from __future__ import annotations
@@ -17,17 +14,30 @@ import numbers
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 
-from engine.ops import NEURON_OPS, Number, relu, sigmoid
-
-BACKWARD_RULES: dict[str, Callable[[Value], None]] = {}  # op -> how out.grad flows to its node's operands
+from engine.ops import BACKWARD_RULES, NEURON_OPS, RULE_TEXTS, SLOPES, Number, relu, sigmoid
 
 
-def backward_rule(op: str) -> Callable[[Callable[[Value], None]], staticmethod]:
-    """File the decorated function as the backward rule of every node whose op is `op`."""
+def backward_rule(op: str, text: str) -> Callable[[Callable[[Value], None]], staticmethod]:
+    """File the decorated function as the backward rule of the nodes whose op is `op`."""
 
     def register(rule: Callable[[Value], None]) -> staticmethod:
-        BACKWARD_RULES[op] = rule
+        BACKWARD_RULES[op], RULE_TEXTS[op] = rule, text
         return staticmethod(rule)
+
+    return register
+
+
+def activation_slope(op: str, text: str) -> Callable[[Callable], staticmethod]:
+    """File the decorated function as activation `op`'s slope, and the rule made from it as its nodes'."""
+
+    def register(slope: Callable) -> staticmethod:
+        SLOPES[op] = slope
+
+        def backward(out: Value) -> None:  # one function per activation: the slope at out, times out.grad
+            out._prev[0].grad += slope(out.data) * out.grad
+
+        backward_rule(op, text)(backward)
+        return staticmethod(slope)
 
     return register
 
@@ -76,8 +86,8 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data + other.data, (self, other), "+")
 
-    @backward_rule("+")
-    def _add_backward(out: Value) -> None:  # ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
+    @backward_rule("+", "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1")
+    def _add_backward(out: Value) -> None:
         a, b = out._prev
         a.grad += out.grad
         b.grad += out.grad
@@ -86,8 +96,8 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, (self, other), "*")
 
-    @backward_rule("*")
-    def _mul_backward(out: Value) -> None:  # ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
+    @backward_rule("*", "∂(a·b)/∂a = b, ∂(a·b)/∂b = a")
+    def _mul_backward(out: Value) -> None:
         a, b = out._prev
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
@@ -100,49 +110,51 @@ class Value:
             raise ValueError(f"{self.data} ** {exponent} is not a real number")
         return Value(data, (self,), "**", "", exponent)
 
-    @backward_rule("**")
-    def _pow_backward(out: Value) -> None:  # ∂(aⁿ)/∂a = n·aⁿ⁻¹
+    @backward_rule("**", "∂(aⁿ)/∂a = n·aⁿ⁻¹")
+    def _pow_backward(out: Value) -> None:
         (a,) = out._prev
         n = out._exponent
-        if n == 0:  # x**0 is the constant 1: its derivative is 0, also at x = 0 (where 0 * 0**-1 would raise)
+        if n == 0:  # x**0 is the constant 1: it passes nothing back, also at x = 0 (where 0**-1 raises)
             return
         a.grad += (n * a.data ** (n - 1)) * out.grad
-
-    def tanh(self) -> Value:
-        return Value(math.tanh(self.data), (self,), "tanh")
-
-    @backward_rule("tanh")
-    def _tanh_backward(out: Value) -> None:  # ∂tanh(a)/∂a = 1 - tanh(a)²
-        out._prev[0].grad += (1 - out.data**2) * out.grad
 
     def exp(self) -> Value:
         return Value(math.exp(self.data), (self,), "exp")
 
-    @backward_rule("exp")
-    def _exp_backward(out: Value) -> None:  # ∂eᵃ/∂a = eᵃ
+    @backward_rule("exp", "∂eᵃ/∂a = eᵃ")
+    def _exp_backward(out: Value) -> None:
         out._prev[0].grad += out.data * out.grad
 
     def log(self) -> Value:
         return Value(math.log(self.data), (self,), "log")
 
-    @backward_rule("log")
-    def _log_backward(out: Value) -> None:  # ∂ln(a)/∂a = 1/a
+    @backward_rule("log", "∂ln(a)/∂a = 1/a")
+    def _log_backward(out: Value) -> None:
         a = out._prev[0]
         a.grad += (1 / a.data) * out.grad
+
+    # ---- the activations: forward, then the slope, written with the output out (what a node keeps)
+
+    def tanh(self) -> Value:
+        return Value(math.tanh(self.data), (self,), "tanh")
+
+    @activation_slope("tanh", "∂tanh(z)/∂z = 1 − tanh(z)²")
+    def _tanh_slope(out: float) -> float:
+        return 1 - out**2
 
     def relu(self) -> Value:
         return Value(relu(self.data), (self,), "relu")
 
-    @backward_rule("relu")
-    def _relu_backward(out: Value) -> None:  # ∂relu(a)/∂a = 1 if a > 0 else 0
-        out._prev[0].grad += (out.data > 0) * out.grad
+    @activation_slope("relu", "∂relu(z)/∂z = 1 if z > 0 else 0")
+    def _relu_slope(out: float) -> bool:
+        return out > 0
 
     def sigmoid(self) -> Value:
         return Value(sigmoid(self.data), (self,), "sigmoid")
 
-    @backward_rule("sigmoid")
-    def _sigmoid_backward(out: Value) -> None:  # ∂σ(a)/∂a = σ(a)·(1 - σ(a))
-        out._prev[0].grad += (out.data * (1 - out.data)) * out.grad
+    @activation_slope("sigmoid", "∂σ(z)/∂z = σ(z)·(1 − σ(z))")
+    def _sigmoid_slope(out: float) -> float:
+        return out * (1 - out)
 
     @staticmethod
     def neuron(
@@ -181,14 +193,11 @@ class Value:
     def backward(self) -> None:
         """Set this node's grad to 1 and apply the chain rule to every node behind it.
 
-        Leaves' grads accumulate (call `zero_grad()` first: the bug the lecture warns about).
-        Nodes in between restart from 0 on every call, as in PyTorch (micrograd compounds them).
+        Leaves' grads accumulate (call `zero_grad()` first: the bug the lecture warns about);
+        nodes in between restart from 0 on every call, as in PyTorch (micrograd compounds them).
         """
-        # The nodes behind this one that have a rule to run: no leaves (most of a network's nodes,
-        # skipping them makes this walk several times faster; a leaf has no op), and of a neuron
-        # node only its inputs, its `_prev` (its weights and bias are leaves, kept apart).
-        # No recursion: a chain of 100,000 nodes is fine. A layer's neuron nodes share one
-        # tuple of inputs: `walked` lets the walk go through it once, not once per neuron.
+        # The nodes with a rule to run: no leaves (most nodes), and of a neuron only its inputs.
+        # No recursion. A layer's neurons share one tuple of inputs: `walked` goes through it once.
         order, seen, walked = ([self] if self._op else []), {self}, set()
         for node in order:
             children = node._prev
@@ -206,15 +215,13 @@ class Value:
         self.grad = 1.0
         rules = BACKWARD_RULES
         for node in reversed(order):
-            # A node whose grad is exactly 0 would pass back 0 × local to each operand: nothing,
-            # skipped (most of the work once a hinge margin is met or a ReLU is off). Where a
-            # local derivative is inf or NaN this differs from PyTorch, which makes 0 × inf NaN.
+            # A node whose grad is exactly 0 would pass back 0 × local: nothing, skipped (a met hinge
+            # margin, a ReLU off). Where a local is inf or NaN, PyTorch would make 0 × inf NaN.
             if node.grad != 0.0:
                 rules[node._op](node)
 
 
-def _real(data: object) -> float:
-    # bool is a number here, as in Python, micrograd and PyTorch (True * x == x)
+def _real(data: object) -> float:  # bool is a number, as in Python, micrograd and PyTorch
     if isinstance(data, (int, float, numbers.Real)):  # int and float first: the ABC check is slow
         return float(data)
     raise TypeError(f"a Value holds a real number (int or float), not {type(data).__name__}")
@@ -232,13 +239,11 @@ def as_values(xs: Sequence[Value | Number]) -> list[Value]:
 
 def topological_order(root: Value) -> list[Value]:
     """Every node behind `root` (leaves too), each after all of its operands, `root` last."""
-    nodes = [root]
-    seen = {root}
+    nodes, seen = [root], {root}
     for node in nodes:  # breadth-first, without recursion; `nodes` grows as we go
         for child in node.operands:
             if child not in seen:
                 seen.add(child)
                 nodes.append(child)
-    # Creation order is a topological order: a node's operands exist before it does.
-    nodes.sort(key=_seq)
+    nodes.sort(key=_seq)  # creation order is a topological order: a node's operands exist before it
     return nodes

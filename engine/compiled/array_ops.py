@@ -2,8 +2,9 @@
 
 Each writes its group's outputs into `out`, a contiguous block of the program's values
 buffer, and in backward reads their grads from the same block of the grads buffer
-(`gout`). Their forwards and local derivatives are the op table's NumPy forms
-(engine/ops.py), the same formulas as the plain engine's, element by element.
+(`gout`). Their forwards are the op table's NumPy forms (engine/ops.py); their backward
+passes run the plain engine's own backward rules and slopes (engine/value.py) on arrays:
+the same formulas, element by element.
 """
 
 from __future__ import annotations
@@ -96,8 +97,7 @@ class Unary:
     """tanh, exp, log, relu or sigmoid of every node of a group."""
 
     def __init__(self, op: str, a: Operand, out: Array, gout: Array):
-        operation = OPS[op]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.fn, self.rule = OPS[op].on_arrays(), OPS[op].rule_on(1, out)
         self.a, self.out, self.gout = a, out, gout
 
     def forward(self) -> None:
@@ -106,34 +106,28 @@ class Unary:
 
     def backward(self) -> None:
         if self.a.wants_grad:
-            (local,) = self.local((self.a_value,), self.out, None)
-            self.a.add_grad(chain(local, self.gout))
+            local, _ = self.rule.locals(self.a_value)
+            if local is not None:  # None: the rule passes nothing back (x**0, a constant)
+                self.a.add_grad(chain(local, self.gout))
 
 
-class Power:
+class Power(Unary):
     """a ** n for every node of a group, all with the same exponent n."""
 
     def __init__(self, exponent: float, a: Operand, out: Array, gout: Array):
-        operation = OPS["**"]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.fn, self.rule = OPS["**"].on_arrays(), OPS["**"].rule_on(1, out, exponent)
         self.exponent, self.a, self.out, self.gout = exponent, a, out, gout
 
     def forward(self) -> None:
         self.a_value = self.a.read()
         self.out[...] = self.fn(self.a_value, self.exponent)
 
-    def backward(self) -> None:
-        if self.a.wants_grad:
-            (local,) = self.local((self.a_value,), self.out, self.exponent)
-            self.a.add_grad(chain(local, self.gout))
-
 
 class Binary:
     """a + b or a * b for every node of a group."""
 
     def __init__(self, op: str, a: Operand, b: Operand, out: Array, gout: Array):
-        operation = OPS[op]
-        self.fn, self.local = operation.on_arrays(), operation.local
+        self.fn, self.rule = OPS[op].on_arrays(), OPS[op].rule_on(2, out)
         self.a, self.b, self.out, self.gout = a, b, out, gout
 
     def forward(self) -> None:
@@ -141,11 +135,12 @@ class Binary:
         self.fn(self.a_value, self.b_value, out=self.out)
 
     def backward(self) -> None:
-        local_a, local_b = self.local((self.a_value, self.b_value), self.out, None)
-        if self.a.wants_grad:
-            self.a.add_grad(chain(local_a, self.gout))
-        if self.b.wants_grad:
-            self.b.add_grad(chain(local_b, self.gout))
+        if self.a.wants_grad or self.b.wants_grad:
+            local_a, local_b = self.rule.locals(self.a_value, self.b_value)
+            if self.a.wants_grad:
+                self.a.add_grad(chain(local_a, self.gout))
+            if self.b.wants_grad:
+                self.b.add_grad(chain(local_b, self.gout))
 
 
 class Sum:

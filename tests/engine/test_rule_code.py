@@ -48,3 +48,13 @@ def test_every_rule_has_lines_that_add_to_a_grad(op):
 def test_an_unknown_operation_is_refused():
     with pytest.raises(ValueError, match="no backward rule"):
         rule_source("%")
+
+
+def test_an_activations_line_shows_its_slope_written_out():
+    """Its rule is made from its slope (engine/value.py): the line reads as the lecture writes it."""
+    out = Value(0.5).tanh()
+    out.backward()
+    ((code, numbers),) = rule_with_numbers(out)
+    assert code == "out._prev[0].grad += (1 - out.data**2) * out.grad"
+    assert numbers == f"out._prev[0].grad += (1 - {out.data:.6g}**2) × 1"
+    assert "return 1 - out**2" in rule_source("tanh")
