@@ -55,15 +55,15 @@ def network_pass(layers: Sequence[Layer], inputs: tuple[Value, ...]) -> NetworkP
     below = [x.data for x in inputs]
     activations = [below]
     for layer in layers:
-        sums = []
+        activation, outputs = ACTIVATION[layer.activation].forward, []
         for neuron in layer.neurons:
             # the same float additions, in the same order, as a neuron node (engine/neuron.py)
             total = neuron.b.data
             for w, x in zip(neuron.w, below):
                 total += w.data * x
-            sums.append(total)
-        below = list(map(ACTIVATION[layer.activation].forward, sums))
-        activations.append(below)
+            outputs.append(activation(total))
+        activations.append(outputs)
+        below = outputs
     node = NetworkPass(below[0], inputs, NETWORK_OP)
     node._layers = tuple(layers)
     node._activations = activations
