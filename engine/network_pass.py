@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from engine.ops import ACTIVATION
-from engine.value import BACKWARD_RULES, Value
+from engine.value import BACKWARD_RULES, Number, Value, as_values
 
 if TYPE_CHECKING:
     from engine.nn import Layer
@@ -50,9 +50,17 @@ class NetworkPass(Value):
         return self._activations
 
 
-def network_pass(layers: Sequence[Layer], inputs: tuple[Value, ...]) -> NetworkPass:
-    """The network's output on `inputs` (one output neuron) as one node; see the module's docstring."""
-    below = [x.data for x in inputs]
+def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> NetworkPass:
+    """The network's output on `x` (one output neuron) as one node; see the module's docstring.
+
+    Inputs given as floats are constants of the pass, as a tensor without requires_grad is
+    in PyTorch: no Value is made for them, and no grad computed (pass Values to get theirs).
+    """
+    if all(v.__class__ is float for v in x):
+        inputs, below = (), list(x)
+    else:
+        inputs = tuple(as_values(x))
+        below = [v.data for v in inputs]
     activations = [below]
     for layer in layers:
         activation, outputs = ACTIVATION[layer.activation].forward, []
@@ -89,17 +97,19 @@ def _network_backward(out: NetworkPass) -> None:
             passed[0] += weights[0].data * g
         upstream = passed
     # The first layer adds to the input Values themselves, one neuron at a time as the neuron
-    # nodes do (an input may be used twice, or hold a grad already).
+    # nodes do (an input may be used twice, or hold a grad already); constant inputs take none.
     inputs, below = out._prev, activations[0]
     for neuron, g in _active_neurons(layers[0], activations[1], upstream):
         weights = neuron.w
         for i in range(len(below) - 1, 0, -1):
             weights[i].grad += below[i] * g
-            inputs[i].grad += weights[i].data * g
+            if inputs:
+                inputs[i].grad += weights[i].data * g
         neuron.b.grad += g
-        if inputs:
+        if below:
             weights[0].grad += below[0] * g
-            inputs[0].grad += weights[0].data * g
+            if inputs:
+                inputs[0].grad += weights[0].data * g
 
 
 def _active_neurons(layer: Layer, outputs: list[float], upstream: list[float]) -> list[tuple]:

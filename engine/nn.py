@@ -123,7 +123,7 @@ class MLP(Module):
             return self.layered(x)
         if len(x) != self.nin:
             raise ValueError(f"this network takes {self.nin} inputs, got {len(x)}")
-        return network_pass(self.layers, tuple(as_values(x)))
+        return network_pass(self.layers, x)
 
     def layered(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """The pass as each Layer makes it, one node per neuron: the graph that tools read node by node."""

@@ -176,11 +176,8 @@ class Value:
     def __truediv__(self, other: Value | Number) -> Value:  # a / b = a * b^-1
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:  # 1 + a
-        return self + other
-
-    def __rmul__(self, other: Number) -> Value:  # 2 * a
-        return self * other
+    __radd__ = __add__  # 1 + a is a + 1: the same node, (a, Value(1))
+    __rmul__ = __mul__  # 2 * a is a * 2
 
     def __rsub__(self, other: Number) -> Value:  # 1 - a = 1 + (-a)
         return other + (-self)

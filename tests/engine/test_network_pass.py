@@ -103,6 +103,28 @@ def test_one_output_is_one_node_whose_operands_are_the_inputs_and_parameters():
     assert out.data == model.layered(x).data
 
 
+def test_inputs_given_as_floats_are_constants_of_the_pass():
+    """As a tensor without requires_grad: no leaf Value for them, the same numbers."""
+    model = MLP(2, [4, 1], seed=0)
+    out = model([0.5, -1.0])
+    assert out.operands == tuple(model.parameters())
+    assert out.layer_outputs[0] == [0.5, -1.0]
+    out.backward()
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    model.layered([0.5, -1.0]).backward()
+    assert grads == [p.grad for p in model.parameters()]
+
+
+def test_other_numbers_become_values_and_non_numbers_are_refused():
+    model = MLP(2, [3, 1], seed=0)
+    out = model([1, True])  # an int and a bool are real numbers, as in micrograd
+    assert len(out.operands) == 2 + len(model.parameters())
+    assert out.data == model.layered([1.0, 1.0]).data
+    with pytest.raises(TypeError, match="real number"):
+        model([1.0, "2"])
+
+
 def test_several_outputs_are_a_node_per_neuron_as_layers_make_them():
     model = MLP(2, [4, 3], seed=0)
     outputs = model([0.5, -1.0])
