@@ -209,3 +209,38 @@ def test_the_train_command_starts_over_on_other_data(tmp_path, capsys):
     )
     assert "continuing" not in capsys.readouterr().err
     assert load_json(out).metadata["steps_trained"] == STEPS
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_compiled_mode_goes_on_exactly_too(tmp_path, optimizer):
+    settings = _settings(optimizer, batch_size=7, compiled=True)
+    whole = _trainer(settings)
+    whole.run()
+    assert whole.compiled_reason is None  # the compiled program took the steps
+    continued = _continued(_saved_mid_run(tmp_path, settings))
+    continued.run()
+    assert _weights(continued) == _weights(whole) and continued.history == whole.history
+
+
+def test_a_run_that_switched_optimizer_goes_on_with_the_one_it_last_stepped_with(tmp_path):
+    momentum, adam = _settings("momentum"), _settings("adam")
+    whole = _trainer(momentum)
+    for _ in range(4):
+        whole.step()
+    whole.settings = adam  # as the window sends new settings mid-run: Adam starts afresh at step 5
+    whole.run()
+    interrupted = _trainer(momentum)
+    for _ in range(4):
+        interrupted.step()
+    interrupted.settings = adam
+    for _ in range(SAVED_AT - 4):
+        interrupted.step()
+    path = tmp_path / "switched.json"
+    weights = ModelWeights.from_model(interrupted.model)
+    save_session(
+        Session(_dataset(), SPEC, adam, weights, interrupted.history, run_state=interrupted.run_state()), path
+    )
+    continued = _continued(str(path))
+    assert continued.optimizer.t == SAVED_AT - 4  # Adam's own count, not the run's
+    continued.run()
+    assert _weights(continued) == _weights(whole) and continued.history == whole.history
