@@ -8,6 +8,9 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from engine.cli import train_main
 from engine.data import make_preset
@@ -244,3 +247,38 @@ def test_a_run_that_switched_optimizer_goes_on_with_the_one_it_last_stepped_with
     assert continued.optimizer.t == SAVED_AT - 4  # Adam's own count, not the run's
     continued.run()
     assert _weights(continued) == _weights(whole) and continued.history == whole.history
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=30) | st.dictionaries(st.text(max_size=5), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(["step", "optimizer", "t", "m", "v", "buffers", "batch_sampler", None]),
+    value=JSON_VALUES,
+    optimizer=st.sampled_from(list(OPTIMIZERS)),
+)
+def test_any_json_in_the_run_state_is_refused_plainly_or_trains(tmp_path, key, value, optimizer):
+    path = _saved_mid_run(tmp_path, _settings(optimizer, batch_size=7), steps=2)
+    raw = json.loads(Path(path).read_text())
+    if key is None:
+        raw["run_state"] = value
+    else:
+        raw["run_state"][key] = value
+    Path(path).write_text(json.dumps(raw, allow_nan=True))
+    try:
+        session = load_session(path)
+    except SessionError as exc:
+        assert "run state" in str(exc)
+        return
+    trainer = build_trainer(session.model, session.dataset, session.training, session.split, session.weights)
+    if session.run_state is not None:
+        trainer.continue_run(session.history, session.run_state)
+    trainer.step()
+    assert all(math.isfinite(w) for w in _weights(trainer))
