@@ -170,7 +170,7 @@ def train_main(argv: list[str]) -> int:
 
 def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     """The session or preset the arguments name, with their overrides, ready to train."""
-    weights, split = None, TestSplit()
+    weights, split, session = None, TestSplit(), None
     if args.session:
         session = load_session(args.session)
         dataset, spec, settings, weights = session.dataset, session.model, session.training, session.weights
@@ -207,7 +207,30 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
     problem = weights is not None and spec.weights_problem(weights, dataset.n_inputs, dataset.n_outputs)
     if problem:
         raise SpecError(f"the session's weights do not fit this model and data: {problem}")
-    return build_trainer(spec, dataset, settings, split, weights), spec
+    trainer = build_trainer(spec, dataset, settings, split, weights)
+    if session is not None and session.run_state is not None and not _starts_over(args):
+        trainer.continue_run(session.history, session.run_state)  # as if it had never stopped
+        print(f"continuing the saved run after step {trainer.step_count}", file=sys.stderr)
+    return trainer, spec
+
+
+# Flags that change the data, the test split or the model: the run starts over from the
+# session's weights (as the window does) instead of going on with its optimizer's state.
+STARTS_OVER = (
+    "preset",
+    "csv",
+    "test_fraction",
+    "test_seed",
+    "layers",
+    "activation",
+    "output_activation",
+    "seed",
+    "extra_inputs",
+)
+
+
+def _starts_over(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name) is not None for name in STARTS_OVER)
 
 
 def _unasked_loss(args: argparse.Namespace, dataset: Dataset, loss: str) -> str:

@@ -16,7 +16,9 @@ step for step. The learning rate comes with every step because the app may decay
 A step is planned before it is applied: `plan` works out the updates and the state
 after them without changing anything, the trainer checks that the new weights are
 sane, and only then `accept`s the plan and writes the weights. A refused step leaves
-the optimizer as it was. The state is plain lists of floats (picklable, JSON-able).
+the optimizer as it was. The state is plain lists of floats (picklable, JSON-able):
+`state()` copies it out and `restore()` puts it back, so a saved run goes on as it was
+(engine/run_state.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ class Optimizer:
     """The interface: `plan` a step, `accept` it; `step` does both on a list of Values."""
 
     name = ""
+    state_keys: tuple[str, ...] = ()  # the attributes that change with every step
+
+    def state(self) -> dict:
+        """A copy of the state, as plain data: numbers and lists of floats."""
+        return {key: _copied(getattr(self, key)) for key in self.state_keys}
+
+    def restore(self, state: dict) -> None:
+        """Take a state that `state()` gave (checked by engine/run_state.py when read from a file)."""
+        for key in self.state_keys:
+            setattr(self, key, _copied(state[key]))
 
     def plan(self, grads: Sequence[float], learning_rate: float) -> Plan:
         raise NotImplementedError
@@ -89,6 +101,7 @@ class Momentum(Optimizer):
     """b ← μ·b + g, p ← p − lr·b: the buffer b is a running sum of past grads, each older one weighing μ less."""
 
     name = "momentum"
+    state_keys = ("buffers",)
 
     def __init__(self, momentum: float = 0.9):
         self.momentum = momentum
@@ -108,6 +121,7 @@ class Adam(Optimizer):
     """Running means of the grad (m) and of its square (v), bias-corrected; steps of about lr each."""
 
     name = "adam"
+    state_keys = ("t", "m", "v")
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999):
         self.beta1, self.beta2 = beta1, beta2
@@ -129,6 +143,10 @@ class Adam(Optimizer):
 
     def columns(self, n: int) -> dict[str, list[float]]:
         return {"momentum": self.m[:n], "second moment": self.v[:n]}
+
+
+def _copied(value: object) -> object:
+    return [float(v) for v in value] if isinstance(value, list) else value
 
 
 def make_optimizer(name: str, hyperparameters: dict) -> Optimizer:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from engine.data import DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.recipe import recipe_from_dict, recipe_to_dict, trusted_recipe
+from engine.run_state import RunState, RunStateError
 from engine.settings import STEPS_RANGE, SettingsError, TrainSettings
 from engine.spec import ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
@@ -41,6 +42,9 @@ class Session:
     weights: ModelWeights | None = None  # None: not trained yet
     history: list[StepResult] = field(default_factory=list)
     split: TestSplit = field(default_factory=TestSplit)  # the held-out test set (fraction 0: none)
+    # the optimizer's and minibatches' state after the history's last step, the step of `weights`:
+    # training goes on from it as if the run had never stopped (None: a fresh run from the weights)
+    run_state: RunState | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -60,6 +64,8 @@ class Session:
             "test_split": self.split.to_dict(),  # a data setting: which samples are held out
             "weights": None if self.weights is None else self.weights.to_dict(),
             "history": [_step_to_dict(r) for r in self.history],
+            # files without it (older ones, or never trained) stay as they were
+            **({} if self.run_state is None else {"run_state": self.run_state.to_dict()}),
         }
 
     @classmethod
@@ -88,7 +94,8 @@ class Session:
         problem = weights is not None and model.weights_problem(weights, dataset.n_inputs, dataset.n_outputs)
         if problem:
             raise SessionError(f"the saved weights do not fit the saved model: {problem}")
-        return cls(dataset, model, training, weights, history, split)
+        run_state = _run_state_from(d.get("run_state"), weights, history)
+        return cls(dataset, model, training, weights, history, split, run_state)
 
 
 def model_data_problem(model: ModelSpec, dataset: Dataset) -> str:
@@ -280,6 +287,26 @@ def _layer_grads(raw: object, where: str) -> tuple[float, ...]:
                 f"{where}: 'layer_grads' holds {describe_value(value)}, not a number of 0 or more"
             )
     return tuple(float(v) for v in raw)
+
+
+def _run_state_from(raw: object, weights: ModelWeights | None, history: list[StepResult]) -> RunState | None:
+    """The optional run state, checked against the weights it goes with and the history it follows."""
+    if raw is None:
+        return None
+    if weights is None:
+        raise SessionError("its run state: the file has no weights for it to go with")
+    n_parameters = sum(len(row) + 1 for layer in weights.layers for row in layer.weight)
+    try:
+        state = RunState.from_dict(raw, n_parameters)
+    except RunStateError as exc:
+        raise SessionError(f"its run state: {exc}") from None
+    last = history[-1].step if history else 0
+    if state.step != len(history) or last != len(history):
+        raise SessionError(
+            f"its run state: it is for step {state.step}, but the history holds {len(history)} steps "
+            f"ending at step {last}"
+        )
+    return state
 
 
 def check_savable(session: Session) -> None:

@@ -20,11 +20,13 @@ from engine.losses import accuracy, l2, loss_function
 from engine.nn import MLP
 from engine.optim import (
     HYPERPARAMETERS,
+    SGD,
     STATE_TABLE_MAX_PARAMETERS,
     Optimizer,
     StateSnapshot,
     make_optimizer,
 )
+from engine.run_state import RunState
 from engine.settings import TrainSettings
 from engine.tasks import check_loss_fits, class_accuracy, r_squared
 from engine.value import Value
@@ -232,6 +234,23 @@ class Trainer:
         else:
             self.optimizer.settings_changed(hyperparameters)
         return self.optimizer
+
+    def run_state(self) -> RunState | None:
+        """What going on with this run needs beside its weights and history (engine/run_state.py);
+        None before its first step."""
+        if not self.history:
+            return None
+        optimizer = self.optimizer or SGD()  # compiled SGD steps without one: it has no state
+        return RunState.of_run(self.step_count, optimizer, self._rng)
+
+    def continue_run(self, history: list[StepResult], state: RunState) -> None:
+        """Go on with a saved run from its weights (already in the model): its steps so far, its
+        optimizer's state and where its minibatches were, as if it had never stopped."""
+        if problem := state.problem(len(self._parameters), len(history)):
+            raise ValueError(problem)
+        self.history = list(history)
+        self.optimizer = state.make_optimizer(self.settings)
+        state.restore_sampler(self._rng)
 
     def optimizer_snapshot(self, limit: int = STATE_TABLE_MAX_PARAMETERS) -> StateSnapshot | None:
         """The last step's optimizer state, for the first `limit` parameters; None before a step."""

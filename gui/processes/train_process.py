@@ -19,13 +19,16 @@ gui/processes/train_worker.py turns the events into signals.
 Commands (parent → child)            Events (child → parent)
   ("start", gen, TrainJob)             ("state", gen, state, message)
   ("run", gen) / ("step", gen)            state: running, paused, finished, diverged, failed
-  ("pause", gen)                       ("progress", gen, [StepResult], ModelWeights, steps/s)
+  ("pause", gen)                       ("progress", gen, [StepResult], ModelWeights, steps/s, RunState)
   ("settings", gen, TrainSettings)     ("trace", gen, [TraceRow])  every parameter, step by step,
   ("drop", gen)                           just before the progress of the same steps
   ("set", gen, index, value)           ("edited", gen, step, index, value, ModelWeights)
                                        ("breakdown", gen, step, Breakdown | None)  before "diverged"
                                        ("engine", gen, status line, details)
                                        ("optimizer", gen, StateSnapshot)  the last step's, before progress
+
+"progress" carries the run's state (engine/run_state.py) taken with its weights, at the same step:
+a session saved at any moment keeps the optimizer's state that goes with the weights it saves.
 
 "set" gives the parameter at `index` (in `MLP.parameters()` order) a value the user typed; a
 run takes it between two steps. "edited" answers with the weights holding it and the number of
@@ -45,6 +48,7 @@ from typing import BinaryIO
 from engine.data import Dataset
 from engine.diagnostics import TRACE_MAX_PARAMETERS, Breakdown, TraceRow, find_breakdown, trace_row
 from engine.run_setup import build_trainer
+from engine.run_state import RunState
 from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.split import TestSplit
@@ -65,6 +69,9 @@ class TrainJob:
     settings: TrainSettings
     start_weights: ModelWeights | None = None  # imported or opened weights to train from
     split: TestSplit = field(default_factory=TestSplit)  # the samples held out for testing
+    # a saved run to go on with (an opened session's): its steps so far and its state after them
+    history: list[StepResult] = field(default_factory=list)
+    run_state: RunState | None = None
 
     def problem(self) -> str | None:
         """Why this job cannot train, checked without building the network; None if it can."""
@@ -85,10 +92,21 @@ class TrainJob:
             sizes = self.spec.layer_sizes(self.dataset.n_outputs)
             if weights.sizes != sizes or weights.activations != self.spec.activations:
                 return "the weights do not fit the model: set the model to match them, or reset"
-        return None
+        return self._run_state_problem()
+
+    def _run_state_problem(self) -> str | None:
+        if self.run_state is None:
+            return None
+        if self.start_weights is None:
+            return "the saved run has no weights to go on from: reset"
+        n_parameters = sum(len(row) + 1 for layer in self.start_weights.layers for row in layer.weight)
+        return self.run_state.problem(n_parameters, len(self.history)) or None
 
     def build(self) -> Trainer:
-        return build_trainer(self.spec, self.dataset, self.settings, self.split, self.start_weights)
+        trainer = build_trainer(self.spec, self.dataset, self.settings, self.split, self.start_weights)
+        if self.run_state is not None:
+            trainer.continue_run(self.history, self.run_state)
+        return trainer
 
 
 # ---- the child
@@ -230,7 +248,8 @@ class _Server:
         if (snapshot := self._trainer.optimizer_snapshot()) is not None:  # the table: once per report
             self._send(("optimizer", self._generation, snapshot))
         weights = ModelWeights.from_model(self._trainer.model)
-        self._send(("progress", self._generation, batch, weights, rate))
+        run_state = self._trainer.run_state()  # with the weights: the state after the same step
+        self._send(("progress", self._generation, batch, weights, rate, run_state))
 
     def _breakdown(self) -> Breakdown | None:
         """Where the step that diverged first broke, replayed on a copy of the weights it started from."""

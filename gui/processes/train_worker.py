@@ -64,6 +64,9 @@ class TrainController(QObject):
         self._generation = 0
         self._has_run = False
         self._state = "idle"
+        # The run's state (engine/run_state.py) after the step of the weights last sent with
+        # `progressed`: a session saved now keeps it with those weights (None: no step yet).
+        self.run_state = None
 
     @property
     def state(self) -> str:
@@ -93,6 +96,7 @@ class TrainController(QObject):
         """Adopt a new run (replacing any old one) without starting it."""
         self._forget_run()
         self._has_run = True
+        self.run_state = job.run_state  # an opened session's, until the run's first progress
         self._process.send("start", self._generation, job)
 
     def resume(self) -> None:
@@ -149,6 +153,7 @@ class TrainController(QObject):
                 self._process.send("drop", self._generation)
         self._generation += 1
         self._has_run = False
+        self.run_state = None
 
     # ---- events from the child
 
@@ -172,6 +177,8 @@ class TrainController(QObject):
         kind, generation, *args = event
         if generation != self._generation or not self._has_run:
             return  # from a run that was reset or replaced
+        if kind == "progress":  # set before the window takes the weights it goes with
+            args, self.run_state = args[:3], args[3] if len(args) > 3 else None
         signal = {
             "progress": self.progressed,
             "trace": self.traced,

@@ -9,6 +9,7 @@ and weight copies) feeds the loss plot, the decision boundary and the status bar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from engine.data import Dataset, lecture
 from engine.diagnostics import Breakdown
 from engine.lessons import LESSONS
+from engine.run_state import RunState
 from engine.session import Session
 from engine.settings import TrainSettings
 from engine.spec import ModelSpec
@@ -67,6 +69,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._start_weights: ModelWeights | None = None  # imported or opened weights to train from
         self._weights: ModelWeights = self._fresh_weights()  # what the views show and exports write
         self._history: list[StepResult] = []
+        self._run_state: RunState | None = None  # goes with _weights and _history: Train goes on from it
         self.last_error = ""
         self.last_message = ""
         self._steps_per_second = 0.0
@@ -224,6 +227,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         """Forget the run: fresh weights from the model's seed (or the imported ones)."""
         self.controller.reset()
         self._history = []  # the curve stays; the next run's start_run() fades it
+        self._run_state = None
         self._weights = self._start_weights or self._fresh_weights()
         self._refresh_boundary()
         self._mark_graph_stale()
@@ -240,11 +244,15 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
             self.show_error("Model", "Fix the model's layer sizes first.")
             return False
         job = TrainJob(spec, self._dataset.copy(), self._settings, self._start_weights, self._split)
+        if self._run_state is not None:  # an opened session's run: it goes on as if it never stopped
+            job = replace(
+                job, start_weights=self._weights, history=list(self._history), run_state=self._run_state
+            )
         problem = job.problem()
         if problem:
             self.show_error("Cannot train", problem)
             return False
-        self._history = []
+        self._history = list(job.history)
         self._unplotted = []
         self.breakdown_message, self.breakdown = "", None
         self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
@@ -254,6 +262,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
             self._settings.zero_grad,
             self._dataset.n_outputs,
         )
+        if job.history:  # the saved run's steps: its curve goes on from them
+            self.loss_plot.add_results(job.history)
         self.controller.start(job)
         return True
 
@@ -274,6 +284,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self, results: list, weights: ModelWeights, steps_per_second: float
     ) -> None:
         self._history.extend(results)
+        self._run_state = self.controller.run_state  # taken with these weights, at the same step
         self._unplotted.extend(results)
         self.diagnostics_view.add_results(results)
         self._weights = weights
@@ -330,6 +341,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
 
     @Slot(str)
     def _on_controller_failed(self, message: str) -> None:
+        self._run_state = None  # Train starts the run over, as before
         self._lesson_queue = []
         self._flush_views()
         self.show_error("Training stopped", message)
@@ -348,7 +360,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         """Bring the panel's buttons and the status bar in line with the controller's state."""
         self.training_panel.set_state(self.state)
         if self.state == "idle":
-            self.training_panel.set_progress(0, self._settings.steps)
+            self.training_panel.set_progress(len(self._history), self._settings.steps)  # an opened run's
         self._update_status()
 
     def _fresh_weights(self) -> ModelWeights:
@@ -358,8 +370,11 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 
     def current_session(self) -> Session:
-        history = list(self._history)
-        return Session(self._dataset.copy(), self._spec, self._settings, self._weights, history, self._split)
+        history, state = list(self._history), self._run_state
+        state = state if state is not None and state.step == len(history) else None
+        return Session(
+            self._dataset.copy(), self._spec, self._settings, self._weights, history, self._split, state
+        )
 
     # Every file action catches Exception, not only the errors its reader or writer
     # means to raise: a hostile file may make them raise anything (RecursionError,
@@ -385,7 +400,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._split = session.split
         self.data_panel.test_split_field.set_split(session.split)
         self._start_weights = session.weights
-        self._history = []
+        self._run_state = session.run_state  # Train goes on with the saved run, if it has its state
+        self._history = list(session.history) if session.run_state is not None else []
         if session.history:
             self.loss_plot.start_run(history_label, total_steps=session.history[-1].step)
             self.loss_plot.add_results(session.history)
