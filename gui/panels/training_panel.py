@@ -108,6 +108,7 @@ class TrainingPanel(QWidget):
         defaults = TrainSettings()
         self._seed = defaults.seed  # mini-batch seed: no widget, kept through set_settings
         self._state = "idle"
+        self._saved_run = False  # idle with an opened session's run to go on with
         self._train_allowed = True
         self._train_blocked_reason = ""
 
@@ -318,11 +319,15 @@ class TrainingPanel(QWidget):
             self.loss_combo.addItem(LOSS_NAMES.get(key, description.capitalize()), key)
             self.loss_combo.setItemData(self.loss_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
 
-    def set_state(self, state: str) -> None:
-        """Enable the buttons that make sense in `state` (one of STATES)."""
+    def set_state(self, state: str, saved_run: bool = False) -> None:
+        """Enable the buttons that make sense in `state` (one of STATES).
+
+        `saved_run`: an opened session's run is there to go on with (Train resumes it,
+        Reset starts over), though nothing trains yet.
+        """
         if state not in STATES:
             raise ValueError(f"unknown training state {state!r}; one of {', '.join(STATES)}")
-        self._state = state
+        self._state, self._saved_run = state, saved_run
         self._refresh_buttons()
 
     def set_train_enabled(self, enabled: bool, reason: str = "") -> None:
@@ -369,15 +374,14 @@ class TrainingPanel(QWidget):
     def _refresh_buttons(self) -> None:
         state = self._state
         blocked = self.train_blocked_reason()
-        self.train_button.setText("Resume" if state == "paused" else "Train")
+        resumes = state == "paused" or (state == "idle" and self._saved_run)
+        self.train_button.setText("Resume" if resumes else "Train")
         self.train_button.setEnabled(not blocked and state in ("idle", "paused"))
         self.step_button.setEnabled(not blocked and state in ("idle", "paused"))
         self.pause_button.setEnabled(state == "training")
-        self.reset_button.setEnabled(state in ("training", "paused", "finished", "diverged"))
+        self.reset_button.setEnabled(resumes or state in ("training", "finished", "diverged"))
 
-        train_tip = (
-            "Resume training (Space)" if state == "paused" else "Run gradient descent for Steps steps (Space)"
-        )
+        train_tip = "Resume training (Space)" if resumes else "Run gradient descent for Steps steps (Space)"
         step_tip = "One step of gradient descent: forward, loss, backward, update (Ctrl+Right)"
         hint = ""
         if state == "finished":

@@ -232,6 +232,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._refresh_boundary()
         self._mark_graph_stale()
         self._restart_diagnostics()
+        self._show_state()  # an opened run, idle, is forgotten without a change of state
 
     @Slot()
     def reset_by_user(self) -> None:
@@ -358,7 +359,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
 
     def _show_state(self) -> None:
         """Bring the panel's buttons and the status bar in line with the controller's state."""
-        self.training_panel.set_state(self.state)
+        self.training_panel.set_state(
+            self.state, saved_run=self._run_state is not None and bool(self._history)
+        )
         if self.state == "idle":
             self.training_panel.set_progress(len(self._history), self._settings.steps)  # an opened run's
         self._update_status()

@@ -134,6 +134,23 @@ def test_an_opened_run_shows_where_it_stopped_and_reset_starts_it_over(qtbot, wi
     assert fresh_window.current_session().run_state.optimizer_state["t"] == 1
 
 
+def test_an_opened_run_can_be_reset_at_once_and_train_says_it_resumes(qtbot, window, fresh_window, tmp_path):
+    assert window.open_session(_start_file(tmp_path, ADAM))
+    window.training_panel.step_button.click()
+    qtbot.waitUntil(lambda: len(window.current_session().history) == 1, timeout=TIMEOUT_MS)
+    saved = tmp_path / "one.json"
+    assert window.save_session(saved)
+
+    assert fresh_window.open_session(str(saved))
+    panel = fresh_window.training_panel
+    assert fresh_window.state == "idle"
+    assert panel.train_button.text() == "Resume" and panel.reset_button.isEnabled()
+    panel.reset_button.click()  # start over without training first
+    assert fresh_window.current_session().run_state is None and fresh_window.current_session().history == []
+    assert panel.train_button.text() == "Train" and not panel.reset_button.isEnabled()
+    assert panel.progress_bar.value() == 0
+
+
 def test_a_hand_edited_run_state_is_refused_with_a_message(qtbot, window, tmp_path):
     window.training_panel.step_button.click()
     qtbot.waitUntil(lambda: len(window.current_session().history) == 1, timeout=TIMEOUT_MS)
