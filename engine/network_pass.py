@@ -56,11 +56,12 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
     Inputs given as floats are constants of the pass, as a tensor without requires_grad is
     in PyTorch: no Value is made for them, and no grad computed (pass Values to get theirs).
     """
-    if all(v.__class__ is float for v in x):
-        inputs, below = (), list(x)
-    else:
-        inputs = tuple(as_values(x))
-        below = [v.data for v in inputs]
+    inputs, below = (), list(x)
+    for v in below:
+        if v.__class__ is not float:  # Values, or other numbers: made Values, as micrograd makes them
+            inputs = tuple(as_values(x))
+            below = [v.data for v in inputs]
+            break
     activations = [below]
     for layer in layers:
         activation, outputs = ACTIVATION[layer.activation].forward, []

@@ -205,10 +205,9 @@ class Value:
             for child in children:
                 if child._op and child not in seen:
                     seen.add(child)
+                    child.grad = 0.0  # an interior node's grad restarts at 0
                     order.append(child)
         order.sort(key=_seq)  # creation order is a topological order: operands are made first
-        for node in order:
-            node.grad = 0.0
         self.grad = 1.0
         rules = BACKWARD_RULES
         for node in reversed(order):
