@@ -436,6 +436,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self.practice_view.check_model(self._weights, self.network_data().copy(), self._settings.loss)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._lesson_queue = []  # a lesson's next run, due after a pause, must not start in a closed window
         self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()

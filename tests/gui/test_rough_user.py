@@ -1,0 +1,302 @@
+"""A rough user: edge values typed into every field, buttons clicked fast and in odd orders.
+
+Real clicks and keystrokes on the real MainWindow (pytest-qt). After every action the
+window must be consistent: one training state, and the buttons saying what it is.
+Any exception that reaches Qt's event loop fails the test (pytest-qt reports it).
+At the end the window closes and its training process must be gone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QMessageBox, QWidget
+
+from engine.data import moons
+from engine.session import Session, save_session
+from engine.settings import TrainSettings
+from engine.spec import ModelSpec
+from gui.window.main_window import MainWindow
+
+TIMEOUT_MS = 60_000
+EDGE_TEXTS = [
+    "0",
+    "-1",
+    "-0",
+    "1e308",
+    "1e-400",
+    "99999999999999999999",
+    "",
+    " ",
+    "abc",
+    "nan",
+    "inf",
+    "-inf",
+    "0,5",
+    "1.5",
+    "٣",
+    "3 ",
+    "1e",
+    "--2",
+    "0x10",
+    "2" * 60,
+]
+LAYER_TEXTS = ["", "0", "-4", "4,,4", "a", "4 4", "3", "2, 2", "8;8", "1e3", "4, 4", "99999", "4,"]
+TRAINING_STATES = ("idle", "training", "paused", "finished", "diverged")
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    w.controller.shutdown()
+    w.rate_finder.cancel()
+
+
+def close_dialogs() -> None:
+    """Error dialogs are window-modal: a user reads and closes them (they must not pile up)."""
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            widget.close()
+    for widget in QApplication.allWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            widget.close()
+
+
+def assert_consistent(window: MainWindow) -> None:
+    """One training state, and the buttons and the status say that state."""
+    state = window.state
+    assert state in TRAINING_STATES
+    panel = window.training_panel
+    assert panel._state == state, (panel._state, state)
+    assert panel.pause_button.isEnabled() == (state == "training")
+    assert panel.reset_button.isEnabled() == (state != "idle")
+    if state in ("training", "finished", "diverged"):
+        assert not panel.train_button.isEnabled()
+        assert not panel.step_button.isEnabled()
+    blocked = panel.train_blocked_reason()
+    if state in ("idle", "paused"):
+        assert panel.train_button.isEnabled() == (not blocked)
+    assert window.controller.has_run or state == "idle"
+
+
+def number_fields(window: MainWindow) -> list[QAbstractSpinBox]:
+    """Every number field a user can type in: the data, model, training and test-set fields."""
+    column = window.findChildren(QAbstractSpinBox)
+    return [f for f in column if f.isVisibleTo(window) and f.isEnabled()]
+
+
+class RoughUser:
+    """Actions a careless user takes, each with real key presses or clicks."""
+
+    def __init__(self, window: MainWindow, qtbot, rng: random.Random) -> None:
+        self.window, self.qtbot, self.rng = window, qtbot, rng
+
+    def type_into(self, widget: QWidget, text: str, finish: str) -> None:
+        widget.setFocus()
+        line = widget.lineEdit() if isinstance(widget, QAbstractSpinBox) else widget
+        line.selectAll()
+        self.qtbot.keyClick(line, Qt.Key.Key_Backspace)
+        if text.isascii():
+            self.qtbot.keyClicks(line, text)
+        else:  # QTest types ASCII only; an input method hands over the text as a whole
+            line.insert(text)
+        if finish == "enter":
+            self.qtbot.keyClick(line, Qt.Key.Key_Return)
+        elif finish == "tab":
+            self.qtbot.keyClick(line, Qt.Key.Key_Tab)
+        # "none": left as typed, and the next click must cope with it
+
+    def edit_number_field(self) -> None:
+        fields = number_fields(self.window)
+        field = self.rng.choice(fields)
+        self.type_into(field, self.rng.choice(EDGE_TEXTS), self.rng.choice(["enter", "tab", "none"]))
+
+    def edit_layers(self) -> None:
+        edit = self.window.model_panel.layers_edit
+        self.type_into(edit, self.rng.choice(LAYER_TEXTS), self.rng.choice(["enter", "tab", "none"]))
+
+    def pick_in_combo(self) -> None:
+        combos = [
+            c for c in self.window.findChildren(QComboBox) if c.isVisibleTo(self.window) and c.isEnabled()
+        ]
+        combo = self.rng.choice(combos)
+        if combo.count():
+            combo.setCurrentIndex(self.rng.randrange(combo.count()))  # as a pick from its list does
+
+    def click(self, name: str) -> None:
+        button = getattr(self.window.training_panel, f"{name}_button")
+        self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def press_space(self) -> None:
+        self.window.training_panel.train_button.setFocus()  # not a text field: Space is Train/Pause
+        self.qtbot.keyClick(self.window, Qt.Key.Key_Space)
+
+    def switch_tab(self) -> None:
+        tabs = self.window.tabs
+        tabs.setCurrentIndex(self.rng.randrange(tabs.count()))
+
+    def regenerate_data(self) -> None:
+        button = self.window.data_panel.regenerate_button
+        if button.isEnabled() and button.isVisibleTo(self.window):
+            self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def actions(self) -> list[Callable[[], None]]:
+        click = self.click
+        return [
+            self.edit_number_field,
+            self.edit_number_field,
+            self.edit_layers,
+            self.pick_in_combo,
+            lambda: click("train"),
+            lambda: click("train"),
+            lambda: click("pause"),
+            lambda: click("step"),
+            lambda: click("step"),
+            lambda: click("reset"),
+            self.press_space,
+            self.switch_tab,
+            self.regenerate_data,
+        ]
+
+    def act(self, count: int) -> list[str]:
+        done = []
+        actions = self.actions()
+        for _ in range(count):
+            action = self.rng.choice(actions)
+            done.append(getattr(action, "__name__", "click"))
+            action()
+            QApplication.processEvents()
+            close_dialogs()
+            assert_consistent(self.window)
+        return done
+
+
+def small_fast_session() -> Session:
+    """A small problem so that a careless sequence of runs stays quick on a slow machine."""
+    return Session(
+        moons(40, 0.1, 0), ModelSpec([4], ["tanh"], "linear"), TrainSettings(steps=2000, loss="mse")
+    )
+
+
+def settle(window: MainWindow, qtbot) -> None:
+    """Stop whatever runs and wait until the window says it stopped."""
+    close_dialogs()
+    window.pause()
+    qtbot.waitUntil(lambda: window.state != "training", timeout=TIMEOUT_MS)
+    assert_consistent(window)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_rough_session_of_typing_and_clicking_keeps_one_training_state(window, qtbot, seed):
+    window.apply_session(small_fast_session())
+    user = RoughUser(window, qtbot, random.Random(seed))
+    user.act(60)
+    settle(window, qtbot)
+    # after all that, a reset and a clean run still train
+    window.reset_by_user()
+    for field in number_fields(window):
+        field.lineEdit().setText(field.textFromValue(field.value()))  # what a user fixes by hand
+        getattr(field, "commit", field.interpretText)()
+    window.model_panel.layers_edit.setText("4")
+    window.model_panel.commit_pending()
+    assert_consistent(window)
+    assert not window.training_panel.train_blocked_reason()
+    start_training(window, qtbot)
+    settle(window, qtbot)
+
+
+def start_training(window: MainWindow, qtbot) -> None:
+    qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.state == "training" and len(window._history) > 0, timeout=TIMEOUT_MS)
+
+
+def test_step_pause_reset_clicked_fast_while_training(window, qtbot):
+    window.apply_session(small_fast_session())
+    panel = window.training_panel
+    start_training(window, qtbot)
+    for button in [panel.step_button, panel.pause_button, panel.step_button, panel.train_button] * 5:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert_consistent(window)
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert window.state == "idle"
+    assert_consistent(window)
+    for button in [panel.train_button, panel.reset_button, panel.step_button, panel.reset_button] * 5:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert_consistent(window)
+    settle(window, qtbot)
+
+
+def test_opening_a_session_while_training_replaces_the_run(window, qtbot, tmp_path):
+    window.apply_session(small_fast_session())
+    start_training(window, qtbot)
+    path = tmp_path / "other.json"
+    save_session(
+        Session(moons(30, 0.2, 1), ModelSpec([3], ["relu"], "linear"), TrainSettings(steps=50, loss="mse")),
+        path,
+    )
+    assert window.open_session(path)
+    assert window.state == "idle"
+    assert_consistent(window)
+    assert window.training_panel.settings().steps == 50
+    qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=TIMEOUT_MS)
+    assert window._history[-1].step == 50
+    assert_consistent(window)
+
+
+def test_changing_the_data_while_training(window, qtbot):
+    window.apply_session(small_fast_session())
+    start_training(window, qtbot)
+    panel = window.data_panel
+    user = RoughUser(window, qtbot, random.Random(1))
+    user.type_into(panel.samples_spin, "25", "enter")
+    QApplication.processEvents()
+    close_dialogs()
+    assert_consistent(window)
+    qtbot.waitUntil(lambda: len(window._dataset) == 25 or window.state == "training", timeout=TIMEOUT_MS)
+    settle(window, qtbot)
+
+
+def test_switching_tabs_while_training_draws_every_tab(window, qtbot):
+    window.apply_session(small_fast_session())
+    start_training(window, qtbot)
+    for index in list(range(window.tabs.count())) * 2:
+        window.tabs.setCurrentIndex(index)
+        seen = len(window._history)
+        qtbot.waitUntil(lambda seen=seen: len(window._history) > seen or window.state != "training")
+        assert_consistent(window)
+    settle(window, qtbot)
+
+
+def test_closing_the_window_while_training_ends_the_training_process(qtbot):
+    window = MainWindow()
+    window.show()
+    window.apply_session(small_fast_session())
+    start_training(window, qtbot)
+    pid = window.controller.process_id
+    assert pid is not None
+    window.close()
+    qtbot.waitUntil(lambda: window.controller.process_id is None, timeout=TIMEOUT_MS)
+    assert window.state == "idle"
+
+
+def test_closing_the_window_during_a_lesson_starts_no_next_run(qtbot):
+    """A lesson queues its next run after a pause: a window closed meanwhile starts none."""
+    window = MainWindow()
+    window.show()
+    window.play_lesson(3)  # two runs of the lecture's network, one after the other
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=TIMEOUT_MS)
+    window.close()
+    with qtbot.assertNotEmitted(window.controller.state_changed, wait=600):
+        pass
+    assert window.state == "idle"
+    assert window.controller.process_id is None
