@@ -24,6 +24,9 @@ MAX_SAMPLES = 100_000
 MAX_COLUMNS = 4096  # inputs per sample: as many as a weights file may have
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_LINE_BYTES = 1024 * 1024
+# The largest value (either way) an input or a target may have: far past any measurement, and small
+# enough that squares, products and spans of the data stay finite (a loss, an axis, a grid of the plane)
+MAX_MAGNITUDE = 1e100
 # What the Data panel's preset fields can show (its sample count has its own, lower limit)
 DATA_SEED_RANGE = (0, 99_999)
 NOISE_RANGE = (0.0, 1.0)
@@ -133,6 +136,11 @@ def _check_sample(i: int, row: list, target: object, width: int) -> None:
             raise DataError(f"sample {i}, {where}: {short_text(value)} is not a number")
         if not math.isfinite(value):
             raise DataError(f"sample {i}, {where}: {short_text(value)} is not a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise DataError(f"sample {i}, {where}: {short_text(value)} {TOO_LARGE}")
+
+
+TOO_LARGE = "is too large: a value must be from -1e100 to 1e100"  # MAX_MAGNITUDE
 
 
 def _is_number(value: object) -> bool:
@@ -302,6 +310,8 @@ def _parse_number(text: str, row: int, column: str) -> float:
         raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text)} is not a number")
     if not math.isfinite(value):
         raise DataError(f"row {row}, column {_quoted(column)}: {text.strip()} is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text.strip())} {TOO_LARGE}")
     return value
 
 
@@ -376,9 +386,9 @@ def _read_rows(
             raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {width}")
         try:  # the fast path: a row of plain, finite numbers (a sum of them is finite or overflows)
             values = list(map(float, cells))
-            if not isfinite(sum(values)):
+            if not isfinite(sum(values)) or max(map(abs, values)) > MAX_MAGNITUDE:  # no NaN gets here
                 raise ValueError
-        except ValueError:  # find which value is wrong, and say so; a sum that merely overflowed passes
+        except ValueError:  # find which value is wrong, and say so
             values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
         if len(targets) == max_rows:
             raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")

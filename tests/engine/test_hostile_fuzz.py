@@ -354,3 +354,33 @@ def test_a_file_declared_larger_than_the_limit_is_refused_unread(tmp_path, kind)
     with pytest.raises(error, match="larger than|too large"):
         KINDS[kind][0](path)
     assert os.path.getsize(path) > MAX_CSV_BYTES
+
+
+# ---------------------------------------------------------------- numbers too large to compute with
+
+HUGE_NUMBERS = ["1.7e308", "-1.7976931348623157e308", "1e200", "-1e101"]
+
+
+@pytest.mark.parametrize("huge", HUGE_NUMBERS)
+def test_a_csv_value_too_large_to_compute_with_is_refused_naming_its_cell(tmp_path, huge):
+    """Its square (a loss) or the span of the data (the plots' axes) would overflow to inf."""
+    path = tmp_path / "huge.csv"
+    path.write_text(f"x1,x2,y\n1,2,1\n3,{huge},-1\n")
+    with pytest.raises(DataError, match=r"row 3, column 'x2': .* is too large"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("huge", HUGE_NUMBERS)
+def test_a_session_value_too_large_to_compute_with_is_refused(tmp_path, huge):
+    tree = json.loads(_valid_bytes("session", tmp_path))
+    tree["dataset"]["targets"][1] = float(huge)
+    tree["dataset"]["task"] = "regression"
+    (tmp_path / "huge.json").write_text(json.dumps(tree))
+    with pytest.raises(SessionError, match="sample 2, target: .* is too large"):
+        load_session(tmp_path / "huge.json")
+
+
+def test_values_up_to_the_limit_are_kept_exactly(tmp_path):
+    path = tmp_path / "large.csv"
+    path.write_text("x1,y\n1e100,-1e100\n-1e100,1e100\n")
+    assert read_csv(path).inputs == [[1e100], [-1e100]]
