@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -329,3 +330,143 @@ def test_no_to_a_change_during_a_lesson_keeps_the_lesson_going(window, qtbot):
     assert not window.new_session()  # declined: nothing changes, the lesson included
     qtbot.waitUntil(lambda: window._settings.learning_rate == 1.0, timeout=TIMEOUT_MS)  # its second run came
     qtbot.waitUntil(lambda: window.state == "finished" and not window._lesson_queue, timeout=TIMEOUT_MS)
+
+
+# ---------------------------------------------------------------- files opened at odd moments
+
+
+def chaos_files(folder: Path) -> dict[str, list[Path]]:
+    """Valid files that do not fit what the window holds, and broken ones, of each kind."""
+    from engine import weights as weights_io
+    from engine.data import Dataset, write_csv
+    from engine.nn import MLP
+    from engine.weights import ModelWeights
+
+    def write(name: str, data: bytes | str) -> Path:
+        path = folder / name
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return path
+
+    csv_rows = {
+        "five-inputs.csv": "a,b,c,d,e,y\n"
+        + "".join(f"{i},{-i},{i / 2},1,0,{1 if i % 2 else -1}\n" for i in range(9)),
+        "three-classes.csv": "x1,x2,y\n" + "".join(f"{i},{i % 3},{i % 3}\n" for i in range(12)),
+        "regression.csv": "x1,x2,y\n" + "".join(f"{i},{i * 0.5},{i * 1.7}\n" for i in range(10)),
+        "one-row.csv": "x1,x2,y\n1,2,1\n",
+        "huge-values.csv": "x1,x2,y\n1e300,-1e300,1\n-1e300,1e300,-1\n",
+        "nan.csv": "x1,x2,y\nnan,1,1\n",
+        "empty.csv": "",
+        "utf16.csv": "x1,x2,y\n1,2,1\n".encode("utf-16"),
+        "binary.csv": bytes(range(256)),
+    }
+    csvs = [write(name, data) for name, data in csv_rows.items()]
+    wide = Dataset([[float(i), 1.0] for i in range(6)], [1.0, -1.0] * 3, "wide")
+    write_csv(wide, folder / "two-inputs.csv")
+    csvs.append(folder / "two-inputs.csv")
+    folder_csv = folder / "folder.csv"
+    folder_csv.mkdir()
+    csvs.append(folder_csv)
+
+    weights = []
+    for name, model in {"w-2-4-1": MLP(2, [4, 1], seed=1), "w-3-4-4-1": MLP(3, [4, 4, 1], seed=2)}.items():
+        saved = ModelWeights.from_model(model)
+        weights_io.save_json(saved, folder / f"{name}.json")
+        weights_io.save_npz(saved, folder / f"{name}.npz")
+        weights += [folder / f"{name}.json", folder / f"{name}.npz"]
+    weights += [
+        write("w-truncated.json", (folder / "w-2-4-1.json").read_bytes()[:50]),
+        write("w-nan.json", "NaN"),
+    ]
+
+    sessions = []
+    for name, session in {
+        "s-regression": Session(
+            moons(30, 0.1, 2), ModelSpec([3], ["tanh"], "linear"), TrainSettings(steps=40, loss="mse")
+        ),
+        "s-classes": Session(
+            Dataset(
+                [[float(i), float(i % 3)] for i in range(12)],
+                [float(i % 3) for i in range(12)],
+                "c",
+                "classes",
+            ),
+            ModelSpec([5], ["relu"], "linear"),
+            TrainSettings(steps=40, loss="ce"),
+        ),
+    }.items():
+        save_session(session, folder / f"{name}.json")
+        sessions.append(folder / f"{name}.json")
+    sessions += [write("s-deep.json", "[" * 100_000), write("s-bom.json", b"\xef\xbb\xbf{}"), folder_csv]
+    return {"csv": csvs, "weights": weights, "session": sessions}
+
+
+class ChaoticUser(RoughUser):
+    """A rough user who also opens files, examples and lessons whenever they like."""
+
+    def __init__(self, window: MainWindow, qtbot, rng: random.Random, files: dict[str, list[Path]]) -> None:
+        super().__init__(window, qtbot, rng)
+        self.files = files
+
+    def import_csv(self) -> None:
+        self.window.import_csv(self.rng.choice(self.files["csv"]))
+
+    def import_weights(self) -> None:
+        self.window.import_weights(self.rng.choice(self.files["weights"]))
+
+    def open_session(self) -> None:
+        self.window.open_session(self.rng.choice(self.files["session"]))
+
+    def open_example(self) -> None:
+        examples = self.window.examples
+        self.window.open_example(self.rng.choice(examples).file_name)
+
+    def toggle_extra_input(self) -> None:
+        boxes = [b for b in self.window.model_panel.extra_inputs_field.boxes.values() if b.isEnabled()]
+        if boxes:
+            self.qtbot.mouseClick(self.rng.choice(boxes), Qt.MouseButton.LeftButton)
+
+    def edit_cell(self) -> None:
+        dataset = self.window.data_panel.dataset()
+        row = self.rng.randrange(len(dataset))
+        column = self.rng.randrange(dataset.n_inputs + 1)
+        self.window.data_panel.edit_cell(row, column, self.rng.choice(EDGE_TEXTS))
+
+    def actions(self) -> list[Callable[[], None]]:
+        extra = [
+            self.import_csv,
+            self.import_weights,
+            self.open_session,
+            self.open_example,
+            self.toggle_extra_input,
+        ]
+        return [*super().actions(), *extra, self.edit_cell]
+
+
+@pytest.mark.parametrize("seed", range(ROUGH_SEEDS))
+def test_files_opened_at_odd_moments_keep_one_training_state(window, qtbot, tmp_path, seed):
+    window.apply_session(small_fast_session())
+    user = ChaoticUser(window, qtbot, random.Random(seed), chaos_files(tmp_path))
+    user.act(60)
+    settle(window, qtbot)
+
+
+def test_a_csv_of_numbers_too_large_to_draw_is_refused_and_the_views_stay(window, qtbot, tmp_path):
+    """±1.7e308: the span of the data, and the plane's grid over it, would be inf."""
+    path = tmp_path / "huge.csv"
+    path.write_text("x1,x2,y\n1.7e308,-1.7e308,1\n-1.7e308,1.7e308,-1\n1,2,1\n")
+    before = window.boundary_view.limits
+    assert not window.import_csv(path)
+    assert "row 2, column 'x1'" in window.last_error and "too large" in window.last_error
+    close_dialogs()
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+    assert window.boundary_view.limits == before
+
+
+def test_a_cell_typed_too_large_to_draw_is_refused(window):
+    panel = window.data_panel
+    kept = panel.dataset().inputs[0][0]
+    assert not panel.edit_cell(0, 0, "1e300")
+    assert "too large" in panel.error_label.text()
+    assert panel.dataset().inputs[0][0] == kept
