@@ -22,6 +22,10 @@ from engine.tasks import TASKS, TaskError, check_classes, check_target, detect_t
 
 MAX_SAMPLES = 100_000
 MAX_COLUMNS = 4096  # inputs per sample: as many as a weights file may have
+# Numbers in a dataset, inputs and targets together (100,000 samples of 9 inputs, or 244 of 4,096):
+# reading and checking them stays well under a second, and a file within the byte limit cannot
+# hold tens of millions of them that take a minute and gigabytes to refuse
+MAX_VALUES = 1_000_000
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_LINE_BYTES = 1024 * 1024
 # The largest value (either way) an input or a target may have: far past any measurement, and small
@@ -103,6 +107,8 @@ class Dataset:
             raise DataError("each sample needs at least one input")
         if width > MAX_COLUMNS:
             raise DataError(f"each sample has {width:,} inputs; at most {MAX_COLUMNS:,}")
+        if len(self.inputs) * (width + 1) > MAX_VALUES:
+            raise DataError(too_many_values(len(self.inputs), width + 1))
         for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
             _check_sample(i, row, target, width)
         self.check_targets()
@@ -124,6 +130,13 @@ class Dataset:
 
     def copy(self) -> Dataset:
         return _copy.deepcopy(self)
+
+
+def too_many_values(samples: int, columns: int) -> str:
+    return (
+        f"the dataset holds {samples:,} samples of {columns:,} numbers, more than the "
+        f"{MAX_VALUES:,} numbers a dataset may hold"
+    )
 
 
 def _check_sample(i: int, row: list, target: object, width: int) -> None:
@@ -378,6 +391,7 @@ def _read_rows(
     inputs: list[list[float]] = []
     targets: list[float] = []
     width = len(header)
+    max_rows = min(max_rows, MAX_VALUES // width)  # the rows of MAX_VALUES numbers
     isfinite = math.isfinite
     for cells in reader:
         if len(cells) != width:
@@ -391,6 +405,10 @@ def _read_rows(
         except ValueError:  # find which value is wrong, and say so
             values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
         if len(targets) == max_rows:
+            if (max_rows + 1) * width > MAX_VALUES:
+                raise DataError(
+                    f"the file has more than {max_rows:,} data rows: {too_many_values(max_rows + 1, width)}"
+                )
             raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
         targets.append(values.pop())
         inputs.append(values)

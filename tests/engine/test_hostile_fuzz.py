@@ -384,3 +384,29 @@ def test_values_up_to_the_limit_are_kept_exactly(tmp_path):
     path = tmp_path / "large.csv"
     path.write_text("x1,y\n1e100,-1e100\n-1e100,1e100\n")
     assert read_csv(path).inputs == [[1e100], [-1e100]]
+
+
+# ---------------------------------------------------------------- files within the byte limit that hold too much
+
+
+def test_a_session_of_millions_of_numbers_is_refused_before_they_are_checked(tmp_path, monkeypatch):
+    """20 million zeros fit in 40 MB; checking them one by one took a minute and gigabytes."""
+    from engine import data
+
+    tree = json.loads(_valid_bytes("session", tmp_path))
+    tree["dataset"]["inputs"] = [[0] * 2000] * 600  # a small file: the same row 600 times
+    tree["dataset"]["targets"] = [1] * 600
+    (tmp_path / "big.json").write_text(json.dumps(tree))
+    checked = []
+    monkeypatch.setattr(data, "_check_sample", lambda *args: checked.append(args))
+    with pytest.raises(SessionError, match="600 samples of 2,001 numbers, more than the 1,000,000"):
+        load_session(tmp_path / "big.json")
+    assert not checked
+
+
+def test_a_csv_of_millions_of_numbers_is_refused_at_the_row_past_the_limit(tmp_path):
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"x{i}" for i in range(4000)) + ",y\n"
+    path.write_text(header + ("0," * 4000 + "1\n") * 300)
+    with pytest.raises(DataError, match="more than 249 data rows: .* more than the 1,000,000 numbers"):
+        read_csv(path)
