@@ -410,3 +410,31 @@ def test_a_csv_of_millions_of_numbers_is_refused_at_the_row_past_the_limit(tmp_p
     path.write_text(header + ("0," * 4000 + "1\n") * 300)
     with pytest.raises(DataError, match="more than 249 data rows: .* more than the 1,000,000 numbers"):
         read_csv(path)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_a_weights_file_of_millions_of_numbers_is_refused_before_they_are_checked(
+    tmp_path, monkeypatch, suffix
+):
+    """A 1,500 x 1,500 layer (2.25 million weights) fits in a small file: refused by its shape."""
+    import numpy as np
+
+    from engine import weights as weights_module
+
+    path = tmp_path / f"big{suffix}"
+    layer = {"activation": "tanh", "weight": [[0] * 1500] * 1500, "bias": [0] * 1500}
+    if suffix == ".json":
+        tree = {"format": weights_module.FORMAT, "version": 1, "inputs": 1500, "layers": [layer]}
+        path.write_text(json.dumps(tree))
+    else:
+        np.savez(
+            path,
+            inputs=np.array(1500),
+            activations=np.array(["tanh"]),
+            **{"layer0.weight": np.zeros((1500, 1500)), "layer0.bias": np.zeros(1500)},
+        )
+    checked = []
+    monkeypatch.setattr(weights_module, "_finite", lambda value, where: checked.append(where))
+    with pytest.raises(WeightsError, match="layer 1 takes the file past 2,000,000 weights and biases"):
+        _use_weights(path)
+    assert not checked
