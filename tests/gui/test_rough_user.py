@@ -142,6 +142,12 @@ class RoughUser:
         self.window.training_panel.train_button.setFocus()  # not a text field: Space is Train/Pause
         self.qtbot.keyClick(self.window, Qt.Key.Key_Space)
 
+    def press_shortcut(self) -> None:
+        """Ctrl+Right (Step) and Ctrl+R (Reset) work whatever the buttons say."""
+        self.window.training_panel.train_button.setFocus()
+        key = self.rng.choice([Qt.Key.Key_Right, Qt.Key.Key_R])
+        self.qtbot.keyClick(self.window, key, Qt.KeyboardModifier.ControlModifier)
+
     def switch_tab(self) -> None:
         tabs = self.window.tabs
         tabs.setCurrentIndex(self.rng.randrange(tabs.count()))
@@ -165,6 +171,8 @@ class RoughUser:
             lambda: click("step"),
             lambda: click("reset"),
             self.press_space,
+            self.press_shortcut,
+            self.press_shortcut,
             self.switch_tab,
             self.regenerate_data,
         ]
