@@ -40,6 +40,9 @@ MAX_LAYERS = 64
 # 8 hidden layers of 256: about 1.5 million), and few enough that checking them stays quick;
 # a file of 20 million zeros fits in the byte limit and took gigabytes to check
 MAX_PARAMETERS = 2_000_000
+# Lists and objects inside lists and objects in 'metadata' (the app's own go 2 deep): far deeper
+# ones load, but copying them to the training process overflows Python's stack
+MAX_METADATA_DEPTH = 16
 MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, activations, metadata
 
 
@@ -187,10 +190,7 @@ class ModelWeights:
             layers.append(_parse_layer(raw, f"layer {i}", width, column, room))
             width = len(layers[-1].bias)
             room -= width * (len(layers[-1].weight[0]) + 1)
-        metadata = d.get("metadata", {})
-        if not isinstance(metadata, dict):
-            raise WeightsError(f"'metadata' must be an object, not {_describe(metadata)}")
-        return cls(inputs, layers, dict(metadata))
+        return cls(inputs, layers, _metadata(d))
 
 
 def _parse_layer(raw: object, where: str, width: int, column: str, room: int) -> LayerWeights:
@@ -220,6 +220,31 @@ def _parse_layer(raw: object, where: str, width: int, column: str, room: int) ->
         count = f"{len(bias)} numbers" if isinstance(bias, list) else _describe(bias)
         raise WeightsError(f"{where}: 'bias' has {count}, expected {len(rows)} (one per weight row)")
     return LayerWeights(activation, rows, [_finite(v, f"{where}, bias {j}") for j, v in enumerate(bias, 1)])
+
+
+def _metadata(d: dict) -> dict:
+    """The file's free-form 'metadata' object (none: {}), if it can go wherever the weights go."""
+    metadata = d.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise WeightsError(f"'metadata' must be an object, not {_describe(metadata)}")
+    if _nested_deeper_than(metadata, MAX_METADATA_DEPTH):
+        raise WeightsError(f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep")
+    return dict(metadata)
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether lists and objects nest in `value` more than `limit` levels (without recursion)."""
+    level: list[object] = [value]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (list, dict))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _require(d: dict, key: str, where: str) -> Any:

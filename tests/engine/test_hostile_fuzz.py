@@ -438,3 +438,22 @@ def test_a_weights_file_of_millions_of_numbers_is_refused_before_they_are_checke
     with pytest.raises(WeightsError, match="layer 1 takes the file past 2,000,000 weights and biases"):
         _use_weights(path)
     assert not checked
+
+
+@pytest.mark.parametrize("kind", ["weights", "session"])
+def test_metadata_nested_too_deep_to_send_to_the_training_process_is_refused(tmp_path, kind):
+    """900 levels parse, but pickling them for the training process overflowed Python's stack."""
+    tree = json.loads(_valid_bytes(kind, tmp_path))
+    weights_tree = tree if kind == "weights" else tree["weights"]
+    weights_tree["metadata"] = {"note": json.loads("[" * 900 + "]" * 900)}
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(tree))
+    with pytest.raises(KINDS[kind][1], match="'metadata' is nested more than 16 levels deep"):
+        KINDS[kind][0](path)
+
+
+def test_metadata_as_deep_as_the_limit_loads(tmp_path):
+    tree = json.loads(_valid_bytes("weights", tmp_path))
+    tree["metadata"] = {"note": json.loads("[" * 15 + "1" + "]" * 15)}
+    (tmp_path / "ok.json").write_text(json.dumps(tree))
+    assert weights.load_json(tmp_path / "ok.json").metadata == tree["metadata"]
