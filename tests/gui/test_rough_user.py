@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QDialog, QMessageBox, QWidget
 
 from engine.data import moons
 from engine.session import Session, save_session
@@ -69,7 +69,7 @@ def close_dialogs() -> None:
         if isinstance(widget, QMessageBox) and widget.isVisible():
             widget.close()
     for widget in QApplication.allWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
+        if isinstance(widget, (QMessageBox, QDialog)) and widget.isVisible():
             widget.close()
 
 
@@ -299,9 +299,28 @@ def test_closing_the_window_while_training_ends_the_training_process(qtbot):
     start_training(window, qtbot)
     pid = window.controller.process_id
     assert pid is not None
+    qtbot.mouseClick(window.training_panel.find_rate_button, Qt.MouseButton.LeftButton)  # a second child
+    assert window.rate_finder.running
     window.close()
     qtbot.waitUntil(lambda: window.controller.process_id is None, timeout=TIMEOUT_MS)
     assert window.state == "idle"
+    assert not window.rate_finder.running
+    assert_consistent(window)
+    qtbot.waitUntil(lambda: process_gone(pid), timeout=TIMEOUT_MS)
+
+
+def process_gone(pid: int) -> bool:
+    """No such process, or only its exit status left (Linux: /proc; elsewhere, signal 0)."""
+    if Path("/proc").is_dir():
+        try:
+            return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # gone, perhaps while it was read
+            return True
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return True
+    return False
 
 
 def test_closing_the_window_during_a_lesson_starts_no_next_run(qtbot):
@@ -439,8 +458,14 @@ class ChaoticUser(RoughUser):
         column = self.rng.randrange(dataset.n_inputs + 1)
         self.window.data_panel.edit_cell(row, column, self.rng.choice(EDGE_TEXTS))
 
+    def find_rate(self) -> None:
+        button = self.window.training_panel.find_rate_button
+        if button.isEnabled():
+            self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
     def actions(self) -> list[Callable[[], None]]:
         extra = [
+            self.find_rate,
             self.import_csv,
             self.import_weights,
             self.open_session,
