@@ -503,3 +503,22 @@ def test_a_cell_typed_too_large_to_draw_is_refused(window):
     assert not panel.edit_cell(0, 0, "1e300")
     assert "too large" in panel.error_label.text()
     assert panel.dataset().inputs[0][0] == kept
+
+
+@pytest.mark.parametrize("value", [1e20, -3e50, 1e100])
+def test_data_far_from_zero_in_one_place_gets_axes_of_some_length(window, qtbot, value):
+    """All samples at 1e20: a margin of 0.25 is lost in rounding, and the axes had zero length."""
+    import warnings
+
+    from engine.data import Dataset
+
+    session = Session(
+        Dataset([[value, value]] * 3, [1.0, -1.0, 1.0]), ModelSpec([2], ["tanh"], "linear"), TrainSettings()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib only warns, and widens the axis its own way
+        assert window.apply_session(session)
+        window.tabs.setCurrentWidget(window.boundary_view)
+        QApplication.processEvents()
+    x0, x1, y0, y1 = window.boundary_view.limits
+    assert x0 < value < x1 and y0 < value < y1
