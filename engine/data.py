@@ -22,8 +22,15 @@ from engine.tasks import TASKS, TaskError, check_classes, check_target, detect_t
 
 MAX_SAMPLES = 100_000
 MAX_COLUMNS = 4096  # inputs per sample: as many as a weights file may have
+# Numbers in a dataset, inputs and targets together (100,000 samples of 9 inputs, or 244 of 4,096):
+# reading and checking them stays well under a second, and a file within the byte limit cannot
+# hold tens of millions of them that take a minute and gigabytes to refuse
+MAX_VALUES = 1_000_000
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_LINE_BYTES = 1024 * 1024
+# The largest value (either way) an input or a target may have: far past any measurement, and small
+# enough that squares, products and spans of the data stay finite (a loss, an axis, a grid of the plane)
+MAX_MAGNITUDE = 1e100
 # What the Data panel's preset fields can show (its sample count has its own, lower limit)
 DATA_SEED_RANGE = (0, 99_999)
 NOISE_RANGE = (0.0, 1.0)
@@ -100,6 +107,8 @@ class Dataset:
             raise DataError("each sample needs at least one input")
         if width > MAX_COLUMNS:
             raise DataError(f"each sample has {width:,} inputs; at most {MAX_COLUMNS:,}")
+        if len(self.inputs) * (width + 1) > MAX_VALUES:
+            raise DataError(too_many_values(len(self.inputs), width + 1))
         for i, (row, target) in enumerate(zip(self.inputs, self.targets), start=1):
             _check_sample(i, row, target, width)
         self.check_targets()
@@ -123,6 +132,13 @@ class Dataset:
         return _copy.deepcopy(self)
 
 
+def too_many_values(samples: int, columns: int) -> str:
+    return (
+        f"the dataset holds {samples:,} samples of {columns:,} numbers, more than the "
+        f"{MAX_VALUES:,} numbers a dataset may hold"
+    )
+
+
 def _check_sample(i: int, row: list, target: object, width: int) -> None:
     """Raise DataError unless sample `i` (1-based) has `width` finite inputs and a finite target."""
     if len(row) != width:
@@ -133,6 +149,11 @@ def _check_sample(i: int, row: list, target: object, width: int) -> None:
             raise DataError(f"sample {i}, {where}: {short_text(value)} is not a number")
         if not math.isfinite(value):
             raise DataError(f"sample {i}, {where}: {short_text(value)} is not a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise DataError(f"sample {i}, {where}: {short_text(value)} {TOO_LARGE}")
+
+
+TOO_LARGE = "is too large: a value must be from -1e100 to 1e100"  # MAX_MAGNITUDE
 
 
 def _is_number(value: object) -> bool:
@@ -302,6 +323,8 @@ def _parse_number(text: str, row: int, column: str) -> float:
         raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text)} is not a number")
     if not math.isfinite(value):
         raise DataError(f"row {row}, column {_quoted(column)}: {text.strip()} is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text.strip())} {TOO_LARGE}")
     return value
 
 
@@ -368,6 +391,7 @@ def _read_rows(
     inputs: list[list[float]] = []
     targets: list[float] = []
     width = len(header)
+    max_rows = min(max_rows, MAX_VALUES // width)  # the rows of MAX_VALUES numbers
     isfinite = math.isfinite
     for cells in reader:
         if len(cells) != width:
@@ -376,11 +400,15 @@ def _read_rows(
             raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {width}")
         try:  # the fast path: a row of plain, finite numbers (a sum of them is finite or overflows)
             values = list(map(float, cells))
-            if not isfinite(sum(values)):
+            if not isfinite(sum(values)) or max(map(abs, values)) > MAX_MAGNITUDE:  # no NaN gets here
                 raise ValueError
-        except ValueError:  # find which value is wrong, and say so; a sum that merely overflowed passes
+        except ValueError:  # find which value is wrong, and say so
             values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
         if len(targets) == max_rows:
+            if (max_rows + 1) * width > MAX_VALUES:
+                raise DataError(
+                    f"the file has more than {max_rows:,} data rows: {too_many_values(max_rows + 1, width)}"
+                )
             raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
         targets.append(values.pop())
         inputs.append(values)

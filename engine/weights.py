@@ -36,6 +36,13 @@ VERSION = 1
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_NEURONS = 4096  # per layer, and for the inputs: a hostile file cannot ask for more
 MAX_LAYERS = 64
+# Weights and biases in one file: more than the largest network the app builds (4,096 inputs,
+# 8 hidden layers of 256: about 1.5 million), and few enough that checking them stays quick;
+# a file of 20 million zeros fits in the byte limit and took gigabytes to check
+MAX_PARAMETERS = 2_000_000
+# Lists and objects inside lists and objects in 'metadata' (the app's own go 2 deep): far deeper
+# ones load, but copying them to the training process overflows Python's stack
+MAX_METADATA_DEPTH = 16
 MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, activations, metadata
 
 
@@ -177,18 +184,18 @@ class ModelWeights:
             raise WeightsError(f"'layers' must be a non-empty list, not {_describe(raw_layers)}")
         if len(raw_layers) > MAX_LAYERS:
             raise WeightsError(f"the file has {len(raw_layers)} layers, more than the limit of {MAX_LAYERS}")
-        layers, width = [], inputs
+        layers, width, room = [], inputs, MAX_PARAMETERS
         for i, raw in enumerate(raw_layers, 1):
             column = "one per input" if i == 1 else f"one per neuron of layer {i - 1}"
-            layers.append(_parse_layer(raw, f"layer {i}", width, column))
+            layers.append(_parse_layer(raw, f"layer {i}", width, column, room))
             width = len(layers[-1].bias)
-        metadata = d.get("metadata", {})
-        if not isinstance(metadata, dict):
-            raise WeightsError(f"'metadata' must be an object, not {_describe(metadata)}")
-        return cls(inputs, layers, dict(metadata))
+            room -= width * (len(layers[-1].weight[0]) + 1)
+        return cls(inputs, layers, _metadata(d))
 
 
-def _parse_layer(raw: object, where: str, width: int, column: str) -> LayerWeights:
+def _parse_layer(raw: object, where: str, width: int, column: str, room: int) -> LayerWeights:
+    """Layer `where`, taking `width` inputs; refused before its numbers are read if it has more
+    than `room` weights and biases (what MAX_PARAMETERS leaves after the layers before it)."""
     if not isinstance(raw, dict):
         raise WeightsError(f"{where} is {_describe(raw)}, not an object")
     activation = check_activation(_require(raw, "activation", where), WeightsError, f"{where}: ")
@@ -197,6 +204,11 @@ def _parse_layer(raw: object, where: str, width: int, column: str) -> LayerWeigh
         raise WeightsError(f"{where}: 'weight' must be a non-empty list of rows, not {_describe(weight)}")
     if len(weight) > MAX_NEURONS:
         raise WeightsError(f"{where} has {len(weight)} neurons, more than the limit of {MAX_NEURONS}")
+    if len(weight) * (width + 1) > room:
+        raise WeightsError(
+            f"{where} takes the file past {MAX_PARAMETERS:,} weights and biases, "
+            "more than any network of this app has"
+        )
     rows = []
     for j, row in enumerate(weight, 1):
         if not isinstance(row, list):
@@ -208,6 +220,31 @@ def _parse_layer(raw: object, where: str, width: int, column: str) -> LayerWeigh
         count = f"{len(bias)} numbers" if isinstance(bias, list) else _describe(bias)
         raise WeightsError(f"{where}: 'bias' has {count}, expected {len(rows)} (one per weight row)")
     return LayerWeights(activation, rows, [_finite(v, f"{where}, bias {j}") for j, v in enumerate(bias, 1)])
+
+
+def _metadata(d: dict) -> dict:
+    """The file's free-form 'metadata' object (none: {}), if it can go wherever the weights go."""
+    metadata = d.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise WeightsError(f"'metadata' must be an object, not {_describe(metadata)}")
+    if _nested_deeper_than(metadata, MAX_METADATA_DEPTH):
+        raise WeightsError(f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep")
+    return dict(metadata)
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether lists and objects nest in `value` more than `limit` levels (without recursion)."""
+    level: list[object] = [value]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (list, dict))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _require(d: dict, key: str, where: str) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QStyledItemDelegate, QTableView, QWidget
 
-from engine.data import Dataset
+from engine.data import MAX_MAGNITUDE, TOO_LARGE, Dataset
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole  # the full-precision float behind a cell's rounded text
 
@@ -38,6 +38,8 @@ def parse_number(text: str) -> tuple[float | None, str]:
         return None, "is not a number"
     if not math.isfinite(value):
         return None, "is not a finite number"
+    if abs(value) > MAX_MAGNITUDE:
+        return None, TOO_LARGE
     return value, ""
 
 

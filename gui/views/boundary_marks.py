@@ -46,11 +46,13 @@ def class_color(label: int) -> str:
 
 
 def fit_limits(points: np.ndarray, margin_fraction: float = 0.1) -> tuple[float, float, float, float]:
-    """The data's range plus a margin of 10% (at least 0.25) on every side."""
+    """The data's range plus a margin of 10% (at least 0.25, and more for points far from 0:
+    1e20 ± 0.25 is 1e20, which would make an axis of zero length) on every side."""
     if not len(points):
         return DEFAULT_LIMITS
     low, high = points.min(axis=0), points.max(axis=0)
-    margin = np.maximum(margin_fraction * (high - low), 0.25)
+    smallest = np.maximum(0.25, 1e-6 * np.maximum(np.abs(low), np.abs(high)))
+    margin = np.maximum(margin_fraction * (high - low), smallest)
     return (
         float(low[0] - margin[0]),
         float(high[0] + margin[0]),

@@ -79,6 +79,9 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._network_stale = True
         self._diagnostics_stale = True
         self._lesson_queue: list[Session] = []  # runs of a lesson still to train, in turn
+        # One timer for the pause before a lesson's next run: a new lesson or closing stops it
+        self._lesson_pause = QTimer(self, singleShot=True, interval=300)
+        self._lesson_pause.timeout.connect(self._next_lesson_run)
 
         self.controller = TrainController(self)
         self.controller.progressed.connect(self._on_controller_progressed)
@@ -324,7 +327,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
             return
         self._flush_views()
         if state in ("finished", "diverged") and self._lesson_queue:
-            QTimer.singleShot(300, self._next_lesson_run)  # the next run of the lesson, over this one
+            self._lesson_pause.start()  # then the next run of the lesson, over this one
         if state == "diverged":
             self._show_divergence(message)
         elif message:
@@ -425,6 +428,7 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         """Set up and train a lesson's runs one after another (see LESSONS)."""
         lesson = LESSONS[index]
         sessions = [make() for make in lesson.runs]
+        self._lesson_pause.stop()  # the last lesson's next run, if due, is not this lesson's
         self.controller.reset()
         self.loss_plot.clear_earlier_runs()
         self.loss_plot.reset_current()
@@ -455,6 +459,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self.practice_view.check_model(self._weights, self.network_data().copy(), self._settings.loss)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._lesson_pause.stop()  # a lesson's next run must not start in a closed window
+        self._lesson_queue = []
         self.rate_finder.cancel()
         self.controller.shutdown()
         self.graph_view.shutdown()

@@ -76,14 +76,16 @@ class UserChanges:
 
     def _confirm_reset(self, question: str) -> bool:
         """Ask before a change that ends the run; training pauses while the user reads."""
-        self._lesson_queue = []  # the user takes over from a lesson
         if not self.controller.has_run:
+            self._lesson_queue = []  # the user takes over from a lesson
             return True
         was_training = self.state == "training"
         if was_training:
             self.controller.pause()
         ok = self.confirm("Reset training?", question)
-        if not ok and was_training:
+        if ok:
+            self._lesson_queue = []  # the user takes over from a lesson; "No" leaves it playing
+        elif was_training:
             # The pause and this resume reach the trainer in order, whether or not
             # it has paused yet: it ends up training, as it was.
             self.controller.resume()

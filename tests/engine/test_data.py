@@ -202,7 +202,8 @@ def test_csv_round_trip_is_bit_for_bit(name):
     assert back.n_inputs == d.n_inputs
 
 
-finite = st.floats(allow_nan=False, allow_infinity=False)
+# every value a dataset may hold (beyond MAX_MAGNITUDE, squares and spans of the data overflow)
+finite = st.floats(min_value=-data.MAX_MAGNITUDE, max_value=data.MAX_MAGNITUDE)
 
 
 @given(
