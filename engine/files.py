@@ -50,9 +50,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """
     target = _resolve_write_target(path)
     try:
-        existing_mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        existing = os.stat(target).st_mode
     except FileNotFoundError:
-        existing_mode = None
+        existing_mode: int | None = None
+    else:
+        # The rename would put a file where a device, a pipe or a folder is (as root,
+        # /dev/null itself): refuse, and leave it as it is.
+        if stat.S_ISDIR(existing):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", str(target))
+        if not stat.S_ISREG(existing):
+            raise OSError(errno.EINVAL, "it is a device or a pipe, not a file", str(target))
+        existing_mode = stat.S_IMODE(existing)
     directory = target.parent
     tmp = directory / f".{target.name}.{secrets.token_hex(4)}.tmp"
     # 0o666 and O_EXCL: the kernel applies the umask, as for any new file the user makes

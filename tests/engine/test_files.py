@@ -300,3 +300,18 @@ def test_a_dataset_the_reader_would_refuse_is_not_written(tmp_path):
     with pytest.raises(DataError, match="at most 100,000"):
         write_csv(big, tmp_path / "big.csv")
     assert not (tmp_path / "big.csv").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_saving_onto_a_pipe_or_a_folder_is_refused_and_leaves_it_as_it_is(tmp_path):
+    """The rename would put a regular file in its place (as root, /dev/null's too)."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError, match="a device or a pipe, not a file"):
+        atomic_write_bytes(pipe, b"1")
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="a folder, not a file"):
+        atomic_write_bytes(folder, b"1")
+    assert folder.is_dir() and sorted(tmp_path.iterdir()) == sorted([pipe, folder])  # no temporary file left
