@@ -65,10 +65,10 @@ def window(qtbot):
 
 def close_dialogs() -> None:
     """Error dialogs are window-modal: a user reads and closes them (they must not pile up)."""
+    # Dialogs are windows, so topLevelWidgets() lists them (with a parent too). Not allWidgets():
+    # it also hands back the widgets of a window closed by an earlier test, which Qt may be
+    # deleting, and touching one of those crashes the test process.
     for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
-            widget.close()
-    for widget in QApplication.allWidgets():
         if isinstance(widget, (QMessageBox, QDialog)) and widget.isVisible():
             widget.close()
 
@@ -80,7 +80,10 @@ def assert_consistent(window: MainWindow) -> None:
     panel = window.training_panel
     assert panel._state == state, (panel._state, state)
     assert panel.pause_button.isEnabled() == (state == "training")
-    assert panel.reset_button.isEnabled() == (state != "idle")
+    # idle with an opened (or stopped) run's state to go on with: Reset starts over, Train resumes
+    saved_run = window._run_state is not None and bool(window._history)
+    assert panel.reset_button.isEnabled() == (state != "idle" or saved_run)
+    assert (panel.train_button.text() == "Resume") == (state == "paused" or (state == "idle" and saved_run))
     if state in ("training", "finished", "diverged"):
         assert not panel.train_button.isEnabled()
         assert not panel.step_button.isEnabled()
