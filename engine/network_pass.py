@@ -12,8 +12,9 @@ bit for bit theirs. `MLP.layered` still builds the neuron nodes, for whoever rea
 the graph neuron by neuron (compiled mode, the breakdown finder), and the graph view
 draws the lecture's nodes.
 
-A pass node's operands are the inputs and then every weight and bias; backward()
-walks only the inputs (`_prev`): the parameters are leaves.
+A pass node's operands are its input Values (none when the inputs were given as
+floats: those are constants) and then every weight and bias; backward() walks only the
+inputs (`_prev`): the parameters are leaves.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
         for neuron in layer.neurons:
             # the same float additions, in the same order, as a neuron node (engine/neuron.py)
             total = neuron.b.data
-            for w, x in zip(neuron.w, below):
-                total += w.data * x
+            for w, xi in zip(neuron.w, below):
+                total += w.data * xi
             outputs.append(activation(total))
         activations.append(outputs)
         below = outputs
