@@ -160,7 +160,7 @@ class BlitCanvas(FigureCanvasQTAgg):
             self._render_again = True
         elif not self._render_queued:
             self._render_queued = True  # however many ask before the next event loop pass: one draw
-            QTimer.singleShot(0, self._start_render)
+            QTimer.singleShot(0, self, self._start_render)  # dropped if the canvas is deleted first
 
     def _start_render(self) -> None:
         self._render_queued = False

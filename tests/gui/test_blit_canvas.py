@@ -84,3 +84,20 @@ def test_a_resize_while_the_thread_draws_waits_for_it_then_draws_at_the_new_size
         assert (canvas.figure.get_size_inches() == size).all()
     qtbot.waitUntil(lambda: not canvas.rendering and canvas.get_width_height()[0] == 300)
     qtbot.waitUntil(lambda: not canvas.rendering and canvas.renderer.width == 300 * canvas.device_pixel_ratio)
+
+
+def test_a_draw_asked_for_just_before_the_canvas_is_deleted_is_dropped(qtbot):
+    """Closing a window while it trains deletes its canvases with a draw still queued (seen in CI)."""
+    import shiboken6
+
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [1, 0])
+    canvas = BlitCanvas(figure, list, tuple, lambda: figure.bbox, render_in_thread=True)
+    canvas.resize(300, 200)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    qtbot.waitUntil(lambda: canvas.full_draws >= 1 and not canvas.rendering)
+    canvas.draw_idle()  # queued for the next pass of the event loop
+    shiboken6.delete(canvas)
+    for _ in range(5):
+        QApplication.processEvents()  # an exception here fails the test (pytest-qt catches it)
