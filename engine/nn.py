@@ -80,7 +80,10 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+        params = []
+        for n in self.neurons:
+            params += n.parameters()  # extends in C: training lists the parameters three times a step
+        return params
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} -> {self.nout}, {self.activation})"
@@ -134,7 +137,10 @@ class MLP(Module):
         return x[0] if len(x) == 1 else x
 
     def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        params = []
+        for layer in self.layers:
+            params += layer.parameters()
+        return params
 
     @property
     def sizes(self) -> list[int]:

@@ -147,7 +147,7 @@ class Value:
 
     @activation_slope("relu", "∂relu(z)/∂z = 1 if z > 0 else 0")
     def _relu_slope(out: float) -> bool:
-        return out > 0
+        return out > 0.0
 
     def sigmoid(self) -> Value:
         return Value(sigmoid(self.data), (self,), "sigmoid")
