@@ -266,7 +266,18 @@ def parse_json(text: str, name: str, allow_nan: bool = False) -> Any:
         raise FileProblem(f"{name} is not usable: it holds a number that cannot be read") from None
 
 
-def read_json_limited(path: str | os.PathLike, max_bytes: int, what: str, allow_nan: bool = False) -> Any:
-    """Read and parse a JSON file of at most `max_bytes` bytes (see `parse_json`)."""
+def read_json_limited(
+    path: str | os.PathLike, max_bytes: int, what: str, allow_nan: bool = False, max_values: int | None = None
+) -> Any:
+    """Read and parse a JSON file of at most `max_bytes` bytes (see `parse_json`).
+
+    `max_values`: refuse, before parsing, a file with more values than a `what` can hold. The
+    bytes alone do not bound the work: 50 MB of "0," is 25 million values, seconds of parsing
+    (in the window's thread) for a file that would be refused anyway. Values are counted by
+    their commas, which a machine counts at memory speed: n values in a list take n - 1.
+    """
     name = Path(path).name or str(path)
-    return parse_json(read_text_limited(path, max_bytes, what), name, allow_nan)
+    text = read_text_limited(path, max_bytes, what)
+    if max_values is not None and text.count(",") >= max_values:
+        raise FileProblem(f"{name} holds more than {max_values:,} values, more than a {what} can hold")
+    return parse_json(text, name, allow_nan)

@@ -12,22 +12,26 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from engine.data import DataError, Dataset
+from engine.data import MAX_VALUES, DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.recipe import recipe_from_dict, recipe_to_dict, trusted_recipe
 from engine.run_state import RunState, RunStateError
 from engine.settings import STEPS_RANGE, SettingsError, TrainSettings
-from engine.spec import ModelSpec, SpecError
+from engine.spec import MAX_HIDDEN_LAYERS, ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
 from engine.tasks import TASKS, TaskError, check_loss_fits, detect_task
 from engine.train import StepResult
-from engine.weights import ModelWeights, WeightsError
+from engine.weights import MAX_PARAMETERS, ModelWeights, WeightsError
 
 FORMAT = "micrograd-studio/session"
 VERSION = 1
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_NAME_CHARS = 200
 MAX_HISTORY = STEPS_RANGE[1]  # a run has at most as many steps as the steps field allows
+# The most values a session can hold: its data, its history (an entry: ~10 fields and a number
+# per layer), weights with an optimizer's state (Adam's m and v: two per weight), room for the
+# rest. A file with more is refused before it is parsed (engine/files.py).
+MAX_JSON_VALUES = MAX_VALUES + MAX_HISTORY * (10 + MAX_HIDDEN_LAYERS + 1) + 3 * MAX_PARAMETERS + 100_000
 
 
 class SessionError(ValueError):
@@ -333,7 +337,9 @@ def save_session(session: Session, path: str | os.PathLike) -> None:
 def load_session(path: str | os.PathLike) -> Session:
     """Read and check a session file; every problem, reading included, is a SessionError."""
     try:
-        raw = read_json_limited(path, MAX_FILE_BYTES, "session file", allow_nan=True)
+        raw = read_json_limited(
+            path, MAX_FILE_BYTES, "session file", allow_nan=True, max_values=MAX_JSON_VALUES
+        )
     except FileProblem as exc:
         raise SessionError(str(exc)) from None
     return Session.from_dict(raw)

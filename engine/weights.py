@@ -43,6 +43,8 @@ MAX_PARAMETERS = 2_000_000
 # Lists and objects inside lists and objects in 'metadata' (the app's own go 2 deep): far deeper
 # ones load, but copying them to the training process overflows Python's stack
 MAX_METADATA_DEPTH = 16
+# a weights file's values: its parameters, and room for its shapes, names and metadata
+MAX_JSON_VALUES = MAX_PARAMETERS + 100_000
 MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, activations, metadata
 
 
@@ -336,7 +338,9 @@ def load_json(path: str | os.PathLike) -> ModelWeights:
     """Read and check a weights file; every problem, reading included, is a WeightsError."""
     try:
         # NaN and Infinity are parsed so that the check of each number can say where they are
-        d = read_json_limited(path, MAX_FILE_BYTES, what="weights file", allow_nan=True)
+        d = read_json_limited(
+            path, MAX_FILE_BYTES, "weights file", allow_nan=True, max_values=MAX_JSON_VALUES
+        )
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None
     return ModelWeights.from_dict(d)

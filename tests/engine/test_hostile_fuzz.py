@@ -10,6 +10,7 @@ message about the file; never another exception, never Python's wording.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine import session as session_module
 from engine import weights
 from engine.data import MAX_CSV_BYTES, DataError, lecture, read_csv, write_csv
 from engine.nn import MLP
@@ -385,26 +387,65 @@ def test_a_csv_of_millions_of_numbers_is_refused_at_the_row_past_the_limit(tmp_p
         read_csv(path)
 
 
+@pytest.mark.parametrize("kind", ["session", "weights"])
+def test_a_file_of_more_values_than_it_can_hold_is_refused_before_it_is_parsed(tmp_path, monkeypatch, kind):
+    """50 MB of "0," is 25 million values: seconds of parsing in the window's thread (2.9 s here,
+    more on a slow machine) for a file refused anyway. Counting its commas takes milliseconds."""
+    from engine import files
+
+    path = tmp_path / "zeros.json"
+    path.write_text('{"format": "x", "values": [' + "0," * 12_000_000 + "0]}")  # 24 MB, 12 million values
+    parsed = []
+    monkeypatch.setattr(files, "parse_json", lambda *args, **kwargs: parsed.append(args))
+    error = SessionError if kind == "session" else WeightsError
+    with pytest.raises(error) as refused:
+        load_session(path) if kind == "session" else weights.load_json(path)
+    assert not parsed
+    message = str(refused.value)
+    assert (
+        f"zeros.json holds more than {session_module.MAX_JSON_VALUES if kind == 'session' else weights.MAX_JSON_VALUES:,} values"
+        in message
+    )
+    assert_in_words(kind, message)
+
+
+def test_the_largest_session_the_limits_allow_has_fewer_values_than_the_cap():
+    """The cap refuses no session this app can write: its data, a full history of the deepest
+    network, and as many weights as a file may hold with Adam's two numbers per weight."""
+    from engine.data import MAX_VALUES
+    from engine.spec import MAX_HIDDEN_LAYERS
+
+    model = MLP(3, [1] * (MAX_HIDDEN_LAYERS + 1), seed=0)
+    trainer = Trainer(model, lecture(), TrainSettings(steps=1))
+    entry = trainer.step()
+    entry = dataclasses.replace(entry, r2=0.5, test_loss=0.25, test_accuracy=0.75)  # every field written
+    per_entry = json.dumps(session_module._step_to_dict(entry)).count(",") + 1  # and the comma after it
+    assert len(entry.layer_grads) == MAX_HIDDEN_LAYERS + 1  # one per layer
+    largest = MAX_VALUES + session_module.MAX_HISTORY * per_entry + 3 * weights.MAX_PARAMETERS
+    assert largest < session_module.MAX_JSON_VALUES
+
+
 @pytest.mark.parametrize("suffix", [".json", ".npz"])
 def test_a_weights_file_of_millions_of_numbers_is_refused_before_they_are_checked(
     tmp_path, monkeypatch, suffix
 ):
-    """A 1,500 x 1,500 layer (2.25 million weights) fits in a small file: refused by its shape."""
+    """A 1,420 x 1,420 layer (2.02 million weights) fits in a small file: refused by its shape.
+    (Not many more: a JSON file of over 2.1 million values is refused before it is parsed.)"""
     import numpy as np
 
     from engine import weights as weights_module
 
     path = tmp_path / f"big{suffix}"
-    layer = {"activation": "tanh", "weight": [[0] * 1500] * 1500, "bias": [0] * 1500}
+    layer = {"activation": "tanh", "weight": [[0] * 1420] * 1420, "bias": [0] * 1420}
     if suffix == ".json":
-        tree = {"format": weights_module.FORMAT, "version": 1, "inputs": 1500, "layers": [layer]}
+        tree = {"format": weights_module.FORMAT, "version": 1, "inputs": 1420, "layers": [layer]}
         path.write_text(json.dumps(tree))
     else:
         np.savez(
             path,
-            inputs=np.array(1500),
+            inputs=np.array(1420),
             activations=np.array(["tanh"]),
-            **{"layer0.weight": np.zeros((1500, 1500)), "layer0.bias": np.zeros(1500)},
+            **{"layer0.weight": np.zeros((1420, 1420)), "layer0.bias": np.zeros(1420)},
         )
     checked = []
     monkeypatch.setattr(weights_module, "_finite", lambda value, where: checked.append(where))
