@@ -315,3 +315,20 @@ def test_saving_onto_a_pipe_or_a_folder_is_refused_and_leaves_it_as_it_is(tmp_pa
     with pytest.raises(IsADirectoryError, match="a folder, not a file"):
         atomic_write_bytes(folder, b"1")
     assert folder.is_dir() and sorted(tmp_path.iterdir()) == sorted([pipe, folder])  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 30 digits: an int; 31: a float (which fields refuse); a long run in a string: ints stay ints
+        ('{"seed": 123456789012345678901234567890}', 123456789012345678901234567890),
+        ('{"seed": 1234567890123456789012345678901}', 1.2345678901234568e30),
+        ('{"name": "1234567890123456789012345678901", "seed": 7}', 7),
+        ('{"seed": 7, "w": 1.2345678901234567e-05}', 7),
+    ],
+)
+def test_integers_longer_than_30_digits_become_floats_and_shorter_ones_stay_exact(text, expected):
+    """Integers are read by JSON's own parser unless the text has a run of over 30 digits; then each
+    integer goes through the check that turns a too-long one into a float (a field then refuses it)."""
+    seed = files.parse_json(text, "f.json")["seed"]
+    assert seed == expected and type(seed) is type(expected)
