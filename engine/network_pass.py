@@ -8,7 +8,8 @@ floats, and its backward rule walks them back, layer by layer, as a hand-written
 network would. It computes the same floats in the same order as the neuron nodes
 (forward: each neuron adds b + w1*x1 + ... left to right; backward: a layer's neurons
 last to first, each neuron's inputs last to first), so data and every gradient are
-bit for bit theirs. `MLP.layered` still builds the neuron nodes, for whoever reads
+bit for bit theirs. With several outputs (classes), engine/network_outputs.py makes one
+such pass per sample and a node per output. `MLP.layered` still builds the neuron nodes, for whoever reads
 the graph neuron by neuron (compiled mode, the breakdown finder), and the graph view
 draws the lecture's nodes.
 
@@ -57,6 +58,15 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
     Inputs given as floats are constants of the pass, as a tensor without requires_grad is
     in PyTorch: no Value is made for them, and no grad computed (pass Values to get theirs).
     """
+    inputs, activations = forward(layers, x)
+    node = NetworkPass(activations[-1][0], inputs, NETWORK_OP)
+    node._layers = tuple(layers)
+    node._activations = activations
+    return node
+
+
+def forward(layers: Sequence[Layer], x: Sequence[Value | Number]) -> tuple[tuple[Value, ...], list[list[float]]]:
+    """(the input Values, or () for float inputs; every layer's outputs, the inputs' data first)."""
     inputs, below = (), list(x)
     for v in below:
         if v.__class__ is not float:  # Values, or other numbers: made Values, as micrograd makes them
@@ -74,16 +84,22 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
             outputs.append(activation(total))
         activations.append(outputs)
         below = outputs
-    node = NetworkPass(below[0], inputs, NETWORK_OP)
-    node._layers = tuple(layers)
-    node._activations = activations
-    return node
+    return inputs, activations
 
 
 def _network_backward(out: NetworkPass) -> None:
-    """Each layer's neurons, last to first, as backward() meets the neuron nodes of a layered pass."""
-    layers, activations = out._layers, out._activations
-    upstream = [out.grad]  # d(root)/d(each output of the layer being walked)
+    """The rule of a one-output pass: its own grad is d(root)/d(the output)."""
+    backward(out._layers, out._activations, out._prev, [out.grad])
+
+
+def backward(
+    layers: Sequence[Layer], activations: list[list[float]], inputs: Sequence[Value], upstream: list[float]
+) -> None:
+    """Each layer's neurons, last to first, as backward() meets the neuron nodes of a layered pass.
+
+    `upstream` is d(root)/d(each output of the network); an output whose entry is exactly 0
+    passes nothing back, as backward() skips a neuron node whose grad is 0.
+    """
     for index in range(len(layers) - 1, 0, -1):
         below = activations[index]
         passed = [0.0] * len(below)  # d(root)/d(each of the layer's inputs), summed here
@@ -100,7 +116,7 @@ def _network_backward(out: NetworkPass) -> None:
         upstream = passed
     # The first layer adds to the input Values themselves, one neuron at a time as the neuron
     # nodes do (an input may be used twice, or hold a grad already); constant inputs take none.
-    inputs, below = out._prev, activations[0]
+    below = activations[0]
     for neuron, g in _active_neurons(layers[0], activations[1], upstream):
         weights = neuron.w
         for i in range(len(below) - 1, 0, -1):
