@@ -65,7 +65,9 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
     return node
 
 
-def forward(layers: Sequence[Layer], x: Sequence[Value | Number]) -> tuple[tuple[Value, ...], list[list[float]]]:
+def forward(
+    layers: Sequence[Layer], x: Sequence[Value | Number]
+) -> tuple[tuple[Value, ...], list[list[float]]]:
     """(the input Values, or () for float inputs; every layer's outputs, the inputs' data first)."""
     inputs, below = (), list(x)
     for v in below:
