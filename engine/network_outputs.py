@@ -9,7 +9,7 @@ backward() reaches them as it reaches the neuron nodes of the last layer: an out
 only deposits its grad, d(root)/d(output j), with the shared pass; the pass, created just
 before its outputs, comes after all of them, and walks the layers back once with the
 deposited grads as upstream, in the neuron nodes' order (engine/network_pass.py's
-`backward`). So data and every grad are bit for bit those of the layered form, for any
+`network_backward`). So data and every grad are bit for bit those of the layered form, for any
 loss over the outputs (an output used twice, or not at all, a second backward(), ...).
 
 The pass runs when some output passed it a grad other than 0, as a node runs when its own
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from engine.network_pass import NetworkPass, backward, forward
+from engine.network_pass import NetworkPass, network_backward, network_pass
 from engine.value import BACKWARD_RULES, Number, Value
 
 if TYPE_CHECKING:
@@ -74,14 +74,12 @@ def network_outputs(layers: Sequence[Layer], x: Sequence[Value | Number]) -> lis
 
     Inputs given as floats are constants of the pass (see `network_pass`).
     """
-    inputs, activations = forward(layers, x)
-    shared = SharedPass(0.0, inputs, SHARED_PASS_OP)  # its data is no number of the network: never read
-    shared._layers = tuple(layers)
-    shared._activations = activations
+    # Its data is the first output's: no view reads it (it is in no node's `operands`).
+    shared = network_pass(layers, x, SharedPass, SHARED_PASS_OP)
     shared._deposits = None
     below = (shared,)  # created before its outputs: backward() reaches it after all of them
     outputs = []
-    for index, data in enumerate(activations[-1]):
+    for index, data in enumerate(shared._activations[-1]):
         output = NetworkOutput(data, below, NETWORK_OUTPUT_OP)
         output._index = index
         outputs.append(output)
@@ -101,7 +99,7 @@ def _shared_backward(shared: SharedPass) -> None:
     """Walk the layers back once, with every output's deposited grad (0 where none came)."""
     upstream, shared._deposits = shared._deposits, None
     if upstream is not None:  # None: backward() called on the pass itself, which no output feeds
-        backward(shared._layers, shared._activations, shared._prev, upstream)
+        network_backward(shared, upstream)
 
 
 BACKWARD_RULES[NETWORK_OUTPUT_OP] = _output_backward
