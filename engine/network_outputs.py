@@ -9,8 +9,8 @@ backward() reaches them as it reaches the neuron nodes of the last layer: an out
 only deposits its grad, d(root)/d(output j), with the shared pass; the pass, created just
 before its outputs, comes after all of them, and walks the layers back once with the
 deposited grads as upstream, in the neuron nodes' order (engine/network_pass.py's
-`network_backward`). So data and every grad are bit for bit those of the layered form, for any
-loss over the outputs (an output used twice, or not at all, a second backward(), ...).
+`network_backward`). So data and every grad are bit for bit those of the layered form,
+for any loss over the outputs (an output used twice, or not at all, a second backward()).
 
 The pass runs when some output passed it a grad other than 0, as a node runs when its own
 grad is not 0: its grad is the sum of the deposits' sizes |d(root)/d(output j)|, which two
