@@ -4,7 +4,11 @@ The same step as bench_engine.py's `demo_step` (moons, 100 points, MLP 2-16-16-1
 ReLU hidden layers and a linear output, hinge loss + 1e-4 L2, learning rate
 1 - 0.9k/100), written with plain lists of floats: forward, loss, backward and update,
 no autograd objects; and the same for its `lecture_step` (MLP 3-4-4-1, 4 samples,
-squared error, learning rate 0.05). Each starts from the engine's initial weights and
+squared error, learning rate 0.05); and a `classes` workload, a 3-arm spiral (100 points,
+MLP 2-16-16-3 relu/relu/linear, softmax cross-entropy + 1e-4 L2, the demo's learning rate),
+where the peer is the engine's own layered form (`model.layered`: a node per neuron, what
+several outputs ran as before engine/network_outputs.py) instead of micrograd (which has
+no exp or log). Each starts from the engine's initial weights and
 must reach the engine's loss at every step to 1e-12 (relative), or the benchmark stops.
 
 Each of the three (our engine, the hand-written floor, karpathy's micrograd 0.1.0) runs
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -44,6 +49,48 @@ def floor_step(layers, xs, ys, k: int, total_steps: int = 100) -> float:
             continue  # this sample adds nothing to the loss nor to any grad
         data_loss += margin
         _backward(layers, grads, acts, [-y / n])
+    reg = _squares(layers)
+    rate = 1.0 - 0.9 * (k % total_steps) / total_steps
+    _update(layers, grads, rate, 2e-4)
+    return data_loss * (1.0 / n) + 1e-4 * reg
+
+
+def classes_floor_step(layers, xs, ys, k: int, total_steps: int = 100) -> float:
+    """One step of the classes workload on plain floats: mean softmax cross-entropy + 1e-4 L2."""
+    n = len(xs)
+    grads = _zero_grads(layers)
+    data_loss = 0.0
+    for x, y in zip(xs, ys):
+        acts = _forward(layers, x)
+        logits, label = acts[-1], int(y)
+        top = max(logits)
+        exps = [math.exp(z - top) for z in logits]
+        total = sum(exps)
+        data_loss += math.log(total) - (logits[label] - top)
+        # d loss / d logit j = (softmax_j - [j = label]) / n
+        _backward(layers, grads, acts, [(e / total - (j == label)) / n for j, e in enumerate(exps)])
+    reg = _squares(layers)
+    rate = 1.0 - 0.9 * (k % total_steps) / total_steps
+    _update(layers, grads, rate, 2e-4)
+    return data_loss * (1.0 / n) + 1e-4 * reg
+
+
+def classes_step(model, xs, ys, k: int, total_steps: int = 100, layered: bool = False) -> float:
+    """The classes workload's step on the engine: a model call per sample, ce, L2, backward, update."""
+    from engine.losses import ce
+
+    call = model.layered if layered else model
+    scores = [call(x) for x in xs]
+    total = ce(scores, ys) + 1e-4 * sum(p * p for p in model.parameters())
+    model.zero_grad()
+    total.backward()
+    rate = 1.0 - 0.9 * (k % total_steps) / total_steps
+    for p in model.parameters():
+        p.data -= rate * p.grad
+    return total.data
+
+
+def _squares(layers) -> float:
     reg = 0.0
     for rows, bs, _ in layers:
         for row in rows:
@@ -51,9 +98,7 @@ def floor_step(layers, xs, ys, k: int, total_steps: int = 100) -> float:
                 reg += w * w
         for b in bs:
             reg += b * b
-    rate = 1.0 - 0.9 * (k % total_steps) / total_steps
-    _update(layers, grads, rate, 2e-4)
-    return data_loss * (1.0 / n) + 1e-4 * reg
+    return reg
 
 
 def lecture_floor_step(layers, xs, ys, k: int) -> float:
@@ -125,20 +170,25 @@ WORKLOADS = {
     # name: what it runs (the engine, the floor and micrograd each run the same steps from the same weights)
     "demo": "the moons demo step: MLP 2-16-16-1 relu/relu/linear, 100 points, hinge + 1e-4 L2",
     "lecture": "the lecture's workload: MLP 3-4-4-1 relu/relu/linear, 4 samples, squared error",
+    "classes": "3 classes: MLP 2-16-16-3 relu/relu/linear, 3-arm spiral of 100 points, ce + 1e-4 L2",
 }
+# What each workload's engine is compared with beside the floor: micrograd, or for classes (micrograd
+# has no exp nor log) the engine's own layered form, a node per neuron, as several outputs ran before.
+PEERS = {"demo": "micrograd", "lecture": "micrograd", "classes": "layered"}
 
 
 # How far (relative) the floor's and micrograd's losses may be from the engine's: the same
 # arithmetic, up to the order of a few additions; the lecture's loss falls to 1e-7, where a
 # last-bit difference of its terms is 1e-11 of it.
-TOLERANCE = {"demo": 1e-12, "lecture": 1e-9}
+TOLERANCE = {"demo": 1e-12, "lecture": 1e-9, "classes": 1e-12}
 
 
 def _engine_model(workload: str):
     from engine import MLP
 
-    if workload == "demo":
-        return MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    if workload in ("demo", "classes"):
+        outputs = 3 if workload == "classes" else 1
+        return MLP(2, [16, 16, outputs], activation="relu", output_activation="linear", seed=0)
     # seed 3: a net that trains down to a loss near 0 (with seed 0 every ReLU dies at once)
     return MLP(3, [4, 4, 1], activation="relu", output_activation="linear", seed=3)
 
@@ -148,8 +198,11 @@ def _run(kind: str, steps: int, workload: str) -> dict:
     from bench_engine import copy_weights, demo_step, lecture_step
 
     from engine.data import lecture, moons
+    from engine.problem_presets import arms
 
-    data = moons(100, 0.1, 0) if workload == "demo" else lecture()
+    data = {"demo": lambda: moons(100, 0.1, 0), "lecture": lecture, "classes": lambda: arms(100, 0.05, 0, 3)}[
+        workload
+    ]()
     xs, ys = data.inputs, data.targets
     model = _engine_model(workload)
     if kind == "floor":
@@ -161,7 +214,10 @@ def _run(kind: str, steps: int, workload: str) -> dict:
             )
             for layer in model.layers
         ]
-        step = partial(floor_step if workload == "demo" else lecture_floor_step, layers, xs, ys)
+        floor = {"demo": floor_step, "lecture": lecture_floor_step, "classes": classes_floor_step}[workload]
+        step = partial(floor, layers, xs, ys)
+    elif workload == "classes":
+        step = partial(classes_step, model, xs, ys, layered=kind == "layered")
     else:
         engine_step = demo_step if workload == "demo" else lecture_step
         if kind == "micrograd":
@@ -193,25 +249,31 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--workload", choices=list(WORKLOADS), help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=list(WORKLOADS), help="run this workload alone")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_run(args.child, args.steps, args.workload)))
         return
     print(f"10M-iteration float loop: {float_loop_seconds():.2f} s (a slow instance takes 2.06 s)")
     for workload, title in WORKLOADS.items():
+        if args.only and workload != args.only:
+            continue
         engine, floor, theirs = _compare(workload, args.rounds, args.steps)
+        peer = PEERS[workload]
         print(f"{title}; each alone in its process, median of {args.rounds} rounds:")
         print(f"  engine        {engine * 1e3:9.3f} ms")
         print(f"  hand-written  {floor * 1e3:9.3f} ms   engine / floor = {engine / floor:.2f}x")
-        print(f"  micrograd     {theirs * 1e3:9.3f} ms   micrograd / engine = {theirs / engine:.0f}x")
+        print(
+            f"  {peer:<13} {theirs * 1e3:9.3f} ms   {peer} / engine = {theirs / engine:.{0 if peer == 'micrograd' else 2}f}x"
+        )
     print(f"10M-iteration float loop: {float_loop_seconds():.2f} s (again, after the runs)")
 
 
 def _compare(workload: str, rounds: int, steps: int) -> tuple[float, float, float]:
-    """Median step time of the engine, the floor and micrograd, alternating in fresh processes."""
-    kinds = ["engine", "floor", "micrograd"]
+    """Median step time of the engine, the floor and the peer, alternating in fresh processes."""
+    kinds = ["engine", "floor", PEERS[workload]]
     medians: dict[str, list[float]] = {kind: [] for kind in kinds}
-    steps_of = {"engine": steps, "floor": steps, "micrograd": min(steps, 5)}
+    steps_of = {"engine": steps, "floor": steps, "micrograd": min(steps, 5), "layered": steps}
     if workload == "lecture":  # a step takes microseconds: many more of them
         steps_of = {kind: 1000 for kind in kinds}  # more, and two runs part: a ReLU flips on a last bit
     reference = None

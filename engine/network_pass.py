@@ -8,9 +8,10 @@ floats, and its backward rule walks them back, layer by layer, as a hand-written
 network would. It computes the same floats in the same order as the neuron nodes
 (forward: each neuron adds b + w1*x1 + ... left to right; backward: a layer's neurons
 last to first, each neuron's inputs last to first), so data and every gradient are
-bit for bit theirs. `MLP.layered` still builds the neuron nodes, for whoever reads
-the graph neuron by neuron (compiled mode, the breakdown finder), and the graph view
-draws the lecture's nodes.
+bit for bit theirs. With several outputs (classes), engine/network_outputs.py makes
+one such pass per sample and a node per output beside it. `MLP.layered` still builds
+the neuron nodes, for whoever reads the graph neuron by neuron (compiled mode, the
+breakdown finder), and the graph view draws the lecture's nodes.
 
 A pass node's operands are its input Values (none when the inputs were given as
 floats: those are constants) and then every weight and bias; backward() walks only the
@@ -51,11 +52,19 @@ class NetworkPass(Value):
         return self._activations
 
 
-def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> NetworkPass:
+def network_pass(
+    layers: Sequence[Layer],
+    x: Sequence[Value | Number],
+    kind: type[NetworkPass] = NetworkPass,
+    op: str = NETWORK_OP,
+) -> NetworkPass:
     """The network's output on `x` (one output neuron) as one node; see the module's docstring.
 
     Inputs given as floats are constants of the pass, as a tensor without requires_grad is
     in PyTorch: no Value is made for them, and no grad computed (pass Values to get theirs).
+    `kind` and `op` make another kind of pass node: engine/network_outputs.py's, shared by
+    several outputs. (One function for both, inline: a call more per sample would cost the
+    moons demo's step 0.3% of its instructions.)
     """
     inputs, below = (), list(x)
     for v in below:
@@ -74,16 +83,22 @@ def network_pass(layers: Sequence[Layer], x: Sequence[Value | Number]) -> Networ
             outputs.append(activation(total))
         activations.append(outputs)
         below = outputs
-    node = NetworkPass(below[0], inputs, NETWORK_OP)
+    node = kind(below[0], inputs, op)
     node._layers = tuple(layers)
     node._activations = activations
     return node
 
 
-def _network_backward(out: NetworkPass) -> None:
-    """Each layer's neurons, last to first, as backward() meets the neuron nodes of a layered pass."""
-    layers, activations = out._layers, out._activations
-    upstream = [out.grad]  # d(root)/d(each output of the layer being walked)
+def network_backward(out: NetworkPass, upstream: list[float] | None = None) -> None:
+    """Each layer's neurons, last to first, as backward() meets the neuron nodes of a layered pass.
+
+    `upstream` is d(root)/d(each output of the network); for a one-output pass (backward()
+    calls this as its rule) its own grad. An output whose entry is exactly 0 passes nothing
+    back, as backward() skips a neuron node whose grad is 0.
+    """
+    layers, activations, inputs = out._layers, out._activations, out._prev
+    if upstream is None:
+        upstream = [out.grad]
     for index in range(len(layers) - 1, 0, -1):
         below = activations[index]
         passed = [0.0] * len(below)  # d(root)/d(each of the layer's inputs), summed here
@@ -100,7 +115,7 @@ def _network_backward(out: NetworkPass) -> None:
         upstream = passed
     # The first layer adds to the input Values themselves, one neuron at a time as the neuron
     # nodes do (an input may be used twice, or hold a grad already); constant inputs take none.
-    inputs, below = out._prev, activations[0]
+    below = activations[0]
     for neuron, g in _active_neurons(layers[0], activations[1], upstream):
         weights = neuron.w
         for i in range(len(below) - 1, 0, -1):
@@ -126,4 +141,4 @@ def _active_neurons(layer: Layer, outputs: list[float], upstream: list[float]) -
     return active
 
 
-BACKWARD_RULES[NETWORK_OP] = _network_backward
+BACKWARD_RULES[NETWORK_OP] = network_backward

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from engine.network_outputs import network_outputs
 from engine.network_pass import network_pass
 from engine.neuron import lecture_neuron, neuron_node
 from engine.ops import ACTIVATIONS as ACTIVATIONS  # re-exported: the GUI's choices
@@ -120,13 +121,14 @@ class MLP(Module):
         self._label_parameters()
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        # With one output, the whole pass is one node (engine/network_pass.py): the same data
-        # and grads, bit for bit, as `layered`, without a Value per neuron per sample.
-        if self.layers[-1].nout != 1:
-            return self.layered(x)
+        # The whole pass is one node (engine/network_pass.py), and with several outputs one node
+        # per output beside it (engine/network_outputs.py): the same data and grads, bit for bit,
+        # as `layered`, without a Value per neuron per sample.
         if len(x) != self.nin:
             raise ValueError(f"this network takes {self.nin} inputs, got {len(x)}")
-        return network_pass(self.layers, x)
+        if self.layers[-1].nout == 1:
+            return network_pass(self.layers, x)
+        return network_outputs(self.layers, x)
 
     def layered(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """The pass as each Layer makes it, one node per neuron: the graph that tools read node by node."""

@@ -15,6 +15,7 @@ import pytest
 
 from engine import MLP, Value
 from engine.losses import loss_function
+from engine.network_outputs import NETWORK_OUTPUT_OP
 from engine.network_pass import NETWORK_OP, NetworkPass
 from engine.ops import ACTIVATIONS
 from engine.value import topological_order
@@ -125,10 +126,11 @@ def test_other_numbers_become_values_and_non_numbers_are_refused():
         model([1.0, "2"])
 
 
-def test_several_outputs_are_a_node_per_neuron_as_layers_make_them():
+def test_several_outputs_are_a_node_each_over_one_pass():
+    """tests/engine/test_network_pass_outputs.py checks their numbers against the layered form."""
     model = MLP(2, [4, 3], seed=0)
     outputs = model([0.5, -1.0])
-    assert [o.op for o in outputs] == ["neuron:tanh"] * 3
+    assert [o.op for o in outputs] == [NETWORK_OUTPUT_OP] * 3
 
 
 def test_a_wrong_number_of_inputs_is_refused_with_the_counts():

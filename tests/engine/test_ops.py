@@ -18,6 +18,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.network_outputs import NETWORK_OUTPUT_OP, SHARED_PASS_OP
 from engine.network_pass import NETWORK_OP
 from engine.neuron import NEURON_OPS, neuron
 from engine.ops import ACTIVATION, ACTIVATIONS, OPS, RULE_TEXTS, SLOPES, check_activation, local_derivatives
@@ -58,7 +59,7 @@ def in_domain(op: str, a: float, exponent: float) -> float:
 
 
 def test_every_derivative_has_one_home_and_the_table_reads_it():
-    assert set(BACKWARD_RULES) == {*OPS, *NEURON_OPS, NETWORK_OP}
+    assert set(BACKWARD_RULES) == {*OPS, *NEURON_OPS, NETWORK_OP, NETWORK_OUTPUT_OP, SHARED_PASS_OP}
     assert ACTIVATIONS == ("tanh", "relu", "sigmoid", "linear")
     assert set(SLOPES) == set(ACTIVATIONS)
     for name in ACTIVATIONS:
