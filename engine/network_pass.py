@@ -100,33 +100,46 @@ def network_backward(out: NetworkPass, upstream: list[float] | None = None) -> N
     if upstream is None:
         upstream = [out.grad]
     for index in range(len(layers) - 1, 0, -1):
-        below = activations[index]
-        passed = [0.0] * len(below)  # d(root)/d(each of the layer's inputs), summed here
-        for neuron, g in _active_neurons(layers[index], activations[index + 1], upstream):
-            # A neuron node's rule, in its order (engine/neuron.py): inputs last to first, the
-            # bias just before the first input, so that every sum rounds the same way.
-            weights = neuron.w
-            for i in range(len(below) - 1, 0, -1):
-                weights[i].grad += below[i] * g
-                passed[i] += weights[i].data * g
-            neuron.b.grad += g
-            weights[0].grad += below[0] * g
-            passed[0] += weights[0].data * g
-        upstream = passed
+        upstream = _layer_backward(layers[index], activations[index], activations[index + 1], upstream)
+    if not inputs:  # constant inputs take no grads: the first layer is as any other
+        _layer_backward(layers[0], activations[0], activations[1], upstream)
+        return
     # The first layer adds to the input Values themselves, one neuron at a time as the neuron
-    # nodes do (an input may be used twice, or hold a grad already); constant inputs take none.
+    # nodes do (an input may be used twice, or hold a grad already).
     below = activations[0]
     for neuron, g in _active_neurons(layers[0], activations[1], upstream):
         weights = neuron.w
         for i in range(len(below) - 1, 0, -1):
             weights[i].grad += below[i] * g
-            if inputs:
-                inputs[i].grad += weights[i].data * g
+            inputs[i].grad += weights[i].data * g
         neuron.b.grad += g
-        if below:
-            weights[0].grad += below[0] * g
-            if inputs:
-                inputs[0].grad += weights[0].data * g
+        weights[0].grad += below[0] * g
+        inputs[0].grad += weights[0].data * g
+
+
+def _layer_backward(
+    layer: Layer, below: list[float], outputs: list[float], upstream: list[float]
+) -> list[float]:
+    """A layer above the first: add its weights' and biases' grads; return d(root)/d(each of its inputs).
+
+    Each sum gets one term per neuron, the neurons last to first as backward() meets their
+    nodes, so it rounds as theirs do; a neuron's own terms each go to a sum of their own (a
+    weight's grad, an input's), so their order within the neuron is free.
+    """
+    passed = [0.0] * len(below)
+    slope, neurons = ACTIVATION[layer.activation].slope, layer.neurons
+    for j in range(len(neurons) - 1, -1, -1):
+        if upstream[j] == 0.0:  # backward() skips a node whose grad is exactly 0
+            continue
+        g = slope(outputs[j]) * upstream[j]  # d(root)/d(the neuron's sum)
+        if g == 0.0:  # a ReLU that is off would add 0 to everything
+            continue
+        neuron = neurons[j]
+        neuron.b.grad += g
+        for i, w in enumerate(neuron.w):
+            w.grad += below[i] * g
+            passed[i] += w.data * g
+    return passed
 
 
 def _active_neurons(layer: Layer, outputs: list[float], upstream: list[float]) -> list[tuple]:
