@@ -282,17 +282,27 @@ def parse_json(text: str, name: str, allow_nan: bool = False) -> Any:
 
 
 def read_json_limited(
-    path: str | os.PathLike, max_bytes: int, what: str, allow_nan: bool = False, max_values: int | None = None
+    path: str | os.PathLike,
+    max_bytes: int,
+    what: str,
+    allow_nan: bool = False,
+    max_values: int | None = None,
+    max_containers: int | None = None,
 ) -> Any:
     """Read and parse a JSON file of at most `max_bytes` bytes (see `parse_json`).
 
-    `max_values`: refuse, before parsing, a file with more values than a `what` can hold. The
-    bytes alone do not bound the work: 50 MB of "0," is 25 million values, seconds of parsing
-    (in the window's thread) for a file that would be refused anyway. Values are counted by
-    their commas, which a machine counts at memory speed: n values in a list take n - 1.
+    `max_values`, `max_containers`: refuse, before parsing, a file with more values, or more
+    lists and objects, than a `what` can hold. The bytes alone do not bound the work: 50 MB
+    of "0," is 25 million values, and 36 MB of "[0]," 9 million lists, seconds of parsing (in
+    the window's thread) for a file refused anyway. Both are counted at memory speed: values
+    by their commas (n values in a list take n - 1), lists and objects by their openings.
     """
     name = Path(path).name or str(path)
     text = read_text_limited(path, max_bytes, what)
     if max_values is not None and text.count(",") >= max_values:
         raise FileProblem(f"{name} holds more than {max_values:,} values, more than a {what} can hold")
+    if max_containers is not None and text.count("[") + text.count("{") > max_containers:
+        raise FileProblem(
+            f"{name} holds more than {max_containers:,} lists and objects, more than a {what} can hold"
+        )
     return parse_json(text, name, allow_nan)

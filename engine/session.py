@@ -12,7 +12,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from engine.data import MAX_VALUES, DataError, Dataset
+from engine.data import MAX_SAMPLES, MAX_VALUES, DataError, Dataset
 from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
 from engine.recipe import recipe_from_dict, recipe_to_dict, trusted_recipe
 from engine.run_state import RunState, RunStateError
@@ -21,6 +21,7 @@ from engine.spec import MAX_HIDDEN_LAYERS, ModelSpec, SpecError
 from engine.split import SplitError, TestSplit
 from engine.tasks import TASKS, TaskError, check_loss_fits, detect_task
 from engine.train import StepResult
+from engine.weights import MAX_JSON_CONTAINERS as WEIGHTS_JSON_CONTAINERS
 from engine.weights import MAX_PARAMETERS, ModelWeights, WeightsError
 
 FORMAT = "micrograd-studio/session"
@@ -32,6 +33,8 @@ MAX_HISTORY = STEPS_RANGE[1]  # a run has at most as many steps as the steps fie
 # per layer), weights with an optimizer's state (Adam's m and v: two per weight), room for the
 # rest. A file with more is refused before it is parsed (engine/files.py).
 MAX_JSON_VALUES = MAX_VALUES + MAX_HISTORY * (10 + MAX_HIDDEN_LAYERS + 1) + 3 * MAX_PARAMETERS + 100_000
+# and lists and objects: a list per sample, an object and a list per history entry, a weights file's
+MAX_JSON_CONTAINERS = MAX_SAMPLES + 2 * MAX_HISTORY + WEIGHTS_JSON_CONTAINERS
 
 
 class SessionError(ValueError):
@@ -338,7 +341,12 @@ def load_session(path: str | os.PathLike) -> Session:
     """Read and check a session file; every problem, reading included, is a SessionError."""
     try:
         raw = read_json_limited(
-            path, MAX_FILE_BYTES, "session file", allow_nan=True, max_values=MAX_JSON_VALUES
+            path,
+            MAX_FILE_BYTES,
+            "session file",
+            allow_nan=True,
+            max_values=MAX_JSON_VALUES,
+            max_containers=MAX_JSON_CONTAINERS,
         )
     except FileProblem as exc:
         raise SessionError(str(exc)) from None

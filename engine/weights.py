@@ -45,6 +45,8 @@ MAX_PARAMETERS = 2_000_000
 MAX_METADATA_DEPTH = 16
 # a weights file's values: its parameters, and room for its shapes, names and metadata
 MAX_JSON_VALUES = MAX_PARAMETERS + 100_000
+# its lists and objects: a list per neuron (its weights) and a few per layer, and room for metadata
+MAX_JSON_CONTAINERS = MAX_LAYERS * (MAX_NEURONS + 4) + 100_000
 MAX_NPZ_ENTRIES = 2 * MAX_LAYERS + 3  # a weight and a bias per layer, inputs, activations, metadata
 
 
@@ -339,7 +341,12 @@ def load_json(path: str | os.PathLike) -> ModelWeights:
     try:
         # NaN and Infinity are parsed so that the check of each number can say where they are
         d = read_json_limited(
-            path, MAX_FILE_BYTES, "weights file", allow_nan=True, max_values=MAX_JSON_VALUES
+            path,
+            MAX_FILE_BYTES,
+            "weights file",
+            allow_nan=True,
+            max_values=MAX_JSON_VALUES,
+            max_containers=MAX_JSON_CONTAINERS,
         )
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None

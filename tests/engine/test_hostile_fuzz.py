@@ -388,41 +388,61 @@ def test_a_csv_of_millions_of_numbers_is_refused_at_the_row_past_the_limit(tmp_p
 
 
 @pytest.mark.parametrize("kind", ["session", "weights"])
-def test_a_file_of_more_values_than_it_can_hold_is_refused_before_it_is_parsed(tmp_path, monkeypatch, kind):
-    """50 MB of "0," is 25 million values: seconds of parsing in the window's thread (2.9 s here,
-    more on a slow machine) for a file refused anyway. Counting its commas takes milliseconds."""
+@pytest.mark.parametrize(
+    "unit, count, refusal",
+    [
+        ("0,", 12_000_000, "values"),  # 24 MB, 12 million values
+        ("[0],", 1_000_000, "lists and objects"),  # 4 MB, a million lists: 4 s to parse on a slow machine
+        ('{"a": 0},', 1_000_000, "lists and objects"),
+    ],
+    ids=["values", "lists", "objects"],
+)
+def test_a_file_holding_more_than_it_can_is_refused_before_it_is_parsed(
+    tmp_path, monkeypatch, kind, unit, count, refusal
+):
+    """50 MB of "0," is 25 million values: 2.9 s of parsing in the window's thread (more on a slow
+    machine) for a file refused anyway; lists and objects cost ten times more each. Counting
+    commas and brackets takes milliseconds."""
     from engine import files
 
-    path = tmp_path / "zeros.json"
-    path.write_text('{"format": "x", "values": [' + "0," * 12_000_000 + "0]}")  # 24 MB, 12 million values
+    path = tmp_path / "many.json"
+    path.write_text('{"format": "x", "values": [' + unit * count + "0]}")
     parsed = []
     monkeypatch.setattr(files, "parse_json", lambda *args, **kwargs: parsed.append(args))
-    error = SessionError if kind == "session" else WeightsError
+    error, module = (SessionError, session_module) if kind == "session" else (WeightsError, weights)
+    limit = module.MAX_JSON_VALUES if refusal == "values" else module.MAX_JSON_CONTAINERS
     with pytest.raises(error) as refused:
         load_session(path) if kind == "session" else weights.load_json(path)
     assert not parsed
     message = str(refused.value)
-    assert (
-        f"zeros.json holds more than {session_module.MAX_JSON_VALUES if kind == 'session' else weights.MAX_JSON_VALUES:,} values"
-        in message
-    )
+    assert f"many.json holds more than {limit:,} {refusal}, more than a {kind} file can hold" in message
     assert_in_words(kind, message)
 
 
-def test_the_largest_session_the_limits_allow_has_fewer_values_than_the_cap():
-    """The cap refuses no session this app can write: its data, a full history of the deepest
+def test_the_largest_session_the_limits_allow_is_within_the_caps():
+    """The caps refuse no session this app can write: its data, a full history of the deepest
     network, and as many weights as a file may hold with Adam's two numbers per weight."""
-    from engine.data import MAX_VALUES
+    from engine.data import MAX_SAMPLES, MAX_VALUES
     from engine.spec import MAX_HIDDEN_LAYERS
 
     model = MLP(3, [1] * (MAX_HIDDEN_LAYERS + 1), seed=0)
     trainer = Trainer(model, lecture(), TrainSettings(steps=1))
     entry = trainer.step()
     entry = dataclasses.replace(entry, r2=0.5, test_loss=0.25, test_accuracy=0.75)  # every field written
-    per_entry = json.dumps(session_module._step_to_dict(entry)).count(",") + 1  # and the comma after it
+    text = json.dumps(session_module._step_to_dict(entry))
     assert len(entry.layer_grads) == MAX_HIDDEN_LAYERS + 1  # one per layer
-    largest = MAX_VALUES + session_module.MAX_HISTORY * per_entry + 3 * weights.MAX_PARAMETERS
-    assert largest < session_module.MAX_JSON_VALUES
+    values = MAX_VALUES + session_module.MAX_HISTORY * (text.count(",") + 1) + 3 * weights.MAX_PARAMETERS
+    assert values < session_module.MAX_JSON_VALUES
+    largest_weights = {
+        "layers": [{"weight": [[0.0]] * weights.MAX_NEURONS, "bias": [0.0]}] * weights.MAX_LAYERS
+    }
+    weights_text = json.dumps(largest_weights)
+    weights_containers = weights_text.count("[") + weights_text.count("{")
+    assert weights_containers < weights.MAX_JSON_CONTAINERS
+    containers = (
+        MAX_SAMPLES + session_module.MAX_HISTORY * (text.count("[") + text.count("{")) + weights_containers
+    )
+    assert containers < session_module.MAX_JSON_CONTAINERS
 
 
 @pytest.mark.parametrize("suffix", [".json", ".npz"])
