@@ -85,7 +85,8 @@ def softmax_cross_entropy(logits: Sequence[Value], label: int) -> Value:
     as it is, although m was picked from the logits.
     """
     m = Value(max(z.data for z in logits), label="max (constant)")
-    shifted = [z - m for z in logits]
+    minus_m = -m  # z - m is z + (-m): one negation for all the logits, not one each
+    shifted = [z + minus_m for z in logits]
     log_sum = _total([s.exp() for s in shifted]).log()
     return log_sum - shifted[label]
 

@@ -87,6 +87,10 @@ def test_the_graph_shows_the_max_as_a_constant_and_the_exps_of_the_shifted_logit
     nodes = topological_order(loss)
     constants = [n for n in nodes if n.label == "max (constant)"]
     assert len(constants) == 1 and constants[0].data == 5.0 and not constants[0].operands
+    # negated once (z - m is z + (-m)), the negation shared by the three shifted logits
+    (negation,) = [n for n in nodes if constants[0] in n.operands]
+    assert negation.op == "*" and negation.data == -5.0
+    assert sum(negation in n.operands for n in nodes) == 3
     assert sum(n.op == "exp" for n in nodes) == 3 and sum(n.op == "log" for n in nodes) == 1
     loss.backward()
     # no gradient is needed through the max: softmax minus one-hot, exactly as PyTorch gives it
