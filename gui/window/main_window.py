@@ -356,15 +356,20 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
 
     # ---- state and views (the views' updates are in gui/window/view_updates.py)
 
+    @property
+    def has_saved_run(self) -> bool:
+        """An opened session's run is there to go on with (idle, it is a "Saved run", not "Idle")."""
+        return self._run_state is not None and bool(self._history)
+
     def _update_status(self) -> None:
         last = self._history[-1] if self._history else None
-        self.statusBar().show_run(self.state, last, self._settings.steps, self._steps_per_second)
+        self.statusBar().show_run(
+            self.state, last, self._settings.steps, self._steps_per_second, self.has_saved_run
+        )
 
     def _show_state(self) -> None:
         """Bring the panel's buttons and the status bar in line with the controller's state."""
-        self.training_panel.set_state(
-            self.state, saved_run=self._run_state is not None and bool(self._history)
-        )
+        self.training_panel.set_state(self.state, saved_run=self.has_saved_run)
         if self.state == "idle":
             self.training_panel.set_progress(len(self._history), self._settings.steps)  # an opened run's
         self._update_status()
