@@ -169,7 +169,10 @@ class StateSnapshot:
     """One step's optimizer state for the table: taken after backward(), before the update.
 
     `data + update` is each parameter after the step. The columns hold the first
-    `len(names)` parameters (at most STATE_TABLE_MAX_PARAMETERS) of `total`."""
+    `len(names)` parameters (at most STATE_TABLE_MAX_PARAMETERS) of `total`.
+
+    A `saved` snapshot is a saved run's, opened again: the state after step `step`, `data`
+    the weights after it; the step's grad and update were not saved (None)."""
 
     step: int  # the step this is the middle of (1-based)
     optimizer: str  # a key of OPTIMIZERS
@@ -177,7 +180,8 @@ class StateSnapshot:
     names: list[str]
     total: int  # parameters in the network
     data: list[float]
-    grad: list[float]
-    update: list[float]
+    grad: list[float] | None
+    update: list[float] | None
     momentum: list[float] | None = None  # None for an optimizer without that state
     second_moment: list[float] | None = None
+    saved: bool = False
