@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     optimizer.add_argument("--momentum", type=float, help="momentum's mu, from 0 to 0.999 (default 0.9)")
     optimizer.add_argument("--beta1", type=float, help="Adam's beta1, from 0 to 0.9999 (default 0.9)")
     optimizer.add_argument("--beta2", type=float, help="Adam's beta2, from 0 to 0.9999 (default 0.999)")
+    optimizer.add_argument("--eps", type=float, help="Adam's epsilon, from 1e-12 to 1 (default 1e-8)")
     p.add_argument("--out", required=True, help="weights file to write (.json, .npz or .pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -199,6 +200,7 @@ def _trainer_from(args: argparse.Namespace) -> tuple[Trainer, ModelSpec]:
         "momentum": args.momentum,
         "beta1": args.beta1,
         "beta2": args.beta2,
+        "eps": args.eps,
     }
     for name, value in overrides.items():
         if value is not None:

@@ -10,7 +10,7 @@ read, for one parameter at a time (g its grad, lr the learning rate):
                p ← p − lr·m̂ / (√v̂ + ε)                            (t counts the steps, from 1)
 
 These are PyTorch's conventions (torch.optim.SGD with momentum, dampening 0 and no
-Nesterov; torch.optim.Adam with its defaults), so that a float64 run matches theirs
+Nesterov; torch.optim.Adam without weight decay or amsgrad, ε 1e-8 unless set), so that a float64 run matches theirs
 step for step. The learning rate comes with every step because the app may decay it.
 
 A step is planned before it is applied: `plan` works out the updates and the state
@@ -123,20 +123,21 @@ class Adam(Optimizer):
     name = "adam"
     state_keys = ("t", "m", "v")
 
-    def __init__(self, beta1: float = 0.9, beta2: float = 0.999):
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = ADAM_EPS):
         self.beta1, self.beta2 = beta1, beta2
+        self.eps = eps  # added to √v̂: keeps the division finite, and damps steps where v̂ is tiny
         self.t = 0  # steps taken
         self.m: list[float] = []  # first moment: the mean of recent grads
         self.v: list[float] = []  # second moment: the mean of recent squared grads
 
     def plan(self, grads: Sequence[float], learning_rate: float) -> Plan:
-        b1, b2, t = self.beta1, self.beta2, self.t + 1
+        b1, b2, eps, t = self.beta1, self.beta2, self.eps, self.t + 1
         zeros = [0.0] * len(grads)
         m = [b1 * mi + (1 - b1) * g for mi, g in zip(self.m or zeros, grads)]
         v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(self.v or zeros, grads)]
         m_correction, v_correction = 1 - b1**t, 1 - b2**t  # m and v start at 0: early means are too small
         updates = [
-            -learning_rate * (mi / m_correction) / (math.sqrt(vi / v_correction) + ADAM_EPS)
+            -learning_rate * (mi / m_correction) / (math.sqrt(vi / v_correction) + eps)
             for mi, vi in zip(m, v)
         ]
         return Plan(updates, {"t": t, "m": m, "v": v})
@@ -154,13 +155,13 @@ def make_optimizer(name: str, hyperparameters: dict) -> Optimizer:
     if name == "momentum":
         return Momentum(hyperparameters["momentum"])
     if name == "adam":
-        return Adam(hyperparameters["beta1"], hyperparameters["beta2"])
+        return Adam(hyperparameters["beta1"], hyperparameters["beta2"], hyperparameters.get("eps", ADAM_EPS))
     if name == "sgd":
         return SGD()
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
-HYPERPARAMETERS = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2")}
+HYPERPARAMETERS = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "eps")}
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,10 @@ class StateSnapshot:
     """One step's optimizer state for the table: taken after backward(), before the update.
 
     `data + update` is each parameter after the step. The columns hold the first
-    `len(names)` parameters (at most STATE_TABLE_MAX_PARAMETERS) of `total`."""
+    `len(names)` parameters (at most STATE_TABLE_MAX_PARAMETERS) of `total`.
+
+    A `saved` snapshot is a saved run's, opened again: the state after step `step`, `data`
+    the weights after it; the step's grad and update were not saved (None)."""
 
     step: int  # the step this is the middle of (1-based)
     optimizer: str  # a key of OPTIMIZERS
@@ -176,7 +180,8 @@ class StateSnapshot:
     names: list[str]
     total: int  # parameters in the network
     data: list[float]
-    grad: list[float]
-    update: list[float]
+    grad: list[float] | None
+    update: list[float] | None
     momentum: list[float] | None = None  # None for an optimizer without that state
     second_moment: list[float] | None = None
+    saved: bool = False

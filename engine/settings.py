@@ -21,6 +21,9 @@ L2_RANGE = (0.0, 1.0)
 TRAIN_SEED_RANGE = (0, 2**31 - 1)  # for drawing mini-batches
 MOMENTUM_RANGE = (0.0, 0.999)  # μ of 1 or more never forgets a gradient: the steps grow without end
 BETA_RANGE = (0.0, 0.9999)  # Adam's β1 and β2: 1 would divide by 1 − βᵗ = 0
+# Adam's ε: 0 would divide 0 by 0 for a parameter whose grad was always 0 (a dead ReLU's);
+# past 1 it swamps √v̂ and Adam is SGD with momentum scaled down.
+EPS_RANGE = (1e-12, 1.0)
 
 
 class SettingsError(ValueError):
@@ -42,6 +45,7 @@ class TrainSettings:
     momentum: float = 0.9  # μ of SGD with momentum
     beta1: float = 0.9  # Adam's β1 (torch.optim.Adam's default)
     beta2: float = 0.999  # Adam's β2
+    eps: float = 1e-8  # Adam's ε, added to √v̂ (torch.optim.Adam's default; older files have none)
 
     def validate(self) -> None:
         """Raise SettingsError, naming the setting and its allowed values, if one is unusable."""
@@ -67,6 +71,7 @@ class TrainSettings:
         _check_number("momentum", self.momentum, MOMENTUM_RANGE)
         _check_number("Adam beta1", self.beta1, BETA_RANGE)
         _check_number("Adam beta2", self.beta2, BETA_RANGE)
+        _check_number("Adam epsilon", self.eps, EPS_RANGE)
 
     def learning_rate_at(self, step_index: int) -> float:
         """The learning rate of step `step_index` (0-based), after any decay."""

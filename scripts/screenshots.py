@@ -23,6 +23,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.lessons import LESSONS, moons_demo
+from engine.weights import ModelWeights
 from gui.window.main_window import MainWindow
 
 OUT = ROOT / "docs"
@@ -195,6 +196,7 @@ def main() -> None:
     test_set_and_engineered_inputs()
     optimizer_while_training()
     classes_and_regression()
+    reopened_run()
     app.quit()
 
 
@@ -361,6 +363,39 @@ def classes_and_regression() -> None:
     window.tabs.setCurrentWidget(window.boundary_view)
     wait(600)
     save(window, "regression.png")
+    window.close()
+
+
+def reopened_run(screen: tuple[int, int] = (1366, 741)) -> None:
+    """A session saved at step 200 of 400 (Adam, moons demo), opened on a 1366x768 laptop: the status
+    bar and Training panel say "Saved run", the Diagnostics tab shows the saved steps' gradient flow."""
+    import tempfile
+
+    from engine.session import Session, save_session
+    from gui.processes.train_process import TrainJob
+
+    demo = moons_demo(steps=400, optimizer="adam", learning_rate=0.01)
+    trainer = TrainJob(demo.model, demo.dataset.copy(), demo.training).build()
+    for _ in range(200):
+        trainer.step()
+    saved = Session(
+        demo.dataset,
+        demo.model,
+        demo.training,
+        ModelWeights.from_model(trainer.model),
+        trainer.history,
+        demo.split,
+        trainer.run_state(),
+    )
+    window = shown_window(screen, size=None)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "moons-adam.json"
+        save_session(saved, path)
+        window.open_session(path)
+    window.tabs.setCurrentWidget(window.diagnostics_view)
+    window.settings_column.scroll.ensureWidgetVisible(window.training_panel.optimizer_fields)
+    wait(3000)  # the Diagnostics figure is drawn in a thread: slower on a busy machine
+    save(window, "reopened-run.png")
     window.close()
 
 

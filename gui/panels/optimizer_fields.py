@@ -1,6 +1,6 @@
 """The Training panel's optimizer: SGD, SGD with momentum or Adam, and the hyper-parameters of the one chosen.
 
-Only the fields of the chosen optimizer are shown (μ for momentum, β1 and β2 for Adam);
+Only the fields of the chosen optimizer are shown (μ for momentum, β1, β2 and ε for Adam);
 the others keep their values, so switching back finds them as they were.
 """
 
@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from engine.optim import HYPERPARAMETERS
-from engine.settings import BETA_RANGE, MOMENTUM_RANGE, TrainSettings
+from engine.settings import BETA_RANGE, EPS_RANGE, MOMENTUM_RANGE, TrainSettings
 from gui.panels.input_checks import DecimalSpinBox, with_message
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
@@ -19,7 +19,7 @@ OPTIMIZER_TIPS = {
     "momentum": "b ← μ·b + g, then p ← p − lr·b: a running sum of past gradients rolls through "
     "flat stretches and damps zig-zags (PyTorch's SGD with momentum).",
     "adam": "Running means of g (m) and of g² (v), bias-corrected; each parameter steps by about lr "
-    "whatever the size of its gradient (PyTorch's Adam, ε = 1e-8).",
+    "whatever the size of its gradient (PyTorch's Adam).",
 }
 OPTIMIZER_TIP = (
     "<p>How a step turns the gradients into changes of the weights.</p><p>"
@@ -29,7 +29,28 @@ OPTIMIZER_TIP = (
 MOMENTUM_TIP = "μ: how much of the previous step's buffer each step keeps (0 is plain SGD; 0.9 is usual)."
 BETA1_TIP = "β1: how long Adam's mean of the gradient (m) remembers; 0.9 by default."
 BETA2_TIP = "β2: how long Adam's mean of the squared gradient (v) remembers; 0.999 by default."
+EPS_TIP = (
+    "ε: added to √v̂ in lr·m̂ / (√v̂ + ε), so that a parameter whose gradient stays 0 does not divide by 0; "
+    "1e-8 by default (PyTorch's). Larger, it damps the steps of parameters with tiny gradients."
+)
 DECIMALS = 10  # as the learning rate: a hand-written 0.99912 opens as it is
+EPS_DECIMALS = 30  # any float from 1e-12 up, with all its digits: a file's ε opens as it is
+
+
+class EpsSpinBox(DecimalSpinBox):
+    """Adam's ε, written as 1e-8 (not 0.00000001); the arrows and the wheel step ×10 or ÷10."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Adam ε", *EPS_RANGE, EPS_DECIMALS, parent)
+
+    def textFromValue(self, value: float) -> str:
+        mantissa, _, exponent = repr(float(value)).partition("e")  # the shortest digits that give it back
+        mantissa = mantissa.removesuffix(".0")
+        return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(min(max(self.value() * 10.0**steps, self.minimum()), self.maximum()))
+        self.refresh_check()  # at an end of the range the value, and so no signal, may not change
 
 
 class OptimizerFields(QWidget):
@@ -47,9 +68,15 @@ class OptimizerFields(QWidget):
         self.momentum_spin = DecimalSpinBox("Momentum μ", *MOMENTUM_RANGE, DECIMALS)
         self.beta1_spin = DecimalSpinBox("Adam β1", *BETA_RANGE, DECIMALS)
         self.beta2_spin = DecimalSpinBox("Adam β2", *BETA_RANGE, DECIMALS)
-        self.spins = {"momentum": self.momentum_spin, "beta1": self.beta1_spin, "beta2": self.beta2_spin}
-        tips = {"momentum": MOMENTUM_TIP, "beta1": BETA1_TIP, "beta2": BETA2_TIP}
-        labels = {"momentum": "Momentum μ", "beta1": "β1", "beta2": "β2"}
+        self.eps_spin = EpsSpinBox()
+        self.spins = {
+            "momentum": self.momentum_spin,
+            "beta1": self.beta1_spin,
+            "beta2": self.beta2_spin,
+            "eps": self.eps_spin,
+        }
+        tips = {"momentum": MOMENTUM_TIP, "beta1": BETA1_TIP, "beta2": BETA2_TIP, "eps": EPS_TIP}
+        labels = {"momentum": "Momentum μ", "beta1": "β1", "beta2": "β2", "eps": "ε"}
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -57,7 +84,7 @@ class OptimizerFields(QWidget):
         self.field_messages = {}
         self._rows = {}
         for key, spin in self.spins.items():
-            spin.setSingleStep(0.01 if key != "beta2" else 0.001)
+            spin.setSingleStep(0.001 if key == "beta2" else 0.01)  # ε steps ×10 (EpsSpinBox)
             spin.setToolTip(tips[key])
             box, message = with_message(spin)
             self.field_messages[spin] = message

@@ -55,6 +55,7 @@ from gui.panels.training_tips import (
     ZERO_GRAD_TIP,
 )
 from gui.processes.train_worker import STATES
+from gui.widgets.run_status import saved_run_line
 from gui.widgets.style import HINT_COLOR, WARNING_COLOR, smaller_font
 
 # 10 steps per decade, ×~1.26 each: the Renard R10 series, rounded to read well.
@@ -109,6 +110,7 @@ class TrainingPanel(QWidget):
         self._seed = defaults.seed  # mini-batch seed: no widget, kept through set_settings
         self._state = "idle"
         self._saved_run = False  # idle with an opened session's run to go on with
+        self._progress = (0, defaults.steps)  # the step shown and the steps of the run
         self._train_allowed = True
         self._train_blocked_reason = ""
 
@@ -337,6 +339,9 @@ class TrainingPanel(QWidget):
         self._refresh_buttons()
 
     def set_progress(self, step: int, total: int) -> None:
+        self._progress = (step, total)
+        if self._saved_run:
+            self._refresh_buttons()  # the line under them says the step and the total
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(min(max(step, 0), max(total, 1)))
         self.progress_bar.setFormat(f"step {step} / {total}")
@@ -384,7 +389,9 @@ class TrainingPanel(QWidget):
         train_tip = "Resume training (Space)" if resumes else "Run gradient descent for Steps steps (Space)"
         step_tip = "One step of gradient descent: forward, loss, backward, update (Ctrl+Right)"
         hint = ""
-        if state == "finished":
+        if state == "idle" and self._saved_run:
+            hint = saved_run_line(*self._progress)
+        elif state == "finished":
             hint = "Finished. Raise Steps to continue, or Reset to start over."
             train_tip = f"{hint} (Space)"
         elif state == "diverged":

@@ -55,6 +55,7 @@ class DiagnosticsView(QWidget):
         self._zero_grad = True
         self._shapes: dict[str, tuple] = {}  # what each plot was last built for
         self._untraced = False  # the network is too large to keep every parameter's history
+        self._saved_steps = 0  # steps of an opened run: saved with their figures, not each parameter's
 
         self.parameter_combo = QComboBox()
         self.parameter_combo.setMinimumContentsLength(8)
@@ -112,7 +113,13 @@ class DiagnosticsView(QWidget):
         self._steps, self._layer_grads = [], []
         self._layer_labels = [f"layer {i} ({activation})" for i, activation in enumerate(spec.activations, 1)]
         self._zero_grad = zero_grad
+        self._saved_steps = 0
         self._stale = True
+
+    def add_saved_results(self, results: list[StepResult]) -> None:
+        """An opened run's saved steps: their gradient flow; no parameter's history (not saved)."""
+        self.add_results(results)
+        self._saved_steps = results[-1].step if results else 0
 
     def add_results(self, results: list[StepResult]) -> None:
         for r in results:
@@ -268,7 +275,7 @@ class DiagnosticsView(QWidget):
         name = self.parameter_combo.currentText() or "parameter"
         untraced = self._untraced
         state = "untraced" if untraced else "empty" if history is None else "data"
-        if self._rebuilt("history", (name, self._zero_grad, state)):
+        if self._rebuilt("history", (name, self._zero_grad, state, self._saved_steps)):
             self._build_history_axes(name, state)
         if state != "data":
             self.numbers_label.setText("")
@@ -294,12 +301,16 @@ class DiagnosticsView(QWidget):
         data_axes, grad_axes = self.data_axes, self.grad_axes
         data_axes.clear()
         grad_axes.clear()
-        data_axes.set_title(f"{name}: its data and grad over the steps", fontsize="medium")
+        saved = self._saved_steps
+        since = f" from step {saved + 1} (the saved steps kept no parameter's history)" if saved else ""
+        data_axes.set_title(f"{name}: its data and grad over the steps{since}", fontsize="medium")
         data_axes.set_xlabel("step")
         if state != "data":
             text = (
                 f"Parameter history is kept for networks of up to {TRACE_MAX_PARAMETERS:,} parameters"
                 if state == "untraced"
+                else f"Resume to follow this parameter from step {saved + 1}"
+                if saved
                 else "Train to follow this parameter"
             )
             _note(data_axes, text)

@@ -186,9 +186,13 @@ class OptimizerView(QWidget):
             self.table.setColumnHidden(3, snapshot.momentum is None)
             self.table.setColumnHidden(4, snapshot.second_moment is None)
         title = OPTIMIZER_TITLES.get(snapshot.optimizer, snapshot.optimizer)
+        when = (
+            "saved after the step (its grad and update come with the next step)"
+            if snapshot.saved  # an opened session's run
+            else "after backward(), before the update (data + update = after the step)"
+        )
         self.title_label.setText(
-            f"Step {snapshot.step} · {title} · learning rate {snapshot.learning_rate:g}: "
-            "after backward(), before the update (data + update = after the step)"
+            f"Step {snapshot.step} · {title} · learning rate {snapshot.learning_rate:g}: {when}"
         )
         self.formula_label.setText(FORMULAS.get(snapshot.optimizer, ""))
         shown = len(snapshot.names)

@@ -50,13 +50,16 @@ from gui.window.file_actions import FileActions
 from gui.window.menus import build_menus, weakly
 from gui.window.rate_finder import RateFinder, RateFinderActions, RateSweepDialog
 from gui.window.redraw_pacer import RedrawPacer
+from gui.window.saved_run import SavedRunViews
 from gui.window.status_bar import TrainingStatusBar
 from gui.window.test_set_actions import TestSetActions
 from gui.window.user_changes import UserChanges
 from gui.window.view_updates import ViewUpdates
 
 
-class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, UserChanges, QMainWindow):
+class MainWindow(
+    FileActions, ViewUpdates, SavedRunViews, RateFinderActions, TestSetActions, UserChanges, QMainWindow
+):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("micrograd-studio")
@@ -259,15 +262,16 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._history = list(job.history)
         self._unplotted = []
         self.breakdown_message, self.breakdown = "", None
-        self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.diagnostics_view.start_run(
             spec,
             spec.network_inputs(self._dataset.n_inputs),
             self._settings.zero_grad,
             self._dataset.n_outputs,
         )
-        if job.history:  # the saved run's steps: its curve goes on from them
-            self.loss_plot.add_results(job.history)
+        if job.history:  # the saved run's steps: its curve and plots go on from them
+            self._continue_saved_curves(job.history)
+        else:
+            self.loss_plot.start_run(self._run_label(), total_steps=self._settings.steps)
         self.controller.start(job)
         return True
 
@@ -356,15 +360,20 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
 
     # ---- state and views (the views' updates are in gui/window/view_updates.py)
 
+    @property
+    def has_saved_run(self) -> bool:
+        """An opened session's run is there to go on with (idle, it is a "Saved run", not "Idle")."""
+        return self._run_state is not None and bool(self._history)
+
     def _update_status(self) -> None:
         last = self._history[-1] if self._history else None
-        self.statusBar().show_run(self.state, last, self._settings.steps, self._steps_per_second)
+        self.statusBar().show_run(
+            self.state, last, self._settings.steps, self._steps_per_second, self.has_saved_run
+        )
 
     def _show_state(self) -> None:
         """Bring the panel's buttons and the status bar in line with the controller's state."""
-        self.training_panel.set_state(
-            self.state, saved_run=self._run_state is not None and bool(self._history)
-        )
+        self.training_panel.set_state(self.state, saved_run=self.has_saved_run)
         if self.state == "idle":
             self.training_panel.set_progress(len(self._history), self._settings.steps)  # an opened run's
         self._update_status()
@@ -408,10 +417,8 @@ class MainWindow(FileActions, ViewUpdates, RateFinderActions, TestSetActions, Us
         self._start_weights = session.weights
         self._run_state = session.run_state  # Train goes on with the saved run, if it has its state
         self._history = list(session.history) if session.run_state is not None else []
-        if session.history:
-            self.loss_plot.start_run(history_label, total_steps=session.history[-1].step)
-            self.loss_plot.add_results(session.history)
         self._show_dataset()
+        self._show_saved_run(session, history_label)  # its curve, gradient flow and optimizer state
         self._show_state()  # the progress bar counts to the session's steps, not the old ones
         return True
 

@@ -7,6 +7,7 @@ import math
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from engine.train import StepResult
+from gui.widgets.run_status import state_title
 
 
 class TrainingStatusBar(QStatusBar):
@@ -32,9 +33,17 @@ class TrainingStatusBar(QStatusBar):
             label.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(label)
 
-    def show_run(self, state: str, last: StepResult | None, steps: int, steps_per_second: float) -> None:
-        """The run as it stands: `last` is its latest step (None before the first)."""
-        self.state_label.setText(f"<b>{state.capitalize()}</b>")
+    def show_run(
+        self,
+        state: str,
+        last: StepResult | None,
+        steps: int,
+        steps_per_second: float,
+        saved_run: bool = False,
+    ) -> None:
+        """The run as it stands: `last` is its latest step (None before the first); `saved_run`: an
+        opened session's run, idle until Resume."""
+        self.state_label.setText(f"<b>{state_title(state, saved_run)}</b>")
         self.step_label.setText(f"step {last.step if last else 0} / {steps}")
         self.loss_label.setText(f"loss {last.loss:.5g}" if last else "loss —")
         acc, r2 = (last.accuracy, getattr(last, "r2", None)) if last else (None, None)

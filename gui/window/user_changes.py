@@ -65,7 +65,7 @@ class UserChanges:
             self._mark_graph_stale()
         # Applies from the next step; a finished run given more steps reports itself paused.
         self.controller.update_settings(settings)
-        self._update_status()
+        self._show_state()  # an opened run's "step N of M" follows a new number of steps
 
     def _change_confirmed(self, question: str, undo: Callable[[], None]) -> bool:
         """Whether the user lets a change end the run; if not, `undo` shows what is kept again."""

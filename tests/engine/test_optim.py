@@ -32,7 +32,7 @@ def _torch_run(weights: ModelWeights, dataset, settings: TrainSettings) -> tuple
     params = list(net.parameters())
     if settings.optimizer == "adam":
         optimizer = torch.optim.Adam(
-            params, lr=settings.learning_rate, betas=(settings.beta1, settings.beta2)
+            params, lr=settings.learning_rate, betas=(settings.beta1, settings.beta2), eps=settings.eps
         )
     else:
         momentum = settings.momentum if settings.optimizer == "momentum" else 0.0

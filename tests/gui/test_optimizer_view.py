@@ -40,7 +40,7 @@ def test_adam_picked_in_the_panel_trains_to_the_end_and_fills_the_table_with_the
     QTest.keyClick(combo, Qt.Key.Key_Down)  # SGD with momentum
     QTest.keyClick(combo, Qt.Key.Key_Down)  # Adam
     assert window._settings.optimizer == "adam"
-    assert panel.optimizer_fields.shown() == ["beta1", "beta2"]
+    assert panel.optimizer_fields.shown() == ["beta1", "beta2", "eps"]
     panel.steps_spin.setValue(30)
     window.tabs.setCurrentWidget(window.optimizer_view)
     with qtbot.waitSignal(window.controller.halted, timeout=TIMEOUT_MS) as blocker:
@@ -128,7 +128,7 @@ def test_panel_shows_and_returns_the_optimizer_settings(panel, qtbot):
     with qtbot.waitSignal(panel.settings_changed) as blocker:
         fields.combo.setCurrentIndex(fields.combo.findData("adam"))
     assert blocker.args[0].optimizer == "adam" and blocker.args[0].beta2 == 0.99
-    assert fields.shown() == ["beta1", "beta2"] and fields.beta2_spin.isVisible()
+    assert fields.shown() == ["beta1", "beta2", "eps"] and fields.beta2_spin.isVisible()
     assert not fields.momentum_spin.isVisible()
 
 
