@@ -20,6 +20,7 @@ from engine.spec import (
 )
 from gui.panels.extra_inputs_field import TOOLTIP as EXTRAS_TIP
 from gui.panels.extra_inputs_field import ExtraInputsField
+from gui.panels.fresh_weights import FRESH_WEIGHTS
 from gui.panels.input_checks import WholeSpinBox, with_message
 from gui.panels.training_tips import listed_tip
 from gui.widgets.style import ERROR_COLOR, smaller_font
@@ -227,6 +228,8 @@ class ModelPanel(QWidget):
         ):
             self._update_summary()
             self._typing_pause.start()  # passed on when the typing pauses
+            # its fresh weights made meanwhile, in a thread: the window's reset then takes them
+            FRESH_WEIGHTS.prepare(spec, self._n_inputs, self._n_outputs)
             return
         self._typing_pause.stop()
         self._on_user_change()
