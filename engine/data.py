@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from engine.files import FileProblem, atomic_write_bytes, describe_os_error, open_regular_file, too_large
 from engine.tasks import TASKS, TaskError, check_classes, check_target, detect_task
@@ -308,30 +308,6 @@ def dataset_to_csv_text(dataset: Dataset) -> str:
     return out.getvalue()
 
 
-def _to_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _parse_number(text: str, row: int, column: str) -> float:
-    if not text.strip():
-        raise DataError(f"row {row}, column {_quoted(column)} is empty")
-    value = _to_float(text)
-    if value is None:
-        raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text)} is not a number")
-    if not math.isfinite(value):
-        raise DataError(f"row {row}, column {_quoted(column)}: {text.strip()} is not a finite number")
-    if abs(value) > MAX_MAGNITUDE:
-        raise DataError(f"row {row}, column {_quoted(column)}: {_quoted(text.strip())} {TOO_LARGE}")
-    return value
-
-
-def _quoted(text: str) -> str:
-    return repr(text) if len(text) <= 30 else repr(text[:27] + "...")
-
-
 def _file_lines(text: TextIO, name: str) -> Iterator[str]:
     """The file's lines, one at a time, never more than MAX_CSV_BYTES in all.
 
@@ -359,13 +335,20 @@ def _file_lines(text: TextIO, name: str) -> Iterator[str]:
         yield line
 
 
-def _parse_csv(lines: Iterable[str], name: str, max_rows: int, task: str | None = None) -> Dataset:
+def _parse_csv(
+    lines: Iterable[str],
+    name: str,
+    max_rows: int,
+    task: str | None = None,
+    read_rows: Callable | None = None,
+) -> Dataset:
     """A dataset from CSV lines: a header row, then rows of numbers whose last column is the target.
 
     Stops as soon as there are more than `max_rows` data rows. Rows in messages are
     counted as lines of the file (the header is row 1), as a text editor or a
     spreadsheet shows them. Blank lines are skipped. `task` None: detected from the
-    targets by the rule of engine/tasks.py; else the targets must fit it.
+    targets by the rule of engine/tasks.py; else the targets must fit it. `read_rows`
+    reads the data rows (engine/csv_rows.py: `read_rows`, the default, or `read_rows_fast`).
     """
     reader = csv.reader(lines, strict=True)  # strict: an unclosed quote is an error
     rows: list[int] = []
@@ -373,47 +356,26 @@ def _parse_csv(lines: Iterable[str], name: str, max_rows: int, task: str | None 
         header = next((_header(cells) for cells in reader if any(c.strip() for c in cells)), None)
         if header is None:
             raise DataError("the file is empty")
-        inputs, targets = _read_rows(reader, header, max_rows, rows)
+        inputs, targets = (read_rows or csv_rows.read_rows)(reader, header, max_rows, rows)
     except csv.Error as exc:
         raise DataError(f"row {reader.line_num} is not valid CSV: {_csv_reason(exc)}") from None
     if not inputs:
         raise DataError("the file has a header but no data rows")
-    dataset = Dataset(inputs, targets, name=name, task=detect_task(targets) if task is None else task)
-    dataset.check_targets(lambda i: f"row {rows[i]}, column {_quoted(header[-1])}")
+    if task is None:  # detected: the targets fit it by the rule they were read by, no need to check them
+        return Dataset(inputs, targets, name=name, task=detect_task(targets))
+    dataset = Dataset(inputs, targets, name=name, task=task)
+    column = csv_rows.quoted(header[-1])  # once, not once per row
+    dataset.check_targets(lambda i: f"row {rows[i]}, column {column}")
     return dataset
 
 
-def _read_rows(
-    reader: Any, header: list[str], max_rows: int, rows: list[int]
-) -> tuple[list[list[float]], list[float]]:
-    """The data rows after the header: inputs and targets, at most `max_rows` of them; each one's
-    line in the file is appended to `rows`."""
-    inputs: list[list[float]] = []
-    targets: list[float] = []
-    width = len(header)
-    max_rows = min(max_rows, MAX_VALUES // width)  # the rows of MAX_VALUES numbers
-    isfinite = math.isfinite
-    for cells in reader:
-        if len(cells) != width:
-            if not any(c.strip() for c in cells):
-                continue  # a blank line
-            raise DataError(f"row {reader.line_num} has {len(cells)} values, expected {width}")
-        try:  # the fast path: a row of plain, finite numbers (a sum of them is finite or overflows)
-            values = list(map(float, cells))
-            if not isfinite(sum(values)) or max(map(abs, values)) > MAX_MAGNITUDE:  # no NaN gets here
-                raise ValueError
-        except ValueError:  # find which value is wrong, and say so
-            values = [_parse_number(c, reader.line_num, col) for c, col in zip(cells, header)]
-        if len(targets) == max_rows:
-            if (max_rows + 1) * width > MAX_VALUES:
-                raise DataError(
-                    f"the file has more than {max_rows:,} data rows: {too_many_values(max_rows + 1, width)}"
-                )
-            raise DataError(f"the file has more than {max_rows:,} data rows; the limit is {max_rows:,}")
-        targets.append(values.pop())
-        inputs.append(values)
-        rows.append(reader.line_num)
-    return inputs, targets
+def _parse_csv_text(text: str, name: str, max_rows: int, task: str | None) -> Dataset:
+    """`_parse_csv` of `text`, a block of rows at a time (`read_rows_fast`); a text with anything
+    that reading leaves to the row-by-row one is read again, from the start, row by row."""
+    try:
+        return _parse_csv(io.StringIO(text), name, max_rows, task, csv_rows.read_rows_fast)
+    except csv_rows.Irregular:
+        return _parse_csv(io.StringIO(text), name, max_rows, task, csv_rows.read_rows)
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -422,7 +384,7 @@ def _header(cells: list[str]) -> list[str]:
         raise DataError("the file has only 1 column; it needs the inputs, then the target last")
     if len(header) > MAX_COLUMNS + 1:
         raise DataError(f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} inputs and a target")
-    if all(_to_float(c) is not None for c in cells):
+    if all(csv_rows.to_float(c) is not None for c in cells):
         raise DataError("the first row must be a header naming the columns (e.g. x1,x2,y)")
     return header
 
@@ -443,7 +405,8 @@ def dataset_from_csv_text(
 ) -> Dataset:
     """Parse CSV text (see `read_csv`)."""
     text = text.removeprefix("\ufeff")  # the byte-order mark Excel puts before UTF-8 CSV
-    return _parse_csv(io.StringIO(text), name, MAX_SAMPLES if max_rows is None else max_rows, task)
+    max_rows = MAX_SAMPLES if max_rows is None else max_rows
+    return _parse_csv_text(text, name, max_rows, task)
 
 
 def read_csv(path: str | os.PathLike, max_rows: int | None = None, task: str | None = None) -> Dataset:
@@ -460,16 +423,25 @@ def read_csv(path: str | os.PathLike, max_rows: int | None = None, task: str | N
     name = Path(path).name or str(path)
     max_rows = MAX_SAMPLES if max_rows is None else max_rows
     try:
-        with open_regular_file(path, "dataset CSV") as raw:
-            if os.fstat(raw.fileno()).st_size > MAX_CSV_BYTES:  # early; the reading below is bounded anyway
-                raise too_large(name, MAX_CSV_BYTES, "dataset CSV")
-            # utf-8-sig drops the byte-order mark Excel writes; newline="" leaves line ends to csv
-            text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
-            return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows, task)
+        try:
+            return _read_csv_file(path, name, max_rows, task, csv_rows.read_rows_fast)
+        except csv_rows.Irregular:  # read again, row by row: the same dataset, or the message naming the row
+            return _read_csv_file(path, name, max_rows, task, csv_rows.read_rows)
     except FileProblem as exc:
         raise DataError(str(exc)) from None
     except OSError as exc:
         raise DataError(describe_os_error(exc, name)) from None
+
+
+def _read_csv_file(
+    path: str | os.PathLike, name: str, max_rows: int, task: str | None, read_rows: Callable
+) -> Dataset:
+    with open_regular_file(path, "dataset CSV") as raw:
+        if os.fstat(raw.fileno()).st_size > MAX_CSV_BYTES:  # early; the reading below is bounded anyway
+            raise too_large(name, MAX_CSV_BYTES, "dataset CSV")
+        # utf-8-sig drops the byte-order mark Excel writes; newline="" leaves line ends to csv
+        text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
+        return _parse_csv(_file_lines(text, name), Path(path).stem, max_rows, task, read_rows)
 
 
 def write_csv(dataset: Dataset, path: str | os.PathLike) -> None:
@@ -481,3 +453,7 @@ def write_csv(dataset: Dataset, path: str | os.PathLike) -> None:
     if len(data) > MAX_CSV_BYTES:
         raise DataError(f"this dataset would make a CSV of more than {MAX_CSV_BYTES:,} bytes: not saved")
     atomic_write_bytes(path, data)
+
+
+# The row readers build on this module (DataError, the limits): imported once it is defined
+from engine import csv_rows  # noqa: E402

@@ -20,6 +20,7 @@ from engine.spec import (
 )
 from gui.panels.extra_inputs_field import TOOLTIP as EXTRAS_TIP
 from gui.panels.extra_inputs_field import ExtraInputsField
+from gui.panels.fresh_weights import FRESH_WEIGHTS
 from gui.panels.input_checks import WholeSpinBox, with_message
 from gui.panels.training_tips import listed_tip
 from gui.widgets.style import ERROR_COLOR, smaller_font
@@ -60,6 +61,9 @@ OUTPUT_TIP = (
 # are passed on when typing pauses (or on Enter, or leaving the field), not at every key.
 LARGE_MODEL_PARAMETERS = 5_000
 TYPING_PAUSE_MS = 400
+# Their fresh weights are made in a thread once the typing has paused this long: one network
+# per burst of keys (not one per key, each holding the interpreter), ready before TYPING_PAUSE_MS
+PREPARE_PAUSE_MS = 150
 
 SEED_TIP = (
     "Seed of the random initial weights and biases (each drawn uniformly from -1 to 1, as in the "
@@ -137,6 +141,10 @@ class ModelPanel(QWidget):
         self._typing_pause.setSingleShot(True)
         self._typing_pause.setInterval(TYPING_PAUSE_MS)
         self._typing_pause.timeout.connect(self._on_user_change)
+        self._prepare_pause = QTimer(self)
+        self._prepare_pause.setSingleShot(True)
+        self._prepare_pause.setInterval(PREPARE_PAUSE_MS)
+        self._prepare_pause.timeout.connect(self._prepare_weights)
         # textChanged, not textEdited: text pasted, dropped or set from code is checked as typing is
         self.layers_edit.textChanged.connect(self._on_layers_edit_text_edited)
         self.layers_edit.editingFinished.connect(self.commit_pending)
@@ -227,9 +235,17 @@ class ModelPanel(QWidget):
         ):
             self._update_summary()
             self._typing_pause.start()  # passed on when the typing pauses
+            self._prepare_pause.start()  # its fresh weights made meanwhile, in a thread
             return
         self._typing_pause.stop()
         self._on_user_change()
+
+    def _prepare_weights(self) -> None:
+        """The typing paused on a large model: make its fresh weights in a thread, for the window's
+        reset to take when the change is passed on (gui/panels/fresh_weights.py)."""
+        spec = self.spec()
+        if spec is not None and self._typing_pause.isActive():
+            FRESH_WEIGHTS.prepare(spec, self._n_inputs, self._n_outputs)
 
     def commit_pending(self) -> None:
         """Pass on layer sizes still waiting for the typing to pause (Enter, leaving the field, Train)."""

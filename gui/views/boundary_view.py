@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.data import Dataset
 from engine.weights import ModelWeights
+from gui.views.boundary_legend import BoundaryLegend
 from gui.views.boundary_marks import (
     CLASS_REGION_RGBA,
     CURVE_COLOR,
@@ -37,13 +38,11 @@ from gui.views.boundary_marks import (
     HINTS,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
-    class_handles,
     curve_points,
     fit_limits,
     has_neuron,
     neuron_hint,
     output_range,
-    regression_handles,
 )
 from gui.views.boundary_picture import (
     OUTPUT_CMAP,
@@ -63,7 +62,7 @@ __all__ = ["POSITIVE_COLOR", "NEGATIVE_COLOR", "BoundaryView"]
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 66, 16, 34, 44
 
 
-class BoundaryView(SamplesAndClicks, QWidget):
+class BoundaryView(SamplesAndClicks, BoundaryLegend, QWidget):
     """A scatter of 2-D data over the model's output; clicks add or remove samples."""
 
     point_added = Signal(float, float, float)  # x, y, target (+1.0 or -1.0; a class number 0, 1, 2)
@@ -136,6 +135,9 @@ class BoundaryView(SamplesAndClicks, QWidget):
         self.axes.add_line(self._curve)
         self._legend = None
         self._legend_key: tuple = ()
+        # legends built, by what they show: a change back (the boundary gone with new data, then
+        # drawn again by the next weights) swaps one in instead of building it again (1-4 ms each)
+        self._legends: dict[tuple, object] = {}
         self._message = self.figure.text(
             0.5, 0.5, "", ha="center", va="center", fontsize=11, color="#555555", wrap=True
         )
@@ -432,50 +434,6 @@ class BoundaryView(SamplesAndClicks, QWidget):
             self._contour.remove()
             self._contour = None
         self._refresh_legend()
-
-    def _refresh_legend(self) -> None:
-        """Classes always; the boundary only while one is drawn. Rebuilt only when that changes."""
-        shown = "output" if self._neuron is None else "neuron {}.{}".format(*(n + 1 for n in self._neuron))
-        level = (
-            self._threshold if self._neuron is None or self._weights is None else self._shown_activation()[1]
-        )
-        hollow = bool(self._held_out) and len(self._points) > 0
-        key = (
-            self._contour is not None,
-            level,
-            shown,
-            self._task,
-            self._classes,
-            self._targets_range,
-            self._curve_mode,
-            hollow,
-        )
-        if self._legend is not None and key == self._legend_key:
-            return
-        self._legend_key = key
-        handles = [self._positive, self._negative]
-        if self._task == "classes":
-            handles = class_handles(self._classes)
-        elif self._task == "regression":
-            handles = regression_handles(*self._targets_range, self._curve_mode)
-        if self._contour is not None:
-            self._boundary_handle.set_label(f"boundary ({shown} = {level:g})")
-            handles.append(self._boundary_handle)
-        if hollow:
-            handles.append(self._held_out_handle)
-        if self._legend is not None:
-            self._legend.remove()
-        self.canvas.invalidate_background()  # the legend is part of it
-        self._legend = self.axes.legend(
-            handles=handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncols=len(handles),
-            frameon=False,
-            fontsize=9,
-            handletextpad=0.3,
-            columnspacing=1.4,
-        )
 
     def _apply_limits(self) -> None:
         x0, x1, y0, y1 = self._limits

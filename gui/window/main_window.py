@@ -31,6 +31,7 @@ from engine.split import TestSplit
 from engine.train import StepResult
 from engine.weights import ModelWeights
 from gui.panels.data_panel import DataPanel
+from gui.panels.fresh_weights import FRESH_WEIGHTS
 from gui.panels.model_panel import ModelPanel
 from gui.panels.settings_column import SettingsColumn
 from gui.panels.training_panel import TrainingPanel
@@ -380,7 +381,8 @@ class MainWindow(
 
     def _fresh_weights(self) -> ModelWeights:
         # the numbers only: no network of Values; one output per class for several classes
-        return self._spec.fresh_weights(self._dataset.n_inputs, self._dataset.n_outputs)
+        # a large model's are made ahead while its sizes are typed, and kept (gui/panels/fresh_weights.py)
+        return FRESH_WEIGHTS.fresh_weights(self._spec, self._dataset.n_inputs, self._dataset.n_outputs)
 
     # ---- sessions (the file actions are in gui/window/file_actions.py)
 

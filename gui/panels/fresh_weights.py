@@ -1,0 +1,98 @@
+"""Fresh weights of a large model, made ahead in a thread while its layer sizes are typed.
+
+A network of 8 layers of 256 has 460,000 weights: making them (`ModelSpec.fresh_weights`,
+the floats of NumPy's draws turned into Python lists) held the GUI thread for 20-30 ms
+here, about 100 ms on a slow instance, at every reset. The Model panel asks for them as
+soon as the sizes typed reach a large model (`prepare`, in a thread); the window takes
+them (`fresh_weights`) when the typing pauses. The last ones made are kept, so Reset, or
+new data with as many inputs, costs nothing either.
+
+`fresh_weights` is a pure function of the spec and the data's inputs and outputs: the
+weights kept for them are the very numbers it would make again. Small models are made
+on the spot (under a millisecond), as before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from engine.spec import ModelSpec
+from engine.weights import ModelWeights
+from gui.widgets.latest_job import LatestJobThread
+
+KEPT_PARAMETERS = 5_000  # models with more parameters than this are made ahead and kept
+WAIT_S = 5.0  # the longest wait for weights being made for the very model asked for (a safety net)
+
+
+def _key(spec: ModelSpec, n_inputs: int, n_outputs: int) -> tuple:
+    # repr: the spec's lists make it unhashable; every field that changes the weights is in it
+    return repr(spec), n_inputs, n_outputs
+
+
+def _is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
+    try:
+        return spec.parameter_count(n_inputs, n_outputs) > KEPT_PARAMETERS
+    except Exception:  # a spec that cannot be built: fresh_weights says why, on the spot
+        return False
+
+
+def _shared(weights: ModelWeights) -> ModelWeights:
+    """The kept weights for one more owner: the rows are shared, as `with_parameter` shares them
+    (nobody changes a weight in place); the containers around them are its own."""
+    return ModelWeights(weights.inputs, list(weights.layers), dict(weights.metadata))
+
+
+class FreshWeights:
+    """The weights `ModelSpec.fresh_weights` makes, for large models made ahead in a thread and kept."""
+
+    def __init__(self) -> None:
+        self._done = threading.Condition()
+        self._kept: tuple[tuple, ModelWeights] | None = None
+        self._pending: tuple | None = None  # the key of the newest job asked for, until it is done
+        self._jobs = LatestJobThread(self._store, "fresh weights")
+
+    def prepare(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> None:
+        """Start making the weights of a large model in a thread (nothing for a small one)."""
+        if not _is_large(spec, n_inputs, n_outputs):
+            return
+        key = _key(spec, n_inputs, n_outputs)
+        with self._done:
+            if self._pending == key or (self._kept is not None and self._kept[0] == key):
+                return
+            self._pending = key
+
+        def job() -> tuple[tuple, ModelWeights | None]:
+            try:
+                return key, spec.fresh_weights(n_inputs, n_outputs)
+            except Exception:  # a spec that cannot be built: whoever asks gets the error on the spot
+                return key, None
+
+        self._jobs.submit(job)
+
+    def fresh_weights(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights:
+        """`spec.fresh_weights(n_inputs, n_outputs)`: kept or being made in the thread, else made now."""
+        if not _is_large(spec, n_inputs, n_outputs):
+            return spec.fresh_weights(n_inputs, n_outputs)
+        key = _key(spec, n_inputs, n_outputs)
+        with self._done:
+            self._done.wait_for(lambda: self._pending != key, WAIT_S)  # almost made: no need to start over
+            if self._kept is not None and self._kept[0] == key:
+                return _shared(self._kept[1])
+        weights = spec.fresh_weights(n_inputs, n_outputs)
+        with self._done:
+            self._kept = key, weights
+        return _shared(weights)
+
+    def _store(self, result: tuple[tuple, ModelWeights | None]) -> None:
+        """In the thread: keep what the job made."""
+        key, weights = result
+        with self._done:
+            if weights is not None:
+                self._kept = key, weights
+            if self._pending == key:
+                self._pending = None
+            self._done.notify_all()
+
+
+# One for the app: the weights depend only on what they are made for, whichever window asks.
+FRESH_WEIGHTS = FreshWeights()
