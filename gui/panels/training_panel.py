@@ -342,9 +342,16 @@ class TrainingPanel(QWidget):
         self._progress = (step, total)
         if self._saved_run:
             self._refresh_buttons()  # the line under them says the step and the total
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(min(max(step, 0), max(total, 1)))
-        self.progress_bar.setFormat(f"step {step} / {total}")
+        # QProgressBar.setValue repaints the bar at once, in this call (5-10 ms of the GUI thread
+        # under X11, twice per Reset or Open): with updates off it is painted with the next paint
+        bar = self.progress_bar
+        bar.setUpdatesEnabled(False)
+        try:
+            bar.setRange(0, max(total, 1))
+            bar.setValue(min(max(step, 0), max(total, 1)))
+            bar.setFormat(f"step {step} / {total}")
+        finally:
+            bar.setUpdatesEnabled(True)  # which asks for that paint
 
     def train_blocked_reason(self) -> str:
         """Why Train and Step are off whatever the state (a field's text, the model), or ""."""

@@ -381,3 +381,31 @@ def test_controls_hold_the_key_fields_a_window_pins_and_the_panel_keeps_the_rest
     for widget in (panel.steps_spin, panel.batch_spin, panel.loss_combo, panel.l2_spin, panel.decay_check):
         assert not panel.controls.isAncestorOf(widget) and panel.isAncestorOf(widget), widget
     assert not panel.controls.isAncestorOf(panel.compiled_check)
+
+
+def test_progress_is_painted_with_the_next_paint_not_inside_the_call(qtbot, panel):
+    """QProgressBar.setValue repaints at once; set_progress (twice per Reset, Open, New session,
+    and at every progress event) must leave the painting to the event loop."""
+    from PySide6.QtCore import QObject
+
+    class PaintCounter(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.paints = 0
+
+        def eventFilter(self, watched, event) -> bool:
+            self.paints += event.type() == QEvent.Type.Paint
+            return False
+
+    panel.show()
+    qtbot.waitExposed(panel)
+    counter = PaintCounter()
+    panel.progress_bar.installEventFilter(counter)
+    qtbot.waitUntil(lambda: counter.paints > 0)  # the bar's first paint, as the window shows it
+    counter.paints = 0
+    for step in (40, 41, 90):
+        panel.set_progress(step, 100)
+    assert counter.paints == 0
+    assert (panel.progress_bar.value(), panel.progress_bar.text()) == (90, "step 90 / 100")
+    qtbot.waitUntil(lambda: counter.paints > 0)  # shown all the same, by the event loop
+    panel.progress_bar.removeEventFilter(counter)
