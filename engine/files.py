@@ -20,6 +20,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -281,28 +282,29 @@ def parse_json(text: str, name: str, allow_nan: bool = False) -> Any:
         raise FileProblem(f"{name} is not usable: it holds a number that cannot be read") from None
 
 
-def read_json_limited(
-    path: str | os.PathLike,
-    max_bytes: int,
-    what: str,
-    allow_nan: bool = False,
-    max_values: int | None = None,
-    max_containers: int | None = None,
-) -> Any:
-    """Read and parse a JSON file of at most `max_bytes` bytes (see `parse_json`).
+@dataclass(frozen=True)
+class JsonLimits:
+    """The most a JSON file of one kind may hold, checked before it is parsed.
 
-    `max_values`, `max_containers`: refuse, before parsing, a file with more values, or more
-    lists and objects, than a `what` can hold. The bytes alone do not bound the work: 50 MB
-    of "0," is 25 million values, and 36 MB of "[0]," 9 million lists, seconds of parsing (in
-    the window's thread) for a file refused anyway. Both are counted at memory speed: values
-    by their commas (n values in a list take n - 1), lists and objects by their openings.
+    The bytes alone do not bound the work: 50 MB of "0," is 25 million values, and 36 MB
+    of "[0]," 9 million lists, seconds of parsing (in the window's thread) for a file
+    refused anyway. Both are counted at memory speed: values by their commas (n values in
+    a list take n - 1), lists and objects by their openings.
     """
+
+    bytes: int
+    values: int
+    containers: int  # lists and objects
+
+
+def read_json_limited(path: str | os.PathLike, limits: JsonLimits, what: str, allow_nan: bool = False) -> Any:
+    """Read and parse a JSON file within `limits` (see `parse_json`); a `what` holds no more."""
     name = Path(path).name or str(path)
-    text = read_text_limited(path, max_bytes, what)
-    if max_values is not None and text.count(",") >= max_values:
-        raise FileProblem(f"{name} holds more than {max_values:,} values, more than a {what} can hold")
-    if max_containers is not None and text.count("[") + text.count("{") > max_containers:
+    text = read_text_limited(path, limits.bytes, what)
+    if text.count(",") >= limits.values:
+        raise FileProblem(f"{name} holds more than {limits.values:,} values, more than a {what} can hold")
+    if text.count("[") + text.count("{") > limits.containers:
         raise FileProblem(
-            f"{name} holds more than {max_containers:,} lists and objects, more than a {what} can hold"
+            f"{name} holds more than {limits.containers:,} lists and objects, more than a {what} can hold"
         )
     return parse_json(text, name, allow_nan)

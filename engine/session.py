@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from engine.data import MAX_SAMPLES, MAX_VALUES, DataError, Dataset
-from engine.files import FileProblem, atomic_write_bytes, describe_value, read_json_limited
+from engine.files import FileProblem, JsonLimits, atomic_write_bytes, describe_value, read_json_limited
 from engine.recipe import recipe_from_dict, recipe_to_dict, trusted_recipe
 from engine.run_state import RunState, RunStateError
 from engine.settings import STEPS_RANGE, SettingsError, TrainSettings
@@ -340,14 +340,9 @@ def save_session(session: Session, path: str | os.PathLike) -> None:
 def load_session(path: str | os.PathLike) -> Session:
     """Read and check a session file; every problem, reading included, is a SessionError."""
     try:
-        raw = read_json_limited(
-            path,
-            MAX_FILE_BYTES,
-            "session file",
-            allow_nan=True,
-            max_values=MAX_JSON_VALUES,
-            max_containers=MAX_JSON_CONTAINERS,
-        )
+        # the limits as they are now (tests lower them)
+        limits = JsonLimits(MAX_FILE_BYTES, MAX_JSON_VALUES, MAX_JSON_CONTAINERS)
+        raw = read_json_limited(path, limits, "session file", allow_nan=True)
     except FileProblem as exc:
         raise SessionError(str(exc)) from None
     return Session.from_dict(raw)

@@ -23,7 +23,7 @@ from functools import reduce
 from operator import add, mul
 from typing import TYPE_CHECKING, Any
 
-from engine.files import FileProblem, atomic_write_bytes, read_json_limited
+from engine.files import FileProblem, JsonLimits, atomic_write_bytes, read_json_limited
 from engine.nn import MLP
 from engine.ops import ACTIVATION, check_activation
 
@@ -340,14 +340,9 @@ def load_json(path: str | os.PathLike) -> ModelWeights:
     """Read and check a weights file; every problem, reading included, is a WeightsError."""
     try:
         # NaN and Infinity are parsed so that the check of each number can say where they are
-        d = read_json_limited(
-            path,
-            MAX_FILE_BYTES,
-            "weights file",
-            allow_nan=True,
-            max_values=MAX_JSON_VALUES,
-            max_containers=MAX_JSON_CONTAINERS,
-        )
+        # the limits as they are now (tests lower them)
+        limits = JsonLimits(MAX_FILE_BYTES, MAX_JSON_VALUES, MAX_JSON_CONTAINERS)
+        d = read_json_limited(path, limits, "weights file", allow_nan=True)
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None
     return ModelWeights.from_dict(d)
