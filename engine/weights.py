@@ -339,9 +339,9 @@ def check_file_size(size: int) -> None:
 def load_json(path: str | os.PathLike) -> ModelWeights:
     """Read and check a weights file; every problem, reading included, is a WeightsError."""
     try:
-        # NaN and Infinity are parsed so that the check of each number can say where they are
         # the limits as they are now (tests lower them)
         limits = JsonLimits(MAX_FILE_BYTES, MAX_JSON_VALUES, MAX_JSON_CONTAINERS)
+        # NaN and Infinity are parsed so that the check of each number can say where they are
         d = read_json_limited(path, limits, "weights file", allow_nan=True)
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None
