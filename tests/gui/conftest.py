@@ -5,8 +5,7 @@ import pytest
 from gui.window.main_window import MainWindow
 
 
-@pytest.fixture
-def window(qtbot):
+def _window(qtbot):
     w = MainWindow()
     w.confirm = lambda title, question: True  # answer "Yes" to "Reset training?"
     qtbot.addWidget(w)
@@ -14,3 +13,14 @@ def window(qtbot):
     yield w
     w.controller.shutdown()  # no thread or child may outlive the test
     w.rate_finder.cancel()
+
+
+@pytest.fixture
+def window(qtbot):
+    yield from _window(qtbot)
+
+
+@pytest.fixture
+def second_window(qtbot):
+    """Another window beside `window`: the same app started again, or a run to compare with."""
+    yield from _window(qtbot)

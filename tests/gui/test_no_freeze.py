@@ -22,7 +22,6 @@ from engine.nn import MLP
 from engine.spec import ModelSpec
 from engine.weights import ModelWeights
 from gui.views.graph_view import GraphView
-from gui.window.main_window import MainWindow
 from tests.gui.process_helpers import gone
 
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs a POSIX sleep")
@@ -84,16 +83,6 @@ def view(qtbot) -> GraphView:
     widget.resize(900, 600)
     qtbot.addWidget(widget)
     return widget
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.confirm = lambda title, question: True
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.controller.shutdown()
 
 
 def lecture_weights(seed: int = 0) -> ModelWeights:

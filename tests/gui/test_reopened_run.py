@@ -56,15 +56,9 @@ def _start_file(tmp_path, settings: TrainSettings) -> str:
 
 
 @pytest.fixture
-def other_window(qtbot):
+def other_window(second_window):
     """A second window: the same run trained without a stop, to compare with."""
-    w = MainWindow()
-    w.confirm = lambda title, question: True
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.controller.shutdown()
-    w.rate_finder.cancel()
+    return second_window
 
 
 def _train_to_the_end(qtbot, window: MainWindow) -> None:

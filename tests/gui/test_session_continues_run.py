@@ -29,15 +29,9 @@ MOMENTUM = TrainSettings(
 
 
 @pytest.fixture
-def fresh_window(qtbot):
+def fresh_window(second_window):
     """A second window, as after quitting the app and starting it again."""
-    w = MainWindow()
-    w.confirm = lambda title, question: True
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.controller.shutdown()
-    w.rate_finder.cancel()
+    return second_window
 
 
 def _start_file(tmp_path, settings: TrainSettings) -> str:
