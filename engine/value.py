@@ -195,7 +195,12 @@ class Value:
         """
         # The nodes with a rule to run: no leaves (most nodes), and of a neuron only its inputs.
         # No recursion. A layer's neurons share one tuple of inputs: `walked` goes through it once.
-        order, seen, walked = ([self] if self._op else []), {self}, set()
+        # A node is collected once: collecting sets its grad to `zero`, this walk's own 0.0 (CPython
+        # makes a new float object each time, held by no node yet), so its grad restarts at 0 and
+        # marks it as collected, with no set of seen nodes to fill (an eighth of the walk's work).
+        zero = float(0)
+        self.grad = zero
+        order, walked = ([self] if self._op else []), set()
         for node in order:
             children = node._prev
             if len(children) > 2:  # shared tuples are long; a "+" or "*" node's pair is its own
@@ -203,9 +208,8 @@ class Value:
                     continue
                 walked.add(id(children))
             for child in children:
-                if child._op and child not in seen:
-                    seen.add(child)
-                    child.grad = 0.0  # an interior node's grad restarts at 0
+                if child._op and child.grad is not zero:
+                    child.grad = zero  # an interior node's grad restarts at 0
                     order.append(child)
         order.sort(key=_seq)  # creation order is a topological order: operands are made first
         self.grad = 1.0

@@ -471,6 +471,22 @@ def test_second_backward_through_interior_nodes_doubles_leaf_grads():
     assert (x.grad, y.grad) == (36.0, 12.0)
 
 
+def test_a_node_left_at_zero_by_one_backward_is_walked_by_the_next_from_another_root():
+    # backward() marks a node it has collected by the 0.0 it sets its grad to; h below keeps that
+    # 0.0 (its only consumer passes nothing back), and a later backward() from another root must
+    # still collect h and pass its gradient on to x and w.
+    x, w = Value(-1.0), Value(2.0)
+    h = x * w
+    first = h.relu() * 0.0
+    first.backward()
+    assert (h.grad, x.grad, w.grad) == (0.0, 0.0, 0.0)
+    second = h * 3.0
+    second.backward()
+    assert (h.grad, x.grad, w.grad) == (3.0, 6.0, -3.0)
+    second.backward()  # and again from the same root: the leaves' grads accumulate, h's restarts
+    assert (h.grad, x.grad, w.grad) == (3.0, 12.0, -6.0)
+
+
 # ---------------------------------------------------------------- deep graphs: no recursion
 
 CHAIN = 100_000
