@@ -46,3 +46,24 @@ def pytest_runtest_makereport(item, call):
         "CI must run every test: `./dev.sh test` installs everything the tests need "
         "(PyTorch's CPU build, micrograd, Graphviz's dot)."
     )
+
+
+def _patient_qtbot_waits() -> None:
+    """A wait without its own timeout gives up after 30 s instead of pytest-qt's 5 s.
+
+    Such waits are for real work in a thread or a child process (a training run, a big model's
+    fresh weights, a redraw): a few seconds here, but instances of the CI machine differ about
+    2.5x in speed and may be busy. A wait ends as soon as its condition holds, so only a failing
+    test waits longer. Waits for a signal sent at once keep their own short timeouts.
+    """
+    try:
+        from pytestqt.qtbot import QtBot
+    except ImportError:  # the engine's tests need no Qt
+        return
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback"):
+        defaults = getattr(QtBot, name).__kwdefaults__
+        if defaults and defaults.get("timeout") == 5000:
+            defaults["timeout"] = 30_000
+
+
+_patient_qtbot_waits()
