@@ -7,6 +7,12 @@ soon as the sizes typed reach a large model (`prepare`, in a thread); the window
 them (`fresh_weights`) when the typing pauses. The last ones made are kept, so Reset, or
 new data with as many inputs, costs nothing either.
 
+A change nobody could see coming (the seed, an activation, a preset or a CSV with other
+inputs or outputs) asks with `ready`, which never waits: a large model's weights not made
+yet are started in the thread, and `made` says when they are there; the window shows
+them then (gui/window/view_updates.py). Making them holds the interpreter at most for one
+layer's `tolist` (a few milliseconds), so the window answers meanwhile.
+
 `fresh_weights` is a pure function of the spec and the data's inputs and outputs: the
 weights kept for them are the very numbers it would make again. Small models are made
 on the spot (under a millisecond), as before.
@@ -15,6 +21,8 @@ on the spot (under a millisecond), as before.
 from __future__ import annotations
 
 import threading
+
+from PySide6.QtCore import QObject, Signal
 
 from engine.spec import ModelSpec
 from engine.weights import ModelWeights
@@ -29,7 +37,8 @@ def _key(spec: ModelSpec, n_inputs: int, n_outputs: int) -> tuple:
     return repr(spec), n_inputs, n_outputs
 
 
-def _is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
+def is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
+    """Whether this model's fresh weights are made in the thread and kept (else on the spot)."""
     try:
         return spec.parameter_count(n_inputs, n_outputs) > KEPT_PARAMETERS
     except Exception:  # a spec that cannot be built: fresh_weights says why, on the spot
@@ -42,18 +51,24 @@ def _shared(weights: ModelWeights) -> ModelWeights:
     return ModelWeights(weights.inputs, list(weights.layers), dict(weights.metadata))
 
 
-class FreshWeights:
+class FreshWeights(QObject):
     """The weights `ModelSpec.fresh_weights` makes, for large models made ahead in a thread and kept."""
 
+    # A job of the thread ended (made, or failed): whoever waits for weights asks `ready` again.
+    # Emitted in the thread; a window's slot runs in the GUI thread (a queued connection).
+    made = Signal()
+
     def __init__(self) -> None:
+        super().__init__()
         self._done = threading.Condition()
         self._kept: tuple[tuple, ModelWeights] | None = None
         self._pending: tuple | None = None  # the key of the newest job asked for, until it is done
+        self._failed: tuple | None = None  # the key of the last job that could not make its weights
         self._jobs = LatestJobThread(self._store, "fresh weights")
 
     def prepare(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> None:
         """Start making the weights of a large model in a thread (nothing for a small one)."""
-        if not _is_large(spec, n_inputs, n_outputs):
+        if not is_large(spec, n_inputs, n_outputs):
             return
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
@@ -69,9 +84,25 @@ class FreshWeights:
 
         self._jobs.submit(job)
 
+    def ready(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights | None:
+        """`spec.fresh_weights(n_inputs, n_outputs)` if it costs no wait: a small model's (made now)
+        or a large one's already made. Else None, and a large model's are being made in the
+        thread (`made` follows); a spec the thread could not build raises here, as it is made again."""
+        if not is_large(spec, n_inputs, n_outputs):
+            return spec.fresh_weights(n_inputs, n_outputs)
+        key = _key(spec, n_inputs, n_outputs)
+        with self._done:
+            if self._kept is not None and self._kept[0] == key:
+                return _shared(self._kept[1])
+            failed = key == self._failed
+        if failed:  # the thread could not make them: say why, as making them here does
+            return self.fresh_weights(spec, n_inputs, n_outputs)
+        self.prepare(spec, n_inputs, n_outputs)  # nothing if it is being made already
+        return None
+
     def fresh_weights(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights:
         """`spec.fresh_weights(n_inputs, n_outputs)`: kept or being made in the thread, else made now."""
-        if not _is_large(spec, n_inputs, n_outputs):
+        if not is_large(spec, n_inputs, n_outputs):
             return spec.fresh_weights(n_inputs, n_outputs)
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
@@ -89,9 +120,11 @@ class FreshWeights:
         with self._done:
             if weights is not None:
                 self._kept = key, weights
+            self._failed = key if weights is None else None
             if self._pending == key:
                 self._pending = None
             self._done.notify_all()
+        self.made.emit()
 
 
 # One for the app: the weights depend only on what they are made for, whichever window asks.
