@@ -248,6 +248,10 @@ class ViewUpdates:
         """No run yet for these weights: empty plots, and the neurons counted afresh."""
         self.diagnostics_view.forget_network()
         self.optimizer_view.clear()  # the state of a run that is gone
+        # what a step's snapshot was computed with: the settings and the run's state as it arrives
+        if self.optimizer_view.settings_source is None:
+            window = weakref.ref(self)  # the view must not keep a dropped window alive
+            self.optimizer_view.settings_source = lambda: (window()._settings, window()._run_state)
         n_inputs = self._spec.network_inputs(self._dataset.n_inputs)
         self.diagnostics_view.start_run(
             self._spec, n_inputs, self._settings.zero_grad, self._dataset.n_outputs
