@@ -116,6 +116,7 @@ class ViewUpdates:
     # ---- data and views
 
     def _show_dataset(self) -> None:
+        self.training_panel.set_sample_count(len(self._dataset))  # the summed loss's warning
         self._show_extra_inputs()
         self.boundary_view.set_dataset(self._dataset, refresh_output=False)  # _refresh_boundary follows
         self._show_test_split()
