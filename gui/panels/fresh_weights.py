@@ -10,8 +10,10 @@ new data with as many inputs, costs nothing either.
 A change nobody could see coming (the seed, an activation, a preset or a CSV with other
 inputs or outputs) asks with `ready`, which never waits: a large model's weights not made
 yet are started in the thread, and `made` says when they are there; the window shows
-them then (gui/window/view_updates.py). Making them holds the interpreter at most for one
-layer's `tolist` (a few milliseconds), so the window answers meanwhile.
+them then (gui/window/view_updates.py). The thread makes them a row at a time
+(`_made_in_slices`): `ModelSpec.fresh_weights` turns a whole layer into Python floats in one
+call, 65,000 of them, holding the interpreter for milliseconds (tens on a loaded machine)
+while the window waits; a row is 257 floats, and the thread lets the GUI thread in between.
 
 `fresh_weights` is a pure function of the spec and the data's inputs and outputs: the
 weights kept for them are the very numbers it would make again. Small models are made
@@ -20,14 +22,18 @@ on the spot (under a millisecond), as before.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.spec import ModelSpec
-from engine.weights import ModelWeights
+from engine.features import extras_problem
+from engine.spec import ModelSpec, SpecError
+from engine.weights import LayerWeights, ModelWeights
 from gui.widgets.latest_job import LatestJobThread
 
+ROWS_PER_SLICE = 8  # rows made between two chances for the GUI thread to take the interpreter
 KEPT_PARAMETERS = 5_000  # models with more parameters than this are made ahead and kept
 WAIT_S = 5.0  # the longest wait for weights being made for the very model asked for (a safety net)
 
@@ -43,6 +49,37 @@ def is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
         return spec.parameter_count(n_inputs, n_outputs) > KEPT_PARAMETERS
     except Exception:  # a spec that cannot be built: fresh_weights says why, on the spot
         return False
+
+
+def _made_in_slices(spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights:
+    """`spec.fresh_weights(n_inputs, n_outputs)`, number for number, for a thread to make.
+
+    The same draws as engine/nn.py's `initial_weights` (its Mersenne Twister continued in
+    NumPy, `-1 + 2u` each, layer by layer, a neuron's weights then its bias), turned into floats
+    a row at a time, with a pause for the GUI thread every ROWS_PER_SLICE rows. Tests compare
+    them bit for bit with `spec.fresh_weights`.
+    """
+    import numpy as np  # only here, as in initial_weights: the thread runs in the window, which has it
+
+    spec.validate()
+    if problem := extras_problem(spec.extra_inputs, n_inputs):
+        raise SpecError(problem)
+    sizes = [spec.network_inputs(n_inputs), *spec.layer_sizes(n_outputs)]
+    count = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
+    _, mt_state, _ = random.Random(spec.seed).getstate()
+    generator = np.random.RandomState()
+    generator.set_state(("MT19937", np.array(mt_state[:-1], dtype=np.uint32), mt_state[-1]))
+    draws = -1.0 + 2.0 * generator.random_sample(count)  # NumPy lets go of the interpreter here
+    layers, at = [], 0
+    for activation, layer_in, layer_out in zip(spec.activations, sizes, sizes[1:]):
+        block = draws[at : at + layer_out * (layer_in + 1)].reshape(layer_out, layer_in + 1)
+        rows = []
+        for start in range(0, layer_out, ROWS_PER_SLICE):
+            rows.extend(block[start : start + ROWS_PER_SLICE, :layer_in].tolist())
+            time.sleep(0)  # lets the interpreter go: a waiting GUI thread takes it now
+        layers.append(LayerWeights(activation, rows, block[:, layer_in].tolist()))
+        at += block.size
+    return ModelWeights(sizes[0], layers)
 
 
 def _shared(weights: ModelWeights) -> ModelWeights:
@@ -78,7 +115,7 @@ class FreshWeights(QObject):
 
         def job() -> tuple[tuple, ModelWeights | None]:
             try:
-                return key, spec.fresh_weights(n_inputs, n_outputs)
+                return key, _made_in_slices(spec, n_inputs, n_outputs)
             except Exception:  # a spec that cannot be built: whoever asks gets the error on the spot
                 return key, None
 

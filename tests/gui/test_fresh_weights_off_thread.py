@@ -12,8 +12,9 @@ import pytest
 from engine.data import lecture, moons, write_csv
 from engine.session import Session
 from engine.settings import TrainSettings
-from engine.spec import ModelSpec
+from engine.spec import ModelSpec, SpecError
 from engine.weights import load_json
+from gui.panels import fresh_weights as fresh_module
 from gui.panels.fresh_weights import FRESH_WEIGHTS, is_large
 
 LARGE = ModelSpec([120, 120], ["tanh", "tanh"], "tanh", seed=3)  # over KEPT_PARAMETERS, quick to make
@@ -37,6 +38,13 @@ def made_in(monkeypatch) -> list[str]:
         return make(self, *args)
 
     monkeypatch.setattr(ModelSpec, "fresh_weights", recorded)
+    sliced = fresh_module._made_in_slices  # the thread's way: the same numbers, a row at a time
+
+    def recorded_slices(*args):
+        threads.append(threading.current_thread().name)
+        return sliced(*args)
+
+    monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
     return threads
 
 
@@ -135,14 +143,14 @@ def test_a_change_makes_the_weights_in_the_thread_and_shows_them(
 def held_thread(monkeypatch) -> threading.Event:
     """The weights' thread waits (inside making them) until the event is set."""
     release = threading.Event()
-    make = ModelSpec.fresh_weights
+    make = fresh_module._made_in_slices
 
-    def held(self, *args):
-        if threading.current_thread().name == "fresh weights":
-            assert release.wait(20)
-        return make(self, *args)
+    def held(*args):
+        assert threading.current_thread().name == "fresh weights"
+        assert release.wait(20)
+        return make(*args)
 
-    monkeypatch.setattr(ModelSpec, "fresh_weights", held)
+    monkeypatch.setattr(fresh_module, "_made_in_slices", held)
     yield release
     release.set()
 
@@ -189,3 +197,33 @@ def test_weights_whose_job_a_newer_one_replaced_still_come(qtbot, large_window, 
     held_thread.set()
     qtbot.waitUntil(lambda: not window.weights_pending)
     assert bits(window.current_session().weights) == bits(window.model_panel.spec().fresh_weights(2, 1))
+
+
+@pytest.mark.parametrize(
+    ("spec", "n_inputs", "n_outputs"),
+    [
+        (ModelSpec([256] * 8, ["tanh"] * 8, "tanh", seed=0), 2, 1),
+        (
+            ModelSpec(
+                [30, 9], ["relu", "sigmoid"], "linear", seed=2**31 - 1, extra_inputs=["x1^2", "sin x2"]
+            ),
+            2,
+            4,
+        ),
+        (ModelSpec([], [], "tanh", seed=7), 5, 1),
+        (ModelSpec([1, 17, 3], ["linear", "tanh", "relu"], "sigmoid", seed=99), 1, 3),
+    ],
+)
+def test_the_threads_weights_are_the_seeds_bit_for_bit(spec, n_inputs, n_outputs):
+    made = fresh_module._made_in_slices(spec, n_inputs, n_outputs)
+    expected = spec.fresh_weights(n_inputs, n_outputs)
+    assert made.inputs == expected.inputs and made.metadata == expected.metadata
+    assert bits(made) == bits(expected)
+
+
+def test_the_thread_refuses_what_the_spec_refuses():
+    bad = ModelSpec([4], ["tanh"], "tanh", extra_inputs=["x1^2"])  # engineered inputs need 2-D data
+    with pytest.raises(SpecError) as expected:
+        bad.fresh_weights(3, 1)
+    with pytest.raises(SpecError, match=str(expected.value)):
+        fresh_module._made_in_slices(bad, 3, 1)
