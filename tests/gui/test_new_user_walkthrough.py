@@ -57,7 +57,10 @@ def test_summed_loss_warning_speaks_of_the_loss_the_user_chose():
     assert summed_loss_warning("sse", 4, 0.05) == ""
     assert summed_loss_warning("mse", 100, 0.05) == ""
     assert summed_loss_warning("hinge", 100, 1.0) == ""
-    assert "25×" in summed_loss_warning("sse", 100, 0.05)
+    assert "above about 0.03" in summed_loss_warning("sse", 100, 0.05)
+    assert summed_loss_warning("sse", 4, 0.5) == ""  # the lecture's data still learns at 0.5
+    lecture_too_fast = summed_loss_warning("sse", 4, 1.0)
+    assert "near 0.05." in lecture_too_fast and "Mean squared error" not in lecture_too_fast
 
 
 def test_the_network_tab_numbers_samples_as_the_table_does(qtbot, window):
