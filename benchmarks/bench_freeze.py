@@ -35,6 +35,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,7 +63,7 @@ from probe import Probe, Row, float_loop_seconds, wait, wait_until
 GOAL_MS = 100
 MOONS_SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
 LARGEST = "256, 256, 256, 256, 256, 256, 256, 256"
-ACTION_GROUPS = ("torch", "model", "csv", "graph", "train", "pt", "run")
+ACTION_GROUPS = ("torch", "model", "csv", "graph", "train", "pt", "run", "large")
 SLOW_LOOP_S = 2.06  # FLOAT_LOOP on a slow instance of this kind of machine
 
 
@@ -305,6 +306,72 @@ def training_run(probe: Probe, window: MainWindow, steps: int, tab: str) -> tupl
     return Row(f"train moons {steps} steps, {tab} tab", delays, seconds), rate
 
 
+def largest_model_changes(probe: Probe, window: MainWindow, lecture_csv: Path) -> list[Row]:
+    """Changes that need new fresh weights for the 8 x 256 model (460,000 parameters): its seed, an
+    activation, the output activation, an engineered input, a preset or a CSV with other inputs
+    or outputs. Each asks for weights nobody made ahead."""
+    largest = ModelSpec([256] * 8, ["tanh"] * 8, "tanh", seed=0)
+    window.apply_session(Session(moons(100, 0.1, 0), largest, moons_settings(300)))
+    window.tabs.setCurrentWidget(window.loss_plot)
+    wait(1500)
+    model, data = window.model_panel, window.data_panel
+    presets = data.preset_combo
+
+    def weights_for(inputs: int, outputs: int, seed: int | None = None) -> Callable[[], bool]:
+        def made() -> bool:
+            if getattr(window, "weights_pending", False):
+                return False  # (current_session() would wait for them)
+            weights = window.current_session().weights  # the lecture's 4 or moons' 100 rows: a cheap copy
+            return (
+                weights.inputs == inputs
+                and weights.sizes[-1] == outputs
+                and (seed is None or window.model_panel.seed_spin.value() == seed)
+            )
+
+        return made
+
+    actions: list[tuple[str, Callable[[], object], Callable[[], bool]]] = [
+        ("8 x 256: change the model's seed", lambda: model.seed_spin.setValue(1), weights_for(2, 1, 1)),
+        (
+            "8 x 256: change layer 1's activation",
+            lambda: model.activation_combos[0].setCurrentIndex(model.activation_combos[0].findData("relu")),
+            weights_for(2, 1),
+        ),
+        (
+            "8 x 256: change the output activation",
+            lambda: model.output_combo.setCurrentIndex(model.output_combo.findData("linear")),
+            weights_for(2, 1),
+        ),
+        (
+            "8 x 256: tick an engineered input (x1²)",
+            lambda: next(iter(model.extra_inputs_field.boxes.values())).setChecked(True),
+            weights_for(3, 1),
+        ),
+        (
+            "8 x 256: preset spiral arms (3 classes: 3 outputs; x1² kept)",
+            lambda: presets.setCurrentIndex(presets.findData("arms")),
+            weights_for(3, 3),
+        ),
+        (
+            "8 x 256: preset lecture (3 inputs)",
+            lambda: presets.setCurrentIndex(presets.findData("lecture")),
+            weights_for(3, 1),
+        ),
+        (
+            "8 x 256: preset moons (2 inputs)",
+            lambda: presets.setCurrentIndex(presets.findData("moons")),
+            weights_for(2, 1),
+        ),
+        ("8 x 256: import a CSV of 3 inputs", lambda: data.import_csv(lecture_csv), weights_for(3, 1)),
+    ]
+    rows = []
+    for name, act, done in actions:
+        delays, seconds = probe.measure(act, done)
+        rows.append(Row(name, delays, seconds, "" if done() else "!"))
+        wait(300)
+    return rows
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -333,6 +400,8 @@ def main() -> None:
         big_csv, small_csv = Path(tmp) / "big.csv", Path(tmp) / "small.csv"
         write_csv(moons(100_000, 0.1, 1), big_csv)
         write_csv(moons(2_000, 0.1, 1), small_csv)
+        lecture_csv = Path(tmp) / "three_inputs.csv"
+        write_csv(lecture(), lecture_csv)
         window = new_window()
         train_row = boundary_row = None
         rate = boundary_rate = 0.0
@@ -356,6 +425,8 @@ def main() -> None:
             rows.append(end_of_run(probe, window))
         if "pt" in wanted:
             rows.append(export_torch_weights(probe, window, Path(tmp) / "weights.pt"))
+        if "large" in wanted:
+            rows.extend(largest_model_changes(probe, window, lecture_csv))
         if "run" in wanted:
             headless.append(headless_steps_per_second(args.steps))
             graph_row, _ = training_run(probe, window, 50, "graph")

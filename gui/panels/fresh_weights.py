@@ -7,6 +7,14 @@ soon as the sizes typed reach a large model (`prepare`, in a thread); the window
 them (`fresh_weights`) when the typing pauses. The last ones made are kept, so Reset, or
 new data with as many inputs, costs nothing either.
 
+A change nobody could see coming (the seed, an activation, a preset or a CSV with other
+inputs or outputs) asks with `ready`, which never waits: a large model's weights not made
+yet are started in the thread, and `made` says when they are there; the window shows
+them then (gui/window/view_updates.py). The thread makes them a row at a time
+(`_made_in_slices`): `ModelSpec.fresh_weights` turns a whole layer into Python floats in one
+call, 65,000 of them, holding the interpreter for milliseconds (tens on a loaded machine)
+while the window waits; a row is 257 floats, and the thread lets the GUI thread in between.
+
 `fresh_weights` is a pure function of the spec and the data's inputs and outputs: the
 weights kept for them are the very numbers it would make again. Small models are made
 on the spot (under a millisecond), as before.
@@ -14,12 +22,18 @@ on the spot (under a millisecond), as before.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 
-from engine.spec import ModelSpec
-from engine.weights import ModelWeights
+from PySide6.QtCore import QObject, Signal
+
+from engine.features import extras_problem
+from engine.spec import ModelSpec, SpecError
+from engine.weights import LayerWeights, ModelWeights
 from gui.widgets.latest_job import LatestJobThread
 
+ROWS_PER_SLICE = 8  # rows made between two chances for the GUI thread to take the interpreter
 KEPT_PARAMETERS = 5_000  # models with more parameters than this are made ahead and kept
 WAIT_S = 5.0  # the longest wait for weights being made for the very model asked for (a safety net)
 
@@ -29,11 +43,43 @@ def _key(spec: ModelSpec, n_inputs: int, n_outputs: int) -> tuple:
     return repr(spec), n_inputs, n_outputs
 
 
-def _is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
+def is_large(spec: ModelSpec, n_inputs: int, n_outputs: int) -> bool:
+    """Whether this model's fresh weights are made in the thread and kept (else on the spot)."""
     try:
         return spec.parameter_count(n_inputs, n_outputs) > KEPT_PARAMETERS
     except Exception:  # a spec that cannot be built: fresh_weights says why, on the spot
         return False
+
+
+def _made_in_slices(spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights:
+    """`spec.fresh_weights(n_inputs, n_outputs)`, number for number, for a thread to make.
+
+    The same draws as engine/nn.py's `initial_weights` (its Mersenne Twister continued in
+    NumPy, `-1 + 2u` each, layer by layer, a neuron's weights then its bias), turned into floats
+    a row at a time, with a pause for the GUI thread every ROWS_PER_SLICE rows. Tests compare
+    them bit for bit with `spec.fresh_weights`.
+    """
+    import numpy as np  # only here, as in initial_weights: the thread runs in the window, which has it
+
+    spec.validate()
+    if problem := extras_problem(spec.extra_inputs, n_inputs):
+        raise SpecError(problem)
+    sizes = [spec.network_inputs(n_inputs), *spec.layer_sizes(n_outputs)]
+    count = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
+    _, mt_state, _ = random.Random(spec.seed).getstate()
+    generator = np.random.RandomState()
+    generator.set_state(("MT19937", np.array(mt_state[:-1], dtype=np.uint32), mt_state[-1]))
+    draws = -1.0 + 2.0 * generator.random_sample(count)  # NumPy lets go of the interpreter here
+    layers, at = [], 0
+    for activation, layer_in, layer_out in zip(spec.activations, sizes, sizes[1:]):
+        block = draws[at : at + layer_out * (layer_in + 1)].reshape(layer_out, layer_in + 1)
+        rows = []
+        for start in range(0, layer_out, ROWS_PER_SLICE):
+            rows.extend(block[start : start + ROWS_PER_SLICE, :layer_in].tolist())
+            time.sleep(0)  # lets the interpreter go: a waiting GUI thread takes it now
+        layers.append(LayerWeights(activation, rows, block[:, layer_in].tolist()))
+        at += block.size
+    return ModelWeights(sizes[0], layers)
 
 
 def _shared(weights: ModelWeights) -> ModelWeights:
@@ -42,18 +88,24 @@ def _shared(weights: ModelWeights) -> ModelWeights:
     return ModelWeights(weights.inputs, list(weights.layers), dict(weights.metadata))
 
 
-class FreshWeights:
+class FreshWeights(QObject):
     """The weights `ModelSpec.fresh_weights` makes, for large models made ahead in a thread and kept."""
 
+    # A job of the thread ended (made, or failed): whoever waits for weights asks `ready` again.
+    # Emitted in the thread; a window's slot runs in the GUI thread (a queued connection).
+    made = Signal()
+
     def __init__(self) -> None:
+        super().__init__()
         self._done = threading.Condition()
         self._kept: tuple[tuple, ModelWeights] | None = None
         self._pending: tuple | None = None  # the key of the newest job asked for, until it is done
+        self._failed: tuple | None = None  # the key of the last job that could not make its weights
         self._jobs = LatestJobThread(self._store, "fresh weights")
 
     def prepare(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> None:
         """Start making the weights of a large model in a thread (nothing for a small one)."""
-        if not _is_large(spec, n_inputs, n_outputs):
+        if not is_large(spec, n_inputs, n_outputs):
             return
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
@@ -63,15 +115,31 @@ class FreshWeights:
 
         def job() -> tuple[tuple, ModelWeights | None]:
             try:
-                return key, spec.fresh_weights(n_inputs, n_outputs)
+                return key, _made_in_slices(spec, n_inputs, n_outputs)
             except Exception:  # a spec that cannot be built: whoever asks gets the error on the spot
                 return key, None
 
         self._jobs.submit(job)
 
+    def ready(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights | None:
+        """`spec.fresh_weights(n_inputs, n_outputs)` if it costs no wait: a small model's (made now)
+        or a large one's already made. Else None, and a large model's are being made in the
+        thread (`made` follows); a spec the thread could not build raises here, as it is made again."""
+        if not is_large(spec, n_inputs, n_outputs):
+            return spec.fresh_weights(n_inputs, n_outputs)
+        key = _key(spec, n_inputs, n_outputs)
+        with self._done:
+            if self._kept is not None and self._kept[0] == key:
+                return _shared(self._kept[1])
+            failed = key == self._failed
+        if failed:  # the thread could not make them: say why, as making them here does
+            return self.fresh_weights(spec, n_inputs, n_outputs)
+        self.prepare(spec, n_inputs, n_outputs)  # nothing if it is being made already
+        return None
+
     def fresh_weights(self, spec: ModelSpec, n_inputs: int, n_outputs: int) -> ModelWeights:
         """`spec.fresh_weights(n_inputs, n_outputs)`: kept or being made in the thread, else made now."""
-        if not _is_large(spec, n_inputs, n_outputs):
+        if not is_large(spec, n_inputs, n_outputs):
             return spec.fresh_weights(n_inputs, n_outputs)
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
@@ -89,9 +157,11 @@ class FreshWeights:
         with self._done:
             if weights is not None:
                 self._kept = key, weights
+            self._failed = key if weights is None else None
             if self._pending == key:
                 self._pending = None
             self._done.notify_all()
+        self.made.emit()
 
 
 # One for the app: the weights depend only on what they are made for, whichever window asks.

@@ -158,7 +158,8 @@ class _Checked:
         problem = self.problem_with_text(typed)
         commit()
         typed = typed.strip() if len(typed.strip()) <= 24 else f"{typed.strip()[:20]}…"  # a paste can be long
-        notice = f"Kept {self.text()}: {_lower_first(problem)}, not “{typed}”." if problem else ""
+        # the problem starts with the field's name as its label shows it ("Adam ε must be…"): kept as it is
+        notice = f"Kept {self.text()}: {problem}, not “{typed}”." if problem else ""
         self.refresh_check(notice or self.notice)
 
 
@@ -210,10 +211,6 @@ def _written(value: object) -> str:
         return "a number that large"
     text = repr(value)
     return text if len(text) <= 24 else f"{text[:20]}…"
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != "L2" else text
 
 
 def message_label() -> QLabel:

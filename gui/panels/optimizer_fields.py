@@ -76,7 +76,8 @@ class OptimizerFields(QWidget):
             "eps": self.eps_spin,
         }
         tips = {"momentum": MOMENTUM_TIP, "beta1": BETA1_TIP, "beta2": BETA2_TIP, "eps": EPS_TIP}
-        labels = {"momentum": "Momentum μ", "beta1": "β1", "beta2": "β2", "eps": "ε"}
+        # as the fields' messages name them (field_name): a message under a field names its label
+        labels = {key: spin.field_name for key, spin in self.spins.items()}
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

@@ -37,7 +37,9 @@ class TestSplitField(QWidget):
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(*SEED_RANGE)
         self.seed_spin.setAccessibleName("Test split seed")
-        self.seed_spin.setMaximumWidth(90)  # its range's 10 digits need not widen the settings column
+        self.seed_spin.setMaximumWidth(
+            72
+        )  # its range's 10 digits need not widen the settings column (they scroll)
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #666666;")
         # takes the room left in the row, never more: the settings column must not grow for it

@@ -53,6 +53,7 @@ from gui.panels.training_tips import (
     LOSS_TIP,
     STEPS_TIP,
     ZERO_GRAD_TIP,
+    summed_loss_warning,
 )
 from gui.processes.train_worker import STATES
 from gui.widgets.run_status import saved_run_line
@@ -143,6 +144,13 @@ class TrainingPanel(QWidget):
         self.zero_grad_warning.setFont(smaller_font(self.zero_grad_warning))
         self.zero_grad_warning.setToolTip(ZERO_GRAD_TIP)
         self.zero_grad_warning.setWordWrap(True)
+        # the lecture's summed squared error grows with the samples: its 0.05 overshoots on moons
+        self._samples = 4
+        self.rate_warning = QLabel()
+        self.rate_warning.setStyleSheet(f"color: {WARNING_COLOR};")
+        self.rate_warning.setFont(smaller_font(self.rate_warning))
+        self.rate_warning.setWordWrap(True)
+        self.rate_warning.hide()
         self.compiled_check = QCheckBox("Compiled (vectorised with NumPy)")
         self.compiled_check.setToolTip(COMPILED_TIP)
         self.optimizer_fields = OptimizerFields()  # the optimizer and its hyper-parameters
@@ -202,6 +210,7 @@ class TrainingPanel(QWidget):
         rate_row.addWidget(fields[self.learning_rate_spin][0], 1)
         rate_row.addWidget(self.find_rate_button, 0, Qt.AlignmentFlag.AlignTop)
         key_fields.addRow(_label("Learning rate", LEARNING_RATE_TIP), rate_row)
+        key_fields.addRow(self.rate_warning)
         key_fields.addRow(self.zero_grad_check)
         key_fields.addRow(self.zero_grad_warning)
         buttons = QGridLayout()  # two by two: four in a row do not fit a 330 px column with "Resume"
@@ -229,6 +238,7 @@ class TrainingPanel(QWidget):
         options.addRow(self.optimizer_fields)
         options.addRow(self.decay_check)
         options.addRow(self.compiled_check)
+        _align_labels(options, self.optimizer_fields.form)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)  # a window may take it out, to pin it
@@ -382,6 +392,16 @@ class TrainingPanel(QWidget):
 
     def _refresh_warning(self) -> None:
         self.zero_grad_warning.setVisible(not self.zero_grad_check.isChecked())
+        batch = self.batch_spin.value()  # 0: full batch
+        summed = min(batch, self._samples) if batch else self._samples
+        warning = summed_loss_warning(self.loss_combo.currentData(), summed, self.learning_rate_spin.value())
+        self.rate_warning.setText(warning)
+        self.rate_warning.setVisible(bool(warning))
+
+    def set_sample_count(self, samples: int) -> None:
+        """The samples a step's loss sums over (the training part), for the learning rate's warning."""
+        self._samples = samples
+        self._refresh_warning()
 
     def _refresh_buttons(self) -> None:
         state = self._state
@@ -424,6 +444,20 @@ def _grid_index_at_or_below(value: float) -> int:
     while _grid_value(index + 1) <= value * (1 + 1e-9):
         index += 1
     return index
+
+
+def _align_labels(*forms: QFormLayout) -> None:
+    """One label column for forms shown one under the other (the optimizer's sits in the options')."""
+    labels = [
+        item.widget()
+        for form in forms
+        for row in range(form.rowCount())
+        if (item := form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+        and item.widget() is not None
+    ]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
 
 
 def _form() -> QFormLayout:

@@ -65,3 +65,24 @@ COMPILED_TIP = (
     "the lecture's point that tensors are only there for efficiency. Compare steps per second in "
     "the status bar. A network it cannot compile trains on the plain engine, and the status bar says why.</p>"
 )
+
+
+# The lecture's step: learning rate 0.05 on its 4 samples of summed squared error (0.2 / samples)
+LECTURE_SUMMED_STEP = 0.05 * 4
+# Above this learning rate × samples, summed squared error overshoots into saturated tanh (the
+# lecture's net, 100 steps): at 4 the lecture's data, 20 and 100 moons all end at 50 % with every
+# output at ±1; at 2 all three learn (the lecture's 0.05 on 100 moons is 5)
+MAX_SUMMED_STEP = 3.0
+
+
+def summed_loss_warning(loss: str, samples: int, learning_rate: float) -> str:
+    """A warning when the squared error summed over the samples makes this learning rate overshoot
+    (its gradient grows with the sample count), or ""."""
+    if loss != "sse" or learning_rate * samples <= MAX_SUMMED_STEP:
+        return ""
+    mean_instead = ", or Mean squared error in Loss" if samples > 4 else ""
+    return (
+        f"⚠ Squared error adds up all {samples} samples: a rate above about "
+        f"{MAX_SUMMED_STEP / samples:.2g} overshoots. Try one near {LECTURE_SUMMED_STEP / samples:.2g}"
+        f"{mean_instead}."
+    )

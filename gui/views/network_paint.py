@@ -265,11 +265,11 @@ class NetworkCanvas(QWidget):
         if self.by_gradient:
             text = "links: the next step's push on each weight (blue up, orange down), width = size"
         else:
-            text = "links: weights (blue +, orange −), width = size"
-        text += " · borders: red dead, amber saturated"
+            text = "links: + blue, − orange, width = size"
+        text += " · frames: red dead, amber saturated"
         sample = self.numbers.request.sample
         if sample is not None and self.layout_.roomy:
-            text += f" · numbers: sample {sample}"
+            text += f" · numbers: sample {sample + 1}"
         painter.setPen(QColor("#666666"))
         box = QRectF(4, self.height() - 18, self.width() - 8, 16)
         text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(box.width()))

@@ -81,10 +81,11 @@ class NetworkView(QWidget):
         self.gradient_check.toggled.connect(self.canvas.set_by_gradient)
         self.sample_spin = QSpinBox()
         self.sample_spin.setPrefix("sample ")
+        self.sample_spin.setMinimum(1)  # numbered as the data table's rows: from 1
         self.sample_spin.setToolTip(
             "The sample whose values the neurons show (also: select a row in the table)"
         )
-        self.sample_spin.valueChanged.connect(self.set_sample)
+        self.sample_spin.valueChanged.connect(self._on_sample_spin_value_changed)
         self.axes_label = QLabel("Pictures over")
         self.x_combo, self.y_combo = QComboBox(), QComboBox()
         self.held_label = QLabel("(other inputs at their mean)")
@@ -141,7 +142,7 @@ class NetworkView(QWidget):
             self._dataset = dataset
             self.boundary.set_dataset(self._plane_data(dataset), refresh_output=False)
             self._show_axes_choice(2 if self._extras else dataset.n_inputs)
-            self.sample_spin.setMaximum(max(len(dataset) - 1, 0))
+            self.sample_spin.setMaximum(max(len(dataset), 1))
             self._sample = min(self._sample, max(len(dataset) - 1, 0))  # fewer samples than before
         if self._weights is not None and self._weights.sizes != weights.sizes:
             self._select(None)  # another network: the old selection means nothing in it
@@ -165,11 +166,15 @@ class NetworkView(QWidget):
             return dataset
         return Dataset([row[:2] for row in dataset.inputs], list(dataset.targets), dataset.name)
 
+    def _on_sample_spin_value_changed(self, number: int) -> None:
+        self.set_sample(number - 1)
+
     def set_sample(self, index: int) -> None:
+        """Show the numbers of sample `index` (0-based; the field shows it from 1, as the table does)."""
         if self._dataset is None or not 0 <= index < max(len(self._dataset), 1) or index == self._sample:
             return
         self._sample = index
-        self.sample_spin.setValue(index)
+        self.sample_spin.setValue(index + 1)
         self._submit()
 
     @property
@@ -324,7 +329,7 @@ def _summary(numbers: NetworkNumbers, dataset: Dataset | None) -> str:
     sample = numbers.request.sample
     if sample is not None and dataset is not None and sample < len(dataset):
         x = ", ".join(f"{v:.3g}" for v in dataset.inputs[sample])
-        parts.append(f"sample {sample}: x = ({x}), target {dataset.targets[sample]:g}")
+        parts.append(f"sample {sample + 1}: x = ({x}), target {dataset.targets[sample]:g}")
     return " · ".join(parts)
 
 

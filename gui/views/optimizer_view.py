@@ -4,7 +4,9 @@ One row per weight or bias (named as in the Diagnostics tab: w<layer>.<neuron>.<
 b<layer>.<neuron>): its data, its grad, the optimizer's state (momentum buffer or Adam's m,
 Adam's second moment v) and the update about to be added to the data. The numbers are
 those of the middle of the last step, after backward() and before the update, so that
-data + update is the parameter after the step.
+data + update is the parameter after the step. Above the table, the hyper-parameters that
+step used (learning rate, μ, β1, β2, ε, t) and the update formula with them plugged in
+(gui/views/optimizer_numbers.py).
 
 The training process sends a snapshot with each progress report (ten a second at most,
 the first STATE_TABLE_MAX_PARAMETERS parameters only), and the table shows the latest one
@@ -15,11 +17,17 @@ hidden waits until it is shown.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QShowEvent
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from engine.optim import StateSnapshot
+from engine.run_state import RunState
+from engine.settings import TrainSettings
+from gui.views.optimizer_numbers import NumbersInUse, formula_rows, numbers_in_use, values_text
 from gui.widgets.style import HINT_COLOR
 
 # Column title, the snapshot's field, and what it means (the header's tooltip)
@@ -39,12 +47,14 @@ COLUMNS = (
         "What the step adds to data: −lr·g (SGD), −lr·b (momentum), −lr·m'/(√v' + ε) (Adam)",
     ),
 )
-FORMULAS = {
-    "sgd": "SGD: update = −lr·grad",
-    "momentum": "SGD with momentum: b ← μ·b + grad, update = −lr·b",
-    "adam": "Adam: m ← β1·m + (1−β1)·grad, v ← β2·v + (1−β2)·grad², "
-    "update = −lr·m' / (√v' + ε) with m' = m / (1 − β1^t), v' = v / (1 − β2^t)",
-}
+VALUES_TIP = (
+    "<p>The numbers this step was computed with. <b>lr</b>: the learning rate at this step (after "
+    "any decay). <b>μ</b>: momentum, how much of the last buffer b is kept. <b>β1</b>, <b>β2</b>: how "
+    "slowly Adam's running means m (of the grad) and v (of the grad squared) forget. <b>ε</b>: keeps "
+    "the division finite where v is 0. <b>t</b>: Adam's steps so far; dividing by 1 − β^t corrects "
+    "m and v for starting at 0.</p><p>Set them in the Training panel; a change applies from the next "
+    "step.</p>"
+)
 # Adam's state has names of its own: m and v
 STATE_TITLES = {"adam": {3: "m (mean grad)", 4: "v (mean grad²)"}, "momentum": {3: "momentum b"}}
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
@@ -53,6 +63,20 @@ _NO_PARENT = QModelIndex()
 _ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)  # a table's rows have no parent
 EMPTY_TEXT = "Train or Step: each parameter's optimizer state shows here, step by step."
+
+
+def formula_table(optimizer: str, numbers: NumbersInUse | None) -> str:
+    """The update as a table: a row per term, its formula, and the same with this step's numbers."""
+    rows = formula_rows(optimizer, numbers)
+    if not rows:
+        return ""
+    cell = '<td style="padding: 0 14px 0 0;">{}</td>'
+    head = f"<tr>{cell.format('')}{cell.format('<i>formula</i>')}{cell.format('<i>with this step’s numbers</i>' if numbers else '')}</tr>"
+    body = "".join(
+        f"<tr>{cell.format(html.escape(left))}{cell.format(html.escape(formula))}{cell.format(html.escape(plugged))}</tr>"
+        for left, formula, plugged in rows
+    )
+    return f"<table cellspacing='0'>{head}{body}</table>"
 
 
 class StateTableModel(QAbstractTableModel):
@@ -127,7 +151,17 @@ class OptimizerView(QWidget):
         bold = QFont(self.title_label.font())
         bold.setBold(True)
         self.title_label.setFont(bold)
-        self.formula_label = QLabel(textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+        self.values_label = QLabel(textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+        self.values_label.setToolTip(VALUES_TIP)
+        self.values_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the update, a row per term: the formula, and beside it this step's numbers in it
+        self.formula_label = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.formula_label.setToolTip(VALUES_TIP)
+        self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the window's settings and run state when a snapshot arrives: what its step used
+        self.settings_source: Callable[[], tuple[TrainSettings, RunState | None]] | None = None
+        self._pending_numbers: NumbersInUse | None = None
+        self.numbers: NumbersInUse | None = None  # those of the step shown
         self.note_label = QLabel(textFormat=Qt.TextFormat.PlainText, wordWrap=True)
         self.note_label.setStyleSheet(f"color: {HINT_COLOR};")
         self.model = StateTableModel(self)
@@ -142,6 +176,7 @@ class OptimizerView(QWidget):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
+        layout.addWidget(self.values_label)
         layout.addWidget(self.formula_label)
         layout.addWidget(self.note_label)
         layout.addWidget(self.table, 1)
@@ -157,6 +192,8 @@ class OptimizerView(QWidget):
         """A step's state from the training process: shown now if in sight (at most every REFRESH_MS),
         else when shown."""
         self._pending = snapshot
+        if self.settings_source is not None:
+            self._pending_numbers = numbers_in_use(snapshot, *self.settings_source())
         if not self._pace.isActive():
             self._show_pending()
 
@@ -171,8 +208,10 @@ class OptimizerView(QWidget):
         self._pace.stop()
         self.model.set_snapshot(None)
         self.title_label.setText(EMPTY_TEXT)
-        self.formula_label.setText("")
-        self.note_label.setText("")
+        self._pending_numbers = self.numbers = None
+        for label in (self.values_label, self.formula_label, self.note_label):
+            label.setText("")
+            label.hide()  # no empty lines above the table
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -191,11 +230,21 @@ class OptimizerView(QWidget):
             if snapshot.saved  # an opened session's run
             else "after backward(), before the update (data + update = after the step)"
         )
-        self.title_label.setText(
-            f"Step {snapshot.step} · {title} · learning rate {snapshot.learning_rate:g}: {when}"
-        )
-        self.formula_label.setText(FORMULAS.get(snapshot.optimizer, ""))
+        self.title_label.setText(f"Step {snapshot.step} · {title}: {when}")
+        self.numbers = self._pending_numbers
+        self._pending_numbers = None
+        values = values_text(self.numbers) if self.numbers else f"lr = {snapshot.learning_rate:.4g}"
+        self._set_line(self.values_label, values)
+        self._set_line(self.formula_label, formula_table(snapshot.optimizer, self.numbers))
         shown = len(snapshot.names)
-        self.note_label.setText(
-            f"Showing the first {shown:,} of {snapshot.total:,} parameters." if shown < snapshot.total else ""
+        self._set_line(
+            self.note_label,
+            f"Showing the first {shown:,} of {snapshot.total:,} parameters."
+            if shown < snapshot.total
+            else "",
         )
+
+    @staticmethod
+    def _set_line(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))

@@ -235,7 +235,7 @@ class MainWindow(
         self.controller.reset()
         self._history = []  # the curve stays; the next run's start_run() fades it
         self._run_state = None
-        self._weights = self._start_weights or self._fresh_weights()
+        self._take_fresh_weights()  # a large model's made in a thread (gui/window/view_updates.py)
         self._refresh_boundary()
         self._mark_graph_stale()
         self._restart_diagnostics()

@@ -37,6 +37,7 @@ class UserChanges:
         loss = self.training_panel.set_task(dataset.task)  # the losses that fit the data
         if loss != self._settings.loss:
             self._settings = replace(self._settings, loss=loss)
+        self.training_panel.set_sample_count(len(dataset))  # the summed loss's warning
         self.model_panel.set_n_inputs(dataset.n_inputs, dataset.n_outputs)
         self._show_extra_inputs()
         self.boundary_view.set_dataset(dataset, refresh_output=False)

@@ -33,6 +33,13 @@ def made_in(monkeypatch) -> list[str]:
         return make(self, *args)
 
     monkeypatch.setattr(ModelSpec, "fresh_weights", recorded)
+    sliced = fresh_module._made_in_slices  # the thread's way: the same numbers, a row at a time
+
+    def recorded_slices(*args):
+        threads.append(threading.current_thread().name)
+        return sliced(*args)
+
+    monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
     return threads
 
 

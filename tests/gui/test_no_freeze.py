@@ -21,6 +21,7 @@ from engine.data import lecture, moons
 from engine.nn import MLP
 from engine.spec import ModelSpec
 from engine.weights import ModelWeights
+from gui.panels import fresh_weights as fresh_weights_module
 from gui.views.graph_view import GraphView
 from tests.gui.process_helpers import gone
 
@@ -308,6 +309,12 @@ def test_typing_the_largest_model_resets_the_window_once(qtbot, window, monkeypa
     real = ModelSpec.fresh_weights
     monkeypatch.setattr(
         ModelSpec, "fresh_weights", lambda self, *shape: calls.append(self) or real(self, *shape)
+    )
+    sliced = fresh_weights_module._made_in_slices  # the thread's way: a row at a time
+    monkeypatch.setattr(
+        fresh_weights_module,
+        "_made_in_slices",
+        lambda spec, *shape: calls.append(spec) or sliced(spec, *shape),
     )
     edit = window.model_panel.layers_edit
     edit.selectAll()

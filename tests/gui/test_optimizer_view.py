@@ -58,7 +58,8 @@ def test_adam_picked_in_the_panel_trains_to_the_end_and_fills_the_table_with_the
         assert [row[column] for row in rows] == getattr(expected, field), field
     assert view.model.headerData(3, Qt.Orientation.Horizontal) == "m (mean grad)"
     assert not view.table.isColumnHidden(3) and not view.table.isColumnHidden(4)
-    assert view.title_label.text().startswith("Step 30 · Adam · learning rate 0.05")
+    assert view.title_label.text().startswith("Step 30 · Adam")
+    assert view.values_label.text().startswith("In use at this step:  lr = 0.05")
     index = view.model.index(0, 2)
     assert view.model.data(index) == f"{expected.grad[0]:.6g}"
     # data + update is the weight the run ended with
