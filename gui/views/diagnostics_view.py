@@ -111,7 +111,10 @@ class DiagnosticsView(QWidget):
         self.parameter_combo.setEnabled(not self._untraced)
         self._trace = None if self._untraced else ParameterTrace(names)
         self._steps, self._layer_grads = [], []
-        self._layer_labels = [f"layer {i} ({activation})" for i, activation in enumerate(spec.activations, 1)]
+        last = len(spec.activations)
+        self._layer_labels = [
+            f"{_layer_name(i, last)} ({activation})" for i, activation in enumerate(spec.activations, 1)
+        ]
         self._zero_grad = zero_grad
         self._saved_steps = 0
         self._stale = True
@@ -238,7 +241,8 @@ class DiagnosticsView(QWidget):
     def _draw_neurons(self) -> None:
         axes = self.neurons_axes
         activity = [a for a in self._activity if a.activation != "linear"]
-        labels = [f"layer {a.layer}\n{a.activation}" for a in activity]
+        last = len(self._activity)
+        labels = [f"{_layer_name(a.layer, last)}\n{a.activation}" for a in activity]
         if self._rebuilt("neurons", (tuple(labels), bool(self._activity))):
             axes.clear()
             axes.set_title("Neurons that stopped learning", fontsize="medium")
@@ -255,7 +259,14 @@ class DiagnosticsView(QWidget):
                 axes.set_xlim(0, 1)
                 axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
                 axes.invert_yaxis()
-                axes.legend(fontsize="x-small", loc="lower right")
+                # under the axis, not on the bars (which fill the width: any corner hides one)
+                axes.legend(
+                    fontsize="x-small",
+                    loc="upper center",
+                    bbox_to_anchor=(0.5, -0.12),
+                    ncols=2,
+                    frameon=False,
+                )
         if not activity:
             self.neurons_label.setText("")
             return
@@ -331,6 +342,11 @@ class DiagnosticsView(QWidget):
 
     def shutdown(self) -> None:
         self._jobs.close()
+
+
+def _layer_name(layer: int, last: int) -> str:
+    """ "layer 2", or "output" for the last layer, as the Network tab heads its columns."""
+    return "output" if layer == last else f"layer {layer}"
 
 
 def _fit(axes) -> None:

@@ -89,9 +89,28 @@ def test_gradient_flow_has_one_line_per_layer(window, qtbot):
     assert [line.get_label() for line in view.flow_axes.get_lines()] == [
         "layer 1 (tanh)",
         "layer 2 (tanh)",
-        "layer 3 (tanh)",
+        "output (tanh)",  # as the Network tab heads the last column
     ]
     assert all(len(line.get_xdata()) == 10 for line in view.flow_axes.get_lines())
+    qtbot.waitUntil(lambda: len(view.neurons_axes.get_yticklabels()) == 3)
+    assert [t.get_text() for t in view.neurons_axes.get_yticklabels()] == [
+        "layer 1\ntanh",
+        "layer 2\ntanh",
+        "output\ntanh",
+    ]
+
+
+def test_the_neurons_legend_sits_under_the_bars_not_on_them(window, qtbot):
+    train_to_the_end(window, qtbot, lecture_run(steps=10))
+    view = window.diagnostics_view
+    window.tabs.setCurrentWidget(view)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.neurons_axes.get_legend() is not None)
+    view.canvas.draw()
+    renderer = view.figure.canvas.get_renderer()
+    legend = view.neurons_axes.get_legend().get_window_extent(renderer)
+    bars = view.neurons_axes.get_window_extent(renderer)
+    assert legend.y1 <= bars.y0  # wholly below the axes (display y grows upwards)
 
 
 def test_a_run_made_to_overflow_names_the_node_and_the_reason(window, qtbot):
