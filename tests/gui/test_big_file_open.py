@@ -338,3 +338,35 @@ def test_escape_cancels_a_big_import(window, tmp_path, in_child):
     assert not window.import_weights(tmp_path / "w.json")
     assert seen and gone(seen[0][1])
     assert window._start_weights is None
+
+
+# ---------------------------------------------------------------- showing a big saved run
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
+def test_a_saved_runs_optimizer_table_holds_its_first_parameters_only(optimizer):
+    """Opening 8 x 256 made the names, data and state of all 461,569 parameters (0.2 s) for a table
+    of the first 5,000: the table is the same as the one cut from all of them."""
+    from engine.diagnostics import parameter_names
+    from engine.optim import STATE_TABLE_MAX_PARAMETERS
+    from gui.window.saved_run import saved_run_snapshot
+
+    spec = ModelSpec([60, 100], ["tanh", "tanh"], "tanh")  # 6,381 parameters: more than the table
+    weights = spec.fresh_weights(2)
+    n = spec.parameter_count(2)
+    rng = random.Random(3)
+    state = {
+        "adam": {"t": 7, "m": [rng.random() for _ in range(n)], "v": [rng.random() for _ in range(n)]},
+        "momentum": {"buffers": [rng.random() for _ in range(n)]},
+        "sgd": {},
+    }[optimizer]
+    run_state = RunState(7, optimizer, state, tuple(random.Random(0).getstate()[1]))
+    settings = TrainSettings(optimizer=optimizer)
+    table = saved_run_snapshot(run_state, weights, settings)
+    rows = STATE_TABLE_MAX_PARAMETERS
+    flat = [v for layer in weights.layers for row, b in zip(layer.weight, layer.bias) for v in (*row, b)]
+    assert table.names == parameter_names(weights.inputs, weights.sizes)[:rows]
+    assert table.total == n and table.data == flat[:rows]
+    columns = run_state.make_optimizer(settings).columns(rows)
+    assert table.momentum == columns.get("momentum") and table.second_moment == columns.get("second moment")
+    assert n > rows and (optimizer == "sgd" or len(table.momentum) == rows)
