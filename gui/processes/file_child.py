@@ -1,8 +1,8 @@
 """The child end of gui/processes/file_loading.py: reads one big file with the engine's own loader (no Qt here).
 
 Run as `python -m gui.processes.file_child`. It takes one command, ("load", kind, absolute
-path), runs the loader of that kind (the very function the window calls for small
-files), and answers with one event:
+path, options), runs the loader of that kind with those keyword options (the very function
+the window calls for small files), and answers with one event:
 
     ("loaded", packed)                            the result, packed (gui/processes/packed.py)
     ("failed", exception or None, module, name, message)
@@ -38,10 +38,17 @@ def _load_weights_npz(path: str) -> object:
     return load_npz(path)
 
 
-LOADERS: dict[str, Callable[[str], object]] = {
+def _read_csv(path: str, max_rows: int | None = None, task: str | None = None) -> object:
+    from engine.data import read_csv
+
+    return read_csv(path, max_rows=max_rows, task=task)
+
+
+LOADERS: dict[str, Callable[..., object]] = {
     "session": _load_session,
     "weights.json": _load_weights_json,
     "weights.npz": _load_weights_npz,
+    "csv": _read_csv,
 }
 
 
@@ -50,9 +57,11 @@ def serve(receive: Receive, send: Send) -> None:
     command = receive()
     if command is None:
         return
-    _load, kind, path = command
+    _load, kind, path, options = command
     try:
-        loaded = LOADERS[kind](path)  # with the interpreter's usual recursion limit, as in the window
+        loaded = LOADERS[kind](
+            path, **options
+        )  # with the interpreter's usual recursion limit, as in the window
         sys.setrecursionlimit(10_000)  # packing walks the tree: a few frames per level the parser allowed
         result = pack(loaded)
     except Exception as exc:

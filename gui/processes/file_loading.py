@@ -77,12 +77,14 @@ class FileLoad(QObject):
     finished = Signal()
     _arrived = Signal(object)  # emitted from the child's reader thread, handled in the GUI thread
 
-    def __init__(self, kind: str, path: str | os.PathLike, parent: QObject | None = None) -> None:
+    def __init__(
+        self, kind: str, path: str | os.PathLike, options: dict | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.outcome: tuple[str, object] | None = None
         self._arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
         self._child = ChildProcess(MODULE, self._on_event, "file-load")
-        self._child.send(("load", kind, os.path.abspath(path)))  # the child runs in another folder
+        self._child.send(("load", kind, os.path.abspath(path), dict(options or {})))  # it runs elsewhere
         _running.add(self)
         weakref.finalize(self, self._child.kill)  # dropped unfinished: its child must not live on
 
@@ -153,10 +155,29 @@ class _CloseWatcher(QObject):
             self._window.removeEventFilter(self)
 
 
-def load_in_child(window: QWidget, kind: str, path: str | os.PathLike, title: str) -> object:
-    """Read `path` with the child's loader `kind` ("session", "weights.json" or "weights.npz")
-    while `window` shows "Opening big.json…" with Cancel and runs on. See the module's docstring."""
-    load = FileLoad(kind, path)
+_loading_windows: weakref.WeakSet[QWidget] = weakref.WeakSet()
+
+
+def load_in_child(
+    window: QWidget, kind: str, path: str | os.PathLike, title: str, options: dict | None = None
+) -> object:
+    """Read `path` with the child's loader `kind` ("session", "weights.json", "weights.npz" or "csv",
+    with keyword `options`) while `window` shows "Opening big.json…" with Cancel and runs on. See the
+    module's docstring. Raises Busy if `window` is reading another file (its event loop runs: a
+    script or a timer may ask)."""
+    if window in _loading_windows:
+        raise Busy("another file is still being opened; try again when it is open")
+    _loading_windows.add(window)
+    try:
+        return _load_with_dialog(window, kind, path, title, options)
+    finally:
+        _loading_windows.discard(window)
+
+
+def _load_with_dialog(
+    window: QWidget, kind: str, path: str | os.PathLike, title: str, options: dict | None
+) -> object:
+    load = FileLoad(kind, path, options)
     dialog = progress_dialog(window, title, f"Opening {Path(path).name}…")
     loop = QEventLoop()
     load.finished.connect(loop.quit)
@@ -196,3 +217,13 @@ def progress_dialog(window: QWidget, title: str, text: str) -> QProgressDialog:
     dialog.setAutoReset(False)
     dialog.setMinimumWidth(360)
     return dialog
+
+
+def read_file(
+    window: QWidget, kind: str, read, path: str | os.PathLike, title: str, options: dict | None = None
+):
+    """`read()` in the GUI thread if `path` is small (or not a regular file); else the child's loader
+    `kind`, given `options`, reads it (`load_in_child`). Raises what the loader raises, or LoadCancelled."""
+    if not is_big(path):
+        return read()
+    return load_in_child(window, kind, path, title, options)

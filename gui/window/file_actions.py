@@ -106,15 +106,7 @@ class FileActions:
         """`read()`, in the GUI thread for a small file; a big one is read by the same loader (`kind`,
         see gui/processes/file_child.py) in a child while the window runs (gui/processes/file_loading.py).
         Raises what `read` raises, or LoadCancelled."""
-        if not file_loading.is_big(path):
-            return read()
-        if getattr(self, "_reading_file", False):  # called again from the window's running event loop
-            raise file_loading.Busy("another file is still being opened; try again when it is open")
-        self._reading_file = True
-        try:
-            return file_loading.load_in_child(self, kind, path, title)
-        finally:
-            self._reading_file = False
+        return file_loading.read_file(self, kind, read, path, title)
 
     def open_session(self, path: str | Path) -> bool:
         name = Path(path).name

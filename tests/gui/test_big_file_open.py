@@ -284,9 +284,9 @@ def test_hostile_files_give_the_same_message_read_in_a_child_or_inline(window, t
     children: list[str] = []
     load_in_child = file_loading.load_in_child
 
-    def counted(window, kind, path, title):
+    def counted(window, kind, path, *args):
         children.append(Path(path).name)
-        return load_in_child(window, kind, path, title)
+        return load_in_child(window, kind, path, *args)
 
     monkeypatch.setattr(file_loading, "load_in_child", counted)
     for act, path in cases:
@@ -370,3 +370,57 @@ def test_a_saved_runs_optimizer_table_holds_its_first_parameters_only(optimizer)
     columns = run_state.make_optimizer(settings).columns(rows)
     assert table.momentum == columns.get("momentum") and table.second_moment == columns.get("second moment")
     assert n > rows and (optimizer == "sgd" or len(table.momentum) == rows)
+
+
+# ---------------------------------------------------------------- a big CSV
+
+
+def write_rows(path: Path, rows: list[str], header: str = "x1,x2,y") -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_a_big_csv_imports_in_a_child_as_inline(window, tmp_path, in_child):
+    from engine.data import read_csv, write_csv
+
+    write_csv(moons(300, 0.1, 2), tmp_path / "moons300.csv")
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(1)
+    seen = on_dialog(window, lambda dialog, pid: None)
+    assert window.import_csv(tmp_path / "moons300.csv"), window.last_error
+    timer.stop()
+    assert seen and seen[0][0] == "Opening moons300.csv…" and ticks
+    expected = read_csv(tmp_path / "moons300.csv", max_rows=2000)
+    assert window.data_panel.dataset().inputs == expected.inputs
+    assert window._dataset.targets == expected.targets and window._dataset.task == expected.task
+
+
+def test_cancelling_a_big_csv_says_nothing_and_changes_nothing(window, tmp_path, in_child):
+    from engine.data import write_csv
+
+    write_csv(moons(300, 0.1, 2), tmp_path / "moons300.csv")
+    before = snapshot(window)
+    seen = on_dialog(window, click_cancel)
+    assert not window.import_csv(tmp_path / "moons300.csv")
+    assert seen and gone(seen[0][1])
+    assert snapshot(window) == before and window.last_error == ""
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+
+
+def test_hostile_csvs_give_the_same_message_read_in_a_child_or_inline(window, tmp_path, monkeypatch):
+    cases = [
+        write_rows(tmp_path / "words.csv", ["1,2,1", "a,b,c"]),
+        write_rows(tmp_path / "ragged.csv", ["1,2,1", "1,2"]),
+        write_rows(tmp_path / "too-many.csv", ["0.5,0.5,1"] * 2001),
+        write_rows(tmp_path / "nan.csv", ["1,nan,1"]),
+        write_rows(tmp_path / "no-rows.csv", []),
+    ]
+    (tmp_path / "latin1.csv").write_bytes(b"x1,x2,y\n1,2,1\ncaf\xe9,1,1\n")
+    cases.append(tmp_path / "latin1.csv")
+    for path in cases:
+        monkeypatch.setattr(file_loading, "INLINE_MAX_BYTES", 1 << 40)
+        inline = message_of(window, window.import_csv, path)
+        monkeypatch.setattr(file_loading, "INLINE_MAX_BYTES", 0)
+        assert message_of(window, window.import_csv, path) == inline != "", path.name
