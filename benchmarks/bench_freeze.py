@@ -15,7 +15,8 @@ update of it and a backprop step; closing a window while `dot` runs; Train, Rese
 New session while training, the end of a run (the loss plot's final full draw),
 exporting the weights as a PyTorch .pt file (PyTorch's child started cold), training
 the moons demo with the graph tab showing, and training the moons demo (300 steps) with
-the loss tab showing; then big files (benchmarks/big_files.py): opening a hostile session
+the loss tab showing; then big files (benchmarks/big_files.py): importing a CSV of 2,000
+rows of 499 inputs, opening a hostile session
 just under the caps (refused), importing weights of near 2,000,000 parameters (refused: another
 network), opening a legitimate ~50 MB session (8 x 256, Adam, a long history) and importing
 weights of 8 x 256 into it. The window is driven through MainWindow's public methods only.
@@ -318,6 +319,7 @@ def big_file_actions(probe: Probe, window: MainWindow, folder: Path) -> list[Row
         "weights": big_files.big_weights(folder / "big-weights.json"),
         "legit": big_files.legit_session(folder / "legit.json"),
         "largest": big_files.largest_model_weights(folder / "w-8x256.json"),
+        "csv": big_files.wide_csv(folder / "wide.csv"),
     }
     mb = {name: f"{path.stat().st_size / 1e6:.0f} MB" for name, path in paths.items()}
     window.tabs.setCurrentWidget(window.loss_plot)
@@ -333,6 +335,9 @@ def big_file_actions(probe: Probe, window: MainWindow, folder: Path) -> list[Row
         return Row(action, delays, seconds, note)
 
     return [
+        file_row(
+            f"import a CSV of 2,000 rows x 499 inputs ({mb['csv']})", lambda: window.import_csv(paths["csv"])
+        ),
         file_row(
             f"open a hostile session under the caps ({mb['hostile']})",
             lambda: window.open_session(paths["hostile"]),

@@ -88,3 +88,15 @@ def largest_model_weights(path: Path) -> Path:
     weights.metadata = {"input_names": ["x1", "x2"]}
     save_json(weights, path)
     return path
+
+
+def wide_csv(path: Path, rows: int = 2_000, inputs: int = 499) -> Path:
+    """As many rows as the Data panel takes, as wide as a dataset's million values allow."""
+    rng = random.Random(3)
+    lines = [",".join([*(f"x{i}" for i in range(1, inputs + 1)), "y"])]
+    for _ in range(rows):
+        lines.append(
+            ",".join(f"{rng.uniform(-1, 1):.17f}" for _ in range(inputs)) + f",{rng.choice((-1, 1))}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
