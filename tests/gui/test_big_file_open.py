@@ -424,3 +424,52 @@ def test_hostile_csvs_give_the_same_message_read_in_a_child_or_inline(window, tm
         inline = message_of(window, window.import_csv, path)
         monkeypatch.setattr(file_loading, "INLINE_MAX_BYTES", 0)
         assert message_of(window, window.import_csv, path) == inline != "", path.name
+
+
+QUIT_WHILE_LOADING = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+from gui.processes import file_loading
+from gui.window.main_window import MainWindow
+
+file_loading.INLINE_MAX_BYTES = 0
+window = MainWindow()
+window.show()
+
+def quit_when_loading():
+    pids = file_loading.running_pids()
+    if not pids:
+        QTimer.singleShot(1, quit_when_loading)
+        return
+    print("child", pids[0], flush=True)
+    app.quit()
+
+QTimer.singleShot(0, lambda: print("opened", window.open_session(sys.argv[1]), flush=True))
+QTimer.singleShot(0, quit_when_loading)
+app.exec()
+window.controller.shutdown()
+print("left", len(file_loading.running_pids()), flush=True)
+"""
+
+
+def test_quitting_the_app_while_a_file_loads_ends_its_process(tmp_path):
+    import subprocess
+    import sys
+
+    path = saved_session(tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", QUIT_WHILE_LOADING, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=root,
+    )
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines.get("opened") == "False" and lines.get("left") == "0", done.stdout + done.stderr
+    assert gone(int(lines["child"]))
