@@ -15,7 +15,11 @@ update of it and a backprop step; closing a window while `dot` runs; Train, Rese
 New session while training, the end of a run (the loss plot's final full draw),
 exporting the weights as a PyTorch .pt file (PyTorch's child started cold), training
 the moons demo with the graph tab showing, and training the moons demo (300 steps) with
-the loss tab showing. The window is driven through MainWindow's public methods only.
+the loss tab showing; then big files (benchmarks/big_files.py): importing a CSV of 2,000
+rows of 499 inputs, opening a hostile session
+just under the caps (refused), importing weights of near 2,000,000 parameters (refused: another
+network), opening a legitimate ~50 MB session (8 x 256, Adam, a long history) and importing
+weights of 8 x 256 into it. The window is driven through MainWindow's public methods only.
 `--only csv,train,pt` runs a few groups of actions (see ACTION_GROUPS), e.g. to repeat
 the worst ones while another process keeps a core busy.
 
@@ -57,13 +61,14 @@ from engine.weights import ModelWeights
 from gui.window.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import big_files
 from bench_gui import headless_steps_per_second
 from probe import Probe, Row, float_loop_seconds, wait, wait_until
 
 GOAL_MS = 100
 MOONS_SPEC = ModelSpec([16, 16], ["relu", "relu"], "linear", seed=0)
 LARGEST = "256, 256, 256, 256, 256, 256, 256, 256"
-ACTION_GROUPS = ("torch", "model", "csv", "graph", "train", "pt", "run", "large")
+ACTION_GROUPS = ("torch", "model", "csv", "graph", "train", "pt", "run", "large", "files")
 SLOW_LOOP_S = 2.06  # FLOAT_LOOP on a slow instance of this kind of machine
 
 
@@ -372,6 +377,53 @@ def largest_model_changes(probe: Probe, window: MainWindow, lecture_csv: Path) -
     return rows
 
 
+def big_file_actions(probe: Probe, window: MainWindow, folder: Path) -> list[Row]:
+    """Big and hostile files opened from the File menu's actions (files over 256 KB: a child reads them)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    paths = {
+        "hostile": big_files.hostile_session(folder / "hostile.json"),
+        "weights": big_files.big_weights(folder / "big-weights.json"),
+        "legit": big_files.legit_session(folder / "legit.json"),
+        "largest": big_files.largest_model_weights(folder / "w-8x256.json"),
+        "csv": big_files.wide_csv(folder / "wide.csv"),
+    }
+    mb = {name: f"{path.stat().st_size / 1e6:.0f} MB" for name, path in paths.items()}
+    window.tabs.setCurrentWidget(window.loss_plot)
+    window.apply_session(moons_session())
+    wait(500)
+
+    def file_row(action: str, act) -> Row:
+        result: list[bool] = []
+        delays, seconds = probe.measure(lambda: result.append(act()), lambda: bool(result))
+        note = "done" if result[0] else f"refused: {window.last_error[:40]}"
+        for box in window.findChildren(QMessageBox):
+            box.close()
+        return Row(action, delays, seconds, note)
+
+    return [
+        file_row(
+            f"import a CSV of 2,000 rows x 499 inputs ({mb['csv']})", lambda: window.import_csv(paths["csv"])
+        ),
+        file_row(
+            f"open a hostile session under the caps ({mb['hostile']})",
+            lambda: window.open_session(paths["hostile"]),
+        ),
+        file_row(
+            f"import weights of 1,966,561 parameters ({mb['weights']})",
+            lambda: window.import_weights(paths["weights"]),
+        ),
+        file_row(
+            f"open a session of 8 x 256, Adam, history ({mb['legit']})",
+            lambda: window.open_session(paths["legit"]),
+        ),
+        file_row(
+            f"  import 8 x 256 weights into it ({mb['largest']})",
+            lambda: window.import_weights(paths["largest"]),
+        ),
+    ]
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -437,6 +489,8 @@ def main() -> None:
             boundary_row, boundary_rate = training_run(probe, window, args.steps, "boundary")
             headless.append(headless_steps_per_second(args.steps))
             rows.append(boundary_row)
+        if "files" in wanted:
+            rows.extend(big_file_actions(probe, window, Path(tmp)))
         window.close()
 
     width = max(len(r.action) for r in rows)

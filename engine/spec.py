@@ -167,6 +167,13 @@ class ModelSpec:
         nin = self.network_inputs(n_inputs)
         return MLP(nin, self.layer_sizes(n_outputs), activations=self.activations, seed=self.seed)
 
+    def network_shape(self, n_inputs: int, n_outputs: int = 1) -> tuple[int, list[int], list[str]]:
+        """(inputs, layer sizes, activations) of the network `build` would make, or its SpecError, without
+        building it: what `ModelWeights.matches_shape` compares a weights file with."""
+        self.validate()
+        self._check_inputs(n_inputs)
+        return self.network_inputs(n_inputs), self.layer_sizes(n_outputs), self.activations
+
     def weights_problem(self, weights: ModelWeights, n_inputs: int, n_outputs: int = 1) -> str:
         """What differs between `weights` and the network this spec builds, or "" (without building it)."""
         if weights.inputs != self.network_inputs(n_inputs):

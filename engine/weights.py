@@ -113,15 +113,22 @@ class ModelWeights:
 
     def matches(self, model: MLP) -> str | None:
         """None if `model` has this architecture, else what differs (layers counted from 1)."""
-        if model.nin != self.inputs:
-            return f"the weights take {self.inputs} inputs, the network takes {model.nin}"
-        if len(model.layers) != len(self.layers):
-            return f"the weights have {len(self.layers)} layers, the network has {len(model.layers)}"
-        for i, (layer, saved) in enumerate(zip(model.layers, self.layers), 1):
-            if layer.nout != len(saved.bias):
-                return f"layer {i} has {len(saved.bias)} neurons in the weights, {layer.nout} in the network"
-            if layer.activation != saved.activation:
-                return f"layer {i} uses {saved.activation} in the weights, {layer.activation} in the network"
+        return self.matches_shape(
+            model.nin, [layer.nout for layer in model.layers], [layer.activation for layer in model.layers]
+        )
+
+    def matches_shape(self, inputs: int, sizes: Sequence[int], activations: Sequence[str]) -> str | None:
+        """`matches` for the network of `inputs` inputs, layers of `sizes` neurons and these
+        `activations`, without building it (the largest network is 460,000 `Value`s: a second)."""
+        if inputs != self.inputs:
+            return f"the weights take {self.inputs} inputs, the network takes {inputs}"
+        if len(sizes) != len(self.layers):
+            return f"the weights have {len(self.layers)} layers, the network has {len(sizes)}"
+        for i, (size, activation, saved) in enumerate(zip(sizes, activations, self.layers), 1):
+            if size != len(saved.bias):
+                return f"layer {i} has {len(saved.bias)} neurons in the weights, {size} in the network"
+            if activation != saved.activation:
+                return f"layer {i} uses {saved.activation} in the weights, {activation} in the network"
         return None
 
     def predict(self, x: Sequence[float]) -> float | list[float]:

@@ -20,7 +20,7 @@ configure_runtime()  # as the app runs: before NumPy is imported
 
 from PySide6.QtCore import QEventLoop, QPointF, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from engine.lessons import LESSONS, moons_demo
 from engine.weights import ModelWeights
@@ -197,6 +197,7 @@ def main() -> None:
     optimizer_while_training()
     classes_and_regression()
     reopened_run()
+    opening_big_session()
     app.quit()
 
 
@@ -396,6 +397,37 @@ def reopened_run(screen: tuple[int, int] = (1366, 741)) -> None:
     window.settings_column.scroll.ensureWidgetVisible(window.training_panel.optimizer_fields)
     wait(3000)  # the Diagnostics figure is drawn in a thread: slower on a busy machine
     save(window, "reopened-run.png")
+    window.close()
+
+
+def opening_big_session(screen: tuple[int, int] = (1366, 741), name: str = "opening-big-file.png") -> None:
+    """A 48 MB session (8 x 256, Adam, a long history) being opened while the moons demo trains: the
+    progress dialog over the window, which goes on training behind it. A screen grab: the dialog is a
+    window of its own."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import big_files
+
+    window = shown_window(screen, size=None)
+    window.apply_session(moons_demo(steps=5000))
+    window.train()
+    wait(2000)
+
+    def grab_when_shown() -> None:
+        if not any(d.isVisible() for d in window.findChildren(QProgressDialog)):
+            QTimer.singleShot(20, grab_when_shown)
+            return
+        wait(600)  # the busy bar moves, training goes on behind it
+        frame = window.frameGeometry()
+        shot = QApplication.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+        shot.save(str(OUT / name))
+        print(f"wrote docs/{name}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = big_files.legit_session(Path(folder) / "big-session.json")
+        QTimer.singleShot(0, grab_when_shown)
+        window.open_session(path)
     window.close()
 
 

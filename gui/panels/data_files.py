@@ -16,6 +16,7 @@ from engine.problem_presets import ALL_PRESETS
 from engine.tasks import TASKS
 from gui.panels.data_presets import CUSTOM, MAX_PANEL_SAMPLES, copied_dataset
 from gui.panels.input_checks import describe_file_error
+from gui.processes.file_loading import LoadCancelled, read_file
 
 CSV_FILTER = "CSV files (*.csv)"
 DETECT = "detect"
@@ -55,6 +56,8 @@ class CsvFiles:
     def _file_action(self, title: str, could_not: str, action, path: str | os.PathLike) -> bool:
         try:
             done = action(path)
+        except LoadCancelled:  # the user cancelled reading a big file: nothing to say, nothing changed
+            return False
         except Exception as exc:  # whatever a hostile file makes the reader or writer raise, the data stays
             self._set_error(f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
             done = False
@@ -66,7 +69,12 @@ class CsvFiles:
         """Load a dataset CSV; on a bad file say why in `error_label` and keep the current data."""
         try:
             chosen = self.import_as_combo.currentData()
-            ds = read_csv(path, max_rows=MAX_PANEL_SAMPLES, task=None if chosen == DETECT else chosen)
+            task = None if chosen == DETECT else chosen
+            # a big file is read in a child process while the window runs (gui/processes/file_loading.py)
+            options = {"max_rows": MAX_PANEL_SAMPLES, "task": task}
+            ds = read_file(
+                self.window(), "csv", lambda: read_csv(path, **options), path, "Import dataset", options
+            )
         except (DataError, OSError) as exc:
             self._set_error(f"Could not import {Path(path).name}: {describe_file_error(exc)}")
             return False

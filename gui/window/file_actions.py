@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -22,10 +23,14 @@ from engine.session import Session, load_session, model_data_problem, save_sessi
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
 from gui.panels.input_checks import describe_file_error
+from gui.processes import file_loading
+from gui.processes.file_loading import LoadCancelled
 from gui.processes.torch_process import TorchExport
 from gui.resources import Example
 from gui.resources import examples as shipped_examples
 from gui.widgets.style import STATUS_MS
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,9 +102,19 @@ class FileActions:
             "Save session", path, lambda p: save_session(session, p), done, "Could not save"
         )
 
+    def _read_file(self, kind: str, read: Callable[[], T], path: str | Path, title: str) -> T:
+        """`read()`, in the GUI thread for a small file; a big one is read by the same loader (`kind`,
+        see gui/processes/file_child.py) in a child while the window runs (gui/processes/file_loading.py).
+        Raises what `read` raises, or LoadCancelled."""
+        return file_loading.read_file(self, kind, read, path, title)
+
     def open_session(self, path: str | Path) -> bool:
         name = Path(path).name
-        return self._open_session_from(lambda: load_session(path), name, f"saved run ({name})")
+
+        def load() -> Session:
+            return self._read_file("session", lambda: load_session(path), path, "Open session")
+
+        return self._open_session_from(load, name, f"saved run ({name})")
 
     def open_example(self, file_name: str) -> bool:
         """Open one of the example sessions shipped with the app (File ▸ Open example), by its file name."""
@@ -114,6 +129,9 @@ class FileActions:
         try:
             session = load()
             problem = self.session_problem(session)
+        except LoadCancelled:  # cancelled, or the window is closing: nothing changes
+            self.statusBar().showMessage(f"Did not open {name}", STATUS_MS)
+            return False
         except Exception as exc:
             self.show_error("Open session", f"Could not open {name}: {describe_file_error(exc)}")
             return False
@@ -201,13 +219,21 @@ class FileActions:
 
     def import_weights(self, path: str | Path) -> bool:
         """Load weights to train from; a file for another network changes nothing."""
+        npz = str(path).endswith(".npz")
+
+        def read() -> ModelWeights:
+            return weights_io.load_npz(path) if npz else weights_io.load_json(path)
+
         try:
-            loaded = weights_io.load_npz(path) if str(path).endswith(".npz") else weights_io.load_json(path)
+            loaded = self._read_file("weights.npz" if npz else "weights.json", read, path, "Import weights")
             spec = self.model_panel.spec() or self._spec
             n_inputs = self._dataset.n_inputs
-            problem = loaded.matches(spec.build(n_inputs, self._dataset.n_outputs)) or input_names_problem(
-                loaded, spec.input_names(n_inputs)
-            )
+            # compared with the network's shape: building it (460,000 Values for 8 x 256) took a second
+            shape = spec.network_shape(n_inputs, self._dataset.n_outputs)
+            problem = loaded.matches_shape(*shape) or input_names_problem(loaded, spec.input_names(n_inputs))
+        except LoadCancelled:
+            self.statusBar().showMessage(f"Did not import {Path(path).name}", STATUS_MS)
+            return False
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)
             return False

@@ -11,6 +11,9 @@ session does not keep it, and the plot says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import islice
+
 from engine.diagnostics import parameter_names
 from engine.optim import STATE_TABLE_MAX_PARAMETERS, StateSnapshot
 from engine.run_state import RunState
@@ -22,24 +25,45 @@ from engine.weights import ModelWeights
 def saved_run_snapshot(state: RunState, weights: ModelWeights, settings: TrainSettings) -> StateSnapshot:
     """The Optimizer tab's table for a saved run: the state after its last step, with the weights
     saved with it; that step's grad and update were not saved (they come with the next step)."""
-    data = [v for layer in weights.layers for row, b in zip(layer.weight, layer.bias) for v in (*row, b)]
-    names = parameter_names(weights.inputs, weights.sizes)[:STATE_TABLE_MAX_PARAMETERS]
-    n = len(names)
-    columns = state.make_optimizer(settings).columns(n)
+    # Only the table's first rows are made: the names, data and optimizer state of all 461,569
+    # parameters of 8 x 256 took 0.2 s of the GUI thread when such a session was opened.
+    total = sum(len(layer.bias) * (len(layer.weight[0]) + 1) for layer in weights.layers)
+    n = min(total, STATE_TABLE_MAX_PARAMETERS)
+    names = _first_parameter_names(weights.inputs, weights.sizes, n)
+    data = list(
+        islice((v for ly in weights.layers for row, b in zip(ly.weight, ly.bias) for v in (*row, b)), n)
+    )
+    table_state = {
+        key: value[:n] if isinstance(value, list) else value for key, value in state.optimizer_state.items()
+    }
+    columns = replace(state, optimizer_state=table_state).make_optimizer(settings).columns(n)
     momentum, second = (columns.get(key) for key in ("momentum", "second moment"))
     return StateSnapshot(
         state.step,
         state.optimizer,
         settings.learning_rate_at(state.step - 1),
         names,
-        len(data),
-        data[:n],
+        total,
+        data,
         None,
         None,
         None if momentum is None else momentum or [0.0] * n,  # an empty state is zeros (not stepped yet)
         None if second is None else second or [0.0] * n,
         saved=True,
     )
+
+
+def _first_parameter_names(n_inputs: int, sizes: list[int], n: int) -> list[str]:
+    """`parameter_names(n_inputs, sizes)[:n]`, naming only the layers and neurons it needs."""
+    needed, fan_in, count = [], n_inputs, 0
+    for size in sizes:
+        if count >= n:
+            break
+        neurons = min(size, -(-(n - count) // (fan_in + 1)))  # a neuron has fan_in weights and a bias
+        needed.append(neurons)
+        count += neurons * (fan_in + 1)
+        fan_in = size
+    return parameter_names(n_inputs, needed)[:n]
 
 
 class SavedRunViews:
