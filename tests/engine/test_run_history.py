@@ -40,6 +40,23 @@ def test_a_step_without_a_usable_gradient_norm_is_a_gap():
     assert all(math.isnan(n) for n in run.grad_norms) and not run.has_grad_norm
 
 
+def test_whether_a_figure_was_recorded_follows_the_points_added_since_the_last_answer():
+    # the answers are remembered between questions (the Loss tab asks at every redraw), so they
+    # must follow the steps added after them, and forget everything when the run is reset
+    history = RunHistory()
+    run = history.start_run("a")
+    history.add_results([StepResult(k, 1.0, None, 0.1, math.nan) for k in range(1, 1001)])
+    assert not (run.has_test or run.has_accuracy or run.has_grad_norm or run.has_r2)
+    history.add_results([StepResult(1001, 1.0, 0.5, 0.1, 2.0, test_loss=0.7)])
+    assert run.has_test and run.has_accuracy and run.has_grad_norm and not run.has_r2
+    history.add_results([StepResult(1002, 1.0, None, 0.1, math.nan, r2=0.9)])
+    assert run.has_r2 and run.has_test  # a figure once recorded stays recorded
+    history.reset_current()
+    assert not (run.has_test or run.has_accuracy or run.has_grad_norm or run.has_r2)
+    history.add_results([StepResult(1, 1.0, None, 0.1, math.nan, test_loss=0.2)])
+    assert run.has_test and not run.has_accuracy
+
+
 def test_every_change_of_points_moves_the_revision():
     history = RunHistory()
     run = history.start_run("a")
