@@ -377,53 +377,6 @@ def largest_model_changes(probe: Probe, window: MainWindow, lecture_csv: Path) -
     return rows
 
 
-def big_file_actions(probe: Probe, window: MainWindow, folder: Path) -> list[Row]:
-    """Big and hostile files opened from the File menu's actions (files over 256 KB: a child reads them)."""
-    from PySide6.QtWidgets import QMessageBox
-
-    paths = {
-        "hostile": big_files.hostile_session(folder / "hostile.json"),
-        "weights": big_files.big_weights(folder / "big-weights.json"),
-        "legit": big_files.legit_session(folder / "legit.json"),
-        "largest": big_files.largest_model_weights(folder / "w-8x256.json"),
-        "csv": big_files.wide_csv(folder / "wide.csv"),
-    }
-    mb = {name: f"{path.stat().st_size / 1e6:.0f} MB" for name, path in paths.items()}
-    window.tabs.setCurrentWidget(window.loss_plot)
-    window.apply_session(moons_session())
-    wait(500)
-
-    def file_row(action: str, act) -> Row:
-        result: list[bool] = []
-        delays, seconds = probe.measure(lambda: result.append(act()), lambda: bool(result))
-        note = "done" if result[0] else f"refused: {window.last_error[:40]}"
-        for box in window.findChildren(QMessageBox):
-            box.close()
-        return Row(action, delays, seconds, note)
-
-    return [
-        file_row(
-            f"import a CSV of 2,000 rows x 499 inputs ({mb['csv']})", lambda: window.import_csv(paths["csv"])
-        ),
-        file_row(
-            f"open a hostile session under the caps ({mb['hostile']})",
-            lambda: window.open_session(paths["hostile"]),
-        ),
-        file_row(
-            f"import weights of 1,966,561 parameters ({mb['weights']})",
-            lambda: window.import_weights(paths["weights"]),
-        ),
-        file_row(
-            f"open a session of 8 x 256, Adam, history ({mb['legit']})",
-            lambda: window.open_session(paths["legit"]),
-        ),
-        file_row(
-            f"  import 8 x 256 weights into it ({mb['largest']})",
-            lambda: window.import_weights(paths["largest"]),
-        ),
-    ]
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -490,7 +443,7 @@ def main() -> None:
             headless.append(headless_steps_per_second(args.steps))
             rows.append(boundary_row)
         if "files" in wanted:
-            rows.extend(big_file_actions(probe, window, Path(tmp)))
+            rows.extend(big_files.big_file_actions(probe, window, Path(tmp), moons_session()))
         window.close()
 
     width = max(len(r.action) for r in rows)

@@ -4,12 +4,17 @@ legit_session        8 x 256 with Adam's state and the longest history that stay
 hostile_session      just under every cap of a session file (bytes, values, lists), refused
 big_weights          near 2,000,000 parameters (4,096 inputs), for another network than the window's
 largest_model_weights  the 8 x 256 network on the moons' 2 inputs, which the window takes
+
+and `big_file_actions`, bench_freeze.py's rows that open them in the window.
 """
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from probe import Row, wait
 
 from engine import session as session_io
 from engine import weights as weights_io
@@ -20,6 +25,11 @@ from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.train import StepResult
 from engine.weights import LayerWeights, ModelWeights, save_json
+
+if TYPE_CHECKING:
+    from probe import Probe
+
+    from gui.window.main_window import MainWindow
 
 LARGEST_SPEC = ModelSpec([256] * 8, ["tanh"] * 8, "tanh", seed=0)
 
@@ -100,3 +110,51 @@ def wide_csv(path: Path, rows: int = 2_000, inputs: int = 499) -> Path:
         )
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def big_file_actions(probe: Probe, window: MainWindow, folder: Path, session: Session) -> list[Row]:
+    """Big and hostile files opened from the File menu's actions (files over 256 KB: a child reads them),
+    in a window showing `session` (bench_freeze.py's moons demo) on its Loss tab."""
+    from PySide6.QtWidgets import QMessageBox
+
+    paths = {
+        "hostile": hostile_session(folder / "hostile.json"),
+        "weights": big_weights(folder / "big-weights.json"),
+        "legit": legit_session(folder / "legit.json"),
+        "largest": largest_model_weights(folder / "w-8x256.json"),
+        "csv": wide_csv(folder / "wide.csv"),
+    }
+    mb = {name: f"{path.stat().st_size / 1e6:.0f} MB" for name, path in paths.items()}
+    window.tabs.setCurrentWidget(window.loss_plot)
+    window.apply_session(session)
+    wait(500)
+
+    def file_row(action: str, act) -> Row:
+        result: list[bool] = []
+        delays, seconds = probe.measure(lambda: result.append(act()), lambda: bool(result))
+        note = "done" if result[0] else f"refused: {window.last_error[:40]}"
+        for box in window.findChildren(QMessageBox):
+            box.close()
+        return Row(action, delays, seconds, note)
+
+    return [
+        file_row(
+            f"import a CSV of 2,000 rows x 499 inputs ({mb['csv']})", lambda: window.import_csv(paths["csv"])
+        ),
+        file_row(
+            f"open a hostile session under the caps ({mb['hostile']})",
+            lambda: window.open_session(paths["hostile"]),
+        ),
+        file_row(
+            f"import weights of 1,966,561 parameters ({mb['weights']})",
+            lambda: window.import_weights(paths["weights"]),
+        ),
+        file_row(
+            f"open a session of 8 x 256, Adam, history ({mb['legit']})",
+            lambda: window.open_session(paths["legit"]),
+        ),
+        file_row(
+            f"  import 8 x 256 weights into it ({mb['largest']})",
+            lambda: window.import_weights(paths["largest"]),
+        ),
+    ]
