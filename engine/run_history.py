@@ -175,6 +175,16 @@ class RunHistory:
         del self._runs[: -self._max_runs]  # the oldest go first
         return run
 
+    def continue_current(self, label: str, total_steps: int | None = None) -> Run | None:
+        """Go on in the current run under a new label and length, keeping its points (a reopened
+        run that resumes: its saved steps stay, instead of being added all over again)."""
+        run = self.current
+        if run is not None:
+            run.label = label
+            run.total_steps = int(total_steps) if total_steps is not None and total_steps > 0 else None
+            run.revision += 1
+        return run
+
     def add_results(self, results: Iterable[StepLike]) -> Run | None:
         """Append steps (anything with .step, .loss, .accuracy and maybe .grad_norm) to the
         current run, starting an unnamed one if there is none; None if there were no steps."""

@@ -214,6 +214,12 @@ class LossPlot(QWidget):
         self._live_limits = None
         self._refresh()
 
+    def continue_run(self, label: str, total_steps: int | None = None) -> None:
+        """The current run goes on under a new label and length, its points kept (see RunHistory)."""
+        if self.history.continue_current(label, total_steps) is not None:
+            self._live_limits = None
+            self._refresh()
+
     def add_results(self, results: list) -> None:
         """Append results (anything with .step, .loss, .accuracy, .grad_norm) to the current run and redraw."""
         if self.history.add_results(results) is not None:

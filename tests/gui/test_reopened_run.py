@@ -206,6 +206,25 @@ def test_the_views_show_the_saved_steps_on_opening_and_the_whole_run_after_resum
     assert "from step" not in other_window.diagnostics_view.data_axes.get_title()
 
 
+def test_resume_goes_on_in_the_opened_curve_without_adding_its_saved_steps_again(
+    qtbot, window, tmp_path, monkeypatch
+):
+    assert window.open_session(_saved_mid_run(tmp_path, ADAM)), window.last_error
+    (opened,) = window.loss_plot.runs
+    history = window.loss_plot.history
+    added = []
+    add_results = history.add_results
+    monkeypatch.setattr(
+        history, "add_results", lambda results: added.append(len(results)) or add_results(results)
+    )
+
+    _train_to_the_end(qtbot, window)
+
+    (run,) = window.loss_plot.runs
+    assert run is opened and run.steps == list(range(1, STEPS + 1)) and run.total_steps == STEPS
+    assert sum(added) == STEPS - SAVED_AT  # only the new steps: the saved ones were kept, not re-added
+
+
 def test_the_optimizer_tab_shows_the_saved_state_on_opening(qtbot, window, tmp_path):
     path = _saved_mid_run(tmp_path, ADAM)
     trainer = _trainer(ADAM, SAVED_AT)
