@@ -1,7 +1,12 @@
-"""What the window tests share: a main window that answers "Yes" to "Reset training?"."""
+"""What the window tests share: a main window that answers "Yes" to "Reset training?", and a
+record of the threads that make fresh weights (`made_in`)."""
+
+import threading
 
 import pytest
 
+from engine.spec import ModelSpec
+from gui.panels import fresh_weights as fresh_module
 from gui.window.main_window import MainWindow
 
 
@@ -24,3 +29,24 @@ def window(qtbot):
 def second_window(qtbot):
     """Another window beside `window`: the same app started again, or a run to compare with."""
     yield from _window(qtbot)
+
+
+@pytest.fixture
+def made_in(monkeypatch) -> list[str]:
+    """The names of the threads that made fresh weights."""
+    threads: list[str] = []
+    make = ModelSpec.fresh_weights
+
+    def recorded(self, *args):
+        threads.append(threading.current_thread().name)
+        return make(self, *args)
+
+    monkeypatch.setattr(ModelSpec, "fresh_weights", recorded)
+    sliced = fresh_module._made_in_slices  # the thread's way: the same numbers, a row at a time
+
+    def recorded_slices(*args):
+        threads.append(threading.current_thread().name)
+        return sliced(*args)
+
+    monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
+    return threads

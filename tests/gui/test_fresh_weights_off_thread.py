@@ -28,27 +28,6 @@ def bits(weights) -> list:
 
 
 @pytest.fixture
-def made_in(monkeypatch) -> list[str]:
-    """The names of the threads that made fresh weights."""
-    threads: list[str] = []
-    make = ModelSpec.fresh_weights
-
-    def recorded(self, *args):
-        threads.append(threading.current_thread().name)
-        return make(self, *args)
-
-    monkeypatch.setattr(ModelSpec, "fresh_weights", recorded)
-    sliced = fresh_module._made_in_slices  # the thread's way: the same numbers, a row at a time
-
-    def recorded_slices(*args):
-        threads.append(threading.current_thread().name)
-        return sliced(*args)
-
-    monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
-    return threads
-
-
-@pytest.fixture
 def large_window(qtbot, window):
     """The window on moons with the large model, its first weights shown."""
     assert is_large(LARGE, 2, 1)

@@ -3,8 +3,6 @@ the window's reset takes them instead of holding the GUI thread (gui/panels/fres
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from engine.spec import ModelSpec
@@ -20,27 +18,6 @@ def bits(weights) -> list:
         (layer.activation, [[v.hex() for v in row] for row in layer.weight], [v.hex() for v in layer.bias])
         for layer in weights.layers
     ]
-
-
-@pytest.fixture
-def made_in(monkeypatch) -> list[str]:
-    """The names of the threads that made fresh weights."""
-    threads: list[str] = []
-    make = ModelSpec.fresh_weights
-
-    def recorded(self, *args):
-        threads.append(threading.current_thread().name)
-        return make(self, *args)
-
-    monkeypatch.setattr(ModelSpec, "fresh_weights", recorded)
-    sliced = fresh_module._made_in_slices  # the thread's way: the same numbers, a row at a time
-
-    def recorded_slices(*args):
-        threads.append(threading.current_thread().name)
-        return sliced(*args)
-
-    monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
-    return threads
 
 
 def test_kept_weights_are_the_very_numbers_in_containers_of_their_own(made_in):
