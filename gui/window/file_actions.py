@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
 from engine.features import input_names_problem
+from engine.files import open_regular_file
 from engine.session import Session, load_session, model_data_problem, save_session
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
@@ -69,6 +70,20 @@ def ask_path(parent: QWidget, dialog: FileDialog) -> str:
         return QFileDialog.getOpenFileName(parent, dialog.title, "", dialog.name_filter)[0]
     path = QFileDialog.getSaveFileName(parent, dialog.title, "", dialog.name_filter)[0]
     return path + dialog.suffix if path and not Path(path).suffix else path
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # how every .npz (a zip archive) begins
+
+
+def is_npz(path: str | Path) -> bool:
+    """Whether weights at `path` are a NumPy archive: by its first bytes, so that "W.NPZ" (as some
+    systems name it) or an archive saved under ".json" opens too; by its suffix, in any case, if
+    those cannot be read (the loader then says why)."""
+    try:
+        with open_regular_file(path) as f:  # never blocks: a pipe or device is refused, not read
+            return f.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+    except Exception:
+        return Path(path).suffix.lower() == ".npz"
 
 
 class FileActions:
@@ -219,7 +234,7 @@ class FileActions:
 
     def import_weights(self, path: str | Path) -> bool:
         """Load weights to train from; a file for another network changes nothing."""
-        npz = str(path).endswith(".npz")
+        npz = is_npz(path)
 
         def read() -> ModelWeights:
             return weights_io.load_npz(path) if npz else weights_io.load_json(path)
