@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from process_helpers import child_pids
 from PySide6.QtWidgets import QApplication
 
 from engine.data import lecture, moons, write_csv
@@ -153,10 +154,12 @@ def test_a_reader_never_waits_for_a_job_that_was_superseded(
     assert bits(window._weights) == bits(expected_weights(window))
 
 
-def test_closing_the_window_while_its_weights_are_made_starts_nothing(qtbot, large_window, held_thread):
+@pytest.mark.parametrize("tab", ["network_view", "graph_view", "diagnostics_view", "boundary_view"])
+def test_closing_the_window_while_its_weights_are_made_starts_nothing(qtbot, large_window, held_thread, tab):
     window = large_window
     release, started = held_thread
-    window.tabs.setCurrentWidget(window.network_view)
+    window.tabs.setCurrentWidget(getattr(window, tab))
+    before = child_pids()
     window.model_panel.seed_spin.setValue(11)
     qtbot.waitUntil(lambda: started == [11])
     assert window.weights_pending
@@ -166,6 +169,7 @@ def test_closing_the_window_while_its_weights_are_made_starts_nothing(qtbot, lar
     for _ in range(5):
         QApplication.processEvents()
     assert window.state == "idle" and window.controller.process_id is None
+    assert child_pids() <= before
 
 
 def test_two_windows_with_other_large_models_both_get_their_own(qtbot, window, second_window):

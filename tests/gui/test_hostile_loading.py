@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from process_helpers import gone
+from process_helpers import child_pids, gone
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog, QPushButton
 
@@ -365,3 +365,22 @@ def test_json_weights_named_npz_still_import(window, tmp_path):
     window.apply_session(small_session())
     save_json(SPEC.fresh_weights(2), tmp_path / "w.npz")
     assert window.import_weights(tmp_path / "w.npz"), window.last_error
+
+
+# ---------------------------------------------------------------- nothing outlives a closed window
+
+
+def test_closing_during_a_big_load_with_everything_running_leaves_no_process(qtbot, window, tmp_path):
+    """Training, the learning-rate finder, the graph's layout and a big load all at once; the
+    window closes in the middle of the load: every child process it started ends with it."""
+    before = child_pids()
+    window.apply_session(small_session(steps=100_000))
+    window.train()
+    window.find_learning_rate()
+    window.tabs.setCurrentWidget(window.graph_view)
+    qtbot.waitUntil(lambda: window.state == "training")
+    seen = while_loading(window, window.close)
+    assert not window.open_session(big_session_file(tmp_path))
+    assert seen
+    qtbot.waitUntil(lambda: child_pids() <= before, timeout=5_000)
+    assert window.state == "idle"
