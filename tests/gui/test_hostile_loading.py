@@ -66,11 +66,23 @@ def assert_consistent(window) -> None:
     assert any(word in label for word in said.get(state, (state,))), (label, state)
 
 
+_test_number = [0]  # a look left from an earlier test (one that failed) stops looking
+
+
+@pytest.fixture(autouse=True)
+def _stop_looking():
+    yield
+    _test_number[0] += 1
+
+
 def while_loading(window, action) -> list:
     """Run `action()` once, inside the load's event loop, while the child reads the file."""
     done: list = []
+    test = _test_number[0]
 
     def look() -> None:
+        if test != _test_number[0]:
+            return
         dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
         if dialogs and file_loading.running_pids() and not done:
             done.append(file_loading.running_pids()[0])
@@ -384,3 +396,96 @@ def test_closing_during_a_big_load_with_everything_running_leaves_no_process(qtb
     assert seen
     qtbot.waitUntil(lambda: child_pids() <= before, timeout=5_000)
     assert window.state == "idle"
+
+
+# ---------------------------------------------------------------- a big saved run resumed
+
+
+def saved_run_file(tmp_path: Path, steps_done: int = 40) -> Path:
+    """A run trained `steps_done` steps, paused and saved (with its optimizer's state), made big."""
+    from engine.run_setup import build_trainer
+    from engine.weights import ModelWeights
+
+    session = small_session(steps=100_000)
+    trainer = build_trainer(session.model, session.dataset, session.training)
+    for _ in range(steps_done):
+        trainer.step()
+    path = tmp_path / "run.json"
+    saved = Session(
+        session.dataset,
+        session.model,
+        session.training,
+        ModelWeights.from_model(trainer.model),
+        list(trainer.history),
+        run_state=trainer.run_state(),
+    )
+    save_session(saved, path)
+    path.write_text(padded(path.read_text()))
+    return path
+
+
+@pytest.mark.parametrize("how", ["train", "step"])
+def test_a_big_saved_run_resumes_in_its_own_curve_with_every_step_once(qtbot, window, tmp_path, how):
+    path = saved_run_file(tmp_path)
+    assert file_loading.is_big(path)
+    assert window.open_session(path)
+    runs_before = len(window.loss_plot.runs)
+    assert window.loss_plot.history.current.steps == list(range(1, 41))
+    getattr(window, how)()
+    qtbot.waitUntil(lambda: len(window._history) > 41 or window.state == "paused", timeout=20_000)
+    window.pause()
+    qtbot.waitUntil(lambda: window.state == "paused")
+    window._flush_views()
+    steps = window.loss_plot.history.current.steps
+    assert steps == list(range(1, len(window._history) + 1)), steps[:3] + steps[38:44]
+    assert len(window.loss_plot.runs) == runs_before
+    assert_consistent(window)
+
+
+@pytest.mark.parametrize("how", ["cancel", "close"])
+def test_cancel_in_one_window_while_another_loads_inside_its_wait_is_kept(
+    qtbot, window, second_window, tmp_path, how
+):
+    """The second window's load runs inside the first one's (nested event loops): Cancel clicked in
+    the first window's dialog (or the first window closed) meanwhile must cancel its load, even though its file arrives before
+    the second load ends and lets the first one return."""
+    window.apply_session(small_session(steps=777))
+    first = big_session_file(tmp_path, "first.json", steps=1111)
+    second = big_session_file(tmp_path, "second.json", steps=2222)
+    before = snapshot(window)
+    first_answered = threading.Event()
+    on_event = file_loading.FileLoad._on_event
+
+    def cancel_first_then_wait_for_its_answer() -> None:
+        if how == "close":
+            window.close()
+        else:
+            dialog = next(d for d in window.findChildren(QProgressDialog) if d.isVisible())
+            next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel").click()
+        assert first_answered.wait(30)  # the first file has arrived (queued) while the second loads
+
+    def second_load() -> None:
+        while_loading(second_window, cancel_first_then_wait_for_its_answer)
+        assert second_window.open_session(second)
+
+    def noted(load, message: tuple) -> None:
+        on_event(load, message)
+        if load is loads[0]:
+            first_answered.set()
+
+    loads: list = []
+    init = file_loading.FileLoad.__init__
+
+    def remembered(load, *args, **kwargs) -> None:
+        init(load, *args, **kwargs)
+        loads.append(load)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(file_loading.FileLoad, "__init__", remembered)
+        patch.setattr(file_loading.FileLoad, "_on_event", noted)
+        while_loading(window, second_load)
+        opened = window.open_session(first)
+    assert not opened, "the first window opened its file although Cancel was clicked"
+    assert snapshot(window) == before
+    assert second_window._settings.steps == 2222
+    assert file_loading.running_pids() == []
