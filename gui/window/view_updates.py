@@ -286,6 +286,11 @@ class ViewUpdates:
     def set_parameter(self, index: int, value: float) -> None:
         """A weight or bias typed by the user: at once in every view; in the run if one exists
         (between two steps), else in the weights the next run starts from."""
+        if self._network_being_replaced():  # `index` counts in the old network's parameters
+            self.statusBar().showMessage(
+                "The network changed: type the value again in the new one.", STATUS_MS
+            )
+            return
         try:
             self._weights = with_parameter(self._weights, index, value)
         except IndexError:  # typed into a network the window has since replaced: nothing to change
@@ -295,6 +300,18 @@ class ViewUpdates:
         else:
             self._start_weights = self._weights
         self._show_edited_weights()
+
+    def _network_being_replaced(self) -> bool:
+        """The views still show a network of another shape: its replacement's weights are being made."""
+        if not self.weights_pending:
+            return False
+        spec, n_inputs, n_outputs = self._weights_due
+        try:
+            inputs, sizes, _ = spec.network_shape(n_inputs, n_outputs)
+        except Exception:  # a spec that cannot be built: nothing of it is shown either
+            return True
+        shown = self._shown_weights
+        return (shown.inputs, list(shown.sizes)) != (inputs, list(sizes))
 
     @Slot(int, int, float, object)
     def _on_controller_edited(self, steps: int, index: int, value: float, weights: ModelWeights) -> None:

@@ -196,3 +196,32 @@ def test_the_largest_model_rapid_changes_then_train(qtbot, window):
     assert window._weights.sizes == expected_weights(window).sizes
     assert window._weights.layers[3].activation == "relu"
     assert_consistent(window)
+
+
+@pytest.mark.parametrize("change", ["three classes", "three inputs"])
+def test_a_weight_typed_into_the_old_network_while_the_new_ones_are_made_changes_nothing(
+    qtbot, large_window, held_thread, monkeypatch, tmp_path, change
+):
+    """The Network view shows the old network until the new weights come; a value typed into one
+    of its links names a parameter by its place in the OLD network, which is another parameter (or
+    none) in the new one: it must not land there."""
+    window = large_window
+    release, _started = held_thread
+    monkeypatch.setattr(fresh_module, "WAIT_S", 0.0)  # the held thread never answers: made on the spot
+    window.tabs.setCurrentWidget(window.network_view)
+    old = window._weights
+    last = sum(len(layer.bias) * (len(layer.weight[0]) + 1) for layer in old.layers) - 1  # the output bias
+    if change == "three classes":
+        preset = window.data_panel.preset_combo
+        preset.setCurrentIndex(preset.findData("arms"))
+    else:
+        write_csv(lecture(), tmp_path / "three.csv")
+        assert window.import_csv(tmp_path / "three.csv")
+    assert window.weights_pending
+    window.network_view.parameter_edited.emit(last, 7.5)
+    release.set()
+    qtbot.waitUntil(lambda: not window.weights_pending)
+    assert bits(window._weights) == bits(expected_weights(window)), (
+        "the typed value landed in the new network"
+    )
+    assert window._start_weights is None
