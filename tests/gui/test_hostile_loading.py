@@ -226,7 +226,22 @@ def test_training_runs_on_and_ends_in_one_state_when_a_big_session_opens(qtbot, 
 
 @pytest.mark.parametrize(
     "action",
-    ["train", "step", "pause", "reset", "new_session", "open_small", "lesson", "rate_finder", "graph_tab"],
+    [
+        "train",
+        "step",
+        "pause",
+        "reset",
+        "new_session",
+        "open_small",
+        "lesson",
+        "rate_finder",
+        "graph_tab",
+        "seed",
+        "preset",
+        "layers",
+        "export",
+        "save",
+    ],
 )
 def test_actions_fired_by_timers_during_a_big_load_leave_one_state(qtbot, window, tmp_path, action):
     window.apply_session(small_session(steps=100_000))
@@ -242,6 +257,16 @@ def test_actions_fired_by_timers_during_a_big_load_leave_one_state(qtbot, window
         "lesson": lambda: window.play_lesson(0),
         "rate_finder": window.find_learning_rate,
         "graph_tab": lambda: window.tabs.setCurrentWidget(window.graph_view),
+        "seed": lambda: window.model_panel.seed_spin.setValue(9),
+        "preset": lambda: window.data_panel.preset_combo.setCurrentIndex(
+            window.data_panel.preset_combo.findData("circles")
+        ),
+        "layers": lambda: (
+            window.model_panel.layers_edit.setText("6, 6"),
+            window.model_panel.commit_pending(),
+        ),
+        "export": lambda: window.export_weights(tmp_path / "w.json", "json"),
+        "save": lambda: window.save_session(tmp_path / "saved.json"),
     }
     done = while_loading(window, lambda: (actions[action](), assert_consistent(window)))
     assert window.open_session(big_session_file(tmp_path))
