@@ -268,9 +268,27 @@ class ViewUpdates:
         view.parameter_edited.connect(self.set_parameter)
         view.boundary.point_added.connect(self.data_panel.add_point)
         view.boundary.curve_point_added.connect(self.data_panel.add_curve_point)
-        view.boundary.point_removed.connect(self.data_panel.remove_point)
-        view.boundary.point_picked.connect(self.show_sample_graph)
+        # By the sample's index in the data the tab shows: until new weights come, the old data
+        view.boundary.point_removed.connect(self._on_network_plane_point_removed)
+        view.boundary.point_picked.connect(self._on_network_plane_point_picked)
         self.controller.edited.connect(self._on_controller_edited)
+
+    def _network_view_is_old(self) -> bool:
+        """While new weights are made the Network tab shows the old network on the old data, where
+        a sample's index may name another sample of the new data: say so instead."""
+        if self.weights_pending:
+            self.statusBar().showMessage("The network is being remade: click again in a moment.", STATUS_MS)
+        return self.weights_pending
+
+    @Slot(int)
+    def _on_network_plane_point_removed(self, index: int) -> None:
+        if not self._network_view_is_old():
+            self.data_panel.remove_point(index)
+
+    @Slot(int)
+    def _on_network_plane_point_picked(self, index: int) -> None:
+        if not self._network_view_is_old():
+            self.show_sample_graph(index)
 
     def _refresh_network(self) -> None:
         if self.weights_pending:

@@ -225,3 +225,29 @@ def test_a_weight_typed_into_the_old_network_while_the_new_ones_are_made_changes
         "the typed value landed in the new network"
     )
     assert window._start_weights is None
+
+
+@pytest.mark.parametrize("signal", ["point_removed", "point_picked"])
+def test_a_sample_clicked_in_the_old_network_tab_while_the_new_weights_are_made(
+    qtbot, large_window, held_thread, signal
+):
+    """The Network tab's plane shows the old data until the new weights come: a right-click there
+    names a sample by its index in the OLD data; it must not remove (or draw) another sample of the new."""
+    window = large_window
+    release, _started = held_thread
+    window.tabs.setCurrentWidget(window.network_view)
+    preset = window.data_panel.preset_combo
+    preset.setCurrentIndex(preset.findData("arms"))  # three classes: a new output layer, new weights
+    assert window.weights_pending
+    new_data = window.data_panel.dataset()
+    getattr(window.network_view.boundary, signal).emit(0)
+    assert window.data_panel.dataset().inputs == new_data.inputs
+    assert window.tabs.currentWidget() is window.network_view
+    assert "click again" in window.statusBar().currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: not window.weights_pending)
+    getattr(window.network_view.boundary, signal).emit(0)  # the new data is shown now: it counts
+    if signal == "point_removed":
+        assert window.data_panel.dataset().inputs == new_data.inputs[1:]
+    else:
+        assert window.tabs.currentWidget() is window.graph_view
