@@ -25,6 +25,7 @@ from engine.settings import TrainSettings
 from engine.spec import ModelSpec
 from engine.weights import save_json, save_npz
 from gui.processes import file_loading
+from gui.window.rate_finder import RateSweepDialog
 
 SPEC = ModelSpec([4], ["tanh"], "linear", seed=1)
 BIG = file_loading.INLINE_MAX_BYTES + 1
@@ -514,3 +515,33 @@ def test_cancel_in_one_window_while_another_loads_inside_its_wait_is_kept(
     assert snapshot(window) == before
     assert second_window._settings.steps == 2222
     assert file_loading.running_pids() == []
+
+
+# ---------------------------------------------------------------- the learning-rate finder and a new model
+
+
+@pytest.mark.parametrize("change", ["big session", "small session", "preset", "layers"])
+def test_a_rate_search_of_the_old_model_stops_when_the_model_or_data_changes(qtbot, window, tmp_path, change):
+    """Find… sweeps a copy of the model as it was; once another session opens (or the model or the
+    data changes) its suggestion would be offered, and Use would apply it, to a model it never saw."""
+    window.apply_session(small_session())
+    window.find_learning_rate()
+    assert window.rate_finder.running
+    sweep = window.rate_finder._child.pid
+    save_session(
+        Session(moons(60, 0.2, 3), ModelSpec([5], ["relu"], "linear"), TrainSettings()), tmp_path / "s.json"
+    )
+    if change == "big session":
+        assert window.open_session(big_session_file(tmp_path))
+    elif change == "small session":
+        assert window.open_session(tmp_path / "s.json")
+    elif change == "preset":
+        window.data_panel.preset_combo.setCurrentIndex(window.data_panel.preset_combo.findData("circles"))
+    else:
+        window.model_panel.layers_edit.setText("6, 6")
+        window.model_panel.commit_pending()
+    assert not window.rate_finder.running
+    assert gone(sweep)
+    assert window.training_panel.find_rate_button.isEnabled()
+    dialogs = [d for d in window.findChildren(RateSweepDialog) if d.isVisible()]
+    assert dialogs == [], "the old model's suggested rate is still offered"
