@@ -545,3 +545,31 @@ def test_a_rate_search_of_the_old_model_stops_when_the_model_or_data_changes(qtb
     assert window.training_panel.find_rate_button.isEnabled()
     dialogs = [d for d in window.findChildren(RateSweepDialog) if d.isVisible()]
     assert dialogs == [], "the old model's suggested rate is still offered"
+
+
+# ---------------------------------------------------------------- a CSV the user declines
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_a_csv_declined_at_reset_training_leaves_no_note_about_it(qtbot, window, tmp_path, size):
+    """Importing a CSV while training asks "Reset training?"; No keeps the data shown before, and the
+    panel must not go on saying how the declined file was read ("Read as regression: …")."""
+    window.apply_session(small_session(steps=100_000))
+    window.train()
+    qtbot.waitUntil(lambda: window.state == "training")
+    path = tmp_path / "regression.csv"
+    path.write_text("x1,x2,y\n" + "".join(f"{i},{i + 1},{i * 0.37}\n" for i in range(40)))
+    if size == "big":
+        path.write_text(path.read_text() + "\n" * BIG)
+    before = window.data_panel.dataset().inputs
+    window.confirm = lambda title, question: False  # "No": keep training
+    window.import_csv(path)
+    assert window.data_panel.dataset().inputs == before == window._dataset.inputs
+    assert not window.data_panel.task_note.isVisible(), window.data_panel.task_note.text()
+    assert window.state == "training"
+    assert_consistent(window)
+    window.confirm = lambda title, question: True
+    assert window.import_csv(path)  # and Yes imports it, with its note
+    assert window.data_panel.task_note.isVisible() and "regression" in window.data_panel.task_note.text()
+    assert window.open_session(big_session_file(tmp_path))  # another session's data: no note
+    assert not window.data_panel.task_note.isVisible()
