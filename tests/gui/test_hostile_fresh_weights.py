@@ -185,7 +185,7 @@ def test_two_windows_with_other_large_models_both_get_their_own(qtbot, window, s
 
 def test_the_largest_model_rapid_changes_then_train(qtbot, window):
     largest = ModelSpec([256] * 8, ["tanh"] * 8, "tanh", seed=0)
-    window.apply_session(Session(moons(20, 0.1, 0), largest, TrainSettings(steps=3)))
+    window.apply_session(Session(moons(8, 0.1, 0), largest, TrainSettings(steps=1)))
     for seed in range(1, 6):
         window.model_panel.seed_spin.setValue(seed)
     combo = window.model_panel.activation_combos[3]
