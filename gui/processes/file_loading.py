@@ -192,6 +192,7 @@ def _load_with_dialog(
     dialog.canceled.connect(stop)  # Cancel clicked
     dialog.rejected.connect(stop)  # Escape
     closing = _CloseWatcher(window, stop)
+    window.destroyed.connect(stop)  # deleted by a script meanwhile, its dialog with it
     app = QApplication.instance()
     app.aboutToQuit.connect(stop)
     dialog.show()
@@ -202,11 +203,13 @@ def _load_with_dialog(
         load.cancel()
         closing.remove()
         app.aboutToQuit.disconnect(stop)
-        dialog.canceled.disconnect(stop)
-        dialog.rejected.disconnect(stop)
-        dialog.hide()
-        dialog.deleteLater()
         load.deleteLater()
+        with contextlib.suppress(RuntimeError):  # the window (and so the dialog) was deleted
+            window.destroyed.disconnect(stop)
+            dialog.canceled.disconnect(stop)
+            dialog.rejected.disconnect(stop)
+            dialog.hide()
+            dialog.deleteLater()
     if load.outcome is None or stopped:
         raise LoadCancelled()
     result, value = load.outcome

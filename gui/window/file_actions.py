@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
@@ -93,6 +94,12 @@ class FileActions:
         """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
         self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
 
+    def _say_not_done(self, message: str) -> None:
+        """A cancelled load said in the status bar, if the window is still there (a script may have
+        deleted it while the file loaded)."""
+        if shiboken6.isValid(self):
+            self.statusBar().showMessage(message, STATUS_MS)
+
     def _write_file(
         self,
         title: str,
@@ -145,7 +152,7 @@ class FileActions:
             session = load()
             problem = self.session_problem(session)
         except LoadCancelled:  # cancelled, or the window is closing: nothing changes
-            self.statusBar().showMessage(f"Did not open {name}", STATUS_MS)
+            self._say_not_done(f"Did not open {name}")
             return False
         except Exception as exc:
             self.show_error("Open session", f"Could not open {name}: {describe_file_error(exc)}")
@@ -247,7 +254,7 @@ class FileActions:
             shape = spec.network_shape(n_inputs, self._dataset.n_outputs)
             problem = loaded.matches_shape(*shape) or input_names_problem(loaded, spec.input_names(n_inputs))
         except LoadCancelled:
-            self.statusBar().showMessage(f"Did not import {Path(path).name}", STATUS_MS)
+            self._say_not_done(f"Did not import {Path(path).name}")
             return False
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)

@@ -575,3 +575,59 @@ def test_a_csv_declined_at_reset_training_leaves_no_note_about_it(qtbot, window,
     assert window.data_panel.task_note.isVisible() and "regression" in window.data_panel.task_note.text()
     assert window.open_session(big_session_file(tmp_path))  # another session's data: no note
     assert not window.data_panel.task_note.isVisible()
+
+
+# ---------------------------------------------------------------- a window deleted while a file loads
+
+DELETED_WHILE_LOADING = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+from gui.processes import file_loading
+from gui.window.main_window import MainWindow
+
+window = MainWindow()
+window.show()
+
+def delete_when_loading():
+    if not file_loading.running_pids():
+        QTimer.singleShot(1, delete_when_loading)
+        return
+    print("child", file_loading.running_pids()[0], flush=True)
+    window.deleteLater()  # a script drops the window; Qt deletes it inside the load's wait
+
+QTimer.singleShot(0, delete_when_loading)
+print("opened", getattr(window, sys.argv[2])(sys.argv[1]), flush=True)
+print("left", len(file_loading.running_pids()), flush=True)
+"""
+
+
+@pytest.mark.parametrize("action", ["open_session", "import_weights", "import_csv"])
+def test_a_window_deleted_while_its_file_loads_ends_the_load_without_a_traceback(tmp_path, action):
+    import subprocess
+    import sys
+
+    path = big_session_file(tmp_path)
+    if action != "open_session":
+        name = "w.json" if action == "import_weights" else "d.csv"
+        save_json(SPEC.fresh_weights(2), tmp_path / name) if action == "import_weights" else write_csv(
+            moons(40, 0.1, 0), tmp_path / name
+        )
+        path = tmp_path / name
+        path.write_text(path.read_text() + "\n" * BIG)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", DELETED_WHILE_LOADING, str(path), action],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=root,
+    )
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert lines.get("opened") == "False" and lines.get("left") == "0", done.stdout + done.stderr
+    assert gone(int(lines["child"]))
