@@ -148,9 +148,9 @@ class FreshWeights(QObject):
             return spec.fresh_weights(n_inputs, n_outputs)
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
-            # Being made now: almost done, no need to start over. Only queued, behind a job nobody
-            # wants any more (a seed typed over, say): made here rather than waiting for that job.
-            self._done.wait_for(lambda: self._running != key, WAIT_S)
+            # Being made now, or next: almost done, no need to start over. Queued behind a job that
+            # nobody wants any more (a seed typed over, say): made here rather than waiting for it.
+            self._done.wait_for(lambda: self._pending != key or self._running not in (None, key), WAIT_S)
             if self._kept is not None and self._kept[0] == key:
                 return _shared(self._kept[1])
         weights = spec.fresh_weights(n_inputs, n_outputs)
