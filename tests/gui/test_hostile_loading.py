@@ -68,18 +68,31 @@ def assert_consistent(window) -> None:
 
 
 _test_number = [0]  # a look left from an earlier test (one that failed) stops looking
+# The child's answer waits here until the test's action has started: on a loaded machine it could
+# otherwise arrive before the load's event loop first ran, and the action would never run inside it.
+_answer_gate = threading.Event()
 
 
 @pytest.fixture(autouse=True)
-def _stop_looking():
+def _stop_looking(monkeypatch):
+    _answer_gate.set()
+    on_event = file_loading.FileLoad._on_event
+
+    def gated(load, message: tuple) -> None:
+        _answer_gate.wait(30)
+        on_event(load, message)
+
+    monkeypatch.setattr(file_loading.FileLoad, "_on_event", gated)
     yield
     _test_number[0] += 1
+    _answer_gate.set()
 
 
 def while_loading(window, action) -> list:
     """Run `action()` once, inside the load's event loop, while the child reads the file."""
     done: list = []
     test = _test_number[0]
+    _answer_gate.clear()
 
     def look() -> None:
         if test != _test_number[0]:
@@ -87,6 +100,7 @@ def while_loading(window, action) -> list:
         dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
         if dialogs and file_loading.running_pids() and not done:
             done.append(file_loading.running_pids()[0])
+            _answer_gate.set()  # the answer may come now: it is handled once the action returns
             action()
         elif not done:
             QTimer.singleShot(1, look)
