@@ -258,6 +258,7 @@ class DataPanel(CsvFiles, QWidget):
         self._dataset = ds
         self._show_dataset(ds, preset)
         self._set_error("")
+        self.task_note.hide()  # it told how an imported file was read: not this data
 
     def add_point(self, x: float, y: float, label: float) -> None:
         """Append the 2-D sample (x, y) with target `label`, as a click on the plot does."""

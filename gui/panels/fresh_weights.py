@@ -100,6 +100,7 @@ class FreshWeights(QObject):
         self._done = threading.Condition()
         self._kept: tuple[tuple, ModelWeights] | None = None
         self._pending: tuple | None = None  # the key of the newest job asked for, until it is done
+        self._running: tuple | None = None  # the key of the job the thread is making now
         self._failed: tuple | None = None  # the key of the last job that could not make its weights
         self._jobs = LatestJobThread(self._store, "fresh weights")
 
@@ -114,6 +115,10 @@ class FreshWeights(QObject):
             self._pending = key
 
         def job() -> tuple[tuple, ModelWeights | None]:
+            with self._done:
+                if self._kept is not None and self._kept[0] == key:
+                    return self._kept  # made meanwhile by a reader that could not wait
+                self._running = key
             try:
                 return key, _made_in_slices(spec, n_inputs, n_outputs)
             except Exception:  # a spec that cannot be built: whoever asks gets the error on the spot
@@ -143,7 +148,9 @@ class FreshWeights(QObject):
             return spec.fresh_weights(n_inputs, n_outputs)
         key = _key(spec, n_inputs, n_outputs)
         with self._done:
-            self._done.wait_for(lambda: self._pending != key, WAIT_S)  # almost made: no need to start over
+            # Being made now, or next: almost done, no need to start over. Queued behind a job that
+            # nobody wants any more (a seed typed over, say): made here rather than waiting for it.
+            self._done.wait_for(lambda: self._pending != key or self._running not in (None, key), WAIT_S)
             if self._kept is not None and self._kept[0] == key:
                 return _shared(self._kept[1])
         weights = spec.fresh_weights(n_inputs, n_outputs)
@@ -160,6 +167,8 @@ class FreshWeights(QObject):
             self._failed = key if weights is None else None
             if self._pending == key:
                 self._pending = None
+            if self._running == key:
+                self._running = None
             self._done.notify_all()
         self.made.emit()
 

@@ -181,11 +181,20 @@ def _load_with_dialog(
     dialog = progress_dialog(window, title, f"Opening {Path(path).name}…")
     loop = QEventLoop()
     load.finished.connect(loop.quit)
-    dialog.canceled.connect(loop.quit)  # Cancel clicked
-    dialog.rejected.connect(loop.quit)  # Escape
-    closing = _CloseWatcher(window, loop.quit)
+    # Cancel, Escape, closing the window or quitting: the user's word wins even if the file arrives
+    # before this wait returns (a load in another window, run inside this wait, holds it until its end)
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        stopped.append(True)
+        loop.quit()
+
+    dialog.canceled.connect(stop)  # Cancel clicked
+    dialog.rejected.connect(stop)  # Escape
+    closing = _CloseWatcher(window, stop)
+    window.destroyed.connect(stop)  # deleted by a script meanwhile, its dialog with it
     app = QApplication.instance()
-    app.aboutToQuit.connect(loop.quit)
+    app.aboutToQuit.connect(stop)
     dialog.show()
     try:
         if load.outcome is None:
@@ -193,13 +202,15 @@ def _load_with_dialog(
     finally:
         load.cancel()
         closing.remove()
-        app.aboutToQuit.disconnect(loop.quit)
-        dialog.canceled.disconnect(loop.quit)
-        dialog.rejected.disconnect(loop.quit)
-        dialog.hide()
-        dialog.deleteLater()
+        app.aboutToQuit.disconnect(stop)
         load.deleteLater()
-    if load.outcome is None:
+        with contextlib.suppress(RuntimeError):  # the window (and so the dialog) was deleted
+            window.destroyed.disconnect(stop)
+            dialog.canceled.disconnect(stop)
+            dialog.rejected.disconnect(stop)
+            dialog.hide()
+            dialog.deleteLater()
+    if load.outcome is None or stopped:
         raise LoadCancelled()
     result, value = load.outcome
     if result == "failed":

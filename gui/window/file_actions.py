@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine import weights as weights_io
 from engine.features import input_names_problem
+from engine.files import open_regular_file
 from engine.session import Session, load_session, model_data_problem, save_session
 from engine.weights import ModelWeights
 from gui.panels.data_panel import MAX_PANEL_SAMPLES
@@ -71,12 +73,32 @@ def ask_path(parent: QWidget, dialog: FileDialog) -> str:
     return path + dialog.suffix if path and not Path(path).suffix else path
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # how every .npz (a zip archive) begins
+
+
+def is_npz(path: str | Path) -> bool:
+    """Whether weights at `path` are a NumPy archive: by its first bytes, so that "W.NPZ" (as some
+    systems name it) or an archive saved under ".json" opens too; by its suffix, in any case, if
+    those cannot be read (the loader then says why)."""
+    try:
+        with open_regular_file(path) as f:  # never blocks: a pipe or device is refused, not read
+            return f.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+    except Exception:
+        return Path(path).suffix.lower() == ".npz"
+
+
 class FileActions:
     """The file actions of MainWindow (a mixin: they read and set the window's state)."""
 
     def _file_failed(self, title: str, could_not: str, path: str | Path, exc: BaseException) -> None:
         """Show "Could not open bad.json: <why, in words>" (`could_not` is "Could not open")."""
         self.show_error(title, f"{could_not} {Path(path).name}: {describe_file_error(exc)}")
+
+    def _say_not_done(self, message: str) -> None:
+        """A cancelled load said in the status bar, if the window is still there (a script may have
+        deleted it while the file loaded)."""
+        if shiboken6.isValid(self):
+            self.statusBar().showMessage(message, STATUS_MS)
 
     def _write_file(
         self,
@@ -130,7 +152,7 @@ class FileActions:
             session = load()
             problem = self.session_problem(session)
         except LoadCancelled:  # cancelled, or the window is closing: nothing changes
-            self.statusBar().showMessage(f"Did not open {name}", STATUS_MS)
+            self._say_not_done(f"Did not open {name}")
             return False
         except Exception as exc:
             self.show_error("Open session", f"Could not open {name}: {describe_file_error(exc)}")
@@ -219,7 +241,7 @@ class FileActions:
 
     def import_weights(self, path: str | Path) -> bool:
         """Load weights to train from; a file for another network changes nothing."""
-        npz = str(path).endswith(".npz")
+        npz = is_npz(path)
 
         def read() -> ModelWeights:
             return weights_io.load_npz(path) if npz else weights_io.load_json(path)
@@ -232,7 +254,7 @@ class FileActions:
             shape = spec.network_shape(n_inputs, self._dataset.n_outputs)
             problem = loaded.matches_shape(*shape) or input_names_problem(loaded, spec.input_names(n_inputs))
         except LoadCancelled:
-            self.statusBar().showMessage(f"Did not import {Path(path).name}", STATUS_MS)
+            self._say_not_done(f"Did not import {Path(path).name}")
             return False
         except Exception as exc:
             self._file_failed("Import weights", "Could not import", path, exc)

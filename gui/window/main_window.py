@@ -408,6 +408,7 @@ class MainWindow(
             self.show_error("Open session", f"Could not use this session: {problem}")
             return False
         self.controller.reset()
+        self._stop_rate_sweep()  # a sweep of the old model would suggest a rate for it
         self._dataset, self._spec, self._settings = session.dataset, session.model, session.training
         self.data_panel.set_dataset(session.dataset)
         self.model_panel.set_spec(session.model)

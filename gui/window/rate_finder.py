@@ -134,6 +134,20 @@ class RateFinderActions:
         self.rate_finder.start(self._weights, self.network_training_data().copy(), self._settings)
         self.statusBar().showMessage("Finding a learning rate: training a copy of the model…", STATUS_READ_MS)
 
+    def _stop_rate_sweep(self) -> None:
+        """The model, the data or the session changed: a sweep still running trains a copy of the old
+        one, and its suggestion would be offered (and used) for a model that is gone."""
+        dialog, self.rate_sweep_dialog = self.rate_sweep_dialog, None
+        if dialog is not None and dialog.isVisible():  # a finished sweep's suggestion, not used yet
+            dialog.reject()
+        if self.rate_finder.running:
+            self.rate_finder.cancel()
+            self.training_panel.find_rate_button.setEnabled(True)
+            self.statusBar().showMessage(
+                "The learning-rate search stopped: the model or the data changed. Find… starts it again.",
+                STATUS_READ_MS,
+            )
+
     @Slot(object)
     def _on_rate_finder_finished(self, sweep: RateSweep) -> None:
         self.training_panel.find_rate_button.setEnabled(True)

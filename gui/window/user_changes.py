@@ -28,6 +28,7 @@ class UserChanges:
         ):
             return
         self._dataset = dataset
+        self._stop_rate_sweep()  # a sweep of the old data would suggest a rate for it
         if self._spec.extra_inputs and dataset.n_inputs != 2:  # computed from x1, x2: gone with them
             self._spec = replace(self._spec, extra_inputs=[])
         start = self._start_weights
@@ -51,6 +52,7 @@ class UserChanges:
             return
         self._spec = spec
         self._start_weights = None
+        self._stop_rate_sweep()  # a sweep of the old model would suggest a rate for it
         self._show_extra_inputs()
         self.reset()
 

@@ -268,9 +268,27 @@ class ViewUpdates:
         view.parameter_edited.connect(self.set_parameter)
         view.boundary.point_added.connect(self.data_panel.add_point)
         view.boundary.curve_point_added.connect(self.data_panel.add_curve_point)
-        view.boundary.point_removed.connect(self.data_panel.remove_point)
-        view.boundary.point_picked.connect(self.show_sample_graph)
+        # By the sample's index in the data the tab shows: until new weights come, the old data
+        view.boundary.point_removed.connect(self._on_network_plane_point_removed)
+        view.boundary.point_picked.connect(self._on_network_plane_point_picked)
         self.controller.edited.connect(self._on_controller_edited)
+
+    def _network_view_is_old(self) -> bool:
+        """While new weights are made the Network tab shows the old network on the old data, where
+        a sample's index may name another sample of the new data: say so instead."""
+        if self.weights_pending:
+            self.statusBar().showMessage("The network is being remade: click again in a moment.", STATUS_MS)
+        return self.weights_pending
+
+    @Slot(int)
+    def _on_network_plane_point_removed(self, index: int) -> None:
+        if not self._network_view_is_old():
+            self.data_panel.remove_point(index)
+
+    @Slot(int)
+    def _on_network_plane_point_picked(self, index: int) -> None:
+        if not self._network_view_is_old():
+            self.show_sample_graph(index)
 
     def _refresh_network(self) -> None:
         if self.weights_pending:
@@ -286,6 +304,11 @@ class ViewUpdates:
     def set_parameter(self, index: int, value: float) -> None:
         """A weight or bias typed by the user: at once in every view; in the run if one exists
         (between two steps), else in the weights the next run starts from."""
+        if self._network_being_replaced():  # `index` counts in the old network's parameters
+            self.statusBar().showMessage(
+                "The network changed: type the value again in the new one.", STATUS_MS
+            )
+            return
         try:
             self._weights = with_parameter(self._weights, index, value)
         except IndexError:  # typed into a network the window has since replaced: nothing to change
@@ -295,6 +318,18 @@ class ViewUpdates:
         else:
             self._start_weights = self._weights
         self._show_edited_weights()
+
+    def _network_being_replaced(self) -> bool:
+        """The views still show a network of another shape: its replacement's weights are being made."""
+        if not self.weights_pending:
+            return False
+        spec, n_inputs, n_outputs = self._weights_due
+        try:
+            inputs, sizes, _ = spec.network_shape(n_inputs, n_outputs)
+        except Exception:  # a spec that cannot be built: nothing of it is shown either
+            return True
+        shown = self._shown_weights
+        return (shown.inputs, list(shown.sizes)) != (inputs, list(sizes))
 
     @Slot(int, int, float, object)
     def _on_controller_edited(self, steps: int, index: int, value: float, weights: ModelWeights) -> None:
