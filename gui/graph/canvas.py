@@ -53,6 +53,8 @@ class SvgGraphCanvas(QGraphicsView):
     OPENING_SCALE = 0.75  # a new large graph is first painted at this scale, then again once fitted
     FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
     FIT_MARGIN = 12  # pixels around the graph when fitted
+    WHOLE_MIN_SCALE = 0.8  # a new graph opens whole if its 10 px text stays this legible (8 px)...
+    OPEN_SCALE = READABLE_SCALE  # ...else at this scale (as a backprop step zooms to), at its output
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -83,7 +85,7 @@ class SvgGraphCanvas(QGraphicsView):
         self._geometry: SvgGeometry | None = None  # where the shown graph's nodes are
         self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
         self._press_pos = None
-        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit" or None
+        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "open" or None
         self._focus: str | None = None  # the output node, kept with a painted image's pending view
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -108,8 +110,8 @@ class SvgGraphCanvas(QGraphicsView):
         self, svg: bytes, geometry: SvgGeometry, keep_view: bool = False, focus: str | None = None
     ) -> bool:
         """Show `svg`, whose nodes are where `geometry` says; keep_view=True keeps zoom and scroll
-        (new numbers), False fits the whole graph to the window, inputs to loss, however small
-        that makes it: a learner sees the shape first and zooms in (wheel, double-click) to read.
+        (new numbers), False opens it as `open_view` does: whole if it fits at a legible size,
+        else legible at its output end `focus` (where backprop starts), the rest a scroll away.
 
         Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
         fifth of a second to load and as long again to paint, at every change of a number:
@@ -161,7 +163,7 @@ class SvgGraphCanvas(QGraphicsView):
     def _relayout_view(self, focus: str | None) -> None:
         self.scene().setSceneRect(self._item.boundingRect())
         self._focus = focus
-        self.fit()  # a new graph opens whole: where its inputs are and where it ends, at a glance
+        self.open_view()
 
     @Slot(object)
     def _on_painted(self, image: QImage) -> None:
@@ -210,6 +212,33 @@ class SvgGraphCanvas(QGraphicsView):
         return self._pending is not None
 
     # ---- zoom
+
+    def open_view(self) -> None:
+        """How a new graph opens: fitted whole, unless that makes its numbers too small to read
+        (below WHOLE_MIN_SCALE); then at OPEN_SCALE, scrolled to the output node, where backprop
+        starts. Scroll bars, drag and the wheel lead to the rest; Fit (0, F) shows it whole."""
+        if not self.has_svg:
+            return
+        if self._fit_scale() >= self.WHOLE_MIN_SCALE:
+            self.fit()
+            self._auto_view = "open"  # a resize that makes it too small to read opens it legible
+            return
+        self._auto_view = "open"
+        self.resetTransform()
+        self.scale(self.OPEN_SCALE, self.OPEN_SCALE)
+        whole = self._item.boundingRect()
+        output = self.node_rect(self._focus) if self._focus else None
+        # centred on the output; the scroll bars stop at the graph's edge, so it ends at the right
+        self.centerOn(output.center() if output is not None else QPointF(whole.right(), whole.center().y()))
+        self._zoom_settled.start()
+
+    @property
+    def shows_whole_graph(self) -> bool:
+        """The whole graph is in view (fitted, or small enough to need no scrolling)."""
+        if not self.has_svg:
+            return False
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        return visible.contains(self._item.boundingRect().adjusted(1, 1, -1, -1))
 
     def fit(self) -> None:
         """The whole graph in view, as large as the window allows (small graphs up to FIT_MAX_SCALE)."""
@@ -279,6 +308,8 @@ class SvgGraphCanvas(QGraphicsView):
         super().resizeEvent(event)
         if self._auto_view == "fit":
             self.fit()
+        elif self._auto_view == "open":
+            self.open_view()
 
     # ---- clicks
 
