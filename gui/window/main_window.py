@@ -308,7 +308,7 @@ class MainWindow(
 
     @Slot(str, str)
     def _on_controller_engine_changed(self, line: str, details: str) -> None:
-        self.engine_label.setText(line)
+        self.statusBar().show_engine(line, details)
         self.engine_details = details
         if details and line == "plain engine":
             self.statusBar().showMessage(details, STATUS_READ_MS)  # why compiled mode is not in use
