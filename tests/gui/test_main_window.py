@@ -315,7 +315,10 @@ def test_compiled_switch_trains_the_same_run(window, qtbot):
     assert window._settings.compiled
     train_to_end(window, qtbot)
     compiled = [r.loss for r in window._history]
-    assert window.engine_label.text().startswith("compiled (NumPy):") and "array ops" in window.engine_label.text()
+    assert (
+        window.engine_label.text().startswith("compiled (NumPy):")
+        and "array ops" in window.engine_label.text()
+    )
     assert "array operations" in window.engine_details
     assert len(compiled) == len(plain) == 30
     assert max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled, plain)) <= 1e-12
