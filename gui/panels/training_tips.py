@@ -77,12 +77,13 @@ MAX_SUMMED_STEP = 3.0
 
 def summed_loss_warning(loss: str, samples: int, learning_rate: float) -> str:
     """A warning when the squared error summed over the samples makes this learning rate overshoot
-    (its gradient grows with the sample count), or ""."""
+    (its gradient grows with the sample count), or "". `samples`: those one step sums over (the
+    training part after a test split, or a batch of them)."""
     if loss != "sse" or learning_rate * samples <= MAX_SUMMED_STEP:
         return ""
     mean_instead = ", or Mean squared error in Loss" if samples > 4 else ""
     return (
-        f"⚠ Squared error adds up all {samples} samples: a rate above about "
+        f"⚠ Squared error adds up {samples} samples a step: a rate above about "
         f"{MAX_SUMMED_STEP / samples:.2g} overshoots. Try one near {LECTURE_SUMMED_STEP / samples:.2g}"
         f"{mean_instead}."
     )
