@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
@@ -28,6 +29,8 @@ from gui.graph.threads import RASTER_SCALE, SvgPainter
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
 RASTER_MIN_SCALE = 0.25  # ...into an image of at least this many pixels per SVG pixel (see RASTER_SCALE)
 
+
+PART_HINT = "Part of the graph, from its output: drag or scroll for the rest · Fit (F) shows it whole"
 
 # ---------------------------------------------------------------- the canvas
 
@@ -79,6 +82,13 @@ class SvgGraphCanvas(QGraphicsView):
         self._geometry: SvgGeometry | None = None  # where the shown graph's nodes are
         self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
         self._press_pos = None
+        # says that the graph goes on past the view, while it is as it opened (see open_view)
+        self.part_hint = QLabel(PART_HINT, self)
+        self.part_hint.setStyleSheet(
+            "background: rgba(255, 255, 255, 230); color: #555555; border: 1px solid #dddddd; padding: 2px 6px;"
+        )
+        self.part_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.part_hint.hide()
         self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "open" or None
         self._focus: str | None = None  # the output node, kept with a painted image's pending view
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
@@ -207,6 +217,23 @@ class SvgGraphCanvas(QGraphicsView):
 
     # ---- zoom
 
+    @property
+    def _auto_view(self) -> str | None:
+        return self._auto_view_mode
+
+    @_auto_view.setter
+    def _auto_view(self, mode: str | None) -> None:
+        self._auto_view_mode = mode
+        self._show_part_hint()
+
+    def _show_part_hint(self) -> None:
+        """The hint while the view is as a large graph opened: gone once the user zooms, pans or fits."""
+        shown = self._auto_view_mode == "open" and self.has_svg and not self.shows_whole_graph
+        if shown:
+            self.part_hint.adjustSize()
+            self.part_hint.move(self.viewport().pos() + QPoint(6, 6))
+        self.part_hint.setVisible(shown)
+
     def open_view(self) -> None:
         """How a new graph opens: fitted whole, unless that makes its numbers too small to read
         (below WHOLE_MIN_SCALE); then at OPEN_SCALE, scrolled to the output node, where backprop
@@ -224,6 +251,7 @@ class SvgGraphCanvas(QGraphicsView):
         output = self.node_rect(self._focus) if self._focus else None
         # centred on the output; the scroll bars stop at the graph's edge, so it ends at the right
         self.centerOn(output.center() if output is not None else QPointF(whole.right(), whole.center().y()))
+        self._show_part_hint()
         self._zoom_settled.start()
 
     @property

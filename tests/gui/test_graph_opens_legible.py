@@ -75,3 +75,12 @@ def test_a_small_expression_still_opens_whole(qtbot):
     canvas = view.pane.canvas
     assert canvas.shows_whole_graph
     assert canvas.zoom >= SvgGraphCanvas.WHOLE_MIN_SCALE
+
+
+def test_a_hint_says_the_graph_goes_on_until_the_user_moves_the_view(qtbot, laptop_graph):
+    canvas = laptop_graph.canvas
+    assert canvas.part_hint.isVisible() and "Fit" in canvas.part_hint.text()
+    canvas.zoom_by(0.9)  # the user takes over: the hint has said its piece
+    assert not canvas.part_hint.isVisible()
+    laptop_graph.fit_button.click()
+    assert not canvas.part_hint.isVisible()
