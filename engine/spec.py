@@ -74,10 +74,10 @@ def _parse_layer_size(part: str, layer: int) -> int:
 
 
 def _shown(text: str) -> str:
-    """The user's text in double quotes, cut short if long; what cannot be printed (a tab, a
+    """The user's text in quotes (“4,,x”, as the other fields' messages quote), cut short if long; what cannot be printed (a tab, a
     control character) shown as its escape, so that the message says what is there."""
     cut = text if len(text) <= 20 else text[:17] + "..."
-    return '"' + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in cut) + '"'
+    return "“" + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in cut) + "”"
 
 
 def _is_int(value: object) -> bool:

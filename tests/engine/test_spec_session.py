@@ -23,8 +23,8 @@ def test_layer_sizes_parse(text, sizes):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("4,,x", 'Hidden layers: "4,,x" has an empty size'),
-        ("4,x", 'Hidden layers, layer 2: "x" is not a whole number'),
+        ("4,,x", "Hidden layers: “4,,x” has an empty size"),
+        ("4,x", "Hidden layers, layer 2: “x” is not a whole number"),
         ("0", "at least 1"),
         ("-2", "at least 1"),
         ("2.5", "not a whole number"),
@@ -157,16 +157,16 @@ def test_failed_session_save_keeps_the_old_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("--4", '"--4" is not a whole number; write digits 0-9'),
-        ("4, ²", 'Hidden layers, layer 2: "²" is not a whole number'),
-        ("①", '"①" is not a whole number'),
-        ("٣", '"٣" is not a whole number'),  # an Arabic-Indic digit: isdigit() and int() accept it
-        ("+4", r'"\+4" is not a whole number'),
-        ("4.0", '"4.0" is not a whole number'),
-        ("0x4", '"0x4" is not a whole number'),
-        ("1e3", '"1e3" is not a whole number'),
-        ("4_0", '"4_0" is not a whole number'),
-        ("-4", 'a layer needs at least 1 neuron, not "-4"'),
+        ("--4", "“--4” is not a whole number; write digits 0-9"),
+        ("4, ²", "Hidden layers, layer 2: “²” is not a whole number"),
+        ("①", "“①” is not a whole number"),
+        ("٣", "“٣” is not a whole number"),  # an Arabic-Indic digit: isdigit() and int() accept it
+        ("+4", r"“\+4” is not a whole number"),
+        ("4.0", "“4.0” is not a whole number"),
+        ("0x4", "“0x4” is not a whole number"),
+        ("1e3", "“1e3” is not a whole number"),
+        ("4_0", "“4_0” is not a whole number"),
+        ("-4", "a layer needs at least 1 neuron, not “-4”"),
         ("9" * 5000, "neurons are more than this scalar engine trains live"),
         ("0" * 5000 + "4", "neurons are more than this scalar engine trains live"),
     ],

@@ -11,11 +11,11 @@ from engine.spec import LAYERS_FIELD
 @pytest.mark.parametrize(
     "typed, expected",
     [
-        ("4,,x", 'Hidden layers: "4,,x" has an empty size; write sizes like 4, 4'),
-        ("4, x", 'Hidden layers, layer 2: "x" is not a whole number; write digits 0-9, like 4'),
+        ("4,,x", "Hidden layers: “4,,x” has an empty size; write sizes like 4, 4"),
+        ("4, x", "Hidden layers, layer 2: “x” is not a whole number; write digits 0-9, like 4"),
         ("0", "Hidden layers, layer 1: a layer needs at least 1 neuron, not 0"),
         ("1 1 1 1 1 1 1 1 1", "Hidden layers: 9 layers; at most 8"),
-        ("4\t,", 'Hidden layers: "4\\t," has an empty size; write sizes like 4, 4'),
+        ("4\t,", "Hidden layers: “4\\t,” has an empty size; write sizes like 4, 4"),
     ],
 )
 def test_a_bad_size_is_a_message_about_the_hidden_layers_field(qtbot, window, typed, expected):

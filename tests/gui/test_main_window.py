@@ -177,7 +177,7 @@ def test_bad_layer_spec_is_marked_and_blocks_training(window, qtbot):
     before = window._spec
     paste_layers(window, "4,,x")
     assert window.model_panel.spec() is None
-    assert window.model_panel.error_label.text().startswith('Hidden layers: "')
+    assert window.model_panel.error_label.text().startswith("Hidden layers: “")
     assert not window.training_panel.train_button.isEnabled()
     assert window._spec == before  # the last good model is kept
     paste_layers(window, "4, 4")
