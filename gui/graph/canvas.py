@@ -408,6 +408,8 @@ class SvgGraphCanvas(QGraphicsView):
         target = around if around.width() < visible.width() and around.height() < visible.height() else rect
         if not visible.contains(target):
             self.centerOn(target.center())
+            if self._auto_view == "open":
+                self._auto_view = None  # the view follows a step away from the output: a resize keeps it
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Double-click a node: zoom in to it until its numbers are readable."""

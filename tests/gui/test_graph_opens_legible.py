@@ -84,3 +84,16 @@ def test_a_hint_says_the_graph_goes_on_until_the_user_moves_the_view(qtbot, lapt
     assert not canvas.part_hint.isVisible()
     laptop_graph.fit_button.click()
     assert not canvas.part_hint.isVisible()
+
+
+def test_a_backprop_step_that_scrolls_away_from_the_output_takes_the_hint_and_keeps_its_view(
+    qtbot, laptop_graph
+):
+    canvas = laptop_graph.canvas
+    for _ in range(4):  # past the output end, into the network
+        laptop_graph.step_next_button.click()
+    qtbot.waitUntil(lambda: not canvas.part_hint.isVisible())
+    scroll, before = canvas.horizontalScrollBar().value(), canvas.viewport().size()
+    laptop_graph.resize(laptop_graph.width(), laptop_graph.height() - 40)
+    qtbot.waitUntil(lambda: canvas.viewport().size() != before)
+    assert canvas.horizontalScrollBar().value() == scroll  # not back at the output
