@@ -64,6 +64,7 @@ HEIGHT_RATIOS = (5, 3, 2)
 # (a constrained layout would cost about as much as the drawing itself, on every frame);
 # the left one holds tick labels and the gradient norm's two-line label beside them
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 88, 14, 18, 44, 12
+LEGEND_PAD_TOP = 6  # above the legend, when there is one (gui/views/loss_legend.py)
 # the axis labels stay where they are put, aligned, clear of the widest tick labels ("100%"):
 # matplotlib would place each one after measuring every tick label of the three axes, on every
 # full draw, a third of its time
@@ -304,12 +305,12 @@ class LossPlot(QWidget):
         width, height = self.figure.bbox.width, self.figure.bbox.height
         if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
             return  # too small to lay out: keep the last layout
-        if not fits_width(self._legend, width - MARGIN_LEFT - MARGIN_RIGHT, self.figure.dpi):
+        if not fits_width(self._legend, width, self.figure.dpi):
             self._legend_key = []  # made again in the columns this width holds, then margins again
             self._refresh()
             return
         gaps = len(HEIGHT_RATIOS) - 1
-        top = MARGIN_TOP + room_above(self._legend, self.figure.dpi)
+        top = max(MARGIN_TOP, room_above(self._legend, self.figure.dpi) + LEGEND_PAD_TOP)
         axes_height = height - top - MARGIN_BOTTOM - gaps * AXES_GAP
         self.figure.subplots_adjust(
             left=MARGIN_LEFT / width,
@@ -339,8 +340,7 @@ class LossPlot(QWidget):
         if not shown:
             self._apply_margins()  # no legend: no room for it
             return
-        width = self.figure.bbox.width - MARGIN_LEFT - MARGIN_RIGHT
-        self._legend = add_legend(self.loss_axes, lines, labels, width, self.figure.dpi)  # above the axes
+        self._legend = add_legend(self.loss_axes, lines, labels)  # above the axes
         self._apply_margins()  # which make room for it
         # the legend's handles are copies: show earlier runs' colours a little stronger than their lines
         for handle in self._legend.legend_handles:
