@@ -4,7 +4,7 @@ Inside the axes an opaque legend (the blit canvas pastes its pixels back over th
 hid the curves wherever they went: the zero_grad lesson's loss climbs to the top right, right
 under it. Above the axes it hides nothing; the margin grows by the legend's height, which is
 worked out from its labels' widths (no renderer needed: a full draw may be running in a
-thread), in as many columns as the axes' width holds, so that 6 runs take 3 rows, not 6.
+thread), in as many columns as the figure's width holds, so that 6 runs take 3 rows, not 6.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from matplotlib.transforms import blended_transform_factory
 FONT_SIZE = 9  # points
 # matplotlib's legend spacing, in font sizes (its defaults, written here to measure with them)
 BORDER_PAD, LABEL_SPACING, HANDLE_LENGTH, HANDLE_TEXT_PAD, COLUMN_SPACING = 0.4, 0.5, 2.0, 0.8, 2.0
-ROW_HEIGHT = (
-    1.15  # a row of 9 pt text, in font sizes (measured 1.1 with DejaVu Sans): a little more, never less
-)
+# a row of 9 pt text, in font sizes (measured 1.1 with DejaVu Sans): a little more, never less
+ROW_HEIGHT = 1.15
 GAP_TO_AXES = 0.5  # between the legend's frame and the top of the loss axes, in font sizes
 STYLE = {
     "loc": "lower left",
@@ -35,7 +34,7 @@ STYLE = {
     "handlelength": HANDLE_LENGTH,
     "handletextpad": HANDLE_TEXT_PAD,
     "columnspacing": COLUMN_SPACING,
-    "framealpha": 1.0,
+    "framealpha": 1.0,  # opaque, square: the blit canvas still pastes its pixels back after an update
     "fancybox": False,
     "edgecolor": "#dddddd",
 }
