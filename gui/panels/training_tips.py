@@ -61,9 +61,10 @@ COMPILED_TIP = (
     "<p>Trace one training step's scalar graph once, then replay it with NumPy, doing the "
     "scalar operations that do not depend on each other together as one array operation "
     "(a layer's neurons over all samples become one matrix product).</p>"
-    "<p>Same losses and weights as the plain engine (to 1e-12), tens to hundreds of times faster: "
+    "<p>Same losses and weights as the scalar engine's Value objects (to 1e-12), tens to hundreds of "
+    "times faster: "
     "the lecture's point that tensors are only there for efficiency. Compare steps per second in "
-    "the status bar. A network it cannot compile trains on the plain engine, and the status bar says why.</p>"
+    "the status bar. A network it cannot compile trains on the scalar engine, and the status bar says why.</p>"
 )
 
 

@@ -30,3 +30,10 @@ def test_compiled_ticked_but_not_in_use_says_why_in_the_tooltip(qtbot):
     bar.show_engine("plain engine", "Compiled mode is not in use: the loss is not supported.")
     assert bar.engine_label.text() == "scalar engine (Value objects)"
     assert bar.engine_label.toolTip().endswith("Compiled mode is not in use: the loss is not supported.")
+
+
+def test_the_compiled_switchs_tooltip_names_the_engines_as_the_status_bar_does(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    tip = panel.compiled_check.toolTip()
+    assert "plain engine" not in tip and "scalar engine" in tip
