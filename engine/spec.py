@@ -29,6 +29,9 @@ class SpecError(ValueError):
     """A model description that cannot be built, with a message a user can act on."""
 
 
+LAYERS_FIELD = "Hidden layers"  # the Model panel's label of the field these sizes are typed in
+
+
 def parse_layer_sizes(text: str) -> list[int]:
     """Parse hidden layer sizes typed as "4, 4" (or "4 4", or "4; 4"); "" means no hidden layer.
 
@@ -40,37 +43,41 @@ def parse_layer_sizes(text: str) -> list[int]:
     [16, 16]
     """
     if not isinstance(text, str):
-        raise SpecError("layer sizes must be text like 4, 4")
+        raise SpecError(f"{LAYERS_FIELD} must be sizes typed like 4, 4")
     normalised = text.replace(";", ",")
     if normalised.strip() == "":
         return []
     parts = [p.strip() for chunk in normalised.split(",") for p in (chunk.split() or [""])]
     if any(p == "" for p in parts):
-        raise SpecError(f"empty layer size in {_shown(text)}: write sizes like 4, 4")
+        raise SpecError(f"{LAYERS_FIELD}: {_shown(text)} has an empty size; write sizes like 4, 4")
     if len(parts) > MAX_HIDDEN_LAYERS:
-        raise SpecError(f"{len(parts)} hidden layers; at most {MAX_HIDDEN_LAYERS}")
+        raise SpecError(f"{LAYERS_FIELD}: {len(parts)} layers; at most {MAX_HIDDEN_LAYERS}")
     return [_parse_layer_size(p, i) for i, p in enumerate(parts, 1)]
 
 
 def _parse_layer_size(part: str, layer: int) -> int:
     if part.startswith("-") and _LAYER_SIZE.fullmatch(part[1:]):
-        raise SpecError(f"layer {layer}: a layer needs at least 1 neuron, not {_shown(part)}")
+        raise SpecError(f"{LAYERS_FIELD}, layer {layer}: a layer needs at least 1 neuron, not {_shown(part)}")
     if not _LAYER_SIZE.fullmatch(part):
-        raise SpecError(f"layer {layer}: {_shown(part)} is not a whole number; write digits 0-9, like 4")
+        raise SpecError(
+            f"{LAYERS_FIELD}, layer {layer}: {_shown(part)} is not a whole number; write digits 0-9, like 4"
+        )
     if len(part) > _MAX_SIZE_DIGITS or int(part) > MAX_LAYER_SIZE:
         raise SpecError(
-            f"layer {layer}: {_shown(part)} neurons is more than this scalar engine can train live "
-            f"(max {MAX_LAYER_SIZE})"
+            f"{LAYERS_FIELD}, layer {layer}: {_shown(part)} neurons are more than this scalar engine "
+            f"trains live (at most {MAX_LAYER_SIZE})"
         )
     n = int(part)
     if n < 1:
-        raise SpecError(f"layer {layer}: a layer needs at least 1 neuron, got {n}")
+        raise SpecError(f"{LAYERS_FIELD}, layer {layer}: a layer needs at least 1 neuron, not {n}")
     return n
 
 
 def _shown(text: str) -> str:
-    """The user's text quoted, cut short if long."""
-    return repr(text) if len(text) <= 20 else repr(text[:17] + "...")
+    """The user's text in quotes (“4,,x”, as the other fields' messages quote), cut short if long; what cannot be printed (a tab, a
+    control character) shown as its escape, so that the message says what is there."""
+    cut = text if len(text) <= 20 else text[:17] + "..."
+    return "“" + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in cut) + "”"
 
 
 def _is_int(value: object) -> bool:

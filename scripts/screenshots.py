@@ -198,6 +198,7 @@ def main() -> None:
     classes_and_regression()
     reopened_run()
     opening_big_session()
+    graph_opening_on_a_laptop()
     app.quit()
 
 
@@ -428,6 +429,19 @@ def opening_big_session(screen: tuple[int, int] = (1366, 741), name: str = "open
         path = big_files.legit_session(Path(folder) / "big-session.json")
         QTimer.singleShot(0, grab_when_shown)
         window.open_session(path)
+    window.close()
+
+
+def graph_opening_on_a_laptop(screen: tuple[int, int] = (1366, 741)) -> None:
+    """The lecture's graph as it opens on a 1366x768 screen: legible, at its output (where backprop
+    starts), a note saying the rest is a drag away and Fit shows it whole."""
+    window = shown_window(screen, size=None)
+    shown = QEventLoop()
+    window.graph_view.graph_shown.connect(shown.quit)
+    window.tabs.setCurrentWidget(window.graph_view)
+    shown.exec()
+    wait(600)
+    save(window, "graph-opening-1366x768.png")
     window.close()
 
 

@@ -7,10 +7,9 @@ SVG is painted into an image in a thread (gui/graph/threads.py), so the window s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
@@ -20,20 +19,18 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsTextItem,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
-from engine.files import atomic_write_bytes
-from engine.graph import GraphError
 from gui.graph.svg import SvgGeometry
 from gui.graph.threads import RASTER_SCALE, SvgPainter
 
 ASYNC_SVG_BYTES = 250_000  # larger SVGs (the expanded moons graph: 1.6 MB) are loaded and painted in a thread
 RASTER_MIN_SCALE = 0.25  # ...into an image of at least this many pixels per SVG pixel (see RASTER_SCALE)
-PNG_SCALE = 2.0
-PNG_MAX_PIXELS = 64_000_000  # 256 MB of RGBA: exports of huge graphs get a smaller scale instead
-PNG_MAX_SIDE = 16_000
 
+
+PART_HINT = "Part of the graph, from its output: drag or scroll for the rest · Fit (F) shows it whole"
 
 # ---------------------------------------------------------------- the canvas
 
@@ -53,6 +50,8 @@ class SvgGraphCanvas(QGraphicsView):
     OPENING_SCALE = 0.75  # a new large graph is first painted at this scale, then again once fitted
     FIT_MAX_SCALE = 2.5  # a small graph (a*b + c) is enlarged to fill the view, up to this
     FIT_MARGIN = 12  # pixels around the graph when fitted
+    WHOLE_MIN_SCALE = 0.8  # a new graph opens whole if its 10 px text stays this legible (8 px)...
+    OPEN_SCALE = READABLE_SCALE  # ...else at this scale (as a backprop step zooms to), at its output
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -83,7 +82,14 @@ class SvgGraphCanvas(QGraphicsView):
         self._geometry: SvgGeometry | None = None  # where the shown graph's nodes are
         self._hit_rects: list[tuple[QRectF, str]] | None = None  # worked out on the first click
         self._press_pos = None
-        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit" or None
+        # says that the graph goes on past the view, while it is as it opened (see open_view)
+        self.part_hint = QLabel(PART_HINT, self)
+        self.part_hint.setStyleSheet(
+            "background: rgba(255, 255, 255, 230); color: #555555; border: 1px solid #dddddd; padding: 2px 6px;"
+        )
+        self.part_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.part_hint.hide()
+        self._auto_view = "fit"  # what a resize redoes until the user zooms or pans: "fit", "open" or None
         self._focus: str | None = None  # the output node, kept with a painted image's pending view
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -108,8 +114,8 @@ class SvgGraphCanvas(QGraphicsView):
         self, svg: bytes, geometry: SvgGeometry, keep_view: bool = False, focus: str | None = None
     ) -> bool:
         """Show `svg`, whose nodes are where `geometry` says; keep_view=True keeps zoom and scroll
-        (new numbers), False fits the whole graph to the window, inputs to loss, however small
-        that makes it: a learner sees the shape first and zooms in (wheel, double-click) to read.
+        (new numbers), False opens it as `open_view` does: whole if it fits at a legible size,
+        else legible at its output end `focus` (where backprop starts), the rest a scroll away.
 
         Returns True if it is on screen now. A large SVG (more than ASYNC_SVG_BYTES) takes a
         fifth of a second to load and as long again to paint, at every change of a number:
@@ -161,7 +167,7 @@ class SvgGraphCanvas(QGraphicsView):
     def _relayout_view(self, focus: str | None) -> None:
         self.scene().setSceneRect(self._item.boundingRect())
         self._focus = focus
-        self.fit()  # a new graph opens whole: where its inputs are and where it ends, at a glance
+        self.open_view()
 
     @Slot(object)
     def _on_painted(self, image: QImage) -> None:
@@ -210,6 +216,51 @@ class SvgGraphCanvas(QGraphicsView):
         return self._pending is not None
 
     # ---- zoom
+
+    @property
+    def _auto_view(self) -> str | None:
+        return self._auto_view_mode
+
+    @_auto_view.setter
+    def _auto_view(self, mode: str | None) -> None:
+        self._auto_view_mode = mode
+        self._show_part_hint()
+
+    def _show_part_hint(self) -> None:
+        """The hint while the view is as a large graph opened: gone once the user zooms, pans or fits."""
+        shown = self._auto_view_mode == "open" and self.has_svg and not self.shows_whole_graph
+        if shown:
+            self.part_hint.adjustSize()
+            self.part_hint.move(self.viewport().pos() + QPoint(6, 6))
+        self.part_hint.setVisible(shown)
+
+    def open_view(self) -> None:
+        """How a new graph opens: fitted whole, unless that makes its numbers too small to read
+        (below WHOLE_MIN_SCALE); then at OPEN_SCALE, scrolled to the output node, where backprop
+        starts. Scroll bars, drag and the wheel lead to the rest; Fit (0, F) shows it whole."""
+        if not self.has_svg:
+            return
+        if self._fit_scale() >= self.WHOLE_MIN_SCALE:
+            self.fit()
+            self._auto_view = "open"  # a resize that makes it too small to read opens it legible
+            return
+        self._auto_view = "open"
+        self.resetTransform()
+        self.scale(self.OPEN_SCALE, self.OPEN_SCALE)
+        whole = self._item.boundingRect()
+        output = self.node_rect(self._focus) if self._focus else None
+        # centred on the output; the scroll bars stop at the graph's edge, so it ends at the right
+        self.centerOn(output.center() if output is not None else QPointF(whole.right(), whole.center().y()))
+        self._show_part_hint()
+        self._zoom_settled.start()
+
+    @property
+    def shows_whole_graph(self) -> bool:
+        """The whole graph is in view (fitted, or small enough to need no scrolling)."""
+        if not self.has_svg:
+            return False
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        return visible.contains(self._item.boundingRect().adjusted(1, 1, -1, -1))
 
     def fit(self) -> None:
         """The whole graph in view, as large as the window allows (small graphs up to FIT_MAX_SCALE)."""
@@ -279,6 +330,8 @@ class SvgGraphCanvas(QGraphicsView):
         super().resizeEvent(event)
         if self._auto_view == "fit":
             self.fit()
+        elif self._auto_view == "open":
+            self.open_view()
 
     # ---- clicks
 
@@ -355,6 +408,8 @@ class SvgGraphCanvas(QGraphicsView):
         target = around if around.width() < visible.width() and around.height() < visible.height() else rect
         if not visible.contains(target):
             self.centerOn(target.center())
+            if self._auto_view == "open":
+                self._auto_view = None  # the view follows a step away from the output: a resize keeps it
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Double-click a node: zoom in to it until its numbers are readable."""
@@ -414,40 +469,3 @@ class _ImageItem(QGraphicsItem):
         if not self._image.isNull():
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(self._rect, self._image)
-
-
-def export_graph(path: str, svg: bytes | None, dot: Callable[[], str]) -> None:
-    """Write a shown graph by `path`'s suffix: .svg, .png (2×, white background) or .dot/.gv."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".svg", ".png", ".dot", ".gv"):
-        raise ValueError(
-            f"cannot export a graph as {suffix or 'a file without suffix'}: use .svg, .png or .dot"
-        )
-    if svg is None:
-        raise GraphError("there is no graph on screen to export")
-    data = {".svg": lambda: svg, ".png": lambda: svg_to_png(svg)}.get(suffix, lambda: dot().encode("utf-8"))()
-    atomic_write_bytes(path, data)
-
-
-def svg_to_png(svg: bytes) -> bytes:
-    renderer = QSvgRenderer(QByteArray(svg))
-    if not renderer.isValid():
-        raise GraphError("the graph's SVG could not be rendered")
-    size = renderer.defaultSize()
-    w, h = max(size.width(), 1), max(size.height(), 1)
-    scale = min(PNG_SCALE, math.sqrt(PNG_MAX_PIXELS / (w * h)), PNG_MAX_SIDE / max(w, h))
-    image = QImage(
-        max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_ARGB32_Premultiplied
-    )
-    if image.isNull():
-        raise GraphError("not enough memory for an image of this graph; export SVG instead")
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
-    painter.end()
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        raise GraphError("the PNG image could not be encoded")
-    return bytes(buffer.data())

@@ -35,7 +35,8 @@ from engine.backprop import BackpropSession
 from engine.graph import Graph, GraphError
 from engine.teaching import explain_step
 from gui.graph import render as graph_render
-from gui.graph.canvas import SvgGraphCanvas, export_graph
+from gui.graph.canvas import SvgGraphCanvas
+from gui.graph.export import export_graph
 from gui.graph.render import KIND_COLORS
 from gui.graph.svg import SvgGraph, SvgTemplate
 from gui.graph.threads import LayoutRunner

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLa
 
 from engine.nn import ACTIVATIONS
 from engine.spec import (
+    LAYERS_FIELD,
     MAX_HIDDEN_LAYERS,
     MAX_LAYER_SIZE,
     MODEL_SEED_RANGE,
@@ -24,6 +25,9 @@ from gui.panels.fresh_weights import FRESH_WEIGHTS
 from gui.panels.input_checks import WholeSpinBox, with_message
 from gui.panels.training_tips import listed_tip
 from gui.widgets.style import ERROR_COLOR, smaller_font
+
+# why Train and Step are off while the layer sizes do not parse: the field, by its label
+FIX_LAYERS_FIRST = f"Fix {LAYERS_FIELD} in the Model panel first"
 
 ACTIVATION_TIPS = {
     "tanh": "tanh(w·x + b): squashes into (-1, 1). The lecture's choice.",
@@ -119,7 +123,7 @@ class ModelPanel(QWidget):
         self._form = QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        hidden_label = QLabel("Hidden layers")
+        hidden_label = QLabel(LAYERS_FIELD)  # as its messages name it
         hidden_label.setToolTip(LAYERS_TIP)
         self._form.addRow(hidden_label, layers_field)
         self.output_label = QLabel("Output · 1 neuron")
@@ -222,9 +226,7 @@ class ModelPanel(QWidget):
             return
         except ValueError:  # a parser that let odd digits ("²", "①") through to int()
             self._typing_pause.stop()
-            self._show_invalid(
-                f"{text.strip()!r} is not a list of layer sizes: write whole numbers like 4, 4"
-            )
+            self._show_invalid(f"{LAYERS_FIELD}: write whole numbers like 4, 4")
             return
         self._show_layers(sizes)
         self._set_valid(True)

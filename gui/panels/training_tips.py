@@ -61,9 +61,10 @@ COMPILED_TIP = (
     "<p>Trace one training step's scalar graph once, then replay it with NumPy, doing the "
     "scalar operations that do not depend on each other together as one array operation "
     "(a layer's neurons over all samples become one matrix product).</p>"
-    "<p>Same losses and weights as the plain engine (to 1e-12), tens to hundreds of times faster: "
+    "<p>Same losses and weights as the scalar engine's Value objects (to 1e-12), tens to hundreds of "
+    "times faster: "
     "the lecture's point that tensors are only there for efficiency. Compare steps per second in "
-    "the status bar. A network it cannot compile trains on the plain engine, and the status bar says why.</p>"
+    "the status bar. A network it cannot compile trains on the scalar engine, and the status bar says why.</p>"
 )
 
 
@@ -77,12 +78,13 @@ MAX_SUMMED_STEP = 3.0
 
 def summed_loss_warning(loss: str, samples: int, learning_rate: float) -> str:
     """A warning when the squared error summed over the samples makes this learning rate overshoot
-    (its gradient grows with the sample count), or ""."""
+    (its gradient grows with the sample count), or "". `samples`: those one step sums over (the
+    training part after a test split, or a batch of them)."""
     if loss != "sse" or learning_rate * samples <= MAX_SUMMED_STEP:
         return ""
     mean_instead = ", or Mean squared error in Loss" if samples > 4 else ""
     return (
-        f"⚠ Squared error adds up all {samples} samples: a rate above about "
+        f"⚠ Squared error adds up {samples} samples a step: a rate above about "
         f"{MAX_SUMMED_STEP / samples:.2g} overshoots. Try one near {LECTURE_SUMMED_STEP / samples:.2g}"
         f"{mean_instead}."
     )

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, 
 from engine.files import atomic_write_bytes, atomic_write_text
 from engine.run_history import MAX_RUNS, Run, RunHistory
 from gui.views.axis_limits import HEADROOM, grown, linear_fit, log_fit, set_limits
+from gui.views.loss_legend import add_legend, fits_width, room_above
 from gui.views.test_curves import (
     TEST_LEGEND,
     add_test_lines,
@@ -63,6 +64,7 @@ HEIGHT_RATIOS = (5, 3, 2)
 # (a constrained layout would cost about as much as the drawing itself, on every frame);
 # the left one holds tick labels and the gradient norm's two-line label beside them
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, AXES_GAP = 88, 14, 18, 44, 12
+LEGEND_PAD_TOP = 6  # above the legend, when there is one (gui/views/loss_legend.py)
 # the axis labels stay where they are put, aligned, clear of the widest tick labels ("100%"):
 # matplotlib would place each one after measuring every tick label of the three axes, on every
 # full draw, a third of its time
@@ -109,6 +111,8 @@ class LossPlot(QWidget):
         self._current_lines: RunLines | None = None  # the current run's, as last synced
         self._log_scale = False
         self._live_limits: _Limits | None = None  # the live run's limits, which only grow
+        self._legend = None  # above the loss axes, in a top margin made for it (gui/views/loss_legend.py)
+        self._legend_key: list[tuple] = []  # what the legend shows, to rebuild it only on change
 
         self.figure = Figure(figsize=(8, 6), facecolor="white")
         # While a run is live, only its lines (and the legend above them) change
@@ -139,8 +143,6 @@ class LossPlot(QWidget):
         self._no_accuracy_text = self.accuracy_axes.text(
             0.5, 0.5, NO_ACCURACY, transform=self.accuracy_axes.transAxes, visible=False, **text_style
         )
-        self._legend = None
-        self._legend_key: list[tuple] = []  # what the legend shows, to rebuild it only on change
         self._build_toolbar()
 
     def _style_axes(self) -> None:
@@ -303,12 +305,17 @@ class LossPlot(QWidget):
         width, height = self.figure.bbox.width, self.figure.bbox.height
         if width < 2 * (MARGIN_LEFT + MARGIN_RIGHT) or height < 2 * (MARGIN_TOP + MARGIN_BOTTOM):
             return  # too small to lay out: keep the last layout
+        if not fits_width(self._legend, width, self.figure.dpi):
+            self._legend_key = []  # made again in the columns this width holds, then margins again
+            self._refresh()
+            return
         gaps = len(HEIGHT_RATIOS) - 1
-        axes_height = height - MARGIN_TOP - MARGIN_BOTTOM - gaps * AXES_GAP
+        top = max(MARGIN_TOP, room_above(self._legend, self.figure.dpi) + LEGEND_PAD_TOP)
+        axes_height = height - top - MARGIN_BOTTOM - gaps * AXES_GAP
         self.figure.subplots_adjust(
             left=MARGIN_LEFT / width,
             right=1 - MARGIN_RIGHT / width,
-            top=1 - MARGIN_TOP / height,
+            top=1 - top / height,
             bottom=MARGIN_BOTTOM / height,
             # the gap as a fraction of the mean axes height
             hspace=AXES_GAP / (axes_height / len(HEIGHT_RATIOS)),
@@ -331,16 +338,10 @@ class LossPlot(QWidget):
             self._legend.remove()
             self._legend = None
         if not shown:
+            self._apply_margins()  # no legend: no room for it
             return
-        self._legend = self.loss_axes.legend(
-            lines,
-            labels,
-            loc="upper right",
-            fontsize=9,
-            framealpha=1.0,  # opaque: the canvas keeps its pixels and pastes them over the live lines
-            fancybox=False,  # square corners: nothing of the lines shows in the corners of what is pasted
-            edgecolor="#dddddd",
-        )
+        self._legend = add_legend(self.loss_axes, lines, labels)  # above the axes
+        self._apply_margins()  # which make room for it
         # the legend's handles are copies: show earlier runs' colours a little stronger than their lines
         for handle in self._legend.legend_handles:
             if handle.get_alpha() is not None:

@@ -32,7 +32,7 @@ from engine.train import StepResult
 from engine.weights import ModelWeights
 from gui.panels.data_panel import DataPanel
 from gui.panels.fresh_weights import FRESH_WEIGHTS
-from gui.panels.model_panel import ModelPanel
+from gui.panels.model_panel import FIX_LAYERS_FIRST, ModelPanel
 from gui.panels.settings_column import SettingsColumn
 from gui.panels.training_panel import TrainingPanel
 from gui.processes.train_process import TrainJob
@@ -249,7 +249,7 @@ class MainWindow(
     def _start_run(self) -> bool:
         spec = self.model_panel.spec()
         if spec is None:
-            self.show_error("Model", "Fix the model's layer sizes first.")
+            self.show_error("Model", f"{FIX_LAYERS_FIRST}.")
             return False
         job = TrainJob(spec, self._dataset.copy(), self._settings, self._start_weights, self._split)
         if self._run_state is not None:  # an opened session's run: it goes on as if it never stopped
@@ -308,7 +308,7 @@ class MainWindow(
 
     @Slot(str, str)
     def _on_controller_engine_changed(self, line: str, details: str) -> None:
-        self.engine_label.setText(line)
+        self.statusBar().show_engine(line, details)
         self.engine_details = details
         if details and line == "plain engine":
             self.statusBar().showMessage(details, STATUS_READ_MS)  # why compiled mode is not in use

@@ -9,6 +9,23 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from engine.train import StepResult
 from gui.widgets.run_status import state_title
 
+# which engine trains, in the words of the Training panel's "Compiled (vectorised with NumPy)"
+SCALAR_ENGINE = "scalar engine (Value objects)"
+COMPILED_ENGINE = "compiled (NumPy)"
+SCALAR_ENGINE_TIP = (
+    "Training runs on the lecture's Value objects: every number a Value, every step a graph and a "
+    "backward() through it.\nTraining ▸ Compiled (vectorised with NumPy) runs the same steps as "
+    "array operations, much faster."
+)
+
+
+def engine_text(line: str) -> str:
+    """The trainer's engine line ("plain engine", "compiled: 1,234 scalar ops → 9 array ops") as the
+    status bar shows it to a learner."""
+    if line.startswith("compiled"):
+        return COMPILED_ENGINE + line[len("compiled") :]
+    return SCALAR_ENGINE
+
 
 class TrainingStatusBar(QStatusBar):
     """Messages on the left; on the right, permanent labels that follow the run."""
@@ -20,8 +37,8 @@ class TrainingStatusBar(QStatusBar):
         self.loss_label = QLabel()
         self.accuracy_label = QLabel()
         self.rate_label = QLabel()
-        self.engine_label = QLabel("plain engine")
-        self.engine_label.setToolTip("Which engine runs the training steps (Training ▸ Compiled)")
+        self.engine_label = QLabel()
+        self.show_engine("plain engine", "")
         for label in (
             self.engine_label,
             self.step_label,
@@ -32,6 +49,16 @@ class TrainingStatusBar(QStatusBar):
         ):
             label.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(label)
+
+    def show_engine(self, line: str, details: str) -> None:
+        """Which engine trains (`line` from the trainer), and in the tooltip what that means."""
+        self.engine_label.setText(engine_text(line))
+        if line.startswith("compiled"):
+            self.engine_label.setToolTip(details)  # what compiling made of the step
+        else:  # and, with Compiled ticked, why it is not in use
+            self.engine_label.setToolTip(
+                f"{SCALAR_ENGINE_TIP}\n\n{details}" if details else SCALAR_ENGINE_TIP
+            )
 
     def show_run(
         self,

@@ -40,6 +40,7 @@ class TestSetActions:
         self.boundary_view.set_held_out(held)
         self.network_view.boundary.set_held_out(held)
         self.data_panel.test_split_field.show_counts(len(held), len(dataset))
+        self.training_panel.set_sample_count(len(dataset) - len(held))  # what a step's loss sums over
 
     def _show_extra_inputs(self) -> None:
         """Tell the views which inputs the network takes (they follow with the next weights)."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine.data import Dataset
 from engine.settings import TrainSettings
 from engine.spec import ModelSpec
+from gui.panels.model_panel import FIX_LAYERS_FIRST
 
 
 class UserChanges:
@@ -58,7 +59,7 @@ class UserChanges:
 
     @Slot(bool)
     def _on_model_panel_validity_changed(self, valid: bool) -> None:
-        self.training_panel.set_train_enabled(valid, "" if valid else "Fix the model's layer sizes first")
+        self.training_panel.set_train_enabled(valid, "" if valid else FIX_LAYERS_FIRST)
 
     @Slot(object)
     def _on_training_panel_settings_changed(self, settings: TrainSettings) -> None:

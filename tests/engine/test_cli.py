@@ -44,7 +44,7 @@ def test_train_writes_weights_that_predict_like_training_left_them(tmp_path, cap
 
 def test_train_refuses_bad_input_with_a_message(tmp_path, capsys):
     assert train_main(["--layers", "4,,x", "--out", str(tmp_path / "w.json")]) == 2
-    assert "empty layer size" in capsys.readouterr().err
+    assert "Hidden layers: “4,,x” has an empty size" in capsys.readouterr().err
     assert train_main(["--out", str(tmp_path / "w.txt")]) == 2
     assert ".json, .npz or .pt" in capsys.readouterr().err
     bad_csv = tmp_path / "bad.csv"
@@ -103,7 +103,7 @@ def test_train_refuses_hostile_inputs_with_plain_messages(tmp_path, capsys):
         (["--csv", str(tmp_path / "missing.csv")], "cannot read missing.csv: there is no such file"),
         (["--lr", "1e6"], "the learning rate must be a number from 1e-05 to 100, not 1000000.0"),
         (["--steps", "200000"], "the number of steps must be a whole number from 1 to 100,000"),
-        (["--layers", "4, ²"], "layer 2: '²' is not a whole number"),
+        (["--layers", "4, ²"], "layer 2: “²” is not a whole number"),
         (["--preset", "moons", "--data-seed", "-5"], "the data seed must be a whole number from 0 to 99,999"),
     ]
     for args, message in cases:

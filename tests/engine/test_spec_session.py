@@ -23,13 +23,13 @@ def test_layer_sizes_parse(text, sizes):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("4,,x", "empty layer"),
-        ("4,x", "'x' is not a whole number"),
+        ("4,,x", "Hidden layers: “4,,x” has an empty size"),
+        ("4,x", "Hidden layers, layer 2: “x” is not a whole number"),
         ("0", "at least 1"),
         ("-2", "at least 1"),
         ("2.5", "not a whole number"),
-        ("300", "max 256"),
-        ("1,1,1,1,1,1,1,1,1", "at most 8"),
+        ("300", "at most 256"),
+        ("1,1,1,1,1,1,1,1,1", "Hidden layers: 9 layers; at most 8"),
     ],
 )
 def test_bad_layer_sizes_say_what_is_wrong(text, message):
@@ -157,18 +157,18 @@ def test_failed_session_save_keeps_the_old_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("--4", "'--4' is not a whole number; write digits 0-9"),
-        ("4, ²", "layer 2: '²' is not a whole number"),
-        ("①", "'①' is not a whole number"),
-        ("٣", "'٣' is not a whole number"),  # an Arabic-Indic digit: isdigit() and int() accept it
-        ("+4", r"'\+4' is not a whole number"),
-        ("4.0", "'4.0' is not a whole number"),
-        ("0x4", "'0x4' is not a whole number"),
-        ("1e3", "'1e3' is not a whole number"),
-        ("4_0", "'4_0' is not a whole number"),
-        ("-4", "a layer needs at least 1 neuron, not '-4'"),
-        ("9" * 5000, "neurons is more than this scalar engine can train live"),
-        ("0" * 5000 + "4", "neurons is more than this scalar engine can train live"),
+        ("--4", "“--4” is not a whole number; write digits 0-9"),
+        ("4, ²", "Hidden layers, layer 2: “²” is not a whole number"),
+        ("①", "“①” is not a whole number"),
+        ("٣", "“٣” is not a whole number"),  # an Arabic-Indic digit: isdigit() and int() accept it
+        ("+4", r"“\+4” is not a whole number"),
+        ("4.0", "“4.0” is not a whole number"),
+        ("0x4", "“0x4” is not a whole number"),
+        ("1e3", "“1e3” is not a whole number"),
+        ("4_0", "“4_0” is not a whole number"),
+        ("-4", "a layer needs at least 1 neuron, not “-4”"),
+        ("9" * 5000, "neurons are more than this scalar engine trains live"),
+        ("0" * 5000 + "4", "neurons are more than this scalar engine trains live"),
     ],
 )
 def test_hostile_layer_sizes_always_raise_spec_error_with_a_message(text, message):

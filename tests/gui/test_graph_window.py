@@ -140,13 +140,19 @@ def test_a_rate_that_overflows_the_weights_selects_the_weight_in_the_graph(windo
     assert "update pass: w2.1.1" in view.details.toPlainText()
 
 
-def test_the_graph_tab_opens_with_the_whole_graph_in_view_and_its_info_line_whole(window, qtbot):
+def test_the_graph_tab_opens_readable_at_the_output_and_fit_shows_it_whole_and_its_info_line_whole(
+    window, qtbot
+):
     window.resize(1366, 768)
     show_graph_tab(window, qtbot)
     canvas = window.graph_view.canvas
+    graph = window.graph_view.current_graph()
+    seen = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+    assert canvas.zoom >= canvas.WHOLE_MIN_SCALE  # the numbers legible without zooming
+    assert seen.contains(canvas.node_rect(graph.of(graph.root).id))  # where backprop starts
+    window.graph_view.fit_button.click()
     seen = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
     assert seen.contains(canvas.scene().sceneRect().adjusted(1, 1, -1, -1))
-    graph = window.graph_view.current_graph()
     first_input = next(n for n in graph.nodes if n.kind == "input")
     assert seen.contains(canvas.node_rect(first_input.id))
     label = window.graph_view.info_label

@@ -177,7 +177,7 @@ def test_bad_layer_spec_is_marked_and_blocks_training(window, qtbot):
     before = window._spec
     paste_layers(window, "4,,x")
     assert window.model_panel.spec() is None
-    assert "empty layer size" in window.model_panel.error_label.text()
+    assert window.model_panel.error_label.text().startswith("Hidden layers: “")
     assert not window.training_panel.train_button.isEnabled()
     assert window._spec == before  # the last good model is kept
     paste_layers(window, "4, 4")
@@ -308,14 +308,17 @@ def test_compiled_switch_trains_the_same_run(window, qtbot):
     train_to_end(window, qtbot)
     plain = [r.loss for r in window._history]
     plain_weights = window._weights.to_model().parameters()
-    assert window.engine_label.text() == "plain engine"
+    assert window.engine_label.text() == "scalar engine (Value objects)"
 
     window.training_panel.reset_button.click()
     window.training_panel.compiled_check.setChecked(True)
     assert window._settings.compiled
     train_to_end(window, qtbot)
     compiled = [r.loss for r in window._history]
-    assert window.engine_label.text().startswith("compiled:") and "array ops" in window.engine_label.text()
+    assert (
+        window.engine_label.text().startswith("compiled (NumPy):")
+        and "array ops" in window.engine_label.text()
+    )
     assert "array operations" in window.engine_details
     assert len(compiled) == len(plain) == 30
     assert max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled, plain)) <= 1e-12

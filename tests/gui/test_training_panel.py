@@ -8,6 +8,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.settings import TrainSettings
+from gui.panels.model_panel import FIX_LAYERS_FIRST
 from gui.panels.training_panel import LogSpinBox, TrainingPanel
 
 
@@ -186,10 +187,10 @@ def test_finished_and_diverged_say_what_to_do(panel):
 
 def test_set_train_enabled_overrides_state_and_explains(panel):
     panel.set_state("paused")
-    panel.set_train_enabled(False, "Fix the model's layer sizes first")
+    panel.set_train_enabled(False, FIX_LAYERS_FIRST)
     assert enabled(panel) == {"reset"}
-    assert panel.train_button.toolTip() == "Fix the model's layer sizes first"
-    assert panel.step_button.toolTip() == "Fix the model's layer sizes first"
+    assert panel.train_button.toolTip() == FIX_LAYERS_FIRST
+    assert panel.step_button.toolTip() == FIX_LAYERS_FIRST
     panel.set_train_enabled(True)
     assert enabled(panel) == {"train", "step", "reset"}
     assert "Space" in panel.train_button.toolTip() and "Ctrl+Right" in panel.step_button.toolTip()
@@ -344,11 +345,11 @@ def test_set_settings_refuses_what_the_fields_cannot_show(qtbot, panel):
 
 
 def test_field_problem_and_model_block_train_together(qtbot, panel):
-    panel.set_train_enabled(False, "Fix the model's layer sizes first")
+    panel.set_train_enabled(False, FIX_LAYERS_FIRST)
     type_into(qtbot, panel.steps_spin, "0")
     assert "Steps must be a whole number from 1 to 100000" in panel.train_button.toolTip()
     leave(panel.steps_spin)
-    assert panel.train_button.toolTip() == "Fix the model's layer sizes first"
+    assert panel.train_button.toolTip() == FIX_LAYERS_FIRST
     assert not panel.train_button.isEnabled()
     panel.set_train_enabled(True)
     assert panel.train_button.isEnabled()
