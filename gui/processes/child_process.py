@@ -132,3 +132,12 @@ def serve_streams(serve: Callable[[Receive, Send], None], commands: BinaryIO, ev
 
     with contextlib.suppress(OSError):  # a broken pipe: the parent went away
         serve(receive, send)
+
+
+def picklable(exc: BaseException) -> bool:
+    """Whether an exception survives the pipe (pickled and back): a child sends it whole, or only its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return False
+    return True

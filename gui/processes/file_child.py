@@ -12,11 +12,10 @@ the window calls for small files), and answers with one event:
 
 from __future__ import annotations
 
-import pickle
 import sys
 from collections.abc import Callable
 
-from gui.processes.child_process import Receive, Send, child_main
+from gui.processes.child_process import Receive, Send, child_main, picklable
 from gui.processes.packed import pack
 
 
@@ -65,17 +64,9 @@ def serve(receive: Receive, send: Send) -> None:
         sys.setrecursionlimit(10_000)  # packing walks the tree: a few frames per level the parser allowed
         result = pack(loaded)
     except Exception as exc:
-        send(("failed", exc if _picklable(exc) else None, type(exc).__module__, type(exc).__name__, str(exc)))
+        send(("failed", exc if picklable(exc) else None, type(exc).__module__, type(exc).__name__, str(exc)))
     else:
         send(("loaded", result))
-
-
-def _picklable(exc: BaseException) -> bool:
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -5,10 +5,9 @@ Run as `python -m gui.processes.torch_child` by `TorchComparer`; see gui/process
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 
-from gui.processes.child_process import Receive, Send, child_main
+from gui.processes.child_process import Receive, Send, child_main, picklable
 
 LOAD, COMPUTE = "load", "compute"  # why an answer has no result: torch did not load, or could not compute
 
@@ -49,18 +48,10 @@ def serve(receive: Receive, send: Send) -> None:
             result = _compute(kind, args)
         except Exception as exc:
             # a file that could not be written: the parent words the error itself (describe_file_error)
-            error = exc if kind == "save" and _picklable(exc) else None
+            error = exc if kind == "save" and picklable(exc) else None
             send(("answer", request_id, error, COMPUTE, str(exc) or type(exc).__name__))
         else:
             send(("answer", request_id, result, "", ""))
-
-
-def _picklable(exc: BaseException) -> bool:
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return False
-    return True
 
 
 if __name__ == "__main__":
