@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from engine.ops import ACTIVATION
+from engine.ops import ACTIVATION, relu
 from engine.value import BACKWARD_RULES, Number, Value, as_values
 
 if TYPE_CHECKING:
@@ -75,12 +75,14 @@ def network_pass(
     activations = [below]
     for layer in layers:
         activation, outputs = ACTIVATION[layer.activation].forward, []
+        # relu's expression is written in here: a call to relu() per neuron was 3% of the moons step
+        relu_inline = activation is relu
         for neuron in layer.neurons:
             # the same float additions, in the same order, as a neuron node (engine/neuron.py)
             total = neuron.b.data
             for w, xi in zip(neuron.w, below):
                 total += w.data * xi
-            outputs.append(activation(total))
+            outputs.append((total if total > 0.0 else 0.0) if relu_inline else activation(total))
         activations.append(outputs)
         below = outputs
     node = kind(below[0], inputs, op)

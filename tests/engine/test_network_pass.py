@@ -17,7 +17,7 @@ from engine import MLP, Value
 from engine.losses import loss_function
 from engine.network_outputs import NETWORK_OUTPUT_OP
 from engine.network_pass import NETWORK_OP, NetworkPass
-from engine.ops import ACTIVATIONS
+from engine.ops import ACTIVATIONS, relu
 from engine.value import topological_order
 
 
@@ -91,6 +91,19 @@ def test_inf_and_nan_flow_as_they_do_through_the_neuron_nodes(big):
         (out * out).backward()
         numbers.append([out.data, *(p.grad for p in model.parameters())])
     assert all(same(a, b) for a, b in zip(*numbers, strict=True))
+
+
+def test_a_relu_layer_gives_what_relu_gives_on_every_kind_of_sum():
+    # the pass writes relu's expression in, rather than calling relu() per neuron: the same floats,
+    # the sign of zero included (max(z, 0.0) would keep -0.0 and nan)
+    sums = [math.nan, -0.0, 0.0, math.inf, -math.inf, -1.5, 2.5, 5e-324, -5e-324]
+    model = MLP(1, [len(sums), 1], activations=["relu", "linear"], seed=0)
+    for neuron, z in zip(model.layers[0].neurons, sums, strict=True):
+        neuron.w[0].data, neuron.b.data = -0.0, z  # the sum is the bias alone: z + -0.0 * 1.0 is z
+    hidden = model([1.0]).layer_outputs[1]
+    expected = [relu(z) for z in sums]
+    assert [(h, math.copysign(1, h)) for h in hidden] == [(e, math.copysign(1, e)) for e in expected]
+    assert hidden[0] == 0.0 and math.copysign(1, hidden[1]) == 1  # relu(nan) is 0, relu(-0.0) is +0.0
 
 
 def test_one_output_is_one_node_whose_operands_are_the_inputs_and_parameters():
