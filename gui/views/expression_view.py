@@ -64,6 +64,10 @@ MAX_TABLE_ROWS = 8  # more rows than this scroll
 COLUMNS = ("name", "data", "grad (ours)", "grad (PyTorch)", "|difference|")
 STYLES = ("Compact records", "Records as in the lecture")
 STEP_MIN_SCALE = 0.75  # step-through zooms in to at least this (small but readable), not further
+OUTPUT_GRAD_TIP = (
+    "backward() starts at the output with grad 1, in PyTorch as in ours: nothing to compare.\n"
+    "PyTorch's value of the output is below the table."
+)
 DIFFERENT = 1e-9  # a difference above this is drawn red: no longer rounding
 BACKWARD_AGAIN_TIP = (
     "Call out.backward() once more without zero_grad(): every variable adds the same gradient again,\n"
@@ -263,6 +267,9 @@ class ExpressionView(GraphTab):
                 if loading
                 else ""
             )
+        self._show_torch_note(note)
+
+    def _show_torch_note(self, note: str) -> None:
         self.torch_note.setText(note)
         self.torch_note.setVisible(bool(note))
 
@@ -283,8 +290,7 @@ class ExpressionView(GraphTab):
             note = f"PyTorch could not compute this expression: {why}"
         else:
             note = ""
-        self.torch_note.setText(note)
-        self.torch_note.setVisible(bool(note))
+        self._show_torch_note(note)
         if self.current_graph() is not None:
             self._fill_table()
         self.torch_compared.emit()
@@ -345,18 +351,19 @@ class ExpressionView(GraphTab):
         graph = self.current_graph()
         root, used = graph.root, {node.value for node in graph.nodes}
         torch_value, torch_grads = self._torch if self._torch is not None else (None, {})
-        rows = [(f"{root.label} (output)", root.data, root.grad, torch_value, root.data, "output")]
+        # PyTorch gives the variables' grads: the output's is 1 in both (backward() starts there)
+        rows = [(f"{root.label} (output)", root.data, root.grad, None, "output")]
         for name, leaf in self._leaves.items():
             label, kind = (name, "input") if leaf in used else (f"{name} (not used)", "value")
-            rows.append((label, leaf.data, leaf.grad, torch_grads.get(name), leaf.grad, kind))
+            rows.append((label, leaf.data, leaf.grad, torch_grads.get(name), kind))
         table = self.results_table
         table.setRowCount(len(rows))
-        for r, (name, data, grad, theirs, ours, kind) in enumerate(rows):
-            diff = None if theirs is None else abs(ours - theirs)
+        for r, (name, data, grad, theirs, kind) in enumerate(rows):
+            diff = None if theirs is None else abs(grad - theirs)
             if theirs is None:  # asked and not answered yet, or nothing to compare with
-                shown = "…" if self._torch_request is not None else "—"
+                shown = "…" if self._torch_request is not None and r else "—"
             else:
-                shown = f"value {theirs!r}" if r == 0 else repr(theirs)
+                shown = repr(theirs)
             difference = "—" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
             for c, text in enumerate((name, repr(data), repr(grad), shown, difference)):
                 item = QTableWidgetItem(text)
@@ -367,12 +374,9 @@ class ExpressionView(GraphTab):
                 if c == 4 and diff is not None and diff > DIFFERENT:
                     item.setForeground(QColor(ERROR_COLOR))
                 table.setItem(r, c, item)
-        for column, meaning in (
-            (3, "PyTorch's value of the output (the data column's twin)"),
-            (4, "|our value − PyTorch's value|"),
-        ):
-            item = table.item(0, column)
-            item.setToolTip(f"{item.text()}: {meaning}")
+        table.item(0, 3).setToolTip(OUTPUT_GRAD_TIP)
+        if torch_value is not None:  # the output's value, PyTorch's beside ours, under the table
+            self._show_torch_note(_value_note(root.label, root.data, torch_value))
         shown_rows = min(len(rows), MAX_TABLE_ROWS)  # as tall as its rows: the graph gets the rest
         header = table.horizontalHeader().height()
         table.setFixedHeight(header + shown_rows * table.rowHeight(0) + 2 * table.frameWidth() + 2)
@@ -454,6 +458,13 @@ def _name_intermediates(graph: Graph) -> None:
     names = {node: node_name(graph, node) for node in graph.nodes if not node.name}
     for node, name in names.items():  # assigned after: node_name would read the new names of operands
         node.name = name if len(name) <= MAX_NAME and "…" not in name else ""
+
+
+def _value_note(name: str, ours: float, theirs: float) -> str:
+    """The output's value in PyTorch beside ours (the table compares grads)."""
+    difference = abs(ours - theirs)
+    agreement = "the same as ours" if difference == 0 else f"ours {ours!r}, |difference| {difference:.1e}"
+    return f"PyTorch (float64) computes {name} = {theirs!r}: {agreement}."
 
 
 def _idle_text(session: BackpropSession) -> str:

@@ -194,7 +194,8 @@ window.tabs.setCurrentWidget(window.expression_view)
 wait_until(lambda: window.expression_view.current_graph() is not None)
 wait_until(lambda: not window.expression_view.torch_pending)
 print("difference=" + repr(differences[0]))
-print("column=" + window.expression_view.results_table.item(0, 3).text())
+print("column=" + window.expression_view.results_table.item(1, 3).text())
+print("note=" + window.expression_view.torch_note.text())
 print("torch imported=" + repr("torch" in sys.modules))
 window.close()
 """
@@ -214,7 +215,8 @@ def test_the_window_compares_with_pytorch_without_importing_it(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     assert float(lines["difference"]) <= 1e-12  # PyTorch's grads arrived, and agree
-    assert lines["column"] == "value -8.0"  # the Expression tab's PyTorch column: L = -8 in the lecture
+    assert lines["column"] == "6.0"  # the Expression tab's PyTorch column: a's grad in L = (a·b + c)·f
+    assert lines["note"] == "PyTorch (float64) computes out = -8.0: the same as ours."  # L = -8
     assert lines["torch imported"] == "False"
 
 
@@ -270,9 +272,9 @@ def test_the_expression_tabs_pytorch_column_fills_in_from_the_child(qtbot, fresh
     with qtbot.waitSignal(view.torch_compared, timeout=60_000):
         view.set_example(0)
         assert "Loading PyTorch" in view.torch_note.text() and not view.torch_note.isHidden()
-        assert view.results_table.item(0, 3).text() == "…"  # asked, not answered yet
-    assert view.torch_note.isHidden()
-    assert view.results_table.item(0, 3).text() == "value -8.0"
+        assert view.results_table.item(1, 3).text() == "…"  # asked, not answered yet
+    assert view.torch_note.text() == "PyTorch (float64) computes out = -8.0: the same as ours."
+    assert view.results_table.item(1, 3).text() == "6.0"  # a's grad, PyTorch's
     assert no_torch_import_here == []
 
 
