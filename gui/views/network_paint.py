@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui.views.network_numbers import NetworkNumbers
@@ -24,7 +34,8 @@ POSITIVE = QColor("#1f5fbf")
 NEGATIVE = QColor("#d9480f")
 MAX_BOX, MIN_BOX = 46.0, 14.0  # a neuron's picture, in pixels
 MAX_SHOWN = 16  # neurons drawn per column at most (all of a 16-wide layer); the rest are counted
-TOP, BOTTOM, SIDE = 34.0, 30.0, 40.0  # margins: headings above, "+N more" below
+TOP, BOTTOM, SIDE = 34.0, 22.0, 40.0  # margins: headings above, "+N more" below (the legend under it)
+LEGEND_POINTS, LEGEND_LINES = 8.0, 2  # the legend under the diagram: its font, the lines kept for it
 LINK_HIT_PX = 4.0
 LINK_STEPS = 16  # sizes of link drawn (by |value| / the largest |value| of the layer)
 ANTIALIAS_LINKS = 1500  # links drawn smooth up to this many (about 10 ms here); more are drawn plain
@@ -143,7 +154,19 @@ class NetworkCanvas(QWidget):
         return [weights.inputs, *weights.sizes] if weights else []
 
     def wanted_counts(self, sizes: list[int]) -> tuple[int, ...]:
-        return shown_counts(sizes, self.height())
+        return shown_counts(sizes, self._diagram_height())
+
+    def legend_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(LEGEND_POINTS)
+        return font
+
+    def _legend_height(self) -> float:
+        return LEGEND_LINES * QFontMetricsF(self.legend_font()).lineSpacing() + 4
+
+    def _diagram_height(self) -> float:
+        """The neurons' height: the legend's lines are kept below it, so it never covers them."""
+        return self.height() - self._legend_height()
 
     def set_numbers(self, numbers: NetworkNumbers) -> None:
         self.numbers = numbers
@@ -162,7 +185,9 @@ class NetworkCanvas(QWidget):
     def _relayout(self) -> None:
         """Place the neurons for this size and these numbers: clicks find them before any paint."""
         self._cache = None
-        self.layout_ = make_layout(self.sizes(), self.width(), self.height()) if self.numbers else None
+        self.layout_ = (
+            make_layout(self.sizes(), self.width(), self._diagram_height()) if self.numbers else None
+        )
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -261,19 +286,42 @@ class NetworkCanvas(QWidget):
             below = QRectF(rect.left() - 30, rect.bottom() + 1, rect.width() + 60, 13)
             painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
 
-    def _paint_legend(self, painter: QPainter) -> None:
+    def legend_parts(self) -> list[str]:
+        """What the colours, widths, frames and numbers of the diagram mean, phrase by phrase."""
         if self.by_gradient:
-            text = "links: the next step's push on each weight (blue up, orange down), width = size"
+            parts = ["links: the next step's push (blue up, orange down), width = size"]
         else:
-            text = "links: + blue, − orange, width = size"
-        text += " · frames: red dead, amber saturated"
-        sample = self.numbers.request.sample
-        if sample is not None and self.layout_.roomy:
-            text += f" · numbers: sample {sample + 1}"
+            parts = ["links: + blue, − orange, width = size"]
+        parts.append("frames: red dead, amber saturated")
+        sample = self.numbers.request.sample if self.numbers else None
+        if sample is not None and self.layout_ is not None and self.layout_.roomy:
+            parts.append(f"numbers: sample {sample + 1}")
+        return parts
+
+    def legend_lines(self) -> list[str]:
+        """The legend's phrases on as few lines as the width allows (LEGEND_LINES at most: a
+        canvas too narrow for them loses the end of the last line)."""
+        metrics, width = QFontMetricsF(self.legend_font()), self.width() - 8
+        lines: list[str] = []
+        for part in self.legend_parts():
+            joined = f"{lines[-1]} · {part}" if lines else part
+            if lines and metrics.horizontalAdvance(joined) <= width:
+                lines[-1] = joined
+            else:
+                lines.append(part)
+        kept = lines[: LEGEND_LINES - 1] + [" · ".join(lines[LEGEND_LINES - 1 :])]
+        return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in kept if line]
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        painter.setFont(self.legend_font())
         painter.setPen(QColor("#666666"))
-        box = QRectF(4, self.height() - 18, self.width() - 8, 16)
-        text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(box.width()))
-        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        spacing = painter.fontMetrics().lineSpacing()
+        lines = self.legend_lines()
+        top = self.height() - 2 - spacing * len(lines)
+        for line in lines:
+            box = QRectF(4, top, self.width() - 8, spacing)
+            painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            top += spacing
 
     def _paint_marks(self, painter: QPainter) -> None:
         layout = self.layout_
