@@ -34,7 +34,7 @@ from engine.teaching import format_number
 from engine.weights import ModelWeights
 from gui.graph.details import HISTORY_SCHEME, breakdown_html, comparison_html, model_details_html
 from gui.graph.exercise_mode import ExerciseMode
-from gui.graph.model_texts import BACKWARD_AGAIN_TIP, combo, idle_text, sample_text
+from gui.graph.model_texts import BACKWARD_AGAIN_TIP, ElidedCombo, combo, idle_text, sample_text
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
 from gui.graph.step_guess import StepGuess
@@ -125,7 +125,11 @@ class GraphView(GraphTab):
 
     def _build_toolbar(self) -> None:
         self.sample_combo = combo(
-            (), 22, "Which sample's forward and backward pass to draw", self._on_sample_combo_changed
+            (),
+            22,
+            "Which sample's forward and backward pass to draw",
+            self._on_sample_combo_changed,
+            ElidedCombo,
         )
         neurons_tip = (
             "Expanded: every w·x, + and activation is a node, as in the lecture.\n"
@@ -157,15 +161,14 @@ class GraphView(GraphTab):
         bar.setContentsMargins(6, 4, 6, 0)
         bar.setSpacing(6)
         for text, widget, stretch in (
-            ("Sample", self.sample_combo, 3),
-            ("Neurons", self.neurons_combo, 2),
-            ("", self.tanh_combo, 2),
+            ("", self.sample_combo, 1),  # its items say "Sample"; width to spare goes to their numbers
+            ("Neurons", self.neurons_combo, 0),
+            ("", self.tanh_combo, 0),
         ):
             if text:
                 bar.addWidget(QLabel(text))
             bar.addWidget(widget, stretch)
         bar.addWidget(self.color_check)
-        bar.addStretch(1)
         for widget in (self.torch_button, self.fit_button, self.export_button):
             bar.addWidget(widget)
 
