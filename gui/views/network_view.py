@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from gui.views.boundary_view import BoundaryView
 from gui.widgets.latest_job import LatestJobThread
 
+LONGEST_FLOAT = "-0.00012345678901234567"  # as wide as repr(float) gets, give or take a digit
 FORMULA_TERMS = 4  # terms of w·x written out before "…"
 HINT = (
     "Hover a neuron: its output on the plot · Click a neuron: its formula and numbers · "
@@ -120,7 +121,8 @@ class NetworkView(QWidget):
     def _build_editor(self) -> None:
         self.edit_label = QLabel()
         self.value_edit = QLineEdit()
-        self.value_edit.setMaximumWidth(200)
+        # wide enough for any float's repr (17 digits, sign, exponent): the number shows whole
+        self.value_edit.setMinimumWidth(self.value_edit.fontMetrics().horizontalAdvance(LONGEST_FLOAT) + 16)
         self.value_edit.returnPressed.connect(self.apply_edit)
         self.set_button = QPushButton("Set")
         self.set_button.clicked.connect(self.apply_edit)
@@ -276,8 +278,9 @@ class NetworkView(QWidget):
         kind, name, value = _parameter(self._weights, self.canvas.selected)
         self.parameter_selected.emit(name)
         self.edit_label.setText(f"New value of {kind} {name}:")
-        self.value_edit.setText(repr(value))
-        self.value_edit.selectAll()
+        text = repr(value)
+        self.value_edit.setText(text)
+        self.value_edit.setSelection(len(text), -len(text))  # all selected, its start in sight
 
     def apply_edit(self) -> None:
         """The typed value, if it is a usable number, for the parameter being edited."""
