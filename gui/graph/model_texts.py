@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QComboBox, QSizePolicy, QStyle, QStyleOptionComboBox, QStylePainter
+from PySide6.QtWidgets import QComboBox
 
 from engine.backprop import BackpropSession
 
@@ -36,32 +34,6 @@ def idle_text(session: BackpropSession) -> str:
         "Gradients from one backward(). Step ▶ replays backprop one node at a time, output first; "
         "click any node for its chain rule."
     )
-
-
-class ElidedCombo(QComboBox):
-    """A combo box whose chosen text, when too long for it, loses its middle ("…") rather than its
-    end: a sample's target y stays in sight at a laptop's width. It takes the toolbar's spare width."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, self.sizePolicy().verticalPolicy())
-
-    def displayed_text(self) -> str:
-        """The chosen text as drawn: whole if it fits, else with its middle elided."""
-        option = QStyleOptionComboBox()
-        self.initStyleOption(option)
-        field = self.style().subControlRect(
-            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
-        )
-        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideMiddle, field.width())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QStylePainter(self)
-        option = QStyleOptionComboBox()
-        self.initStyleOption(option)
-        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
-        option.currentText = self.displayed_text()
-        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 def combo(

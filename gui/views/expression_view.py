@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -41,6 +40,7 @@ from gui.graph.render import KIND_COLORS
 from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import INSTALL_HINT, torch_installed
+from gui.widgets.elided_combo import ElidedCombo
 from gui.widgets.style import ERROR_COLOR
 
 NEURON_VARIABLES = "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"
@@ -57,7 +57,7 @@ EXAMPLES = (  # (title, variables, expression): the lecture's examples, in its o
     ("The first function: 3x² − 4x + 5", "x = 3.0", "3*x**2 - 4*x + 5"),
 )
 DEBOUNCE_MS = 400  # re-evaluate this long after the last keystroke
-LEFT_WIDTH = 300
+LEFT_WIDTH, LEFT_MIN_WIDTH = 300, 240
 MAX_NAME = 22  # longer names of intermediate values are left off their records (the details give them)
 CUSTOM_TEXT = "Custom expression"
 MAX_TABLE_ROWS = 8  # more rows than this scroll
@@ -134,8 +134,9 @@ class ExpressionView(GraphTab):
     # ------------------------------------------------------------ widgets
 
     def _build_left(self) -> QWidget:
-        self.examples_combo = QComboBox(
-            toolTip="The lecture's examples: fill in the variables and the expression"
+        self.examples_combo = ElidedCombo(
+            toolTip="The lecture's examples: fill in the variables and the expression",
+            elide=Qt.TextElideMode.ElideRight,
         )
         self.examples_combo.addItems([title for title, _, _ in EXAMPLES])
         self.examples_combo.setPlaceholderText(CUSTOM_TEXT)  # shown once the user types their own
@@ -166,12 +167,13 @@ class ExpressionView(GraphTab):
         )
         self.details = QTextBrowser(openLinks=False)
         kinds = [(KIND_COLORS[kind], kind) for kind in ("input", "constant", "value", "output")]
-        self.legend_label = QLabel(legend_html([kinds]), styleSheet="color: #444444;")
+        self.legend_label = QLabel(legend_html([kinds[:3], kinds[3:]]), styleSheet="color: #444444;")
 
-        left = QWidget(minimumWidth=240)
-        grads = _box(QHBoxLayout(), self.backward_again_button, self.zero_grad_button)
+        # at its narrowest (the graph's side takes the room) everything still fits: one button a row
+        left = QWidget(minimumWidth=LEFT_MIN_WIDTH)
         fields = (QLabel("Example"), self.examples_combo, QLabel("Variables"), self.variables_edit)
-        fields += (QLabel("Expression"), self.expression_edit, self.run_button, self.error_label, grads)
+        fields += (QLabel("Expression"), self.expression_edit, self.run_button, self.error_label)
+        fields += (self.backward_again_button, self.zero_grad_button)
         _box(QVBoxLayout(left), *fields, (self.details, 1), self.legend_label, margins=(6, 6, 2, 6))
         return left
 

@@ -34,12 +34,13 @@ from engine.teaching import format_number
 from engine.weights import ModelWeights
 from gui.graph.details import HISTORY_SCHEME, breakdown_html, comparison_html, model_details_html
 from gui.graph.exercise_mode import ExerciseMode
-from gui.graph.model_texts import BACKWARD_AGAIN_TIP, ElidedCombo, combo, idle_text, sample_text
+from gui.graph.model_texts import BACKWARD_AGAIN_TIP, combo, idle_text, sample_text
 from gui.graph.pane import GraphPane, legend_html
 from gui.graph.render import KIND_COLORS
 from gui.graph.step_guess import StepGuess
 from gui.graph.tab import GraphTab
 from gui.processes.torch_process import NOT_INSTALLED, torch_installed
+from gui.widgets.elided_combo import ElidedCombo
 
 AUTO_EXPANDED_MAX = 60  # Auto expands neurons while the whole graph stays readable at once (a neuron or two)
 MAX_ALL_SAMPLES = 8  # "All samples (whole loss)" is offered for datasets this small (the lecture's 4)
