@@ -68,6 +68,7 @@ OUTPUT_GRAD_TIP = (
     "backward() starts at the output with grad 1, in PyTorch as in ours: nothing to compare.\n"
     "PyTorch's value of the output is below the table."
 )
+PARTIAL_COLOR, PARTIAL_TIP = "#868e96", "Step-through has not reached the end: our grad is not summed up yet"
 DIFFERENT = 1e-9  # a difference above this is drawn red: no longer rounding
 BACKWARD_AGAIN_TIP = (
     "Call out.backward() once more without zero_grad(): every variable adds the same gradient again,\n"
@@ -360,6 +361,7 @@ class ExpressionView(GraphTab):
             rows.append((label, leaf.data, leaf.grad, torch_grads.get(name), kind))
         table = self.results_table
         table.setRowCount(len(rows))
+        partial = self.session.stepping and not self.session.done  # our grads still being summed
         for r, (name, data, grad, theirs, kind) in enumerate(rows):
             diff = None if theirs is None else abs(grad - theirs)
             if theirs is None:  # asked and not answered yet, or nothing to compare with
@@ -374,7 +376,8 @@ class ExpressionView(GraphTab):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 4 and diff is not None and diff > DIFFERENT:
-                    item.setForeground(QColor(ERROR_COLOR))
+                    item.setForeground(QColor(PARTIAL_COLOR if partial else ERROR_COLOR))
+                    item.setToolTip(PARTIAL_TIP if partial else text)
                 table.setItem(r, c, item)
         table.item(0, 3).setToolTip(OUTPUT_GRAD_TIP)
         if torch_value is not None:  # the output's value, PyTorch's beside ours, under the table

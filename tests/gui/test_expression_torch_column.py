@@ -4,10 +4,14 @@ value, PyTorch's beside ours, is the line under the table."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QColor
 
+import gui.views.expression_view
 from gui.views.expression_view import COLUMNS, ExpressionView
+from gui.widgets.style import ERROR_COLOR
 
 TIMEOUT_MS = 60_000
+PARTIAL_COLOR = getattr(gui.views.expression_view, "PARTIAL_COLOR", "#868e96")  # grey: not an error
 BACKWARD_AGAIN_GRADS = {"a": 12.0, "b": -8.0, "c": -4.0, "f": 8.0}  # L's grads, twice
 
 
@@ -53,3 +57,25 @@ def test_after_backward_again_the_differences_are_the_extra_grads(compared):
     differences = column(compared, "|difference|")
     assert [float(differences[name]) for name in "abcf"] == [6.0, 4.0, 2.0, 4.0]
     assert compared.torch_note.text().endswith("the same as ours.")  # the value did not change
+
+
+def test_mid_step_through_our_unfinished_grads_are_not_marked_as_errors(compared, qtbot):
+    table, index = compared.results_table, COLUMNS.index("|difference|")
+    compared.step_next_button.click()  # the output's rule only: a, b and c have no grad yet
+    qtbot.waitUntil(lambda: column(compared, "grad (ours)")["a"] == "0.0")
+    colours = {
+        table.item(r, 0).text(): table.item(r, index).foreground().color() for r in range(table.rowCount())
+    }
+    assert colours["a"] == QColor(PARTIAL_COLOR) != QColor(ERROR_COLOR)
+    assert "not summed up yet" in table.item(1, index).toolTip()
+    while compared.step_next_button.isEnabled():
+        compared.step_next_button.click()
+    assert column(compared, "|difference|") == {
+        "out (output)": "—",
+        "a": "0",
+        "b": "0",
+        "c": "0",
+        "f": "0",
+    }
+    compared.backward_again_button.click()  # a real disagreement: red again
+    assert table.item(1, index).foreground().color() == QColor(ERROR_COLOR)
