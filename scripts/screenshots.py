@@ -99,6 +99,8 @@ def main() -> None:
 
     # The lecture's single neuron in the Expression tab, with PyTorch's grads beside ours
     expression = lecture_neuron_in_expression_tab(window)
+    while expression.torch_pending:  # PyTorch's first import, in its own process, takes seconds
+        wait(100)
     wait(400)
     save(window, "screenshot-neuron.png")
     for _ in range(4):
