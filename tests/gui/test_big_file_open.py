@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from file_load_gate import on_dialog
 from process_helpers import gone
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
@@ -29,6 +30,8 @@ from engine.weights import load_json, save_json, save_npz
 from gui.processes import file_loading
 
 SPEC = ModelSpec([8, 8], ["tanh", "tanh"], "tanh", seed=1)
+# on_dialog's action runs while the child still waits for its file (tests/gui/file_load_gate.py)
+pytestmark = pytest.mark.usefixtures("held_file_loads")
 
 
 @pytest.fixture
@@ -60,23 +63,6 @@ def saved_session(tmp_path: Path, steps: int = 300) -> Path:
     path = tmp_path / "trained.json"
     save_session(trained_session(steps), path)
     return path
-
-
-def on_dialog(window, action) -> list:
-    """Call `action(dialog, pid)` once the progress dialog is up; returns what it saw."""
-    seen: list = []
-
-    def look() -> None:
-        dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
-        pids = file_loading.running_pids()
-        if dialogs and pids and not seen:
-            seen.append((dialogs[0].labelText(), pids[0]))
-            action(dialogs[0], pids[0])
-        elif not seen:
-            QTimer.singleShot(1, look)
-
-    QTimer.singleShot(0, look)
-    return seen
 
 
 def click_cancel(dialog: QProgressDialog, _pid: int) -> None:
