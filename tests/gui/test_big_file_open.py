@@ -160,6 +160,7 @@ def snapshot(window) -> dict:
 
 def test_cancel_changes_nothing_and_leaves_no_process(window, tmp_path, in_child):
     path = saved_session(tmp_path)
+    assert window.apply_session(Session(moons(50, 0.1, 0), SPEC, TrainSettings()))  # its weights fit
     before = snapshot(window)
     seen = on_dialog(window, click_cancel)
     assert not window.open_session(path)
@@ -173,6 +174,7 @@ def test_cancel_changes_nothing_and_leaves_no_process(window, tmp_path, in_child
     save_json(SPEC.fresh_weights(2), weights)
     assert not window.import_weights(weights)
     assert gone(seen[0][1]) and snapshot(window) == before
+    assert window.last_error == "" and "Did not import w.json" in window.statusBar().currentMessage()
 
 
 def test_closing_the_window_while_a_file_loads_kills_its_process(window, tmp_path, in_child):
@@ -319,11 +321,13 @@ def test_escape_cancels_a_big_import(window, tmp_path, in_child):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
+    assert window.apply_session(Session(moons(50, 0.1, 0), SPEC, TrainSettings()))  # the weights fit
     save_json(SPEC.fresh_weights(2), tmp_path / "w.json")
     seen = on_dialog(window, lambda dialog, pid: QTest.keyClick(dialog, Qt.Key.Key_Escape))
     assert not window.import_weights(tmp_path / "w.json")
     assert seen and gone(seen[0][1])
     assert window._start_weights is None
+    assert window.last_error == "" and "Did not import w.json" in window.statusBar().currentMessage()
 
 
 # ---------------------------------------------------------------- showing a big saved run
