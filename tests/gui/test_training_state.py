@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,21 @@ def start_training(window, qtbot) -> None:
 
 
 def assert_training_goes_on(window, qtbot) -> None:
-    """Training, shown as training, with Pause enabled, and new steps arriving."""
-    qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
+    """Training, shown as training, with Pause enabled, and new steps arriving, once the trainer
+    has answered every command sent so far.
+
+    A "No" answered at once sends the trainer a pause and a run back to back. Read together
+    between two steps, the run takes the pause back; read apart, the trainer stops, says "paused",
+    takes the run and says "running", and the window shows Paused for that moment, after the
+    No. A look taken before that moment would see "training" and miss it. So the test first
+    sends a new learning rate, a command that comes after both: the first step taken with it
+    arrives after anything the pause and the run made the trainer say.
+    """
+    before = window._settings.learning_rate
+    window.training_panel.learning_rate_spin.setValue(before / 2)
+    rate = window._settings.learning_rate  # as the field holds it
+    assert rate != before, "the mark must differ from the steps before it"
+    qtbot.waitUntil(lambda: window._history[-1].learning_rate == rate, timeout=TIMEOUT_MS)
     seen = len(window._history)
     qtbot.waitUntil(lambda: len(window._history) > seen + 2, timeout=TIMEOUT_MS)
     assert window.state == "training"
@@ -93,6 +107,32 @@ def test_yes_resets_to_idle_and_nothing_more_arrives(window, qtbot):
     qtbot.wait(300)  # late messages of the old run would arrive now
     assert window.state == "idle" and window._history == []
     assert window.training_panel.train_button.isEnabled()
+
+
+def test_no_answered_as_the_trainer_stops_for_the_pause_keeps_training(window, qtbot):
+    """The race of a quick "No": the trainer has stopped for the pause and said so, but the window
+    has not heard it yet when the No sends the run. The window then hears "paused" after the No,
+    and "running" after that: it ends up training."""
+    start_training(window, qtbot)
+    child = window.controller._process._child
+    deliver = child._on_event  # called in the reader thread with each event, in order
+    stopped = threading.Event()
+
+    def noted(event: tuple) -> None:
+        deliver(event)
+        if event[0] == "state" and event[2] == "paused":
+            stopped.set()
+
+    child._on_event = noted
+
+    def decline_once_the_trainer_stopped(title, question):
+        assert stopped.wait(TIMEOUT_MS / 1000)  # queued for the window, not handled yet
+        return False
+
+    window.confirm = decline_once_the_trainer_stopped
+    window._on_model_panel_spec_changed(ModelSpec([8], ["tanh"], "linear"))
+    assert stopped.is_set() and window.state == "training"  # the window has not heard the pause
+    assert_training_goes_on(window, qtbot)
 
 
 @pytest.mark.parametrize("answer", [False, True])
