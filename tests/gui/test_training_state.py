@@ -325,6 +325,52 @@ def test_an_opened_session_shows_its_own_step_count(qtbot):
     assert "/ 77" in w.step_label.text()
 
 
+def test_a_step_taken_while_the_last_steps_pause_is_on_its_way_ends_paused_after_both(window, qtbot):
+    """Step, and Step again before the window has heard the first one's "paused": that report
+    arrives after the second Step was sent, then "running", the step and "paused" again."""
+    stopped = threading.Event()
+
+    def hear_stops(controller) -> None:
+        child = controller._process._child
+        deliver = child._on_event  # called in the reader thread with each event, in order
+
+        def noted(event: tuple) -> None:
+            deliver(event)
+            if event[0] == "state" and event[2] == "paused":
+                stopped.set()
+
+        child._on_event = noted
+
+    window.controller.warm_up()
+    hear_stops(window.controller)
+    window.step()
+    assert stopped.wait(TIMEOUT_MS / 1000)  # queued for the window, not handled yet
+    assert window.state == "training"
+    window.step()
+    window.pause()
+    trainer_caught_up(window, qtbot)
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window._history) == 2, timeout=TIMEOUT_MS)
+    assert [r.step for r in window._history] == [1, 2]
+    assert window.state == "paused"
+
+
+def trainer_caught_up(window, qtbot) -> None:
+    """Wait until every state the trainer reports for the commands sent so far has arrived, but
+    the one its last stop may still report (it comes next).
+
+    A "paused" on its way may answer an earlier Pause (or Step) that a later Train or Step has
+    already taken back: "running" follows it, and steps. A parameter set now is answered
+    ("edited") after the trainer took every earlier command, so after any such report."""
+    if not window.controller.has_run:
+        return  # idle: reset forgot the run, and drops what it still sends
+    answered: list[int] = []
+    window.controller.edited.connect(lambda *args: answered.append(1))
+    weights = window._weights  # its first weight, as last heard: the run's changes little, if at all
+    window.controller.set_parameter(0, float(weights.layers[0].weight[0][0]))
+    qtbot.waitUntil(lambda: bool(answered) or not window.controller.has_run, timeout=TIMEOUT_MS)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_clicks_never_split_the_state(qtbot, seed):
     """A user clicking anything in any order, fast: the window always shows what the trainer does."""
@@ -359,6 +405,7 @@ def test_random_clicks_never_split_the_state(qtbot, seed):
         steps = [r.step for r in w._history]
         assert steps == list(range(1, len(steps) + 1)), steps[:20]  # one run's steps, in order
     w.pause()
+    trainer_caught_up(w, qtbot)
     qtbot.waitUntil(lambda: w.state in ("idle", "paused", "finished", "diverged"), timeout=TIMEOUT_MS)
     settled = len(w._history)
     qtbot.wait(300)
