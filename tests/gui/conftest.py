@@ -1,8 +1,10 @@
-"""What the window tests share: a main window that answers "Yes" to "Reset training?", and a
-record of the threads that make fresh weights (`made_in`)."""
+"""What the window tests share: a main window that answers "Yes" to "Reset training?", a
+record of the threads that make fresh weights (`made_in`), and big file loads held until a
+test has acted inside them (`held_file_loads`)."""
 
 import threading
 
+import file_load_gate
 import pytest
 
 from engine.spec import ModelSpec
@@ -50,3 +52,9 @@ def made_in(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(fresh_module, "_made_in_slices", recorded_slices)
     return threads
+
+
+@pytest.fixture
+def held_file_loads(monkeypatch):
+    """A big file's child waits for its command until the test's action ran (tests/gui/file_load_gate.py)."""
+    yield from file_load_gate.installed(monkeypatch)

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from file_load_gate import on_dialog
 from process_helpers import gone
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
@@ -29,6 +30,8 @@ from engine.weights import load_json, save_json, save_npz
 from gui.processes import file_loading
 
 SPEC = ModelSpec([8, 8], ["tanh", "tanh"], "tanh", seed=1)
+# on_dialog's action runs while the child still waits for its file (tests/gui/file_load_gate.py)
+pytestmark = pytest.mark.usefixtures("held_file_loads")
 
 
 @pytest.fixture
@@ -60,23 +63,6 @@ def saved_session(tmp_path: Path, steps: int = 300) -> Path:
     path = tmp_path / "trained.json"
     save_session(trained_session(steps), path)
     return path
-
-
-def on_dialog(window, action) -> list:
-    """Call `action(dialog, pid)` once the progress dialog is up; returns what it saw."""
-    seen: list = []
-
-    def look() -> None:
-        dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
-        pids = file_loading.running_pids()
-        if dialogs and pids and not seen:
-            seen.append((dialogs[0].labelText(), pids[0]))
-            action(dialogs[0], pids[0])
-        elif not seen:
-            QTimer.singleShot(1, look)
-
-    QTimer.singleShot(0, look)
-    return seen
 
 
 def click_cancel(dialog: QProgressDialog, _pid: int) -> None:
@@ -174,6 +160,7 @@ def snapshot(window) -> dict:
 
 def test_cancel_changes_nothing_and_leaves_no_process(window, tmp_path, in_child):
     path = saved_session(tmp_path)
+    assert window.apply_session(Session(moons(50, 0.1, 0), SPEC, TrainSettings()))  # its weights fit
     before = snapshot(window)
     seen = on_dialog(window, click_cancel)
     assert not window.open_session(path)
@@ -187,6 +174,7 @@ def test_cancel_changes_nothing_and_leaves_no_process(window, tmp_path, in_child
     save_json(SPEC.fresh_weights(2), weights)
     assert not window.import_weights(weights)
     assert gone(seen[0][1]) and snapshot(window) == before
+    assert window.last_error == "" and "Did not import w.json" in window.statusBar().currentMessage()
 
 
 def test_closing_the_window_while_a_file_loads_kills_its_process(window, tmp_path, in_child):
@@ -333,11 +321,13 @@ def test_escape_cancels_a_big_import(window, tmp_path, in_child):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
+    assert window.apply_session(Session(moons(50, 0.1, 0), SPEC, TrainSettings()))  # the weights fit
     save_json(SPEC.fresh_weights(2), tmp_path / "w.json")
     seen = on_dialog(window, lambda dialog, pid: QTest.keyClick(dialog, Qt.Key.Key_Escape))
     assert not window.import_weights(tmp_path / "w.json")
     assert seen and gone(seen[0][1])
     assert window._start_weights is None
+    assert window.last_error == "" and "Did not import w.json" in window.statusBar().currentMessage()
 
 
 # ---------------------------------------------------------------- showing a big saved run

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from file_load_gate import on_dialog
 from process_helpers import child_pids, gone
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog, QPushButton
 
 from engine.data import moons, write_csv
@@ -67,46 +67,16 @@ def assert_consistent(window) -> None:
     assert any(word in label for word in said.get(state, (state,))), (label, state)
 
 
-_test_number = [0]  # a look left from an earlier test (one that failed) stops looking
-# The child's answer waits here until the test's action has started: on a loaded machine it could
-# otherwise arrive before the load's event loop first ran, and the action would never run inside it.
-_answer_gate = threading.Event()
-
-
-@pytest.fixture(autouse=True)
-def _stop_looking(monkeypatch):
-    _answer_gate.set()
-    on_event = file_loading.FileLoad._on_event
-
-    def gated(load, message: tuple) -> None:
-        _answer_gate.wait(30)
-        on_event(load, message)
-
-    monkeypatch.setattr(file_loading.FileLoad, "_on_event", gated)
-    yield
-    _test_number[0] += 1
-    _answer_gate.set()
+# the child gets its file just before the test's action (tests/gui/file_load_gate.py)
+pytestmark = pytest.mark.usefixtures("held_file_loads")
 
 
 def while_loading(window, action) -> list:
-    """Run `action()` once, inside the load's event loop, while the child reads the file."""
-    done: list = []
-    test = _test_number[0]
-    _answer_gate.clear()
+    """Run `action()` once, inside the load's event loop, while the child reads the file.
 
-    def look() -> None:
-        if test != _test_number[0]:
-            return
-        dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
-        if dialogs and file_loading.running_pids() and not done:
-            done.append(file_loading.running_pids()[0])
-            _answer_gate.set()  # the answer may come now: it is handled once the action returns
-            action()
-        elif not done:
-            QTimer.singleShot(1, look)
-
-    QTimer.singleShot(0, look)
-    return done
+    Returns [(the dialog's text, the child's pid)] once it ran. The child's answer may arrive in an
+    event loop the action runs (another load, a dialog), as it would for a user."""
+    return on_dialog(window, lambda _dialog, _pid: action(), answer_during_action=True)
 
 
 def snapshot(window) -> dict:
@@ -305,7 +275,7 @@ def test_closing_the_window_during_a_big_load_while_a_lesson_trains_leaves_nothi
     path = big_session_file(tmp_path)
     seen = while_loading(window, window.close)
     assert not window.open_session(path)
-    assert seen and gone(seen[0])
+    assert seen and gone(seen[0][1])
     assert file_loading.running_pids() == []
     assert window.controller.process_id is None, "a training process outlived its window"
     assert window.state == "idle"
@@ -392,7 +362,7 @@ def test_cancel_or_close_just_as_the_file_arrives_still_changes_nothing(
 
     seen = while_loading(window, act)
     assert not window.open_session(path)
-    assert seen and gone(seen[0])
+    assert seen and gone(seen[0][1])
     assert snapshot(window) == before
     assert window._settings.steps != 1234
     assert window.last_error == ""

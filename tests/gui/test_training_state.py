@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,21 @@ def start_training(window, qtbot) -> None:
 
 
 def assert_training_goes_on(window, qtbot) -> None:
-    """Training, shown as training, with Pause enabled, and new steps arriving."""
-    qtbot.waitUntil(lambda: window.state == "training", timeout=TIMEOUT_MS)
+    """Training, shown as training, with Pause enabled, and new steps arriving, once the trainer
+    has answered every command sent so far.
+
+    A "No" answered at once sends the trainer a pause and a run back to back. Read together
+    between two steps, the run takes the pause back; read apart, the trainer stops, says "paused",
+    takes the run and says "running", and the window shows Paused for that moment, after the
+    No. A look taken before that moment would see "training" and miss it. So the test first
+    sends a new learning rate, a command that comes after both: the first step taken with it
+    arrives after anything the pause and the run made the trainer say.
+    """
+    before = window._settings.learning_rate
+    window.training_panel.learning_rate_spin.setValue(before / 2)
+    rate = window._settings.learning_rate  # as the field holds it
+    assert rate != before, "the mark must differ from the steps before it"
+    qtbot.waitUntil(lambda: window._history[-1].learning_rate == rate, timeout=TIMEOUT_MS)
     seen = len(window._history)
     qtbot.waitUntil(lambda: len(window._history) > seen + 2, timeout=TIMEOUT_MS)
     assert window.state == "training"
@@ -93,6 +107,32 @@ def test_yes_resets_to_idle_and_nothing_more_arrives(window, qtbot):
     qtbot.wait(300)  # late messages of the old run would arrive now
     assert window.state == "idle" and window._history == []
     assert window.training_panel.train_button.isEnabled()
+
+
+def test_no_answered_as_the_trainer_stops_for_the_pause_keeps_training(window, qtbot):
+    """The race of a quick "No": the trainer has stopped for the pause and said so, but the window
+    has not heard it yet when the No sends the run. The window then hears "paused" after the No,
+    and "running" after that: it ends up training."""
+    start_training(window, qtbot)
+    child = window.controller._process._child
+    deliver = child._on_event  # called in the reader thread with each event, in order
+    stopped = threading.Event()
+
+    def noted(event: tuple) -> None:
+        deliver(event)
+        if event[0] == "state" and event[2] == "paused":
+            stopped.set()
+
+    child._on_event = noted
+
+    def decline_once_the_trainer_stopped(title, question):
+        assert stopped.wait(TIMEOUT_MS / 1000)  # queued for the window, not handled yet
+        return False
+
+    window.confirm = decline_once_the_trainer_stopped
+    window._on_model_panel_spec_changed(ModelSpec([8], ["tanh"], "linear"))
+    assert stopped.is_set() and window.state == "training"  # the window has not heard the pause
+    assert_training_goes_on(window, qtbot)
 
 
 @pytest.mark.parametrize("answer", [False, True])
@@ -285,6 +325,52 @@ def test_an_opened_session_shows_its_own_step_count(qtbot):
     assert "/ 77" in w.step_label.text()
 
 
+def test_a_step_taken_while_the_last_steps_pause_is_on_its_way_ends_paused_after_both(window, qtbot):
+    """Step, and Step again before the window has heard the first one's "paused": that report
+    arrives after the second Step was sent, then "running", the step and "paused" again."""
+    stopped = threading.Event()
+
+    def hear_stops(controller) -> None:
+        child = controller._process._child
+        deliver = child._on_event  # called in the reader thread with each event, in order
+
+        def noted(event: tuple) -> None:
+            deliver(event)
+            if event[0] == "state" and event[2] == "paused":
+                stopped.set()
+
+        child._on_event = noted
+
+    window.controller.warm_up()
+    hear_stops(window.controller)
+    window.step()
+    assert stopped.wait(TIMEOUT_MS / 1000)  # queued for the window, not handled yet
+    assert window.state == "training"
+    window.step()
+    window.pause()
+    trainer_caught_up(window, qtbot)
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window._history) == 2, timeout=TIMEOUT_MS)
+    assert [r.step for r in window._history] == [1, 2]
+    assert window.state == "paused"
+
+
+def trainer_caught_up(window, qtbot) -> None:
+    """Wait until every state the trainer reports for the commands sent so far has arrived, but
+    the one its last stop may still report (it comes next).
+
+    A "paused" on its way may answer an earlier Pause (or Step) that a later Train or Step has
+    already taken back: "running" follows it, and steps. A parameter set now is answered
+    ("edited") after the trainer took every earlier command, so after any such report."""
+    if not window.controller.has_run:
+        return  # idle: reset forgot the run, and drops what it still sends
+    answered: list[int] = []
+    window.controller.edited.connect(lambda *args: answered.append(1))
+    weights = window._weights  # its first weight, as last heard: the run's changes little, if at all
+    window.controller.set_parameter(0, float(weights.layers[0].weight[0][0]))
+    qtbot.waitUntil(lambda: bool(answered) or not window.controller.has_run, timeout=TIMEOUT_MS)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_clicks_never_split_the_state(qtbot, seed):
     """A user clicking anything in any order, fast: the window always shows what the trainer does."""
@@ -319,6 +405,7 @@ def test_random_clicks_never_split_the_state(qtbot, seed):
         steps = [r.step for r in w._history]
         assert steps == list(range(1, len(steps) + 1)), steps[:20]  # one run's steps, in order
     w.pause()
+    trainer_caught_up(w, qtbot)
     qtbot.waitUntil(lambda: w.state in ("idle", "paused", "finished", "diverged"), timeout=TIMEOUT_MS)
     settled = len(w._history)
     qtbot.wait(300)
